@@ -1,0 +1,168 @@
+//! The offline audit: a snapshot, the config and an `as_of` instant in; coverage and
+//! findings out. Accounts are read and judged one at a time (in parallel), and only their
+//! findings are kept, so memory follows the findings, not the organization's size.
+
+use crate::checks::{AccountContext, CATALOG};
+use crate::config::Config;
+use crate::findings::{self, Finding, Status};
+use crate::snapshot::{AccountEntry, InputProblem, PlannedStatus, Snapshot};
+use chrono::{DateTime, Utc};
+use rayon::prelude::*;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CoverageStatus {
+    Audited,
+    Failed,
+    Skipped,
+}
+
+/// Size of what was audited in an account, for the coverage table.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Inventory {
+    pub users: usize,
+    pub groups: usize,
+    pub roles: usize,
+    pub managed_policies: usize,
+}
+
+/// One row of the coverage table: was the account audited, and with what.
+#[derive(Debug, Clone, Serialize)]
+pub struct CoverageRow {
+    pub account_id: String,
+    pub account_name: String,
+    pub status: CoverageStatus,
+    pub error: Option<String>,
+    /// Checks that could not run because their input file was not collected or unreadable.
+    pub checks_without_input: Vec<String>,
+    /// Every unreadable file or value, with its position.
+    pub problems: Vec<InputProblem>,
+    /// Worth knowing, lost nothing (e.g. a duplicate condition key).
+    pub notes: Vec<InputProblem>,
+    pub inventory: Option<Inventory>,
+    /// AWS calls made for this account (live runs only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_calls: Option<BTreeMap<String, u64>>,
+}
+
+pub struct AuditOutcome {
+    pub coverage: Vec<CoverageRow>,
+    pub findings: Vec<Finding>,
+    /// Snapshot-wide problems (manifest, organization files).
+    pub snapshot_problems: Vec<InputProblem>,
+}
+
+impl AuditOutcome {
+    pub fn failed_accounts(&self) -> usize {
+        self.coverage.iter().filter(|c| c.status == CoverageStatus::Failed).count()
+    }
+}
+
+pub fn audit(snapshot: &Snapshot, config: &Config, as_of: DateTime<Utc>) -> AuditOutcome {
+    let mut known_accounts: BTreeSet<String> = snapshot.accounts.iter().map(|a| a.id.to_string()).collect();
+    known_accounts.extend(snapshot.organization.accounts.iter().map(|a| a.id.to_string()));
+    let per_account: Vec<(CoverageRow, Vec<Finding>)> = snapshot
+        .accounts
+        .par_iter()
+        .map(|entry| audit_account(snapshot, entry, config, as_of, &known_accounts))
+        .collect();
+    let mut coverage = Vec::with_capacity(per_account.len());
+    let mut all = Vec::new();
+    for (row, findings) in per_account {
+        coverage.push(row);
+        all.extend(findings);
+    }
+    findings::policy::apply(config, as_of, &mut all);
+    let order: BTreeMap<&str, usize> = CATALOG.iter().enumerate().map(|(i, c)| (c.id, i)).collect();
+    all.sort_by(|a, b| {
+        (a.status == Status::Suppressed)
+            .cmp(&(b.status == Status::Suppressed))
+            .then(b.severity.cmp(&a.severity))
+            .then(order.get(a.check.as_str()).cmp(&order.get(b.check.as_str())))
+            .then(a.account_id.cmp(&b.account_id))
+            .then(a.resource_arn.cmp(&b.resource_arn))
+            .then(a.fingerprint.cmp(&b.fingerprint))
+    });
+    AuditOutcome { coverage, findings: all, snapshot_problems: snapshot.problems.clone() }
+}
+
+fn audit_account(
+    snapshot: &Snapshot,
+    entry: &AccountEntry,
+    config: &Config,
+    as_of: DateTime<Utc>,
+    known_accounts: &BTreeSet<String>,
+) -> (CoverageRow, Vec<Finding>) {
+    let mut row = CoverageRow {
+        account_id: entry.id.to_string(),
+        account_name: entry.name.clone(),
+        status: CoverageStatus::Audited,
+        error: None,
+        checks_without_input: Vec::new(),
+        problems: Vec::new(),
+        notes: Vec::new(),
+        inventory: None,
+        api_calls: None,
+    };
+    if let PlannedStatus::Skipped(reason) = &entry.planned {
+        row.status = CoverageStatus::Skipped;
+        row.error = Some(reason.clone());
+        return (row, Vec::new());
+    }
+    let account = snapshot.load_account(entry);
+    let dir = format!("accounts/{}/", entry.id);
+    let has_any_file = account.authorization.is_some()
+        || account.credential_report.is_some()
+        || account.password_policy.is_some()
+        || account.account_summary.is_some()
+        || account.access_analyzer.is_some();
+    let errors: Vec<&InputProblem> = account.errors().collect();
+    let failure = if account.missing_folder {
+        Some(format!("no files were collected for this account: {dir} is missing from the snapshot"))
+    } else if let Some(error) = &account.collection_error {
+        Some(format!("collection failed: {error}"))
+    } else if !errors.is_empty() {
+        let mut listed: Vec<String> = errors.iter().take(5).map(|p| p.to_string()).collect();
+        if errors.len() > 5 {
+            listed.push(format!("and {} more", errors.len() - 5));
+        }
+        Some(format!("unreadable input, the checks that need it did not run: {}", listed.join("; ")))
+    } else if !has_any_file {
+        Some(format!("{dir} holds none of the snapshot files (account-authorization-details.json, credential-report.csv, …)"))
+    } else {
+        None
+    };
+    let context = AccountContext::new(
+        &account,
+        &snapshot.organization,
+        known_accounts,
+        &config.thresholds,
+        as_of,
+        failure.clone(),
+    );
+    let mut findings = Vec::new();
+    for check in CATALOG.iter().filter(|c| !config.is_disabled(c.id)) {
+        if check.has_input(&account) {
+            findings.extend((check.run)(&context));
+        } else {
+            row.checks_without_input.push(check.id.to_string());
+        }
+    }
+    if failure.is_some() {
+        row.status = CoverageStatus::Failed;
+        row.error = failure;
+    }
+    row.inventory = account.authorization.as_ref().map(|g| Inventory {
+        users: g.users.len(),
+        groups: g.groups.len(),
+        roles: g.roles.len(),
+        managed_policies: g.managed_policies.len(),
+    });
+    let (notes, problems): (Vec<InputProblem>, Vec<InputProblem>) =
+        account.problems.iter().cloned().partition(|p| p.note_only);
+    row.problems = problems;
+    row.notes = notes;
+    (row, findings)
+}

@@ -1,0 +1,261 @@
+//! `admin-access`: users and roles holding admin-equivalent permissions, with the path.
+
+use super::{AccountContext, Check, Family, Input};
+use crate::findings::{Finding, Severity};
+use crate::policy::admin::{AdminAssessment, AdminVerdict};
+
+pub const CHECK: Check = Check {
+    id: "admin-access",
+    title: "Principal holds admin-equivalent permissions",
+    severity: Severity::High,
+    references: &["CIS 1.16", "IAM.1"],
+    remediation: "Replace the admin grant with least-privilege policies: detach it (aws iam detach-user-policy / \
+                  aws iam detach-role-policy / aws iam remove-user-from-group) or delete the inline policy \
+                  (aws iam delete-user-policy / aws iam delete-role-policy); where admin power is needed, keep it \
+                  on a small set of roles assumed with MFA.",
+    family: Family::AdminPower,
+    needs: &[Input::AuthorizationDetails],
+    run,
+};
+
+fn paths(assessment: &AdminAssessment) -> String {
+    assessment.granted_by.iter().map(|s| s.describe()).collect::<Vec<_>>().join("; ")
+}
+
+fn run(context: &AccountContext) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for holder in context.admin_holders() {
+        let kind = if holder.resource_type == crate::findings::ResourceType::User { "User" } else { "Role" };
+        let who = match &holder.sso_permission_set {
+            Some(set) => format!("{kind} {} (IAM Identity Center permission set {set})", holder.name),
+            None => format!("{kind} {}", holder.name),
+        };
+        let builder = context.finding(&CHECK, holder.resource_type, &holder.arn, &holder.name);
+        let finding = match &holder.verdict {
+            AdminVerdict::NotAdmin => continue,
+            AdminVerdict::Admin(assessment) => {
+                let mut detail =
+                    format!("{who} has {} through {}.", assessment.power.describe(), paths(assessment));
+                if assessment.conditional {
+                    detail.push_str(
+                        " Every granting statement carries a Condition: the power holds when it is met.",
+                    );
+                }
+                let builder = builder
+                    .title(format!("{who} is admin-equivalent"))
+                    .evidence("power", &assessment.power)
+                    .evidence("granted_by", &assessment.granted_by)
+                    .evidence("conditional", assessment.conditional);
+                if holder.service_linked {
+                    // Managed by an AWS service: nothing to remediate, but auditors should see it.
+                    builder.severity(Severity::Info).detail(format!(
+                        "{detail} It is a service-linked role, managed by AWS and not editable."
+                    ))
+                } else {
+                    builder.detail(detail)
+                }
+            }
+            AdminVerdict::Capped { would_be, capped_by } => builder
+                .title(format!("{who} has admin policies, capped by {}", capped_by.join(", ")))
+                .detail(format!(
+                    "{who} would have {} through {}, but {} does not allow it, so it is not admin.",
+                    would_be.power.describe(),
+                    paths(would_be),
+                    capped_by.join(" and ")
+                ))
+                .severity(Severity::Info)
+                .evidence("power", &would_be.power)
+                .evidence("granted_by", &would_be.granted_by)
+                .evidence("capped_by", capped_by),
+        };
+        let finding = match &holder.sso_permission_set {
+            Some(set) => finding.evidence("permission_set", set),
+            None => finding,
+        };
+        let finding = if holder.unknown_policies.is_empty() {
+            finding
+        } else {
+            finding.evidence("policies_not_in_snapshot", &holder.unknown_policies)
+        };
+        findings.push(finding.build());
+    }
+    findings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::test_support::{role_arn, user_arn, Fixture};
+
+    const STAR: &str =
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+    const ADMIN_ARN: &str = "arn:aws:iam::aws:policy/AdministratorAccess";
+
+    fn gaad(users: &str, groups: &str, roles: &str, policies: &str) -> Fixture {
+        Fixture::new().gaad(&format!(
+            r#"{{"UserDetailList":[{users}],"GroupDetailList":[{groups}],"RoleDetailList":[{roles}],"Policies":[{policies}]}}"#
+        ))
+    }
+
+    fn user(name: &str, extra: &str) -> String {
+        format!(r#"{{"UserName":"{name}","Path":"/","Arn":"{}"{extra}}}"#, user_arn(name))
+    }
+
+    fn role(name: &str, extra: &str) -> String {
+        format!(
+            r#"{{"RoleName":"{name}","Path":"/","Arn":"{}","AssumeRolePolicyDocument":{{"Statement":[{{"Effect":"Allow","Principal":{{"Service":"ec2.amazonaws.com"}},"Action":"sts:AssumeRole"}}]}}{extra}}}"#,
+            role_arn(name)
+        )
+    }
+
+    fn managed(name: &str, document: &str) -> String {
+        format!(
+            r#"{{"PolicyName":"{name}","Arn":"arn:aws:iam::111122223333:policy/{name}","DefaultVersionId":"v1","PolicyVersionList":[{{"VersionId":"v1","IsDefaultVersion":true,"Document":{document}}}]}}"#
+        )
+    }
+
+    #[test]
+    fn finds_direct_group_inline_and_customer_admin() {
+        let fixture = gaad(
+            &[
+                user("direct", &format!(r#","AttachedManagedPolicies":[{{"PolicyName":"AdministratorAccess","PolicyArn":"{ADMIN_ARN}"}}]"#)),
+                user("grouped", r#","GroupList":["Admins"]"#),
+                user("inline", &format!(r#","UserPolicyList":[{{"PolicyName":"emergency","PolicyDocument":{STAR}}}]"#)),
+                user("readonly-named", r#","AttachedManagedPolicies":[{"PolicyName":"ReadOnly","PolicyArn":"arn:aws:iam::111122223333:policy/ReadOnly"}]"#),
+                user("plain", ""),
+            ]
+            .join(","),
+            &format!(
+                r#"{{"GroupName":"Admins","Arn":"arn:aws:iam::111122223333:group/Admins","AttachedManagedPolicies":[{{"PolicyName":"AdministratorAccess","PolicyArn":"{ADMIN_ARN}"}}]}}"#
+            ),
+            "",
+            // Named "ReadOnly", grants everything: names mean nothing.
+            &managed("ReadOnly", STAR),
+        );
+        let findings = fixture.run(&CHECK);
+        let mut arns: Vec<&str> = findings.iter().map(|f| f.resource_arn.as_str()).collect();
+        arns.sort();
+        assert_eq!(
+            arns,
+            vec![&user_arn("direct"), &user_arn("grouped"), &user_arn("inline"), &user_arn("readonly-named")]
+        );
+        let grouped = findings.iter().find(|f| f.resource_name == "grouped").unwrap();
+        assert!(grouped.detail.contains("via group Admins"), "{}", grouped.detail);
+        assert_eq!(grouped.severity, Severity::High);
+        assert_eq!(grouped.evidence["power"]["kind"], "full");
+    }
+
+    #[test]
+    fn builtin_administrator_access_is_known_without_its_document() {
+        let fixture = gaad(
+            &user(
+                "direct",
+                &format!(
+                    r#","AttachedManagedPolicies":[{{"PolicyName":"AdministratorAccess","PolicyArn":"{ADMIN_ARN}"}}]"#
+                ),
+            ),
+            "",
+            "",
+            "",
+        );
+        assert_eq!(fixture.arns(&CHECK), vec![user_arn("direct")]);
+    }
+
+    #[test]
+    fn a_boundary_caps_admin_to_info_naming_it() {
+        let boundary = managed(
+            "DevBoundary",
+            r#"{"Statement":[{"Effect":"Allow","Action":["s3:*","logs:*"],"Resource":"*"},{"Effect":"Deny","Action":"iam:*","Resource":"*"}]}"#,
+        );
+        let fixture = gaad(
+            "",
+            "",
+            &role(
+                "capped",
+                &format!(
+                    r#","AttachedManagedPolicies":[{{"PolicyName":"AdministratorAccess","PolicyArn":"{ADMIN_ARN}"}}],"PermissionsBoundary":{{"PermissionsBoundaryType":"Policy","PermissionsBoundaryArn":"arn:aws:iam::111122223333:policy/DevBoundary"}}"#
+                ),
+            ),
+            &boundary,
+        );
+        let findings = fixture.run(&CHECK);
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].severity, Severity::Info);
+        assert!(findings[0].title.contains("DevBoundary"), "{}", findings[0].title);
+    }
+
+    #[test]
+    fn a_boundary_it_may_delete_does_not_cap() {
+        let boundary = managed(
+            "LooseBoundary",
+            r#"{"Statement":[{"Effect":"Allow","Action":["s3:*","iam:DeleteRolePermissionsBoundary"],"Resource":"*"}]}"#,
+        );
+        let fixture = gaad(
+            "",
+            "",
+            &role(
+                "escapes",
+                &format!(
+                    r#","RolePolicyList":[{{"PolicyName":"all","PolicyDocument":{STAR}}}],"PermissionsBoundary":{{"PermissionsBoundaryArn":"arn:aws:iam::111122223333:policy/LooseBoundary"}}"#
+                ),
+            ),
+            &boundary,
+        );
+        let findings = fixture.run(&CHECK);
+        assert_eq!(findings[0].severity, Severity::High);
+        assert!(findings[0].detail.contains("deleterolepermissionsboundary"), "{}", findings[0].detail);
+    }
+
+    #[test]
+    fn self_escalation_is_admin_and_poweruser_is_not() {
+        let put_self = r#"{"Statement":[{"Effect":"Allow","Action":"iam:PutUserPolicy","Resource":"arn:aws:iam::111122223333:user/${aws:username}"}]}"#;
+        let fixture = gaad(
+            &[
+                user("escalator", &format!(r#","UserPolicyList":[{{"PolicyName":"self","PolicyDocument":{put_self}}}]"#)),
+                user("power", r#","AttachedManagedPolicies":[{"PolicyName":"PowerUserAccess","PolicyArn":"arn:aws:iam::aws:policy/PowerUserAccess"}]"#),
+                user("iamfull", r#","AttachedManagedPolicies":[{"PolicyName":"IAMFullAccess","PolicyArn":"arn:aws:iam::aws:policy/IAMFullAccess"}]"#),
+            ]
+            .join(","),
+            "",
+            "",
+            "",
+        );
+        let findings = fixture.run(&CHECK);
+        let names: Vec<&str> = findings.iter().map(|f| f.resource_name.as_str()).collect();
+        assert_eq!(names, vec!["escalator", "iamfull"]);
+        assert_eq!(findings[0].evidence["power"]["kind"], "can-grant-itself");
+        assert!(findings[0].detail.contains("PutUserPolicy on itself"));
+    }
+
+    #[test]
+    fn an_explicit_deny_on_everything_cancels_admin() {
+        let deny = r#"{"Statement":[{"Effect":"Deny","Action":"*","Resource":"*"}]}"#;
+        let fixture = gaad(
+            &user(
+                "denied",
+                &format!(
+                    r#","UserPolicyList":[{{"PolicyName":"all","PolicyDocument":{STAR}}},{{"PolicyName":"quarantine","PolicyDocument":{deny}}}]"#
+                ),
+            ),
+            "",
+            "",
+            "",
+        );
+        assert!(fixture.run(&CHECK).is_empty());
+    }
+
+    #[test]
+    fn sso_roles_name_their_permission_set_and_service_linked_roles_are_info() {
+        let sso = format!(
+            r#"{{"RoleName":"AWSReservedSSO_AdministratorAccess_1a2b3c4d5e6f7a8b","Path":"/aws-reserved/sso.amazonaws.com/","Arn":"arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_AdministratorAccess_1a2b3c4d5e6f7a8b","AttachedManagedPolicies":[{{"PolicyName":"AdministratorAccess","PolicyArn":"{ADMIN_ARN}"}}]}}"#
+        );
+        let slr = format!(
+            r#"{{"RoleName":"AWSServiceRoleForX","Path":"/aws-service-role/x.amazonaws.com/","Arn":"arn:aws:iam::111122223333:role/aws-service-role/x.amazonaws.com/AWSServiceRoleForX","RolePolicyList":[{{"PolicyName":"p","PolicyDocument":{STAR}}}]}}"#
+        );
+        let findings = gaad("", "", &format!("{sso},{slr}"), "").run(&CHECK);
+        assert_eq!(findings.len(), 2);
+        assert_eq!(findings[0].evidence["permission_set"], "AdministratorAccess");
+        assert_eq!(findings[0].severity, Severity::High);
+        assert_eq!(findings[1].severity, Severity::Info);
+    }
+}

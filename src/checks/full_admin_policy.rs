@@ -1,0 +1,156 @@
+//! `full-admin-policy`: customer-managed or inline policies that grant every action on
+//! every resource (or every action but a few, IAM included) and are attached to something.
+
+use super::{AccountContext, Check, Family, Input};
+use crate::findings::{Finding, ResourceType, Severity};
+use crate::policy::admin::{document_grants_admin, AdminPower};
+use crate::policy::document::PolicyDocument;
+use crate::policy::effective::{Grant, Permissions, PolicySource};
+use std::collections::BTreeSet;
+
+pub const CHECK: Check = Check {
+    id: "full-admin-policy",
+    title: "Policy grants full administrative privileges",
+    severity: Severity::High,
+    references: &["CIS 1.16", "IAM.1", "IAM.21"],
+    remediation:
+        "Rewrite the policy to the actions and resources its holders need and publish it as the default \
+                  version (aws iam create-policy-version --set-as-default), or remove it (aws iam \
+                  detach-role-policy / aws iam delete-user-policy / aws iam delete-role-policy).",
+    family: Family::AdminPower,
+    needs: &[Input::AuthorizationDetails],
+    run,
+};
+
+fn grants_admin(name: &str, document: &PolicyDocument) -> Option<AdminPower> {
+    let source = PolicySource { policy: name.to_string(), policy_arn: None, via_group: None };
+    document_grants_admin(&Permissions { grants: vec![Grant { source, document }], caps: Vec::new() })
+}
+
+fn run(context: &AccountContext) -> Vec<Finding> {
+    let Some(graph) = &context.account.authorization else { return Vec::new() };
+    let mut findings = Vec::new();
+    let attached: BTreeSet<&str> = graph
+        .users
+        .iter()
+        .flat_map(|u| &u.attached_policies)
+        .chain(graph.groups.iter().flat_map(|g| &g.attached_policies))
+        .chain(graph.roles.iter().flat_map(|r| &r.attached_policies))
+        .map(|p| p.arn.as_str())
+        .collect();
+    let mut managed: Vec<_> = graph.managed_policies.values().filter(|p| !p.is_aws_managed()).collect();
+    managed.sort_by(|a, b| a.arn.cmp(&b.arn));
+    for policy in managed {
+        let in_use = attached.contains(policy.arn.as_str()) || policy.attachment_count.unwrap_or(0) > 0;
+        let Some(document) = &policy.document else { continue };
+        if !in_use {
+            continue;
+        }
+        if let Some(power) = grants_admin(&policy.name, document) {
+            findings.push(
+                context
+                    .finding(&CHECK, ResourceType::Policy, &policy.arn, &policy.name)
+                    .title(format!("Managed policy {} grants {}", policy.name, power.describe()))
+                    .detail(format!(
+                        "Its default version ({}) grants {}, and it is attached to {} principal(s) or group(s).",
+                        policy.default_version.as_deref().unwrap_or("unknown"),
+                        power.describe(),
+                        policy.attachment_count.map_or_else(|| "some".to_string(), |n| n.to_string())
+                    ))
+                    .evidence("power", &power)
+                    .evidence("default_version", &policy.default_version)
+                    .build(),
+            );
+        }
+    }
+    let holders = graph
+        .users
+        .iter()
+        .map(|u| ("user", &u.arn, &u.name, &u.inline_policies))
+        .chain(graph.groups.iter().map(|g| ("group", &g.arn, &g.name, &g.inline_policies)))
+        .chain(graph.roles.iter().map(|r| ("role", &r.arn, &r.name, &r.inline_policies)));
+    for (kind, arn, holder, policies) in holders {
+        for policy in policies {
+            let Some(document) = &policy.document else { continue };
+            if let Some(power) = grants_admin(&policy.name, document) {
+                findings.push(
+                    context
+                        .finding(&CHECK, ResourceType::Policy, arn, &policy.name)
+                        .key(&policy.name)
+                        .title(format!(
+                            "Inline policy {} of {kind} {holder} grants {}",
+                            policy.name,
+                            power.describe()
+                        ))
+                        .detail(format!(
+                            "The inline policy {} on {kind} {holder} grants {}.",
+                            policy.name,
+                            power.describe()
+                        ))
+                        .evidence("power", &power)
+                        .evidence("policy_name", &policy.name)
+                        .evidence("holder_type", kind)
+                        .build(),
+                );
+            }
+        }
+    }
+    findings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::test_support::{user_arn, Fixture};
+
+    fn managed(name: &str, versions: &str, attachments: u32) -> String {
+        format!(
+            r#"{{"PolicyName":"{name}","Arn":"arn:aws:iam::111122223333:policy/{name}","AttachmentCount":{attachments},"PolicyVersionList":[{versions}]}}"#
+        )
+    }
+
+    #[test]
+    fn finds_star_and_notaction_policies_in_use() {
+        let star = r#"{"VersionId":"v1","IsDefaultVersion":true,"Document":{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}}"#;
+        let notaction = r#"{"VersionId":"v1","IsDefaultVersion":true,"Document":{"Statement":[{"Effect":"Allow","NotAction":["aws-portal:*","budgets:*"],"Resource":"*"}]}}"#;
+        let fixture = Fixture::new().gaad(&format!(
+            r#"{{"UserDetailList":[{{"UserName":"u","Arn":"{}","UserPolicyList":[{{"PolicyName":"all","PolicyDocument":{{"Statement":{{"Effect":"Allow","Action":"*:*","Resource":"*"}}}}}}]}}],
+                "Policies":[{},{},{}]}}"#,
+            user_arn("u"),
+            managed("star", star, 1),
+            managed("notaction", notaction, 2),
+            managed("unattached", star, 0),
+        ));
+        let findings = fixture.run(&CHECK);
+        let names: Vec<&str> = findings.iter().map(|f| f.resource_name.as_str()).collect();
+        assert_eq!(names, vec!["notaction", "star", "all"]);
+        assert_eq!(findings[0].evidence["power"]["kind"], "all-except");
+        assert_eq!(findings[2].resource_arn, user_arn("u"), "inline: the holder's ARN");
+        assert_eq!(findings[2].evidence["policy_name"], "all");
+    }
+
+    #[test]
+    fn decoys_are_not_findings() {
+        // "*" only in a non-default version; "*" actions on one bucket; PowerUser-style NotAction.
+        let old_star = r#"{"VersionId":"v2","IsDefaultVersion":true,"Document":{"Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}},
+                          {"VersionId":"v1","IsDefaultVersion":false,"Document":{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}}"#;
+        let bucket = r#"{"VersionId":"v1","IsDefaultVersion":true,"Document":{"Statement":[{"Effect":"Allow","Action":"*","Resource":["arn:aws:s3:::logs","arn:aws:s3:::logs/*"]}]}}"#;
+        let power = r#"{"VersionId":"v1","IsDefaultVersion":true,"Document":{"Statement":[{"Effect":"Allow","NotAction":["iam:*","organizations:*"],"Resource":"*"}]}}"#;
+        let fixture = Fixture::new().gaad(&format!(
+            r#"{{"Policies":[{},{},{}]}}"#,
+            managed("old", old_star, 1),
+            managed("bucket", bucket, 1),
+            managed("power", power, 1)
+        ));
+        assert!(fixture.run(&CHECK).is_empty());
+    }
+
+    #[test]
+    fn a_notaction_of_a_service_that_does_not_exist_is_full() {
+        let doc = r#"{"VersionId":"v1","IsDefaultVersion":true,"Document":{"Statement":[{"Effect":"Allow","NotAction":"notarealservice:*","Resource":"*"}]}}"#;
+        let findings =
+            Fixture::new().gaad(&format!(r#"{{"Policies":[{}]}}"#, managed("sneaky", doc, 1))).run(&CHECK);
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].evidence["power"]["kind"], "full");
+    }
+}

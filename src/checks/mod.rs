@@ -1,0 +1,306 @@
+//! The check catalog: one file per check, each declaring its id, title, default severity,
+//! references and remediation once, then a function from one account's snapshot to findings.
+//!
+//! Checks never call AWS and never read the clock: the instant they judge ages against is
+//! `AccountContext::as_of`. Adding a check means adding a file and a line to [`CATALOG`].
+
+mod access_analyzer_disabled;
+mod access_analyzer_finding;
+mod account_not_audited;
+mod admin_access;
+pub mod admin_holders;
+mod console_without_mfa;
+mod direct_user_policy;
+mod external_trust;
+mod full_admin_policy;
+mod multiple_active_keys;
+mod oidc_trust_unscoped;
+mod password_policy_weak;
+mod root_access_keys;
+mod root_mfa_disabled;
+mod root_recent_use;
+mod stale_access_key;
+mod unused_credentials;
+mod unused_role;
+mod unused_user;
+mod wide_trust;
+
+#[cfg(test)]
+pub(crate) mod test_support;
+
+use crate::config::Thresholds;
+use crate::findings::{fingerprint, Change, Finding, ResourceType, Severity, Status};
+use crate::snapshot::organization::Organization;
+use crate::snapshot::AccountSnapshot;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::cell::OnceCell;
+use std::collections::BTreeSet;
+
+/// Report sections, in the order an auditor reads them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Family {
+    AdminPower,
+    Trust,
+    RootUser,
+    Credentials,
+    UnusedAccess,
+    AccountSettings,
+    Coverage,
+}
+
+impl Family {
+    pub fn title(self) -> &'static str {
+        match self {
+            Family::AdminPower => "Admin power",
+            Family::Trust => "Role trust",
+            Family::RootUser => "Root user",
+            Family::Credentials => "Credentials and MFA",
+            Family::UnusedAccess => "Unused access",
+            Family::AccountSettings => "Account settings and Access Analyzer",
+            Family::Coverage => "Coverage",
+        }
+    }
+}
+
+/// The snapshot files a check reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Input {
+    AuthorizationDetails,
+    CredentialReport,
+    PasswordPolicy,
+    AccessAnalyzer,
+    /// The credential report's root row, or the account summary.
+    RootFacts,
+    /// Nothing: the check judges the collection itself.
+    CollectionStatus,
+}
+
+impl Input {
+    pub fn present(self, account: &AccountSnapshot) -> bool {
+        match self {
+            Input::AuthorizationDetails => account.authorization.is_some(),
+            Input::CredentialReport => account.credential_report.is_some(),
+            Input::PasswordPolicy => account.password_policy.is_some(),
+            Input::AccessAnalyzer => account.access_analyzer.is_some(),
+            Input::RootFacts => {
+                account.credential_report.as_ref().is_some_and(|r| r.root().is_some())
+                    || account.account_summary.is_some()
+            }
+            Input::CollectionStatus => true,
+        }
+    }
+}
+
+pub struct Check {
+    pub id: &'static str,
+    pub title: &'static str,
+    pub severity: Severity,
+    pub references: &'static [&'static str],
+    /// What to do, naming the AWS CLI command that does it.
+    pub remediation: &'static str,
+    pub family: Family,
+    pub needs: &'static [Input],
+    pub run: fn(&AccountContext) -> Vec<Finding>,
+}
+
+impl Check {
+    pub fn has_input(&self, account: &AccountSnapshot) -> bool {
+        self.needs.iter().all(|input| input.present(account))
+    }
+}
+
+/// Every check, in report order.
+pub const CATALOG: &[&Check] = &[
+    &admin_access::CHECK,
+    &full_admin_policy::CHECK,
+    &wide_trust::CHECK,
+    &external_trust::CHECK,
+    &oidc_trust_unscoped::CHECK,
+    &root_mfa_disabled::CHECK,
+    &root_access_keys::CHECK,
+    &root_recent_use::CHECK,
+    &console_without_mfa::CHECK,
+    &stale_access_key::CHECK,
+    &multiple_active_keys::CHECK,
+    &direct_user_policy::CHECK,
+    &unused_user::CHECK,
+    &unused_role::CHECK,
+    &unused_credentials::CHECK,
+    &password_policy_weak::CHECK,
+    &access_analyzer_disabled::CHECK,
+    &access_analyzer_finding::CHECK,
+    &account_not_audited::CHECK,
+];
+
+pub fn by_id(id: &str) -> Option<&'static Check> {
+    CATALOG.iter().copied().find(|c| c.id == id)
+}
+
+/// Everything a check may look at for one account.
+pub struct AccountContext<'a> {
+    pub account: &'a AccountSnapshot,
+    pub organization: &'a Organization,
+    /// Accounts of the organization and of the snapshot: anything else is external.
+    pub known_accounts: &'a BTreeSet<String>,
+    pub thresholds: &'a Thresholds,
+    pub as_of: DateTime<Utc>,
+    /// Why the account could not be (fully) audited, if so.
+    pub failure: Option<String>,
+    admin_holders: OnceCell<Vec<admin_holders::Holder>>,
+}
+
+impl<'a> AccountContext<'a> {
+    pub fn new(
+        account: &'a AccountSnapshot,
+        organization: &'a Organization,
+        known_accounts: &'a BTreeSet<String>,
+        thresholds: &'a Thresholds,
+        as_of: DateTime<Utc>,
+        failure: Option<String>,
+    ) -> AccountContext<'a> {
+        AccountContext {
+            account,
+            organization,
+            known_accounts,
+            thresholds,
+            as_of,
+            failure,
+            admin_holders: OnceCell::new(),
+        }
+    }
+
+    /// Admin verdicts for every user and role, computed once per account.
+    pub fn admin_holders(&self) -> &[admin_holders::Holder] {
+        self.admin_holders.get_or_init(|| admin_holders::assess_account(self))
+    }
+
+    pub fn days_since(&self, instant: DateTime<Utc>) -> i64 {
+        (self.as_of - instant).num_days()
+    }
+
+    pub fn finding(
+        &self,
+        check: &'static Check,
+        resource_type: ResourceType,
+        resource_arn: &str,
+        resource_name: &str,
+    ) -> FindingBuilder<'_> {
+        FindingBuilder {
+            context: self,
+            check,
+            resource_type,
+            resource_arn: resource_arn.to_string(),
+            resource_name: resource_name.to_string(),
+            key: String::new(),
+            title: String::new(),
+            detail: String::new(),
+            evidence: serde_json::Map::new(),
+            severity: None,
+        }
+    }
+
+    /// A finding about the account itself (`arn:aws:iam::<id>:root`).
+    pub fn account_finding(&self, check: &'static Check) -> FindingBuilder<'_> {
+        let arn = self.account.account_id.root_arn();
+        let name = if self.account.account_name.is_empty() {
+            self.account.account_id.to_string()
+        } else {
+            self.account.account_name.clone()
+        };
+        self.finding(check, ResourceType::Account, &arn, &name)
+    }
+}
+
+pub struct FindingBuilder<'a> {
+    context: &'a AccountContext<'a>,
+    check: &'static Check,
+    resource_type: ResourceType,
+    resource_arn: String,
+    resource_name: String,
+    key: String,
+    title: String,
+    detail: String,
+    evidence: serde_json::Map<String, serde_json::Value>,
+    severity: Option<Severity>,
+}
+
+impl FindingBuilder<'_> {
+    /// Tells apart several findings of one check on one resource (e.g. `access_key_2`).
+    pub fn key(mut self, key: impl Into<String>) -> Self {
+        self.key = key.into();
+        self
+    }
+
+    pub fn title(mut self, title: impl Into<String>) -> Self {
+        self.title = title.into();
+        self
+    }
+
+    pub fn detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = detail.into();
+        self
+    }
+
+    pub fn evidence(mut self, name: &str, value: impl Serialize) -> Self {
+        let value = serde_json::to_value(value).unwrap_or(serde_json::Value::Null);
+        self.evidence.insert(name.to_string(), value);
+        self
+    }
+
+    /// A severity for this finding alone (e.g. `info` for a capped admin); config overrides
+    /// of the check's severity do not replace it.
+    pub fn severity(mut self, severity: Severity) -> Self {
+        self.severity = Some(severity);
+        self
+    }
+
+    pub fn build(self) -> Finding {
+        let account = &self.context.account;
+        Finding {
+            fingerprint: fingerprint(
+                self.check.id,
+                account.account_id.as_str(),
+                &self.resource_arn,
+                &self.key,
+            ),
+            check: self.check.id.to_string(),
+            severity: self.severity.unwrap_or(self.check.severity),
+            default_severity: self.severity.is_none(),
+            account_id: account.account_id.clone(),
+            account_name: account.account_name.clone(),
+            resource_type: self.resource_type,
+            resource_arn: self.resource_arn,
+            resource_name: self.resource_name,
+            title: self.title,
+            detail: self.detail,
+            evidence: serde_json::Value::Object(self.evidence),
+            remediation: self.check.remediation.to_string(),
+            references: self.check.references.iter().map(|r| r.to_string()).collect(),
+            status: Status::Open,
+            suppression: None,
+            first_seen: self.context.as_of.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            change: Change::New,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn catalog_ids_are_unique_kebab_case_and_complete() {
+        let mut ids: Vec<&str> = CATALOG.iter().map(|c| c.id).collect();
+        assert_eq!(ids.len(), 19);
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), 19, "duplicate check id");
+        for check in CATALOG {
+            assert!(check.id.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'), "{}", check.id);
+            assert!(check.remediation.contains("aws "), "{}: remediation names no AWS CLI command", check.id);
+            assert!(!check.title.is_empty());
+        }
+    }
+}

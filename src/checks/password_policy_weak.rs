@@ -1,0 +1,101 @@
+//! `password-policy-weak`: no account password policy, or one below the configured minimums.
+
+use super::{AccountContext, Check, Family, Input};
+use crate::findings::{Finding, Severity};
+
+pub const CHECK: Check = Check {
+    id: "password-policy-weak",
+    title: "Password policy missing or weak",
+    severity: Severity::Medium,
+    references: &["CIS 1.8", "CIS 1.9", "IAM.7", "IAM.15", "IAM.16"],
+    remediation: "Set the policy: aws iam update-account-password-policy --minimum-password-length 14 \
+                  --password-reuse-prevention 24 (plus --require-symbols --require-numbers \
+                  --require-uppercase-characters --require-lowercase-characters as your standard requires).",
+    family: Family::AccountSettings,
+    needs: &[Input::PasswordPolicy],
+    run,
+};
+
+fn run(context: &AccountContext) -> Vec<Finding> {
+    let Some(policy) = &context.account.password_policy else { return Vec::new() };
+    let t = context.thresholds;
+    let Some(policy) = policy else {
+        return vec![context
+            .account_finding(&CHECK)
+            .title("No account password policy")
+            .detail("The account has no password policy: IAM's defaults allow 8-character passwords that never expire and may be reused.")
+            .evidence("shortcomings", ["no password policy"])
+            .build()];
+    };
+    let mut shortcomings = Vec::new();
+    let length = policy.minimum_password_length.unwrap_or(0);
+    if length < t.password_min_length {
+        shortcomings.push(format!("minimum length {length} < {}", t.password_min_length));
+    }
+    let reuse = policy.password_reuse_prevention.unwrap_or(0);
+    if reuse < t.password_reuse_prevention {
+        shortcomings.push(format!("reuse prevention {reuse} < {}", t.password_reuse_prevention));
+    }
+    let required = [
+        (t.password_require_symbols, policy.require_symbols, "symbols"),
+        (t.password_require_numbers, policy.require_numbers, "numbers"),
+        (t.password_require_uppercase, policy.require_uppercase_characters, "uppercase letters"),
+        (t.password_require_lowercase, policy.require_lowercase_characters, "lowercase letters"),
+    ];
+    for (wanted, has, what) in required {
+        if wanted && !has {
+            shortcomings.push(format!("does not require {what}"));
+        }
+    }
+    if t.password_max_age_days > 0 {
+        match policy.max_password_age {
+            Some(age) if age <= t.password_max_age_days => {}
+            Some(age) => shortcomings.push(format!("maximum age {age} days > {}", t.password_max_age_days)),
+            None => shortcomings.push("passwords never expire".into()),
+        }
+    }
+    if shortcomings.is_empty() {
+        return Vec::new();
+    }
+    vec![context
+        .account_finding(&CHECK)
+        .title("Account password policy below the minimums")
+        .detail(format!("The password policy falls short: {}.", shortcomings.join("; ")))
+        .evidence("shortcomings", &shortcomings)
+        .build()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::test_support::Fixture;
+
+    #[test]
+    fn no_policy_is_a_finding() {
+        assert_eq!(Fixture::new().password_policy(r#"{"PasswordPolicy": null}"#).run(&CHECK).len(), 1);
+    }
+
+    #[test]
+    fn a_short_policy_names_what_is_short() {
+        let findings = Fixture::new()
+            .password_policy(r#"{"PasswordPolicy":{"MinimumPasswordLength":8,"PasswordReusePrevention":24}}"#)
+            .run(&CHECK);
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].evidence["shortcomings"], serde_json::json!(["minimum length 8 < 14"]));
+    }
+
+    #[test]
+    fn a_policy_at_the_minimums_is_fine_and_minimums_come_from_config() {
+        let strong = r#"{"PasswordPolicy":{"MinimumPasswordLength":14,"PasswordReusePrevention":24}}"#;
+        assert!(Fixture::new().password_policy(strong).run(&CHECK).is_empty());
+        let stricter = Fixture::new().password_policy(strong).thresholds(|t| {
+            t.password_min_length = 16;
+            t.password_require_symbols = true;
+        });
+        let findings = stricter.run(&CHECK);
+        assert_eq!(
+            findings[0].evidence["shortcomings"],
+            serde_json::json!(["minimum length 14 < 16", "does not require symbols"])
+        );
+    }
+}

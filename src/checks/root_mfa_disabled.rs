@@ -1,0 +1,73 @@
+//! `root-mfa-disabled`: the root user without MFA. An account whose root credentials were
+//! removed (centralized root access) has nothing to protect and is compliant.
+
+use super::{AccountContext, Check, Family, Input};
+use crate::findings::{Finding, Severity};
+use crate::snapshot::credential_report::Reported;
+
+pub const CHECK: Check = Check {
+    id: "root-mfa-disabled",
+    title: "Root user has no MFA",
+    severity: Severity::Critical,
+    references: &["CIS 1.5", "IAM.9"],
+    remediation: "Sign in as root and register an MFA device (hardware preferred), or remove the root credentials \
+                  with centralized root access (aws iam enable-organizations-root-credentials-management, then \
+                  aws sts assume-root and aws iam delete-login-profile).",
+    family: Family::RootUser,
+    needs: &[Input::RootFacts],
+    run,
+};
+
+fn run(context: &AccountContext) -> Vec<Finding> {
+    let root = context.account.credential_report.as_ref().and_then(|r| r.root());
+    let (mfa, source) = match root {
+        Some(row) => {
+            let no_credentials =
+                row.password_enabled == Reported::Value(false) && row.active_keys().next().is_none();
+            if no_credentials {
+                return Vec::new();
+            }
+            (row.mfa_active, "credential report")
+        }
+        None => match context.account.account_summary.as_ref().and_then(|s| s.root_mfa_enabled()) {
+            Some(mfa) => (mfa, "account summary (AccountMFAEnabled)"),
+            None => return Vec::new(),
+        },
+    };
+    if mfa {
+        return Vec::new();
+    }
+    vec![context
+        .account_finding(&CHECK)
+        .title("Root user has no MFA device")
+        .detail(format!("The {source} shows no MFA device on the root user."))
+        .evidence("source", source)
+        .build()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::test_support::{CredRow, Fixture};
+
+    #[test]
+    fn finds_root_without_mfa() {
+        let fixture = Fixture::new().credentials(&[CredRow { mfa: false, ..CredRow::root() }]);
+        let findings = fixture.run(&CHECK);
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].resource_arn, "arn:aws:iam::111122223333:root");
+    }
+
+    #[test]
+    fn root_with_mfa_or_without_credentials_is_fine() {
+        assert!(Fixture::new().credentials(&[CredRow::root()]).run(&CHECK).is_empty());
+        let removed = CredRow { mfa: false, password_enabled: "false".into(), ..CredRow::root() };
+        assert!(Fixture::new().credentials(&[removed]).run(&CHECK).is_empty());
+    }
+
+    #[test]
+    fn the_account_summary_stands_in_for_the_report() {
+        assert_eq!(Fixture::new().summary(r#"{"SummaryMap":{"AccountMFAEnabled":0}}"#).run(&CHECK).len(), 1);
+        assert!(Fixture::new().summary(r#"{"SummaryMap":{"AccountMFAEnabled":1}}"#).run(&CHECK).is_empty());
+    }
+}

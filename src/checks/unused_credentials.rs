@@ -1,0 +1,109 @@
+//! `unused-credentials`: an enabled console password or active access key not used for
+//! `credential_unused_days` (a credential never used counts from when it was created).
+
+use super::{AccountContext, Check, Family, Input};
+use crate::findings::{Finding, ResourceType, Severity};
+use chrono::{DateTime, Duration, Utc};
+
+pub const CHECK: Check = Check {
+    id: "unused-credentials",
+    title: "Credential unused for too long",
+    severity: Severity::Medium,
+    references: &["CIS 1.12", "IAM.22"],
+    remediation:
+        "Disable what is not used: aws iam delete-login-profile --user-name USER for a console password, \
+                  aws iam update-access-key --user-name USER --access-key-id KEY --status Inactive for a key.",
+    family: Family::UnusedAccess,
+    needs: &[Input::CredentialReport],
+    run,
+};
+
+fn run(context: &AccountContext) -> Vec<Finding> {
+    let Some(report) = &context.account.credential_report else { return Vec::new() };
+    let days = context.thresholds.credential_unused_days;
+    let cutoff = context.as_of - Duration::days(days.into());
+    let mut findings = Vec::new();
+    // (credential, last used, when it came to exist)
+    let stale = |last: Option<DateTime<Utc>>, since: Option<DateTime<Utc>>| match last {
+        Some(last) => last < cutoff,
+        None => since.is_some_and(|s| s < cutoff),
+    };
+    for row in report.users() {
+        let mut unused: Vec<(String, Option<DateTime<Utc>>)> = Vec::new();
+        if row.password_enabled.is_true() {
+            let since = row.password_last_changed.value().or(row.created.value());
+            if stale(row.password_last_used.value(), since) {
+                unused.push(("password".into(), row.password_last_used.value()));
+            }
+        }
+        for key in row.active_keys() {
+            if stale(key.last_used.value(), key.last_rotated.value()) {
+                unused.push((format!("access_key_{}", key.number), key.last_used.value()));
+            }
+        }
+        for (credential, last) in unused {
+            let what = if credential == "password" {
+                "Console password".to_string()
+            } else {
+                format!("Access key {}", &credential[11..])
+            };
+            let detail = match last {
+                Some(l) => format!(
+                    "{what} last used {} ({} days ago), over {days} days.",
+                    l.format("%Y-%m-%d"),
+                    context.days_since(l)
+                ),
+                None => format!("{what} has never been used and is over {days} days old."),
+            };
+            findings.push(
+                context
+                    .finding(&CHECK, ResourceType::User, &row.arn, &row.user)
+                    .key(&credential)
+                    .title(format!("{what} of {} unused for over {days} days", row.user))
+                    .detail(detail)
+                    .evidence("credential", &credential)
+                    .evidence("last_used", last.map(|l| l.to_rfc3339()))
+                    .evidence("threshold_days", days)
+                    .build(),
+            );
+        }
+    }
+    findings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::test_support::{user_arn, CredRow, Fixture};
+
+    #[test]
+    fn finds_each_unused_credential() {
+        let fixture = Fixture::new().credentials(&[
+            CredRow::user("old-password").password("2024-03-01T00:00:00+00:00"),
+            CredRow::user("never-password").password("no_information"),
+            CredRow::user("fresh-password").password("no_information").created("2024-05-25T00:00:00+00:00"),
+            CredRow::user("keys").key(1, true, "2023-01-01T00:00:00+00:00", "2024-05-30T00:00:00+00:00").key(
+                2,
+                true,
+                "2023-01-01T00:00:00+00:00",
+                "N/A",
+            ),
+            CredRow::user("inactive-key").key(
+                1,
+                false,
+                "2020-01-01T00:00:00+00:00",
+                "2020-02-01T00:00:00+00:00",
+            ),
+        ]);
+        let findings = fixture.run(&CHECK);
+        let got: Vec<(&str, &str)> = findings
+            .iter()
+            .map(|f| (f.resource_name.as_str(), f.evidence["credential"].as_str().unwrap()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![("old-password", "password"), ("never-password", "password"), ("keys", "access_key_2")]
+        );
+        assert_eq!(findings[2].resource_arn, user_arn("keys"));
+    }
+}

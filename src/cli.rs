@@ -1,0 +1,208 @@
+//! The command line: parses arguments, wires config → snapshot → audit → reports, and
+//! turns the outcome into the exit codes of DESIGN.md. No logic of its own beyond that.
+
+use crate::audit::audit;
+use crate::checks::CATALOG;
+use crate::config::Config;
+use crate::report::{self, RunInfo, RunReport, RunStats};
+use crate::snapshot::Snapshot;
+use chrono::{DateTime, SecondsFormat, Utc};
+use clap::{Parser, Subcommand};
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+
+pub const EXIT_OK: i32 = 0;
+pub const EXIT_FATAL: i32 = 1;
+pub const EXIT_PARTIAL: i32 = 3;
+pub const EXIT_FAIL_ON: i32 = 4;
+
+/// Audits AWS IAM across the accounts of an AWS Organization: admin power, wide trust,
+/// unused and stale credentials, missing MFA. Writes report.html, findings.json,
+/// findings.csv and coverage.csv.
+///
+/// Exit codes: 0 all accounts audited; 1 fatal error; 2 usage error; 3 some accounts not
+/// audited; 4 findings at or above `fail_on`; 5 reports archived but mail not delivered.
+#[derive(Debug, Parser)]
+#[command(name = "iam-auditor", version, about, long_about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Audit: read a snapshot, run every check, write the reports.
+    Run(RunArgs),
+    /// Print the check catalog (id, severity, title, references); with an id, the check in full.
+    Checks {
+        /// Show one check with its remediation.
+        id: Option<String>,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// The TOML config (see config/iam-auditor.example.toml); without it, the defaults.
+    #[arg(long, env = "IAM_AUDITOR_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// A snapshot folder (manifest.json, organization/, accounts/<id>/…) to audit offline.
+    #[arg(long, env = "IAM_AUDITOR_SNAPSHOT")]
+    pub snapshot: Option<PathBuf>,
+    /// The instant ages are judged against (RFC 3339); default: the snapshot's collection time.
+    #[arg(long, value_parser = parse_instant)]
+    pub as_of: Option<DateTime<Utc>>,
+    /// The folder for this run's files; default: ./reports/<run id>/.
+    #[arg(long, env = "IAM_AUDITOR_OUT")]
+    pub out: Option<PathBuf>,
+    /// Do not send the digest mail.
+    #[arg(long)]
+    pub no_mail: bool,
+}
+
+fn parse_instant(text: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|d| d.with_timezone(&Utc))
+        .map_err(|e| format!("{e}: write an RFC 3339 instant such as 2026-11-23T00:00:00Z"))
+}
+
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Run(args) => match run(&args) {
+            Ok(code) => code,
+            Err(message) => {
+                eprintln!("iam-auditor: error: {message}");
+                EXIT_FATAL
+            }
+        },
+        Command::Checks { id } => print_checks(id.as_deref()),
+    }
+}
+
+fn print_checks(id: Option<&str>) -> i32 {
+    if let Some(id) = id {
+        let Some(check) = crate::checks::by_id(id) else {
+            eprintln!("iam-auditor: error: no check `{id}`; `iam-auditor checks` lists them");
+            return EXIT_FATAL;
+        };
+        println!("{}\n  title:       {}\n  severity:    {}", check.id, check.title, check.severity);
+        println!("  section:     {}\n  references:  {}", check.family.title(), check.references.join(", "));
+        println!("  remediation: {}", check.remediation);
+        return EXIT_OK;
+    }
+    println!("{:<26} {:<9} {:<58} REFERENCES", "ID", "SEVERITY", "TITLE");
+    for check in CATALOG {
+        let references =
+            if check.references.is_empty() { "-".to_string() } else { check.references.join(", ") };
+        println!("{:<26} {:<9} {:<58} {references}", check.id, check.severity.as_str(), check.title);
+    }
+    EXIT_OK
+}
+
+fn run(args: &RunArgs) -> Result<i32, String> {
+    let started_at = Utc::now();
+    let (config, config_sha256) = match &args.config {
+        Some(path) => {
+            let (config, text) = Config::load(path).map_err(|e| e.to_string())?;
+            (config, Some(hex(&Sha256::digest(text.as_bytes()))))
+        }
+        None => (Config::default(), None),
+    };
+    let Some(snapshot_dir) = &args.snapshot else {
+        return Err(
+            "live collection from AWS is not in this build yet: pass --snapshot DIR with a snapshot \
+                    folder (see the README's snapshot layout; `aws iam get-account-authorization-details` \
+                    output is enough for one account)"
+                .into(),
+        );
+    };
+    let snapshot = Snapshot::open(snapshot_dir).map_err(|e| e.to_string())?;
+    let as_of = match (args.as_of, snapshot.collected_at()) {
+        (Some(as_of), _) => as_of,
+        (None, Some(collected)) => collected,
+        (None, None) => {
+            eprintln!(
+                "iam-auditor: note: the snapshot has no manifest.json collected_at and no --as-of was given; \
+                 ages are judged against the current time"
+            );
+            started_at
+        }
+    };
+    let outcome = audit(&snapshot, &config, as_of);
+    for problem in &outcome.snapshot_problems {
+        eprintln!("iam-auditor: warning: {problem}");
+    }
+
+    let run_id = started_at.format("%Y%m%dT%H%M%SZ").to_string();
+    let out_dir = match &args.out {
+        Some(dir) => dir.clone(),
+        None => unused_folder(&Path::new("reports").join(&run_id)),
+    };
+    let failed = outcome.failed_accounts();
+    let mut disabled: Vec<String> = config.checks.disable.iter().map(|d| d.get_ref().clone()).collect();
+    disabled.sort();
+    let info = RunInfo {
+        id: run_id,
+        as_of: as_of.to_rfc3339_opts(SecondsFormat::Secs, true),
+        started_at: started_at.to_rfc3339_opts(SecondsFormat::Secs, true),
+        finished_at: Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true),
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        source: "snapshot".into(),
+        snapshot: Some(snapshot_dir.display().to_string()),
+        config_sha256,
+        thresholds: config.thresholds.clone(),
+        disabled_checks: disabled,
+        fail_on: config.checks.fail_on,
+        stats: RunStats::default(),
+    };
+    let report = RunReport::new(info, outcome.coverage, outcome.findings, Vec::new());
+    let written = report::write_all(&report, &config, &out_dir).map_err(|e| e.to_string())?;
+
+    for row in report.coverage.iter().filter(|c| c.error.is_some()) {
+        eprintln!(
+            "iam-auditor: account {} ({}) {}: {}",
+            row.account_id,
+            row.account_name,
+            serde_json::to_value(row.status)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default(),
+            row.error.as_deref().unwrap_or_default()
+        );
+    }
+    if config.mail.is_some() && !args.no_mail {
+        eprintln!("iam-auditor: note: mail delivery is not in this build yet; no digest was sent (the reports are on disk)");
+    }
+    println!("Reports in {}:", out_dir.display());
+    for path in &written {
+        println!("  {}", path.display());
+    }
+    println!("{}", report.one_line_summary());
+
+    let mut code = EXIT_OK;
+    if failed > 0 {
+        code = EXIT_PARTIAL;
+    }
+    if let (Some(fail_on), Some(worst)) = (config.checks.fail_on, report.worst_open()) {
+        if worst >= fail_on {
+            code = EXIT_FAIL_ON;
+            println!("Open findings at or above fail_on = {fail_on} (worst: {worst}): exit {EXIT_FAIL_ON}");
+        }
+    }
+    Ok(code)
+}
+
+/// `dir`, or `dir-2`, `dir-3` … if it exists: a run never writes over an earlier one.
+fn unused_folder(dir: &Path) -> PathBuf {
+    if !dir.exists() {
+        return dir.to_path_buf();
+    }
+    (2..)
+        .map(|n| PathBuf::from(format!("{}-{n}", dir.display())))
+        .find(|d| !d.exists())
+        .unwrap_or_else(|| dir.to_path_buf())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,349 @@
+//! The TOML configuration: one file, every key documented in
+//! `config/iam-auditor.example.toml`. Unknown keys and bad values are errors that name the
+//! key and its line; a run needs no config at all. Secrets never live here: the config
+//! names the environment variable or file that holds them.
+
+use crate::findings::Severity;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub organization: OrganizationConfig,
+    #[serde(default)]
+    pub thresholds: Thresholds,
+    #[serde(default)]
+    pub checks: ChecksConfig,
+    #[serde(default)]
+    pub suppressions: Vec<SuppressionRule>,
+    #[serde(default)]
+    pub report: ReportConfig,
+    #[serde(default)]
+    pub archive: ArchiveConfig,
+    #[serde(default)]
+    pub mail: Option<MailConfig>,
+}
+
+/// `[organization]`: which accounts a live run audits and how it reaches them.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrganizationConfig {
+    #[serde(default = "default_role_name")]
+    pub role_name: String,
+    pub external_id: Option<String>,
+    #[serde(default = "default_concurrency")]
+    pub concurrency: u32,
+    #[serde(default = "default_regions")]
+    pub regions: Vec<String>,
+    #[serde(default)]
+    pub include_accounts: Vec<String>,
+    #[serde(default)]
+    pub exclude_accounts: Vec<String>,
+    #[serde(default)]
+    pub include_ous: Vec<String>,
+    #[serde(default)]
+    pub exclude_ous: Vec<String>,
+}
+
+impl Default for OrganizationConfig {
+    fn default() -> Self {
+        OrganizationConfig {
+            role_name: default_role_name(),
+            external_id: None,
+            concurrency: default_concurrency(),
+            regions: default_regions(),
+            include_accounts: Vec::new(),
+            exclude_accounts: Vec::new(),
+            include_ous: Vec::new(),
+            exclude_ous: Vec::new(),
+        }
+    }
+}
+
+fn default_role_name() -> String {
+    "IamAuditorRole".into()
+}
+fn default_concurrency() -> u32 {
+    8
+}
+fn default_regions() -> Vec<String> {
+    vec!["us-east-1".into()]
+}
+
+/// `[thresholds]`: the ages and minimums the hygiene checks judge by.
+#[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Thresholds {
+    pub unused_days: u32,
+    pub credential_unused_days: u32,
+    pub key_max_age_days: u32,
+    pub root_use_days: u32,
+    pub password_min_length: u32,
+    pub password_reuse_prevention: u32,
+    pub password_require_symbols: bool,
+    pub password_require_numbers: bool,
+    pub password_require_uppercase: bool,
+    pub password_require_lowercase: bool,
+    /// 0: password expiry not required.
+    pub password_max_age_days: u32,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds {
+            unused_days: 90,
+            credential_unused_days: 45,
+            key_max_age_days: 90,
+            root_use_days: 30,
+            password_min_length: 14,
+            password_reuse_prevention: 24,
+            password_require_symbols: false,
+            password_require_numbers: false,
+            password_require_uppercase: false,
+            password_require_lowercase: false,
+            password_max_age_days: 0,
+        }
+    }
+}
+
+/// `[checks]`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChecksConfig {
+    #[serde(default)]
+    pub disable: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub severity: BTreeMap<String, Severity>,
+    pub fail_on: Option<Severity>,
+}
+
+/// `[[suppressions]]`: an accepted risk, with its reason and an expiry date.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SuppressionRule {
+    pub check: Spanned<String>,
+    /// ARN pattern; `*` and `?` are wildcards.
+    pub resource: String,
+    pub reason: String,
+    /// `YYYY-MM-DD` (end of that day, UTC) or an RFC 3339 instant.
+    pub expires: Spanned<String>,
+    /// Optional account id the rule is limited to.
+    pub account: Option<String>,
+    #[serde(skip)]
+    pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// `[report]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReportConfig {
+    pub title: String,
+    /// Rows per check section in the HTML report; the CSV and JSON always hold every finding.
+    pub html_max_rows_per_check: usize,
+}
+
+impl Default for ReportConfig {
+    fn default() -> Self {
+        ReportConfig { title: "IAM audit".into(), html_max_rows_per_check: 2000 }
+    }
+}
+
+/// `[archive]`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArchiveConfig {
+    pub dir: Option<PathBuf>,
+    pub s3_uri: Option<String>,
+    pub keep_runs: Option<u32>,
+    #[serde(default)]
+    pub include_snapshot: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MailTransport {
+    Smtp,
+    File,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MailTls {
+    Starttls,
+    Tls,
+    None,
+}
+
+/// `[mail]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailConfig {
+    pub transport: MailTransport,
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    pub tls: Option<MailTls>,
+    #[serde(default)]
+    pub allow_insecure: bool,
+    pub username_env: Option<String>,
+    pub password_env: Option<String>,
+    pub password_file: Option<PathBuf>,
+    pub from: Option<String>,
+    #[serde(default)]
+    pub to: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config {path}: {source} (pass --config a readable TOML file, or leave it out to run with defaults)")]
+    Unreadable { path: PathBuf, source: std::io::Error },
+    #[error("config {path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+}
+
+impl Config {
+    pub fn load(path: &Path) -> Result<(Config, String), ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ConfigError::Unreadable { path: path.to_path_buf(), source })?;
+        let config = Config::parse(&text, &|id| crate::checks::by_id(id).is_some())
+            .map_err(|message| ConfigError::Invalid { path: path.to_path_buf(), message })?;
+        Ok((config, text))
+    }
+
+    /// Parses and validates; `known_check` says whether a check id exists.
+    pub fn parse(text: &str, known_check: &dyn Fn(&str) -> bool) -> Result<Config, String> {
+        let mut config: Config = toml::from_str(text).map_err(|e| e.to_string().trim_end().to_string())?;
+        let line = |span: std::ops::Range<usize>| text[..span.start.min(text.len())].lines().count().max(1);
+        let unknown = |id: &str, at: usize, key: &str| {
+            format!("line {at}: `{key}` names unknown check `{id}`; `iam-auditor checks` lists the check ids")
+        };
+        for id in &config.checks.disable {
+            if !known_check(id.get_ref()) {
+                return Err(unknown(id.get_ref(), line(id.span()), "checks.disable"));
+            }
+        }
+        for id in config.checks.severity.keys() {
+            if !known_check(id) {
+                let at = text
+                    .find(&format!("\"{id}\""))
+                    .or_else(|| text.find(id.as_str()))
+                    .map_or(0, |p| line(p..p));
+                return Err(unknown(id, at, "checks.severity"));
+            }
+        }
+        for (i, rule) in config.suppressions.iter_mut().enumerate() {
+            if !known_check(rule.check.get_ref()) {
+                return Err(unknown(
+                    rule.check.get_ref(),
+                    line(rule.check.span()),
+                    &format!("suppressions[{i}].check"),
+                ));
+            }
+            if rule.reason.trim().is_empty() {
+                return Err(format!(
+                    "line {}: suppressions[{i}].reason is empty: say why the risk is accepted",
+                    line(rule.check.span())
+                ));
+            }
+            rule.expires_at = Some(parse_expiry(rule.expires.get_ref()).ok_or_else(|| {
+                format!(
+                    "line {}: suppressions[{i}].expires = {:?} is not a date: write YYYY-MM-DD or an RFC 3339 instant",
+                    line(rule.expires.span()),
+                    rule.expires.get_ref()
+                )
+            })?);
+        }
+        if config.organization.concurrency == 0 {
+            return Err("organization.concurrency must be at least 1".into());
+        }
+        if let Some(mail) = &config.mail {
+            if mail.tls == Some(MailTls::None) && !mail.allow_insecure {
+                return Err("mail.tls = \"none\" sends mail in plain text: set mail.allow_insecure = true to accept that (a local relay only)".into());
+            }
+            if mail.transport == MailTransport::Smtp
+                && (mail.host.is_none() || mail.to.is_empty() || mail.from.is_none())
+            {
+                return Err("mail.transport = \"smtp\" needs mail.host, mail.from and mail.to".into());
+            }
+        }
+        if config.archive.dir.is_some() && config.archive.s3_uri.is_some() {
+            return Err("archive: set either archive.dir or archive.s3_uri, not both".into());
+        }
+        Ok(config)
+    }
+
+    pub fn is_disabled(&self, check: &str) -> bool {
+        self.checks.disable.iter().any(|d| d.get_ref() == check)
+    }
+}
+
+/// `YYYY-MM-DD` means the end of that day, UTC.
+fn parse_expiry(text: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    if let Ok(instant) = chrono::DateTime::parse_from_rfc3339(text) {
+        return Some(instant.with_timezone(&chrono::Utc));
+    }
+    let day = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()?;
+    Some(day.and_hms_opt(23, 59, 59)?.and_utc())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, String> {
+        Config::parse(text, &|id| ["admin-access", "unused-role"].contains(&id))
+    }
+
+    #[test]
+    fn empty_config_has_the_documented_defaults() {
+        let config = parse("").unwrap();
+        assert_eq!(config.thresholds.unused_days, 90);
+        assert_eq!(config.thresholds.credential_unused_days, 45);
+        assert_eq!(config.thresholds.key_max_age_days, 90);
+        assert_eq!(config.thresholds.root_use_days, 30);
+        assert_eq!(config.thresholds.password_min_length, 14);
+        assert_eq!(config.thresholds.password_reuse_prevention, 24);
+        assert_eq!(config.organization.role_name, "IamAuditorRole");
+        assert!(config.checks.fail_on.is_none());
+    }
+
+    #[test]
+    fn unknown_keys_name_the_key_and_line() {
+        let err = parse("[thresholds]\nunused_days = 30\nunsed_days = 10\n").unwrap_err();
+        assert!(err.contains("line 3") && err.contains("unsed_days"), "{err}");
+        let err = parse("[checks]\nfail_on = \"severe\"\n").unwrap_err();
+        assert!(err.contains("line 2") && err.contains("severe"), "{err}");
+    }
+
+    #[test]
+    fn unknown_check_ids_are_errors_with_the_line() {
+        let err = parse("[checks]\ndisable = [\"admin-access\",\n  \"no-such-check\"]\n").unwrap_err();
+        assert!(err.contains("line 3") && err.contains("no-such-check"), "{err}");
+        let err = parse("\n[[suppressions]]\ncheck = \"nope\"\nresource = \"*\"\nreason = \"x\"\nexpires = \"2030-01-01\"\n")
+            .unwrap_err();
+        assert!(err.contains("line 3") && err.contains("nope"), "{err}");
+        let err = parse("[checks.severity]\n\"unused-rol\" = \"high\"\n").unwrap_err();
+        assert!(err.contains("unused-rol"), "{err}");
+    }
+
+    #[test]
+    fn suppressions_need_a_reason_and_a_real_date() {
+        let rule = |expires: &str, reason: &str| {
+            format!("[[suppressions]]\ncheck = \"admin-access\"\nresource = \"arn:aws:iam::*:role/break-glass\"\nreason = \"{reason}\"\nexpires = \"{expires}\"\n")
+        };
+        let config = parse(&rule("2030-01-31", "break-glass role, reviewed quarterly")).unwrap();
+        assert_eq!(config.suppressions[0].expires_at.unwrap().to_rfc3339(), "2030-01-31T23:59:59+00:00");
+        assert!(parse(&rule("next year", "x")).unwrap_err().contains("line 5"));
+        assert!(parse(&rule("2030-01-31", " ")).unwrap_err().contains("reason"));
+    }
+
+    #[test]
+    fn plain_smtp_needs_allow_insecure() {
+        let base = "[mail]\ntransport = \"smtp\"\nhost = \"127.0.0.1\"\nfrom = \"a@b\"\nto = [\"c@d\"]\ntls = \"none\"\n";
+        assert!(parse(base).unwrap_err().contains("allow_insecure"));
+        assert!(parse(&format!("{base}allow_insecure = true\n")).is_ok());
+    }
+}

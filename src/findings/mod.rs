@@ -1,0 +1,160 @@
+//! Findings: what a check reports, with a fingerprint that stays the same from run to run
+//! for the same problem, so runs can be compared and suppressions can name them.
+//!
+//! Checks build findings through [`crate::checks::AccountContext::finding`]; the policy
+//! steps that follow (severity overrides, suppressions, disabled checks) live in `policy.rs`.
+
+pub mod policy;
+
+use crate::identifiers::AccountId;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 5] =
+        [Severity::Critical, Severity::High, Severity::Medium, Severity::Low, Severity::Info];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Severity> {
+        Severity::ALL.into_iter().find(|s| s.as_str().eq_ignore_ascii_case(text.trim()))
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ResourceType {
+    User,
+    Role,
+    Group,
+    Policy,
+    Account,
+    AnalyzerFinding,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Open,
+    Suppressed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Change {
+    New,
+    Persisting,
+}
+
+/// Why a finding is suppressed: the config rule that matched it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Suppression {
+    pub reason: String,
+    pub expires: String,
+    pub resource_pattern: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Finding {
+    pub fingerprint: String,
+    pub check: String,
+    pub severity: Severity,
+    pub account_id: AccountId,
+    pub account_name: String,
+    pub resource_type: ResourceType,
+    pub resource_arn: String,
+    pub resource_name: String,
+    pub title: String,
+    pub detail: String,
+    pub evidence: serde_json::Value,
+    pub remediation: String,
+    pub references: Vec<String>,
+    pub status: Status,
+    pub suppression: Option<Suppression>,
+    pub first_seen: String,
+    pub change: Change,
+    /// The check's default severity applied (not a finding-specific one), so a config
+    /// override may replace it.
+    #[serde(skip)]
+    pub default_severity: bool,
+}
+
+/// `sha256(check|account|resource|key)`, hex: the same problem gets the same fingerprint in every run.
+pub fn fingerprint(check: &str, account: &str, resource: &str, key: &str) -> String {
+    let mut hasher = Sha256::new();
+    for (i, part) in [check, account, resource, key].iter().enumerate() {
+        if i > 0 {
+            hasher.update(b"|");
+        }
+        hasher.update(part.as_bytes());
+    }
+    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprints_are_stable_and_distinguish_their_parts() {
+        let a = fingerprint(
+            "stale-access-key",
+            "111122223333",
+            "arn:aws:iam::111122223333:user/a",
+            "access_key_1",
+        );
+        assert_eq!(
+            a,
+            fingerprint(
+                "stale-access-key",
+                "111122223333",
+                "arn:aws:iam::111122223333:user/a",
+                "access_key_1"
+            )
+        );
+        assert_ne!(
+            a,
+            fingerprint(
+                "stale-access-key",
+                "111122223333",
+                "arn:aws:iam::111122223333:user/a",
+                "access_key_2"
+            )
+        );
+        assert_eq!(a.len(), 64);
+        // The separator keeps "a|bc" and "ab|c" apart.
+        assert_ne!(fingerprint("a", "bc", "", ""), fingerprint("ab", "c", "", ""));
+    }
+
+    #[test]
+    fn severities_order_and_parse() {
+        assert!(Severity::Critical > Severity::High && Severity::Low > Severity::Info);
+        assert_eq!(Severity::parse("HIGH"), Some(Severity::High));
+        assert_eq!(Severity::parse("severe"), None);
+    }
+}

@@ -1,0 +1,15 @@
+//! iam-auditor: audits AWS IAM across the accounts of an AWS Organization.
+//!
+//! The pipeline, one module each: `snapshot` (the on-disk model) → `policy` (the IAM policy
+//! language) → `checks` (one file per check) → `audit` (runs them per account) → `report`
+//! (HTML, CSV, JSON). `cli` wires them to the command line.
+
+pub mod audit;
+pub mod checks;
+pub mod cli;
+pub mod config;
+pub mod findings;
+pub mod identifiers;
+pub mod policy;
+pub mod report;
+pub mod snapshot;

@@ -1,0 +1,15 @@
+//! The IAM policy language: parse documents, match actions and resources, decide what a
+//! principal may do (admin-equivalence) and whom a role trusts.
+//!
+//! Pure functions over parsed documents; no I/O and no knowledge of findings.
+
+pub mod admin;
+pub mod aws_managed;
+pub mod document;
+pub mod effective;
+pub mod known_services;
+pub mod pattern;
+pub mod trust;
+
+#[cfg(test)]
+mod admin_tests;

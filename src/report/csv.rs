@@ -1,0 +1,125 @@
+//! `findings.csv` and `coverage.csv`: one row per finding / per account, every cell
+//! neutralised against spreadsheet formula injection (IAM names and tags are untrusted).
+
+use super::{ReportError, RunReport};
+
+/// A cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR first) gets a
+/// leading `'`, which spreadsheets show as text and do not evaluate.
+pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}").into(),
+        _ => cell.into(),
+    }
+}
+
+fn write_rows(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Result<Vec<u8>, ReportError> {
+    let error = |e: csv::Error| ReportError::Render { what: "CSV", message: e.to_string() };
+    let mut writer = csv::WriterBuilder::new().from_writer(Vec::new());
+    writer.write_record(header).map_err(error)?;
+    for row in rows {
+        writer.write_record(row.iter().map(|c| neutralise(c).into_owned())).map_err(error)?;
+    }
+    writer.into_inner().map_err(|e| ReportError::Render { what: "CSV", message: e.to_string() })
+}
+
+pub fn findings(report: &RunReport) -> Result<Vec<u8>, ReportError> {
+    let header = [
+        "fingerprint",
+        "check",
+        "severity",
+        "status",
+        "change",
+        "account_id",
+        "account_name",
+        "resource_type",
+        "resource_arn",
+        "resource_name",
+        "title",
+        "detail",
+        "remediation",
+        "references",
+        "suppression_reason",
+        "suppression_expires",
+        "first_seen",
+        "evidence",
+    ];
+    let rows = report.findings.iter().map(|f| {
+        vec![
+            f.fingerprint.clone(),
+            f.check.clone(),
+            f.severity.to_string(),
+            variant(&f.status),
+            variant(&f.change),
+            f.account_id.to_string(),
+            f.account_name.clone(),
+            variant(&f.resource_type),
+            f.resource_arn.clone(),
+            f.resource_name.clone(),
+            f.title.clone(),
+            f.detail.clone(),
+            f.remediation.clone(),
+            f.references.join("; "),
+            f.suppression.as_ref().map(|s| s.reason.clone()).unwrap_or_default(),
+            f.suppression.as_ref().map(|s| s.expires.clone()).unwrap_or_default(),
+            f.first_seen.clone(),
+            f.evidence.to_string(),
+        ]
+    });
+    write_rows(&header, rows)
+}
+
+pub fn coverage(report: &RunReport) -> Result<Vec<u8>, ReportError> {
+    let header = [
+        "account_id",
+        "account_name",
+        "status",
+        "error",
+        "checks_without_input",
+        "problems",
+        "users",
+        "groups",
+        "roles",
+        "managed_policies",
+    ];
+    let rows = report.coverage.iter().map(|c| {
+        let count = |f: fn(&crate::audit::Inventory) -> usize| {
+            c.inventory.as_ref().map(|i| f(i).to_string()).unwrap_or_default()
+        };
+        vec![
+            c.account_id.clone(),
+            c.account_name.clone(),
+            variant(&c.status),
+            c.error.clone().unwrap_or_default(),
+            c.checks_without_input.join("; "),
+            c.problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("; "),
+            count(|i| i.users),
+            count(|i| i.groups),
+            count(|i| i.roles),
+            count(|i| i.managed_policies),
+        ]
+    });
+    write_rows(&header, rows)
+}
+
+/// The serde name of a unit enum variant (`open`, `new`, `user` …).
+fn variant<T: serde::Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        Ok(other) => other.to_string(),
+        Err(_) => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formula_cells_are_neutralised() {
+        for hostile in ["=HYPERLINK(\"http://x\")", "+1", "-2+3", "@SUM(A1)", "\tcmd", "\rcmd"] {
+            assert!(neutralise(hostile).starts_with('\''), "{hostile:?}");
+        }
+        assert_eq!(neutralise("alice"), "alice");
+        assert_eq!(neutralise("arn:aws:iam::1:user/=x"), "arn:aws:iam::1:user/=x");
+    }
+}

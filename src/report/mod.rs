@@ -1,0 +1,156 @@
+//! The run's outputs: `findings.json`, `findings.csv`, `coverage.csv` and `report.html`.
+//! Renderers consume the [`RunReport`] and nothing else; they never look at a snapshot.
+
+pub mod csv;
+pub mod html;
+pub mod json;
+
+use crate::audit::{CoverageRow, CoverageStatus};
+use crate::config::{Config, Thresholds};
+use crate::findings::{Change, Finding, Severity, Status};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+pub const FINDINGS_SCHEMA: &str = "iam-auditor/findings/v1";
+
+/// How the run was made: what an auditor needs to reproduce or weigh it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunInfo {
+    pub id: String,
+    pub as_of: String,
+    pub started_at: String,
+    pub finished_at: String,
+    pub tool_version: String,
+    /// `live` or `snapshot`.
+    pub source: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub snapshot: Option<String>,
+    /// sha256 of the config file's bytes; None when the run used no config file.
+    pub config_sha256: Option<String>,
+    pub thresholds: Thresholds,
+    pub disabled_checks: Vec<String>,
+    pub fail_on: Option<Severity>,
+    pub stats: RunStats,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RunStats {
+    /// AWS calls by operation (`iam:GetAccountAuthorizationDetails` …); empty for snapshot runs.
+    pub api_calls: BTreeMap<String, u64>,
+    pub accounts_audited: usize,
+    pub accounts_failed: usize,
+    pub accounts_skipped: usize,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    /// Open findings by severity (every severity present, zero included).
+    pub by_severity: BTreeMap<Severity, usize>,
+    /// Open findings by check id.
+    pub by_check: BTreeMap<String, usize>,
+    pub open: usize,
+    pub suppressed: usize,
+    pub new: usize,
+    pub resolved: usize,
+}
+
+/// Everything a renderer may show.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunReport {
+    pub schema: &'static str,
+    pub run: RunInfo,
+    pub coverage: Vec<CoverageRow>,
+    pub summary: Summary,
+    pub findings: Vec<Finding>,
+    pub resolved: Vec<Finding>,
+}
+
+impl RunReport {
+    pub fn new(
+        run: RunInfo,
+        coverage: Vec<CoverageRow>,
+        findings: Vec<Finding>,
+        resolved: Vec<Finding>,
+    ) -> RunReport {
+        let mut summary = Summary::default();
+        for severity in Severity::ALL {
+            summary.by_severity.insert(severity, 0);
+        }
+        for finding in &findings {
+            match finding.status {
+                Status::Open => {
+                    summary.open += 1;
+                    *summary.by_severity.entry(finding.severity).or_default() += 1;
+                    *summary.by_check.entry(finding.check.clone()).or_default() += 1;
+                }
+                Status::Suppressed => summary.suppressed += 1,
+            }
+            if finding.change == Change::New && finding.status == Status::Open {
+                summary.new += 1;
+            }
+        }
+        summary.resolved = resolved.len();
+        let mut run = run;
+        let count = |s: CoverageStatus| coverage.iter().filter(|c| c.status == s).count();
+        run.stats.accounts_audited = count(CoverageStatus::Audited);
+        run.stats.accounts_failed = count(CoverageStatus::Failed);
+        run.stats.accounts_skipped = count(CoverageStatus::Skipped);
+        RunReport { schema: FINDINGS_SCHEMA, run, coverage, summary, findings, resolved }
+    }
+
+    /// The highest severity among open findings.
+    pub fn worst_open(&self) -> Option<Severity> {
+        self.findings.iter().filter(|f| f.status == Status::Open).map(|f| f.severity).max()
+    }
+
+    /// One line for a terminal or a log: accounts, findings by severity, new/resolved.
+    pub fn one_line_summary(&self) -> String {
+        let s = &self.run.stats;
+        let severities: Vec<String> = Severity::ALL
+            .iter()
+            .map(|sev| format!("{} {sev}", self.summary.by_severity.get(sev).copied().unwrap_or(0)))
+            .collect();
+        format!(
+            "{} account(s) audited, {} failed, {} skipped; {} open finding(s): {}; {} suppressed; {} new, {} resolved",
+            s.accounts_audited,
+            s.accounts_failed,
+            s.accounts_skipped,
+            self.summary.open,
+            severities.join(", "),
+            self.summary.suppressed,
+            self.summary.new,
+            self.summary.resolved
+        )
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("cannot write {path}: {source} (choose a writable folder with --out)")]
+    Write { path: PathBuf, source: std::io::Error },
+    #[error("cannot render {what}: {message}")]
+    Render { what: &'static str, message: String },
+}
+
+/// Writes every output file into `dir` (created if needed); each file appears whole or not at all.
+pub fn write_all(report: &RunReport, config: &Config, dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
+    std::fs::create_dir_all(dir).map_err(|source| ReportError::Write { path: dir.to_path_buf(), source })?;
+    let html = html::render(report, &config.report)?;
+    let outputs: [(&str, Vec<u8>); 4] = [
+        ("report.html", html.into_bytes()),
+        ("findings.json", json::render(report)?),
+        ("findings.csv", csv::findings(report)?),
+        ("coverage.csv", csv::coverage(report)?),
+    ];
+    let mut written = Vec::new();
+    for (name, bytes) in outputs {
+        let path = dir.join(name);
+        let partial = dir.join(format!(".{name}.partial"));
+        std::fs::write(&partial, &bytes)
+            .and_then(|()| std::fs::rename(&partial, &path))
+            .map_err(|source| ReportError::Write { path: path.clone(), source })?;
+        written.push(path);
+    }
+    Ok(written)
+}
