@@ -80,7 +80,7 @@ pub fn audit(snapshot: &Snapshot, config: &Config, as_of: DateTime<Utc>) -> Audi
         (a.status == Status::Suppressed)
             .cmp(&(b.status == Status::Suppressed))
             .then(b.severity.cmp(&a.severity))
-            .then(order.get(a.check.as_str()).cmp(&order.get(b.check.as_str())))
+            .then(order.get(a.check.as_ref()).cmp(&order.get(b.check.as_ref())))
             .then(a.account_id.cmp(&b.account_id))
             .then(a.resource_arn.cmp(&b.resource_arn))
             .then(a.fingerprint.cmp(&b.fingerprint))

@@ -258,4 +258,43 @@ mod tests {
         assert_eq!(findings[0].severity, Severity::High);
         assert_eq!(findings[1].severity, Severity::Info);
     }
+
+    #[test]
+    fn scps_cap_member_accounts_but_not_the_management_account_nor_service_linked_roles() {
+        let accounts = |management: &str| {
+            format!(
+                r#"{{"Accounts":[{{"Id":"{management}","Arn":"arn:aws:organizations::{management}:account/o-abc/{management}","Name":"m","Status":"ACTIVE"}},
+                    {{"Id":"111122223333","Arn":"arn:aws:organizations::{management}:account/o-abc/111122223333","Name":"member","Status":"ACTIVE"}}]}}"#
+            )
+        };
+        let scps = r#"{"RootId":"r-root","Policies":[
+            {"Id":"p-full","Name":"FullAWSAccess","Content":{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]},"Targets":[{"TargetId":"r-root","Type":"ROOT"}]},
+            {"Id":"p-noiam","Name":"NoIAM","Content":{"Statement":[{"Effect":"Deny","Action":"iam:*","Resource":"*"}]},"Targets":[{"TargetId":"111122223333","Type":"ACCOUNT"}]}]}"#;
+        let roles = format!(
+            "{},{}",
+            role(
+                "admin",
+                &format!(
+                    r#","AttachedManagedPolicies":[{{"PolicyName":"AdministratorAccess","PolicyArn":"{ADMIN_ARN}"}}]"#
+                )
+            ),
+            format!(
+                r#"{{"RoleName":"AWSServiceRoleForX","Path":"/aws-service-role/x.amazonaws.com/","Arn":"arn:aws:iam::111122223333:role/aws-service-role/x.amazonaws.com/AWSServiceRoleForX","RolePolicyList":[{{"PolicyName":"p","PolicyDocument":{STAR}}}]}}"#
+            )
+        );
+        let gaad = format!(r#"{{"RoleDetailList":[{roles}]}}"#);
+
+        // A member account: the SCP denying iam:* caps the admin role; the SLR is exempt.
+        let member = Fixture::new().org(&accounts("999999999999"), Some(scps)).gaad(&gaad).run(&CHECK);
+        assert_eq!(member[0].severity, Severity::Info);
+        assert!(member[0].title.contains("SCP NoIAM"), "{}", member[0].title);
+        assert_eq!(
+            member[1].evidence["power"]["kind"], "full",
+            "service-linked roles are not subject to SCPs"
+        );
+
+        // The same account as the management account: SCPs do not apply.
+        let management = Fixture::new().org(&accounts("111122223333"), Some(scps)).gaad(&gaad).run(&CHECK);
+        assert_eq!(management[0].severity, Severity::High);
+    }
 }

@@ -79,10 +79,14 @@ pub struct Suppression {
     pub resource_pattern: String,
 }
 
+/// Text that is usually the check's own `&'static` text (id, remediation, references), shared
+/// by every finding of the check instead of copied into each; owned when read back from JSON.
+pub type CheckText = std::borrow::Cow<'static, str>;
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Finding {
     pub fingerprint: String,
-    pub check: String,
+    pub check: CheckText,
     pub severity: Severity,
     pub account_id: AccountId,
     pub account_name: String,
@@ -92,8 +96,8 @@ pub struct Finding {
     pub title: String,
     pub detail: String,
     pub evidence: serde_json::Value,
-    pub remediation: String,
-    pub references: Vec<String>,
+    pub remediation: CheckText,
+    pub references: Vec<CheckText>,
     pub status: Status,
     pub suppression: Option<Suppression>,
     pub first_seen: String,

@@ -12,12 +12,12 @@ use chrono::{DateTime, Utc};
 pub fn apply(config: &Config, as_of: DateTime<Utc>, findings: &mut [Finding]) {
     for finding in findings.iter_mut() {
         if finding.default_severity {
-            if let Some(severity) = config.checks.severity.get(&finding.check) {
+            if let Some(severity) = config.checks.severity.get(finding.check.as_ref()) {
                 finding.severity = *severity;
             }
         }
         let matching = config.suppressions.iter().filter(|rule| {
-            rule.check.get_ref() == &finding.check
+            *rule.check.get_ref() == finding.check
                 && rule.account.as_deref().is_none_or(|a| a == finding.account_id.as_str())
                 && wildcard_match(&rule.resource, &finding.resource_arn)
         });
@@ -58,7 +58,7 @@ mod tests {
     fn finding(check: &str, arn: &str) -> Finding {
         Finding {
             fingerprint: String::new(),
-            check: check.into(),
+            check: check.to_string().into(),
             severity: Severity::High,
             account_id: AccountId::parse("111122223333").unwrap(),
             account_name: String::new(),

@@ -164,7 +164,7 @@ pub fn assess(
             return AdminVerdict::Admin(effective);
         }
     }
-    AdminVerdict::Capped { capped_by: capping_layers(permissions), would_be }
+    AdminVerdict::Capped { capped_by: capping_layers(permissions, escalation), would_be }
 }
 
 /// Is this one document, alone and uncapped, admin-equivalent on every resource?
@@ -237,21 +237,20 @@ fn classify(
     Some(AdminAssessment { power, granted_by, conditional })
 }
 
-/// Which caps stop the principal from being admin, for the report.
-fn capping_layers(permissions: &Permissions) -> Vec<String> {
+/// Which caps stop the principal from being admin, for the report: those that refuse a
+/// probe or an escalation path its identity policies grant.
+fn capping_layers(permissions: &Permissions, escalation: &[EscalationPath]) -> Vec<String> {
+    let probes = permissions
+        .all_statements()
+        .flat_map(|s| s.action_patterns().iter().map(|p| (p.probe(), ANY_RESOURCE.to_string())))
+        .chain(std::iter::once((UNKNOWN_SERVICE_ACTION.to_string(), ANY_RESOURCE.to_string())))
+        .chain(escalation.iter().map(|p| (p.action.to_string(), p.resource.clone())));
     let mut layers: Vec<String> = Vec::new();
-    for statement in permissions.grants.iter().flat_map(|g| g.document.statements.iter()) {
-        for pattern in statement.action_patterns() {
-            if let Decision::Capped(label) = permissions.decide(&pattern.probe(), ANY_RESOURCE, true) {
-                if !layers.iter().any(|l| l == label) {
-                    layers.push(label.to_string());
-                }
+    for (action, resource) in probes {
+        if let Decision::Capped(label) = permissions.decide(&action, &resource, true) {
+            if !layers.iter().any(|l| l == label) {
+                layers.push(label.to_string());
             }
-        }
-    }
-    if let Decision::Capped(label) = permissions.decide(UNKNOWN_SERVICE_ACTION, ANY_RESOURCE, true) {
-        if !layers.iter().any(|l| l == label) {
-            layers.push(label.to_string());
         }
     }
     layers

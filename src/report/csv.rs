@@ -1,7 +1,8 @@
 //! `findings.csv` and `coverage.csv`: one row per finding / per account, every cell
 //! neutralised against spreadsheet formula injection (IAM names and tags are untrusted).
 
-use super::{ReportError, RunReport};
+use super::{RunReport, WriteFailure};
+use std::io::Write;
 
 /// A cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR first) gets a
 /// leading `'`, which spreadsheets show as text and do not evaluate.
@@ -12,17 +13,28 @@ pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-fn write_rows(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Result<Vec<u8>, ReportError> {
-    let error = |e: csv::Error| ReportError::Render { what: "CSV", message: e.to_string() };
-    let mut writer = csv::WriterBuilder::new().from_writer(Vec::new());
-    writer.write_record(header).map_err(error)?;
+fn write_rows(
+    out: &mut impl Write,
+    header: &[&str],
+    rows: impl Iterator<Item = Vec<String>>,
+) -> Result<(), WriteFailure> {
+    let failure = |e: csv::Error| match e.into_kind() {
+        csv::ErrorKind::Io(io) => WriteFailure::Io(io),
+        other => WriteFailure::Encode(format!("{other:?}")),
+    };
+    let mut writer = csv::WriterBuilder::new().from_writer(out);
+    writer.write_record(header).map_err(failure)?;
     for row in rows {
-        writer.write_record(row.iter().map(|c| neutralise(c).into_owned())).map_err(error)?;
+        for cell in &row {
+            writer.write_field(neutralise(cell).as_bytes()).map_err(failure)?;
+        }
+        writer.write_record(None::<&[u8]>).map_err(failure)?;
     }
-    writer.into_inner().map_err(|e| ReportError::Render { what: "CSV", message: e.to_string() })
+    writer.flush()?;
+    Ok(())
 }
 
-pub fn findings(report: &RunReport) -> Result<Vec<u8>, ReportError> {
+pub fn write_findings(report: &RunReport, out: &mut impl Write) -> Result<(), WriteFailure> {
     let header = [
         "fingerprint",
         "check",
@@ -46,7 +58,7 @@ pub fn findings(report: &RunReport) -> Result<Vec<u8>, ReportError> {
     let rows = report.findings.iter().map(|f| {
         vec![
             f.fingerprint.clone(),
-            f.check.clone(),
+            f.check.to_string(),
             f.severity.to_string(),
             variant(&f.status),
             variant(&f.change),
@@ -57,7 +69,7 @@ pub fn findings(report: &RunReport) -> Result<Vec<u8>, ReportError> {
             f.resource_name.clone(),
             f.title.clone(),
             f.detail.clone(),
-            f.remediation.clone(),
+            f.remediation.to_string(),
             f.references.join("; "),
             f.suppression.as_ref().map(|s| s.reason.clone()).unwrap_or_default(),
             f.suppression.as_ref().map(|s| s.expires.clone()).unwrap_or_default(),
@@ -65,10 +77,10 @@ pub fn findings(report: &RunReport) -> Result<Vec<u8>, ReportError> {
             f.evidence.to_string(),
         ]
     });
-    write_rows(&header, rows)
+    write_rows(out, &header, rows)
 }
 
-pub fn coverage(report: &RunReport) -> Result<Vec<u8>, ReportError> {
+pub fn write_coverage(report: &RunReport, out: &mut impl Write) -> Result<(), WriteFailure> {
     let header = [
         "account_id",
         "account_name",
@@ -98,7 +110,7 @@ pub fn coverage(report: &RunReport) -> Result<Vec<u8>, ReportError> {
             count(|i| i.managed_policies),
         ]
     });
-    write_rows(&header, rows)
+    write_rows(out, &header, rows)
 }
 
 /// The serde name of a unit enum variant (`open`, `new`, `user` …).

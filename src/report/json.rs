@@ -1,10 +1,13 @@
-//! `findings.json`, schema `iam-auditor/findings/v1` (DESIGN.md).
+//! `findings.json`, schema `iam-auditor/findings/v1` (DESIGN.md), streamed to its file.
 
-use super::{ReportError, RunReport};
+use super::{RunReport, WriteFailure};
+use std::io::Write;
 
-pub fn render(report: &RunReport) -> Result<Vec<u8>, ReportError> {
-    let mut bytes = serde_json::to_vec_pretty(report)
-        .map_err(|e| ReportError::Render { what: "findings.json", message: e.to_string() })?;
-    bytes.push(b'\n');
-    Ok(bytes)
+pub fn write(report: &RunReport, out: &mut impl Write) -> Result<(), WriteFailure> {
+    serde_json::to_writer_pretty(&mut *out, report).map_err(|e| match e.io_error_kind() {
+        Some(kind) => WriteFailure::Io(std::io::Error::new(kind, e.to_string())),
+        None => WriteFailure::Encode(e.to_string()),
+    })?;
+    out.write_all(b"\n")?;
+    Ok(())
 }

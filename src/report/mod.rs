@@ -10,6 +10,7 @@ use crate::config::{Config, Thresholds};
 use crate::findings::{Change, Finding, Severity, Status};
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 pub const FINDINGS_SCHEMA: &str = "iam-auditor/findings/v1";
@@ -82,7 +83,7 @@ impl RunReport {
                 Status::Open => {
                     summary.open += 1;
                     *summary.by_severity.entry(finding.severity).or_default() += 1;
-                    *summary.by_check.entry(finding.check.clone()).or_default() += 1;
+                    *summary.by_check.entry(finding.check.to_string()).or_default() += 1;
                 }
                 Status::Suppressed => summary.suppressed += 1,
             }
@@ -133,24 +134,55 @@ pub enum ReportError {
     Render { what: &'static str, message: String },
 }
 
-/// Writes every output file into `dir` (created if needed); each file appears whole or not at all.
+/// Writes every output file into `dir` (created if needed). Each file is streamed to a
+/// hidden partial name and renamed into place, so it appears whole or not at all.
 pub fn write_all(report: &RunReport, config: &Config, dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
     std::fs::create_dir_all(dir).map_err(|source| ReportError::Write { path: dir.to_path_buf(), source })?;
     let html = html::render(report, &config.report)?;
-    let outputs: [(&str, Vec<u8>); 4] = [
-        ("report.html", html.into_bytes()),
-        ("findings.json", json::render(report)?),
-        ("findings.csv", csv::findings(report)?),
-        ("coverage.csv", csv::coverage(report)?),
-    ];
     let mut written = Vec::new();
-    for (name, bytes) in outputs {
-        let path = dir.join(name);
-        let partial = dir.join(format!(".{name}.partial"));
-        std::fs::write(&partial, &bytes)
-            .and_then(|()| std::fs::rename(&partial, &path))
-            .map_err(|source| ReportError::Write { path: path.clone(), source })?;
-        written.push(path);
-    }
+    written.push(write_file(dir, "report.html", |out| out.write_all(html.as_bytes()).map_err(Into::into))?);
+    drop(html);
+    written.push(write_file(dir, "findings.json", |out| json::write(report, out))?);
+    written.push(write_file(dir, "findings.csv", |out| csv::write_findings(report, out))?);
+    written.push(write_file(dir, "coverage.csv", |out| csv::write_coverage(report, out))?);
     Ok(written)
+}
+
+/// What a renderer's writer can fail with: the disk, or the encoder.
+#[derive(Debug)]
+pub enum WriteFailure {
+    Io(std::io::Error),
+    Encode(String),
+}
+
+impl From<std::io::Error> for WriteFailure {
+    fn from(e: std::io::Error) -> Self {
+        WriteFailure::Io(e)
+    }
+}
+
+fn write_file(
+    dir: &Path,
+    name: &'static str,
+    render: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> Result<(), WriteFailure>,
+) -> Result<PathBuf, ReportError> {
+    let path = dir.join(name);
+    let partial = dir.join(format!(".{name}.partial"));
+    let io = |source: std::io::Error| ReportError::Write { path: path.clone(), source };
+    let file = std::fs::File::create(&partial).map_err(io)?;
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+    let rendered = render(&mut out).and_then(|()| out.flush().map_err(WriteFailure::Io));
+    match rendered {
+        Ok(()) => {}
+        Err(failure) => {
+            let _ = std::fs::remove_file(&partial);
+            return Err(match failure {
+                WriteFailure::Io(source) => io(source),
+                WriteFailure::Encode(message) => ReportError::Render { what: name, message },
+            });
+        }
+    }
+    drop(out);
+    std::fs::rename(&partial, &path).map_err(io)?;
+    Ok(path)
 }
