@@ -128,7 +128,11 @@ fn audit_account(
         if errors.len() > 5 {
             listed.push(format!("and {} more", errors.len() - 5));
         }
-        Some(format!("unreadable input, the checks that need it did not run: {}", listed.join("; ")))
+        Some(format!(
+            "partly audited: some input could not be read, and what it holds was not judged \
+             (everything else in the account was): {}",
+            listed.join("; ")
+        ))
     } else if !has_any_file {
         Some(format!("{dir} holds none of the snapshot files (account-authorization-details.json, credential-report.csv, …)"))
     } else {

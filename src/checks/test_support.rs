@@ -52,7 +52,8 @@ impl Fixture {
             csv.push('\n');
             csv.push_str(&row.to_csv());
         }
-        self.account.credential_report = Some(CredentialReport::from_csv(&csv, "c.csv").unwrap());
+        self.account.credential_report =
+            Some(CredentialReport::from_csv(&csv, "c.csv", &mut Vec::new()).unwrap());
         self
     }
 

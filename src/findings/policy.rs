@@ -68,7 +68,7 @@ mod tests {
             title: String::new(),
             detail: String::new(),
             evidence: serde_json::json!({}),
-            remediation: String::new(),
+            remediation: "".into(),
             references: vec![],
             status: Status::Open,
             suppression: None,

@@ -85,8 +85,16 @@ impl CredentialReport {
         self.rows.iter().filter(|r| !r.is_root())
     }
 
-    pub fn from_csv(text: &str, file: &str) -> Result<CredentialReport, InputProblem> {
-        let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(text.as_bytes());
+    /// Reads the report. A bad header is an Err (nothing can be trusted); a bad row is pushed
+    /// to `problems` and left out, and every other row is still read.
+    pub fn from_csv(
+        text: &str,
+        file: &str,
+        problems: &mut Vec<InputProblem>,
+    ) -> Result<CredentialReport, InputProblem> {
+        // Flexible: a short row is one bad row, not the end of the report.
+        let mut reader =
+            csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(text.as_bytes());
         let header = reader.headers().map_err(|e| InputProblem::at(file, "line 1", &e.to_string()))?.clone();
         let column = |name: &str| -> Result<usize, InputProblem> {
             header.iter().position(|h| h.trim() == name).ok_or_else(|| {
@@ -120,8 +128,26 @@ impl CredentialReport {
         let mut rows = Vec::new();
         for (index, record) in reader.records().enumerate() {
             let line = index + 2;
-            let record =
-                record.map_err(|e| InputProblem::at(file, &format!("line {line}"), &e.to_string()))?;
+            let record = match record {
+                Ok(record) => record,
+                Err(e) => {
+                    problems.push(InputProblem::at(
+                        file,
+                        &format!("line {line}"),
+                        &format!("{e}; row left out"),
+                    ));
+                    continue;
+                }
+            };
+            if record.len() != header.len() {
+                let problem = format!(
+                    "row has {} fields, the header {} (truncated or damaged); row left out",
+                    record.len(),
+                    header.len()
+                );
+                problems.push(InputProblem::at(file, &format!("line {line}"), &problem));
+                continue;
+            }
             let cell = |col: usize| record.get(col).unwrap_or("").trim();
             let at = |col: usize| format!("line {line}, column `{}`", header.get(col).unwrap_or("?"));
             let date = |col: usize| parse_date(cell(col)).map_err(|e| InputProblem::at(file, &at(col), &e));
@@ -134,16 +160,25 @@ impl CredentialReport {
                     last_used: date(used)?,
                 })
             };
-            rows.push(CredentialRow {
-                user: cell(cols.user).to_string(),
-                arn: cell(cols.arn).to_string(),
-                created: date(cols.created)?,
-                password_enabled: flag(cols.password_enabled)?,
-                password_last_used: date(cols.password_last_used)?,
-                password_last_changed: date(cols.password_last_changed)?,
-                mfa_active: flag(cols.mfa_active)?.is_true(),
-                access_keys: [key(1, key_cols[0])?, key(2, key_cols[1])?],
-            });
+            let row = || -> Result<CredentialRow, InputProblem> {
+                Ok(CredentialRow {
+                    user: cell(cols.user).to_string(),
+                    arn: cell(cols.arn).to_string(),
+                    created: date(cols.created)?,
+                    password_enabled: flag(cols.password_enabled)?,
+                    password_last_used: date(cols.password_last_used)?,
+                    password_last_changed: date(cols.password_last_changed)?,
+                    mfa_active: flag(cols.mfa_active)?.is_true(),
+                    access_keys: [key(1, key_cols[0])?, key(2, key_cols[1])?],
+                })
+            };
+            match row() {
+                Ok(row) => rows.push(row),
+                Err(mut problem) => {
+                    problem.problem.push_str(&format!("; the row of `{}` is left out", cell(cols.user)));
+                    problems.push(problem);
+                }
+            }
         }
         Ok(CredentialReport { rows })
     }
@@ -200,7 +235,7 @@ pub(crate) mod tests {
             "{HEADER}\n<root_account>,arn:aws:iam::111122223333:root,2020-01-01T00:00:00+00:00,not_supported,no_information,not_supported,not_supported,true,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n\
              alice,arn:aws:iam::111122223333:user/alice,2021-01-01T00:00:00Z,true,2024-05-01T12:00:00Z,2021-01-01T00:00:00Z,N/A,false,true,2021-01-02T00:00:00Z,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n"
         );
-        let report = CredentialReport::from_csv(&csv, "c.csv").unwrap();
+        let report = CredentialReport::from_csv(&csv, "c.csv", &mut Vec::new()).unwrap();
         let root = report.root().unwrap();
         assert_eq!(root.password_enabled, Reported::NotSupported);
         assert_eq!(root.password_last_used, Reported::NoInformation);
@@ -215,23 +250,33 @@ pub(crate) mod tests {
 
     #[test]
     fn a_wrong_header_names_the_missing_column() {
-        let err = CredentialReport::from_csv("user,arn,whatever\nx,y,z\n", "c.csv").unwrap_err();
+        let err =
+            CredentialReport::from_csv("user,arn,whatever\nx,y,z\n", "c.csv", &mut Vec::new()).unwrap_err();
         assert_eq!(err.position.as_deref(), Some("line 1"));
         assert!(err.problem.contains("user_creation_time"), "{err:?}");
     }
 
     #[test]
-    fn a_bad_cell_names_line_and_column() {
+    fn a_bad_cell_names_line_and_column_and_costs_only_its_row() {
         let csv = format!(
-            "{HEADER}\nbob,arn:aws:iam::111122223333:user/bob,yesterday,false,N/A,N/A,N/A,false,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n"
+            "{HEADER}\nbob,arn:aws:iam::111122223333:user/bob,yesterday,false,N/A,N/A,N/A,false,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n\
+             eve,arn:aws:iam::111122223333:user/eve,2021-01-01T00:00:00Z,false,N/A,N/A,N/A,false,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n"
         );
-        let err = CredentialReport::from_csv(&csv, "c.csv").unwrap_err();
-        assert_eq!(err.position.as_deref(), Some("line 2, column `user_creation_time`"));
+        let mut problems = Vec::new();
+        let report = CredentialReport::from_csv(&csv, "c.csv", &mut problems).unwrap();
+        assert_eq!(report.rows.len(), 1);
+        assert_eq!(report.rows[0].user, "eve");
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].position.as_deref(), Some("line 2, column `user_creation_time`"));
+        assert!(problems[0].problem.contains("`bob`"), "{:?}", problems[0]);
     }
 
     #[test]
-    fn a_truncated_row_is_an_error() {
+    fn a_truncated_row_is_a_problem() {
         let csv = format!("{HEADER}\nbob,arn:aws:iam::111122223333:user/bob,2021-01-01T00:00:00Z,false\n");
-        assert!(CredentialReport::from_csv(&csv, "c.csv").is_err());
+        let mut problems = Vec::new();
+        let report = CredentialReport::from_csv(&csv, "c.csv", &mut problems).unwrap();
+        assert!(report.rows.is_empty());
+        assert_eq!(problems[0].position.as_deref(), Some("line 2"));
     }
 }

@@ -272,7 +272,7 @@ impl Snapshot {
         }
         let name = file("credential-report.csv");
         if let Some(text) = read_optional(&self.root, &name, &mut problems) {
-            match CredentialReport::from_csv(&text, &name) {
+            match CredentialReport::from_csv(&text, &name, &mut problems) {
                 Ok(report) => snapshot.credential_report = Some(report),
                 Err(p) => problems.push(p),
             }
