@@ -132,13 +132,13 @@ fn run(args: &RunArgs) -> Result<i32, String> {
     for problem in &outcome.snapshot_problems {
         eprintln!("iam-auditor: warning: {problem}");
     }
+    let failed = outcome.failed_accounts();
 
     let run_id = started_at.format("%Y%m%dT%H%M%SZ").to_string();
     let out_dir = match &args.out {
         Some(dir) => dir.clone(),
         None => unused_folder(&Path::new("reports").join(&run_id)),
     };
-    let failed = outcome.failed_accounts();
     let mut disabled: Vec<String> = config.checks.disable.iter().map(|d| d.get_ref().clone()).collect();
     disabled.sort();
     let info = RunInfo {
@@ -152,10 +152,13 @@ fn run(args: &RunArgs) -> Result<i32, String> {
         config_sha256,
         thresholds: config.thresholds.clone(),
         disabled_checks: disabled,
+        severity_overrides: config.checks.severity.clone(),
         fail_on: config.checks.fail_on,
+        previous_run: None,
         stats: RunStats::default(),
     };
-    let report = RunReport::new(info, outcome.coverage, outcome.findings, Vec::new());
+    let report =
+        RunReport::new(info, outcome.coverage, outcome.findings, Vec::new(), outcome.snapshot_problems);
     let written = report::write_all(&report, &config, &out_dir).map_err(|e| e.to_string())?;
 
     for row in report.coverage.iter().filter(|c| c.error.is_some()) {

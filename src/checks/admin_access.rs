@@ -270,18 +270,16 @@ mod tests {
         let scps = r#"{"RootId":"r-root","Policies":[
             {"Id":"p-full","Name":"FullAWSAccess","Content":{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]},"Targets":[{"TargetId":"r-root","Type":"ROOT"}]},
             {"Id":"p-noiam","Name":"NoIAM","Content":{"Statement":[{"Effect":"Deny","Action":"iam:*","Resource":"*"}]},"Targets":[{"TargetId":"111122223333","Type":"ACCOUNT"}]}]}"#;
-        let roles = format!(
-            "{},{}",
-            role(
-                "admin",
-                &format!(
-                    r#","AttachedManagedPolicies":[{{"PolicyName":"AdministratorAccess","PolicyArn":"{ADMIN_ARN}"}}]"#
-                )
+        let admin = role(
+            "admin",
+            &format!(
+                r#","AttachedManagedPolicies":[{{"PolicyName":"AdministratorAccess","PolicyArn":"{ADMIN_ARN}"}}]"#
             ),
-            format!(
-                r#"{{"RoleName":"AWSServiceRoleForX","Path":"/aws-service-role/x.amazonaws.com/","Arn":"arn:aws:iam::111122223333:role/aws-service-role/x.amazonaws.com/AWSServiceRoleForX","RolePolicyList":[{{"PolicyName":"p","PolicyDocument":{STAR}}}]}}"#
-            )
         );
+        let service_linked = format!(
+            r#"{{"RoleName":"AWSServiceRoleForX","Path":"/aws-service-role/x.amazonaws.com/","Arn":"arn:aws:iam::111122223333:role/aws-service-role/x.amazonaws.com/AWSServiceRoleForX","RolePolicyList":[{{"PolicyName":"p","PolicyDocument":{STAR}}}]}}"#
+        );
+        let roles = format!("{admin},{service_linked}");
         let gaad = format!(r#"{{"RoleDetailList":[{roles}]}}"#);
 
         // A member account: the SCP denying iam:* caps the admin role; the SLR is exempt.

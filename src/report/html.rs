@@ -1,9 +1,1161 @@
-//! `report.html` (to be replaced by the full renderer).
+//! `report.html`: the page an auditor reads and files as evidence. One self-contained file
+//! (inline CSS, no script, no remote font or image) that prints as it shows.
+//!
+//! Everything the page shows is worked out here, from the [`RunReport`] alone: aggregates,
+//! chart geometry, row caps, evidence flattened to text. `templates/report.html` only lays it
+//! out. IAM names, ARNs, tags, policy text and evidence are untrusted, so the template is
+//! registered under a `.html` name (tera autoescapes it) and nothing in it is marked `safe`.
+//! Not here: CSV and JSON (`csv.rs`, `json.rs`), which always hold every finding whole.
 
 use super::{ReportError, RunReport};
+use crate::audit::{CoverageRow, CoverageStatus, Inventory};
+use crate::checks::{Check, Family, CATALOG};
 use crate::config::ReportConfig;
+use crate::findings::{Change, Finding, ResourceType, Severity, Status};
+use crate::snapshot::InputProblem;
+use serde::Serialize;
+use serde_json::Value;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::OnceLock;
+use tera::{Context, Tera};
+
+/// The name ends in `.html` so that tera autoescapes every variable.
+const TEMPLATE_NAME: &str = "report.html";
+const TEMPLATE: &str = include_str!("../../templates/report.html");
+
+/// An evidence value longer than this is shortened on the page; findings.json holds it whole.
+const EVIDENCE_VALUE_MAX_CHARS: usize = 1500;
+/// Input problems and notes listed per account; a snapshot with thousands stays readable.
+const PROBLEMS_PER_ACCOUNT_MAX: usize = 50;
 
 pub fn render(report: &RunReport, config: &ReportConfig) -> Result<String, ReportError> {
-    let _ = (report, config);
-    Ok(String::new())
+    let tera = engine()?;
+    let page = Page::build(report, config);
+    let context = Context::from_serialize(&page).map_err(|e| render_error(&e))?;
+    tera.render(TEMPLATE_NAME, &context).map_err(|e| render_error(&e))
+}
+
+/// The template is parsed once per process; a broken template is an error of every render.
+fn engine() -> Result<&'static Tera, ReportError> {
+    static ENGINE: OnceLock<Result<Tera, String>> = OnceLock::new();
+    ENGINE
+        .get_or_init(|| {
+            let mut tera = Tera::default();
+            tera.add_raw_template(TEMPLATE_NAME, TEMPLATE).map_err(|e| error_chain(&e))?;
+            Ok(tera)
+        })
+        .as_ref()
+        .map_err(|message| ReportError::Render { what: "report.html", message: message.clone() })
+}
+
+fn render_error(error: &tera::Error) -> ReportError {
+    ReportError::Render { what: "report.html", message: error_chain(error) }
+}
+
+/// Tera puts the useful part (which variable, which line) in the error's sources.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    message
+}
+
+/// The template's whole context. Rows borrow from the report; only evidence text that is
+/// not already a string and the chart geometry are made here.
+#[derive(Serialize)]
+struct Page<'a> {
+    title: &'a str,
+    run: RunView<'a>,
+    overview: Overview<'a>,
+    severities: Vec<SeverityCount>,
+    severity_chart: BarChart<'a>,
+    by_check: Vec<CheckCount<'a>>,
+    check_chart: BarChart<'a>,
+    severity_names: Vec<&'static str>,
+    by_account: Vec<AccountCounts<'a>>,
+    families: Vec<FamilySection<'a>>,
+    coverage: Vec<CoverageView<'a>>,
+    suppressed: Capped<SuppressedRow<'a>>,
+    resolved: Capped<FindingRef<'a>>,
+    method: Method<'a>,
+    catalog: Vec<CatalogRow>,
+}
+
+#[derive(Serialize)]
+struct RunView<'a> {
+    id: &'a str,
+    as_of: &'a str,
+    started_at: &'a str,
+    finished_at: &'a str,
+    source: &'a str,
+    tool_version: &'a str,
+    schema: &'a str,
+}
+
+#[derive(Serialize)]
+struct Overview<'a> {
+    open: usize,
+    suppressed: usize,
+    new: usize,
+    resolved: usize,
+    accounts: usize,
+    accounts_audited: usize,
+    accounts_failed: usize,
+    accounts_skipped: usize,
+    failed_accounts: Vec<AccountRef<'a>>,
+    fail_on: Option<&'static str>,
+    at_or_above_fail_on: usize,
+}
+
+#[derive(Serialize)]
+struct AccountRef<'a> {
+    id: &'a str,
+    name: &'a str,
+}
+
+#[derive(Serialize)]
+struct SeverityCount {
+    severity: &'static str,
+    count: usize,
+}
+
+/// A horizontal bar chart drawn as inline SVG; every coordinate is computed here.
+#[derive(Serialize)]
+struct BarChart<'a> {
+    width: u32,
+    height: u32,
+    label_x: u32,
+    bar_x: u32,
+    bar_height: u32,
+    track_width: u32,
+    bars: Vec<Bar<'a>>,
+}
+
+#[derive(Serialize)]
+struct Bar<'a> {
+    label: &'a str,
+    value: usize,
+    severity: &'static str,
+    y: u32,
+    text_y: u32,
+    width: u32,
+    value_x: u32,
+}
+
+impl<'a> BarChart<'a> {
+    const ROW: u32 = 22;
+    const BAR_HEIGHT: u32 = 14;
+    const BAR_MAX: u32 = 420;
+
+    fn new(label_width: u32, rows: impl IntoIterator<Item = (&'a str, usize, &'static str)>) -> BarChart<'a> {
+        let rows: Vec<_> = rows.into_iter().collect();
+        let max = rows.iter().map(|r| r.1).max().unwrap_or(0).max(1);
+        let bars = rows
+            .into_iter()
+            .zip(0u32..)
+            .map(|((label, value, severity), i)| {
+                let top = i * Self::ROW + 4;
+                // A non-zero count keeps a visible sliver even beside a much larger one.
+                let scaled = (value as u64 * u64::from(Self::BAR_MAX) / max as u64) as u32;
+                let width = if value > 0 { scaled.max(2) } else { 0 };
+                Bar {
+                    label,
+                    value,
+                    severity,
+                    y: top,
+                    text_y: top + Self::BAR_HEIGHT - 3,
+                    width,
+                    value_x: label_width + width + 6,
+                }
+            })
+            .collect::<Vec<_>>();
+        BarChart {
+            width: label_width + Self::BAR_MAX + 60,
+            height: (bars.len() as u32).max(1) * Self::ROW + 6,
+            label_x: label_width - 8,
+            bar_x: label_width,
+            bar_height: Self::BAR_HEIGHT,
+            track_width: Self::BAR_MAX,
+            bars,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct CheckCount<'a> {
+    id: &'a str,
+    anchor: String,
+    title: &'a str,
+    severity: Option<&'static str>,
+    open: usize,
+    new: usize,
+}
+
+#[derive(Serialize)]
+struct AccountCounts<'a> {
+    id: &'a str,
+    name: &'a str,
+    status: &'static str,
+    /// Open findings per severity, in [`Severity::ALL`] order.
+    counts: Vec<SeverityCount>,
+    open: usize,
+    suppressed: usize,
+}
+
+#[derive(Serialize)]
+struct FamilySection<'a> {
+    title: &'static str,
+    anchor: String,
+    open: usize,
+    checks: Vec<CheckSection<'a>>,
+    /// Checks that ran and found nothing open.
+    quiet: Vec<QuietCheck<'a>>,
+    disabled: Vec<&'a str>,
+}
+
+#[derive(Serialize)]
+struct CheckSection<'a> {
+    id: &'a str,
+    anchor: String,
+    title: &'a str,
+    severity: Option<&'static str>,
+    references: Vec<&'a str>,
+    remediation: &'a str,
+    open: usize,
+    new: usize,
+    accounts: usize,
+    suppressed: usize,
+    without_input: usize,
+    rows: Vec<FindingRow<'a>>,
+    more: usize,
+}
+
+#[derive(Serialize)]
+struct QuietCheck<'a> {
+    id: &'a str,
+    title: &'a str,
+    suppressed: usize,
+    without_input: usize,
+}
+
+#[derive(Serialize)]
+struct FindingRow<'a> {
+    severity: &'static str,
+    new: bool,
+    account_id: &'a str,
+    account_name: &'a str,
+    resource_type: ResourceType,
+    resource_name: &'a str,
+    resource_arn: &'a str,
+    title: &'a str,
+    detail: &'a str,
+    evidence: Vec<EvidenceLine<'a>>,
+}
+
+#[derive(Serialize)]
+struct EvidenceLine<'a> {
+    key: &'a str,
+    value: Cow<'a, str>,
+}
+
+/// A finding named in a list (suppressed, resolved) rather than shown whole.
+#[derive(Serialize)]
+struct FindingRef<'a> {
+    check: &'a str,
+    /// The check's row in the catalog, which every known check has.
+    check_anchor: Option<String>,
+    severity: &'static str,
+    account_id: &'a str,
+    account_name: &'a str,
+    resource_type: ResourceType,
+    resource_name: &'a str,
+    resource_arn: &'a str,
+    title: &'a str,
+    first_seen: &'a str,
+}
+
+#[derive(Serialize)]
+struct SuppressedRow<'a> {
+    finding: FindingRef<'a>,
+    reason: Option<&'a str>,
+    expires: Option<&'a str>,
+    pattern: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct Capped<T> {
+    rows: Vec<T>,
+    more: usize,
+}
+
+impl<T> Capped<T> {
+    /// The first `cap` findings, worst first, made into rows; the rest only counted.
+    fn new<'a>(mut items: Vec<&'a Finding>, cap: usize, row: impl Fn(&'a Finding) -> T) -> Capped<T> {
+        items.sort_by_key(|f| std::cmp::Reverse(f.severity));
+        Capped {
+            rows: items.iter().take(cap).map(|f| row(f)).collect(),
+            more: items.len().saturating_sub(cap),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct CoverageView<'a> {
+    account_id: &'a str,
+    account_name: &'a str,
+    status: &'static str,
+    error: Option<&'a str>,
+    checks_without_input: &'a [String],
+    problems: &'a [InputProblem],
+    problems_more: usize,
+    notes: &'a [InputProblem],
+    notes_more: usize,
+    inventory: Option<&'a Inventory>,
+    api_calls: Option<u64>,
+}
+
+#[derive(Serialize)]
+struct Method<'a> {
+    as_of: &'a str,
+    source: &'a str,
+    snapshot: Option<&'a str>,
+    config_sha256: Option<&'a str>,
+    tool_version: &'a str,
+    thresholds: Vec<Setting>,
+    disabled_checks: &'a [String],
+    severity_overrides: Vec<(&'a str, &'static str)>,
+    previous_run: Option<&'a str>,
+    snapshot_problems: &'a [InputProblem],
+    fail_on: Option<&'static str>,
+    api_calls: Vec<(&'a str, u64)>,
+    max_rows_per_check: usize,
+    evidence_max_chars: usize,
+}
+
+#[derive(Serialize)]
+struct Setting {
+    name: String,
+    value: String,
+}
+
+#[derive(Serialize)]
+struct CatalogRow {
+    id: &'static str,
+    /// The check's section; it exists only when the check has open findings.
+    anchor: String,
+    catalog_anchor: String,
+    family: &'static str,
+    severity: &'static str,
+    title: &'static str,
+    references: &'static [&'static str],
+    disabled: bool,
+    open: usize,
+}
+
+/// One check's findings, as the report found them.
+#[derive(Default)]
+struct CheckFindings<'a> {
+    open: Vec<&'a Finding>,
+    suppressed: usize,
+}
+
+impl<'a> Page<'a> {
+    fn build(report: &'a RunReport, config: &'a ReportConfig) -> Page<'a> {
+        let run = &report.run;
+        let summary = &report.summary;
+        let mut by_check_id: BTreeMap<&str, CheckFindings> = BTreeMap::new();
+        for finding in &report.findings {
+            let entry = by_check_id.entry(&finding.check).or_default();
+            match finding.status {
+                Status::Open => entry.open.push(finding),
+                Status::Suppressed => entry.suppressed += 1,
+            }
+        }
+        for group in by_check_id.values_mut() {
+            // Stable: keeps the report's own order (account, resource) within a severity.
+            group.open.sort_by_key(|f| std::cmp::Reverse(f.severity));
+        }
+        let without_input = checks_without_input(&report.coverage);
+        let disabled: BTreeSet<&str> = run.disabled_checks.iter().map(String::as_str).collect();
+
+        let severities: Vec<SeverityCount> = Severity::ALL
+            .iter()
+            .map(|s| SeverityCount {
+                severity: s.as_str(),
+                count: summary.by_severity.get(s).copied().unwrap_or(0),
+            })
+            .collect();
+        let severity_chart = BarChart::new(80, severities.iter().map(|s| (s.severity, s.count, s.severity)));
+
+        let mut by_check: Vec<CheckCount> = summary
+            .by_check
+            .iter()
+            .filter(|(_, open)| **open > 0)
+            .map(|(id, open)| {
+                let check = crate::checks::by_id(id);
+                CheckCount {
+                    id,
+                    anchor: anchor("check", id),
+                    title: check.map_or(id.as_str(), |c| c.title),
+                    severity: check.map(|c| c.severity.as_str()),
+                    open: *open,
+                    new: by_check_id.get(id.as_str()).map_or(0, |g| count_new(&g.open)),
+                }
+            })
+            .collect();
+        // Worst default severity first, then the most findings; unknown checks last.
+        by_check.sort_by_cached_key(|c| {
+            let severity = crate::checks::by_id(c.id).map(|check| check.severity);
+            (std::cmp::Reverse(severity), std::cmp::Reverse(c.open), c.id)
+        });
+        let check_chart =
+            BarChart::new(200, by_check.iter().map(|c| (c.id, c.open, c.severity.unwrap_or("info"))));
+
+        let fail_on = run.fail_on;
+        let overview = Overview {
+            open: summary.open,
+            suppressed: summary.suppressed,
+            new: summary.new,
+            resolved: summary.resolved,
+            accounts: report.coverage.len(),
+            accounts_audited: run.stats.accounts_audited,
+            accounts_failed: run.stats.accounts_failed,
+            accounts_skipped: run.stats.accounts_skipped,
+            failed_accounts: report
+                .coverage
+                .iter()
+                .filter(|c| c.status == CoverageStatus::Failed)
+                .map(|c| AccountRef { id: &c.account_id, name: &c.account_name })
+                .collect(),
+            fail_on: fail_on.map(Severity::as_str),
+            at_or_above_fail_on: fail_on.map_or(0, |threshold| {
+                summary.by_severity.iter().filter(|(s, _)| **s >= threshold).map(|(_, n)| n).sum()
+            }),
+        };
+
+        let max_rows = config.html_max_rows_per_check;
+        let families = family_sections(&by_check_id, &without_input, &disabled, max_rows);
+        let catalog = CATALOG
+            .iter()
+            .map(|check| CatalogRow {
+                id: check.id,
+                anchor: anchor("check", check.id),
+                catalog_anchor: anchor("catalog", check.id),
+                family: check.family.title(),
+                severity: check.severity.as_str(),
+                title: check.title,
+                references: check.references,
+                disabled: disabled.contains(check.id),
+                open: by_check_id.get(check.id).map_or(0, |g| g.open.len()),
+            })
+            .collect();
+
+        let suppressed = report.findings.iter().filter(|f| f.status == Status::Suppressed).collect();
+        let suppressed = Capped::new(suppressed, max_rows, |finding| SuppressedRow {
+            finding: finding_ref(finding),
+            reason: finding.suppression.as_ref().map(|s| s.reason.as_str()),
+            expires: finding.suppression.as_ref().map(|s| s.expires.as_str()),
+            pattern: finding.suppression.as_ref().map(|s| s.resource_pattern.as_str()),
+        });
+        let resolved = Capped::new(report.resolved.iter().collect(), max_rows, finding_ref);
+
+        Page {
+            title: &config.title,
+            run: RunView {
+                id: &run.id,
+                as_of: &run.as_of,
+                started_at: &run.started_at,
+                finished_at: &run.finished_at,
+                source: &run.source,
+                tool_version: &run.tool_version,
+                schema: report.schema,
+            },
+            overview,
+            severities,
+            severity_chart,
+            by_check,
+            check_chart,
+            severity_names: Severity::ALL.iter().map(|s| s.as_str()).collect(),
+            by_account: account_counts(report),
+            families,
+            coverage: coverage_views(&report.coverage),
+            suppressed,
+            resolved,
+            method: Method {
+                as_of: &run.as_of,
+                source: &run.source,
+                snapshot: run.snapshot.as_deref(),
+                config_sha256: run.config_sha256.as_deref(),
+                tool_version: &run.tool_version,
+                thresholds: settings(&run.thresholds),
+                disabled_checks: &run.disabled_checks,
+                severity_overrides: run
+                    .severity_overrides
+                    .iter()
+                    .map(|(id, s)| (id.as_str(), s.as_str()))
+                    .collect(),
+                previous_run: run.previous_run.as_deref(),
+                snapshot_problems: &report.snapshot_problems,
+                fail_on: fail_on.map(Severity::as_str),
+                api_calls: run.stats.api_calls.iter().map(|(op, n)| (op.as_str(), *n)).collect(),
+                max_rows_per_check: max_rows,
+                evidence_max_chars: EVIDENCE_VALUE_MAX_CHARS,
+            },
+            catalog,
+        }
+    }
+}
+
+/// One section per family in catalog order, then any check the catalog does not know
+/// (a findings file from another version) so that no finding goes unshown.
+fn family_sections<'a>(
+    by_check_id: &BTreeMap<&'a str, CheckFindings<'a>>,
+    without_input: &BTreeMap<&str, usize>,
+    disabled: &BTreeSet<&str>,
+    max_rows: usize,
+) -> Vec<FamilySection<'a>> {
+    let mut families: Vec<Family> = Vec::new();
+    for check in CATALOG {
+        if !families.contains(&check.family) {
+            families.push(check.family);
+        }
+    }
+    let no_findings = CheckFindings::default();
+    let mut sections: Vec<FamilySection> = families
+        .into_iter()
+        .map(|family| {
+            let mut section = FamilySection {
+                title: family.title(),
+                anchor: anchor("family", family.title()),
+                open: 0,
+                checks: Vec::new(),
+                quiet: Vec::new(),
+                disabled: Vec::new(),
+            };
+            for check in CATALOG.iter().filter(|c| c.family == family) {
+                let group = by_check_id.get(check.id).unwrap_or(&no_findings);
+                let missing = without_input.get(check.id).copied().unwrap_or(0);
+                if !group.open.is_empty() {
+                    section.open += group.open.len();
+                    section.checks.push(check_section(check.id, Some(check), group, missing, max_rows));
+                } else if disabled.contains(check.id) {
+                    section.disabled.push(check.id);
+                } else {
+                    section.quiet.push(QuietCheck {
+                        id: check.id,
+                        title: check.title,
+                        suppressed: group.suppressed,
+                        without_input: missing,
+                    });
+                }
+            }
+            section
+        })
+        .collect();
+    let unknown: Vec<CheckSection> = by_check_id
+        .iter()
+        .filter(|(id, group)| crate::checks::by_id(id).is_none() && !group.open.is_empty())
+        .map(|(id, group)| check_section(id, None, group, 0, max_rows))
+        .collect();
+    if !unknown.is_empty() {
+        sections.push(FamilySection {
+            title: "Other checks",
+            anchor: anchor("family", "other"),
+            open: unknown.iter().map(|c| c.open).sum(),
+            checks: unknown,
+            quiet: Vec::new(),
+            disabled: Vec::new(),
+        });
+    }
+    sections
+}
+
+fn check_section<'a>(
+    id: &'a str,
+    check: Option<&'static Check>,
+    group: &CheckFindings<'a>,
+    without_input: usize,
+    max_rows: usize,
+) -> CheckSection<'a> {
+    // A check the catalog does not know still carries its text in each finding.
+    let first = group.open.first();
+    let accounts: BTreeSet<&str> = group.open.iter().map(|f| f.account_id.as_str()).collect();
+    CheckSection {
+        id,
+        anchor: anchor("check", id),
+        title: check.map_or(id, |c| c.title),
+        severity: check.map(|c| c.severity.as_str()),
+        references: match check {
+            Some(c) => c.references.to_vec(),
+            None => first.map(|f| f.references.iter().map(|r| &**r).collect()).unwrap_or_default(),
+        },
+        remediation: check.map_or_else(|| first.map_or("", |f| &*f.remediation), |c| c.remediation),
+        open: group.open.len(),
+        new: count_new(&group.open),
+        accounts: accounts.len(),
+        suppressed: group.suppressed,
+        without_input,
+        rows: group.open.iter().take(max_rows).map(|f| finding_row(f)).collect(),
+        more: group.open.len().saturating_sub(max_rows),
+    }
+}
+
+fn count_new(findings: &[&Finding]) -> usize {
+    findings.iter().filter(|f| f.change == Change::New).count()
+}
+
+/// Accounts where each check could not run for want of its input file.
+fn checks_without_input(coverage: &[CoverageRow]) -> BTreeMap<&str, usize> {
+    let mut counts = BTreeMap::new();
+    for row in coverage {
+        for check in &row.checks_without_input {
+            *counts.entry(check.as_str()).or_default() += 1;
+        }
+    }
+    counts
+}
+
+/// Every account with its open findings per severity, worst first (most critical, then most
+/// high, …); findings of an account missing from coverage get a row of their own rather than
+/// vanish from the totals.
+fn account_counts(report: &RunReport) -> Vec<AccountCounts<'_>> {
+    let mut rows: Vec<AccountCounts> = report
+        .coverage
+        .iter()
+        .map(|c| AccountCounts {
+            id: &c.account_id,
+            name: &c.account_name,
+            status: coverage_status(c.status),
+            counts: zero_counts(),
+            open: 0,
+            suppressed: 0,
+        })
+        .collect();
+    let mut index: BTreeMap<&str, usize> = rows.iter().enumerate().map(|(i, r)| (r.id, i)).collect();
+    for finding in &report.findings {
+        let i = *index.entry(finding.account_id.as_str()).or_insert_with(|| {
+            rows.push(AccountCounts {
+                id: finding.account_id.as_str(),
+                name: &finding.account_name,
+                status: "not in coverage",
+                counts: zero_counts(),
+                open: 0,
+                suppressed: 0,
+            });
+            rows.len() - 1
+        });
+        let row = &mut rows[i];
+        match finding.status {
+            Status::Open => {
+                row.open += 1;
+                if let Some(column) = Severity::ALL.iter().position(|s| *s == finding.severity) {
+                    row.counts[column].count += 1;
+                }
+            }
+            Status::Suppressed => row.suppressed += 1,
+        }
+    }
+    rows.sort_by(|a, b| {
+        let key = |r: &AccountCounts| r.counts.iter().map(|c| c.count).collect::<Vec<_>>();
+        key(b).cmp(&key(a))
+    });
+    rows
+}
+
+fn zero_counts() -> Vec<SeverityCount> {
+    Severity::ALL.iter().map(|s| SeverityCount { severity: s.as_str(), count: 0 }).collect()
+}
+
+fn coverage_status(status: CoverageStatus) -> &'static str {
+    match status {
+        CoverageStatus::Audited => "audited",
+        CoverageStatus::Failed => "failed",
+        CoverageStatus::Skipped => "skipped",
+    }
+}
+
+/// Failed accounts first, then skipped ones, then the audited: what needs attention on top.
+fn coverage_views(coverage: &[CoverageRow]) -> Vec<CoverageView<'_>> {
+    let mut rows: Vec<&CoverageRow> = coverage.iter().collect();
+    rows.sort_by_key(|row| match row.status {
+        CoverageStatus::Failed => 0,
+        CoverageStatus::Skipped => 1,
+        CoverageStatus::Audited => 2,
+    });
+    rows.into_iter().map(coverage_view).collect()
+}
+
+fn coverage_view(row: &CoverageRow) -> CoverageView<'_> {
+    let capped = |list: &'_ [InputProblem]| list.len().min(PROBLEMS_PER_ACCOUNT_MAX);
+    CoverageView {
+        account_id: &row.account_id,
+        account_name: &row.account_name,
+        status: coverage_status(row.status),
+        error: row.error.as_deref(),
+        checks_without_input: &row.checks_without_input,
+        problems: &row.problems[..capped(&row.problems)],
+        problems_more: row.problems.len() - capped(&row.problems),
+        notes: &row.notes[..capped(&row.notes)],
+        notes_more: row.notes.len() - capped(&row.notes),
+        inventory: row.inventory.as_ref(),
+        api_calls: row.api_calls.as_ref().map(|calls| calls.values().sum()),
+    }
+}
+
+fn finding_row(finding: &Finding) -> FindingRow<'_> {
+    FindingRow {
+        severity: finding.severity.as_str(),
+        new: finding.change == Change::New,
+        account_id: finding.account_id.as_str(),
+        account_name: &finding.account_name,
+        resource_type: finding.resource_type,
+        resource_name: &finding.resource_name,
+        resource_arn: &finding.resource_arn,
+        title: &finding.title,
+        detail: &finding.detail,
+        evidence: evidence_lines(&finding.evidence),
+    }
+}
+
+fn finding_ref(finding: &Finding) -> FindingRef<'_> {
+    FindingRef {
+        check: &finding.check,
+        check_anchor: crate::checks::by_id(&finding.check).map(|c| anchor("catalog", c.id)),
+        severity: finding.severity.as_str(),
+        account_id: finding.account_id.as_str(),
+        account_name: &finding.account_name,
+        resource_type: finding.resource_type,
+        resource_name: &finding.resource_name,
+        resource_arn: &finding.resource_arn,
+        title: &finding.title,
+        first_seen: &finding.first_seen,
+    }
+}
+
+/// Evidence as `key: value` lines: strings as they are, lists of plain values joined,
+/// anything nested as compact JSON text. The template escapes all of it.
+fn evidence_lines(evidence: &Value) -> Vec<EvidenceLine<'_>> {
+    match evidence {
+        Value::Null => Vec::new(),
+        Value::Object(fields) => {
+            fields.iter().map(|(key, value)| EvidenceLine { key, value: evidence_text(value) }).collect()
+        }
+        other => vec![EvidenceLine { key: "evidence", value: evidence_text(other) }],
+    }
+}
+
+fn evidence_text(value: &Value) -> Cow<'_, str> {
+    let plain = |v: &Value| matches!(v, Value::String(_) | Value::Number(_) | Value::Bool(_));
+    let text: Cow<str> = match value {
+        Value::String(text) => Cow::Borrowed(text),
+        Value::Null => Cow::Borrowed("none"),
+        Value::Array(items) if items.is_empty() => Cow::Borrowed("none"),
+        Value::Object(fields) if fields.is_empty() => Cow::Borrowed("none"),
+        Value::Array(items) if items.iter().all(plain) => Cow::Owned(
+            items
+                .iter()
+                .map(|item| match item {
+                    Value::String(text) => Cow::Borrowed(text.as_str()),
+                    other => Cow::Owned(other.to_string()),
+                })
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
+        other => Cow::Owned(spaced_json(other)),
+    };
+    shorten(text, EVIDENCE_VALUE_MAX_CHARS)
+}
+
+/// Compact JSON with a space after each `,` and `:`, so that a long value wraps between items.
+struct SpacedJson;
+
+impl serde_json::ser::Formatter for SpacedJson {
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        out: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        if first {
+            Ok(())
+        } else {
+            out.write_all(b", ")
+        }
+    }
+
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        out: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.begin_array_value(out, first)
+    }
+
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, out: &mut W) -> std::io::Result<()> {
+        out.write_all(b": ")
+    }
+}
+
+fn spaced_json(value: &Value) -> String {
+    let mut bytes = Vec::new();
+    let mut serializer = serde_json::Serializer::with_formatter(&mut bytes, SpacedJson);
+    match value.serialize(&mut serializer) {
+        // serde_json writes valid UTF-8 only.
+        Ok(()) => String::from_utf8(bytes).unwrap_or_else(|_| value.to_string()),
+        Err(_) => value.to_string(),
+    }
+}
+
+fn shorten(text: Cow<'_, str>, max_chars: usize) -> Cow<'_, str> {
+    match text.char_indices().nth(max_chars) {
+        None => text,
+        Some((cut, _)) => {
+            let rest = text[cut..].chars().count();
+            Cow::Owned(format!("{}… ({rest} more characters in findings.json)", &text[..cut]))
+        }
+    }
+}
+
+/// Every threshold by its config key, in key order, taken from the struct itself so that
+/// none is left out.
+fn settings(thresholds: &impl Serialize) -> Vec<Setting> {
+    let mut settings: Vec<Setting> = match serde_json::to_value(thresholds) {
+        Ok(Value::Object(fields)) => fields
+            .into_iter()
+            .map(|(name, value)| Setting {
+                value: match value {
+                    Value::String(text) => text,
+                    other => other.to_string(),
+                },
+                name,
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    settings.sort_by(|a, b| a.name.cmp(&b.name));
+    settings
+}
+
+/// A fragment id made only of `[a-z0-9-]`, whatever the text.
+fn anchor(prefix: &str, text: &str) -> String {
+    let mut id = String::with_capacity(prefix.len() + 1 + text.len());
+    id.push_str(prefix);
+    id.push('-');
+    for c in text.chars() {
+        id.push(if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' });
+    }
+    id
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Thresholds;
+    use crate::findings::Suppression;
+    use crate::identifiers::AccountId;
+    use crate::report::{RunInfo, RunStats};
+
+    const SCRIPT: &str = "<script>alert(1)</script>";
+    const IMG: &str = "\"><img src=x onerror=alert(1)>";
+
+    fn finding(check: &str, severity: Severity, name: &str) -> Finding {
+        Finding {
+            fingerprint: format!("fp-{check}-{name}"),
+            check: check.to_string().into(),
+            severity,
+            account_id: AccountId::parse("111122223333").unwrap(),
+            account_name: "prod".into(),
+            resource_type: ResourceType::User,
+            resource_arn: format!("arn:aws:iam::111122223333:user/{name}"),
+            resource_name: name.into(),
+            title: format!("User {name} has a problem"),
+            detail: "Plain detail.".into(),
+            evidence: serde_json::json!({"access_key": 1, "last_used": null}),
+            remediation: "aws iam do-something".to_string().into(),
+            references: vec!["CIS 1.10".to_string().into()],
+            status: Status::Open,
+            suppression: None,
+            first_seen: "2024-06-01T00:00:00Z".into(),
+            change: Change::New,
+            default_severity: true,
+        }
+    }
+
+    fn coverage(id: &str, name: &str, status: CoverageStatus, error: Option<&str>) -> CoverageRow {
+        CoverageRow {
+            account_id: id.into(),
+            account_name: name.into(),
+            status,
+            error: error.map(str::to_string),
+            checks_without_input: vec!["password-policy-weak".into()],
+            problems: vec![InputProblem::at(
+                &format!("accounts/{id}/credential-report.csv"),
+                "line 7",
+                &format!("bad date {SCRIPT}"),
+            )],
+            notes: Vec::new(),
+            inventory: Some(Inventory { users: 3, groups: 1, roles: 2, managed_policies: 4 }),
+            api_calls: None,
+        }
+    }
+
+    fn run_info() -> RunInfo {
+        RunInfo {
+            id: "20240601T000000Z".into(),
+            as_of: "2024-06-01T00:00:00Z".into(),
+            started_at: "2024-06-01T00:00:01Z".into(),
+            finished_at: "2024-06-01T00:00:02Z".into(),
+            tool_version: "0.1.0".into(),
+            source: "snapshot".into(),
+            snapshot: Some("/tmp/snapshot".into()),
+            config_sha256: None,
+            thresholds: Thresholds::default(),
+            disabled_checks: vec!["unused-role".into()],
+            severity_overrides: [("unused-user".to_string(), Severity::Low)].into(),
+            fail_on: Some(Severity::High),
+            previous_run: None,
+            stats: RunStats {
+                api_calls: [("iam:GetAccountAuthorizationDetails".to_string(), 3)].into(),
+                ..RunStats::default()
+            },
+        }
+    }
+
+    /// A small run with hostile names everywhere an IAM or config string can appear.
+    fn hostile_report() -> RunReport {
+        let mut admin = finding("admin-access", Severity::High, SCRIPT);
+        admin.detail = format!("detail {IMG}");
+        admin.account_name = format!("acct {SCRIPT}");
+        admin.evidence = serde_json::json!({
+            "tag": SCRIPT,
+            "policy": {"Statement": [{"Effect": "Allow", "Resource": IMG}]},
+            "link": "https://evil.example/x",
+            "keys": [IMG, 2],
+        });
+        let mut suppressed = finding("console-without-mfa", Severity::High, "break-glass");
+        suppressed.status = Status::Suppressed;
+        suppressed.suppression = Some(Suppression {
+            reason: format!("break-glass user, reviewed quarterly {SCRIPT}"),
+            expires: "2030-01-31".into(),
+            resource_pattern: "arn:aws:iam::*:user/break-glass".into(),
+        });
+        let mut resolved = finding("stale-access-key", Severity::Medium, "old-key-user");
+        resolved.change = Change::Persisting;
+        RunReport::new(
+            run_info(),
+            vec![
+                coverage("111122223333", &format!("prod {IMG}"), CoverageStatus::Audited, None),
+                coverage(
+                    "444455556666",
+                    "sandbox",
+                    CoverageStatus::Failed,
+                    Some(&format!("AccessDenied assuming IamAuditorRole {SCRIPT}")),
+                ),
+            ],
+            vec![
+                admin,
+                finding("stale-access-key", Severity::Medium, "alice"),
+                finding("stale-access-key", Severity::Medium, "bob"),
+                finding("stale-access-key", Severity::Medium, "carol"),
+                finding("stale-access-key", Severity::Medium, "dave"),
+                suppressed,
+            ],
+            vec![resolved],
+            vec![InputProblem::at(
+                "organization/scps.json",
+                "line 3, column 9",
+                &format!("bad SCP {SCRIPT}"),
+            )],
+        )
+    }
+
+    fn render_with(report: &RunReport, max_rows: usize) -> String {
+        let config = ReportConfig { title: format!("IAM audit {SCRIPT}"), html_max_rows_per_check: max_rows };
+        render(report, &config).unwrap()
+    }
+
+    /// The text between the element with `id` and the next `<section`.
+    fn section<'h>(html: &'h str, id: &str) -> &'h str {
+        let start = html.find(&format!("id=\"{id}\"")).unwrap_or_else(|| panic!("no section {id}"));
+        let rest = &html[start..];
+        let end = ["<section", "<article"]
+            .iter()
+            .filter_map(|tag| rest[1..].find(tag))
+            .min()
+            .map_or(rest.len(), |i| i + 1);
+        &rest[..end]
+    }
+
+    #[test]
+    fn untrusted_text_appears_only_escaped() {
+        let html = render_with(&hostile_report(), 100);
+        let lower = html.to_ascii_lowercase();
+        assert!(!lower.contains("<script"), "raw script tag in output");
+        assert!(!lower.contains("<img"), "raw img tag in output");
+        let script = "&lt;script&gt;alert(1)&lt;&#x2F;script&gt;";
+        let img = "&quot;&gt;&lt;img src=x onerror=alert(1)&gt;";
+        // title, resource name, account name, evidence tag, coverage error and problem,
+        // suppression reason: each escaped, none raw.
+        assert!(html.matches(script).count() >= 7, "{}", html.matches(script).count());
+        assert!(html.contains(&format!("detail {img}")));
+        assert!(html.contains(&format!("prod {img}")));
+        assert!(html.contains(&format!("AccessDenied assuming IamAuditorRole {script}")));
+        assert!(html.contains(&format!("break-glass user, reviewed quarterly {script}")));
+        // Nested evidence is JSON text, escaped; a list of plain values is joined.
+        assert!(html.contains("{&quot;Statement&quot;: [{&quot;Effect&quot;: &quot;Allow&quot;"), "{html}");
+        assert!(html.contains(&format!("{img}, 2")));
+        assert!(html.contains("https:&#x2F;&#x2F;evil.example&#x2F;x"));
+    }
+
+    #[test]
+    fn page_is_self_contained() {
+        let html = render_with(&hostile_report(), 100);
+        let lower = html.to_ascii_lowercase();
+        assert!(!lower.contains("<script"));
+        assert!(!lower.contains("http://") && !lower.contains("https://"), "remote reference in the page");
+        assert!(!lower.contains("url(") && !lower.contains("@import") && !lower.contains("<link"));
+        assert!(!lower.contains(" src=\"") && !lower.contains("<iframe"));
+        assert!(lower.starts_with("<!doctype html>"));
+        assert!(html.contains("Content-Security-Policy"));
+        assert!(html.contains("@media print"));
+    }
+
+    #[test]
+    fn every_section_is_present_in_order() {
+        let html = render_with(&hostile_report(), 100);
+        let mut headings = vec!["id=\"summary\"".to_string()];
+        let mut families: Vec<Family> = Vec::new();
+        for check in CATALOG {
+            if !families.contains(&check.family) {
+                families.push(check.family);
+            }
+        }
+        headings.extend(families.iter().map(|f| format!(">{}</h2>", f.title())));
+        headings
+            .extend(["coverage", "suppressed", "resolved", "method"].iter().map(|id| format!("id=\"{id}\"")));
+        let mut at = 0;
+        for heading in &headings {
+            let found = html[at..]
+                .find(heading.as_str())
+                .unwrap_or_else(|| panic!("{heading} missing or out of order"));
+            at += found + heading.len();
+        }
+        for title in ["Summary", "Account coverage", "Suppressed findings", "Resolved findings", "Method"] {
+            assert!(html.contains(&format!("{title}</h2>")), "{title}");
+        }
+        // Checks that ran without findings are named; a disabled one is not said to have run.
+        let admin_family = section(&html, &anchor("family", Family::AdminPower.title()));
+        assert!(admin_family.contains("full-admin-policy"), "{admin_family}");
+        let unused = section(&html, &anchor("family", Family::UnusedAccess.title()));
+        assert!(unused.contains("Disabled by configuration") && unused.contains("unused-role"), "{unused}");
+        // The whole catalog is in the method section.
+        let method = section(&html, "method");
+        for check in CATALOG {
+            assert!(method.contains(check.id), "{} missing from the catalog", check.id);
+        }
+        assert!(method.contains("key_max_age_days") && method.contains("no config file"));
+        assert!(method.contains("iam:GetAccountAuthorizationDetails</td><td class=\"num\">3<"), "{method}");
+        // Links inside the page point at anchors that exist.
+        for link in html.split("href=\"#").skip(1) {
+            let target = &link[..link.find('"').unwrap()];
+            assert!(html.contains(&format!("id=\"{target}\"")), "dangling link #{target}");
+        }
+    }
+
+    #[test]
+    fn failed_accounts_stand_out() {
+        let html = render_with(&hostile_report(), 100);
+        let coverage = section(&html, "coverage");
+        let row_start = coverage.find("<tr class=\"failed\"").expect("failed row not marked");
+        let row = &coverage[row_start..coverage[row_start..].find("</tr>").unwrap() + row_start];
+        assert!(
+            row.contains("444455556666") && row.contains("AccessDenied assuming IamAuditorRole"),
+            "{row}"
+        );
+        assert!(row.contains("credential-report.csv") && row.contains("line 7"), "{row}");
+        // And the top of the report, before the summary, says coverage is incomplete.
+        let top = &html[..html.find("id=\"summary\"").unwrap()];
+        assert!(top.contains("Incomplete coverage") && top.contains("444455556666"), "{top}");
+    }
+
+    #[test]
+    fn suppressed_and_resolved_findings_have_their_own_sections() {
+        let report = hostile_report();
+        let html = render_with(&report, 100);
+        let suppressed = section(&html, "suppressed");
+        assert!(suppressed.contains("break-glass user, reviewed quarterly"));
+        assert!(
+            suppressed.contains("2030-01-31") && suppressed.contains("arn:aws:iam::*:user&#x2F;break-glass")
+        );
+        assert!(suppressed.contains("console-without-mfa"));
+        // A suppressed finding is not listed among the open ones.
+        let credentials = section(&html, &anchor("family", Family::Credentials.title()));
+        assert!(!credentials.contains("user&#x2F;break-glass"), "{credentials}");
+        let resolved = section(&html, "resolved");
+        assert!(resolved.contains("old-key-user"));
+        let coverage = section(&html, "coverage");
+        assert!(
+            coverage.contains("scps.json") && coverage.contains("line 3, column 9"),
+            "snapshot-wide problems shown"
+        );
+        assert!(section(&html, "method").contains("unused-user → low"), "severity overrides shown");
+
+        let empty = RunReport::new(run_info(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let html = render_with(&empty, 100);
+        assert!(section(&html, "resolved").contains("no previous run"));
+
+        assert!(section(&html, "suppressed").contains("None"));
+    }
+
+    #[test]
+    fn rows_are_capped_with_a_note() {
+        let html = render_with(&hostile_report(), 2);
+        let stale = section(&html, "check-stale-access-key");
+        assert!(
+            stale.contains("2 more findings of this check are in findings.csv / findings.json"),
+            "{stale}"
+        );
+        assert!(stale.contains("user&#x2F;alice") && stale.contains("user&#x2F;bob"));
+        assert!(!stale.contains("user&#x2F;carol") && !stale.contains("user&#x2F;dave"));
+        let html = render_with(&hostile_report(), 100);
+        assert!(!html.contains("more findings of this check"));
+        assert!(section(&html, "check-stale-access-key").contains("user&#x2F;dave"));
+    }
+
+    #[test]
+    fn summary_counts_match_the_findings() {
+        let html = render_with(&hostile_report(), 100);
+        let summary = section(&html, "summary");
+        // 1 high + 4 medium open; the suppressed high is counted apart.
+        assert!(summary.contains("data-severity=\"high\" data-count=\"1\""), "{summary}");
+        assert!(summary.contains("data-severity=\"medium\" data-count=\"4\""), "{summary}");
+        assert!(summary.contains("data-severity=\"critical\" data-count=\"0\""), "{summary}");
+        assert!(summary.contains("data-suppressed=\"1\"") && summary.contains("data-resolved=\"1\""));
+    }
+
+    #[test]
+    fn evidence_is_flattened_to_text() {
+        let evidence =
+            serde_json::json!({"a": "text", "b": null, "c": [1, "x"], "d": {"k": [1, 2], "m": "n"}, "e": []});
+        let lines: Vec<(String, String)> = evidence_lines(&evidence)
+            .into_iter()
+            .map(|l| (l.key.to_string(), l.value.into_owned()))
+            .collect();
+        let expected = [
+            ("a", "text"),
+            ("b", "none"),
+            ("c", "1, x"),
+            ("d", "{\"k\": [1, 2], \"m\": \"n\"}"),
+            ("e", "none"),
+        ];
+        assert_eq!(lines, expected.map(|(k, v)| (k.to_string(), v.to_string())));
+        let long = serde_json::json!({"policy": "é".repeat(EVIDENCE_VALUE_MAX_CHARS + 10)});
+        let line = &evidence_lines(&long)[0].value;
+        assert!(line.ends_with("… (10 more characters in findings.json)"), "{line}");
+        assert_eq!(anchor("check", "Weird <id>"), "check-weird--id-");
+    }
 }

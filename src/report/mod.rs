@@ -8,6 +8,7 @@ pub mod json;
 use crate::audit::{CoverageRow, CoverageStatus};
 use crate::config::{Config, Thresholds};
 use crate::findings::{Change, Finding, Severity, Status};
+use crate::snapshot::InputProblem;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -31,7 +32,11 @@ pub struct RunInfo {
     pub config_sha256: Option<String>,
     pub thresholds: Thresholds,
     pub disabled_checks: Vec<String>,
+    /// `[checks.severity]`: check id → the severity that replaced its default.
+    pub severity_overrides: BTreeMap<String, Severity>,
     pub fail_on: Option<Severity>,
+    /// The run this one was compared with (for new/resolved); None when there was none.
+    pub previous_run: Option<String>,
     pub stats: RunStats,
 }
 
@@ -65,6 +70,9 @@ pub struct RunReport {
     pub summary: Summary,
     pub findings: Vec<Finding>,
     pub resolved: Vec<Finding>,
+    /// Problems with snapshot-wide files (manifest, organization/): they cost facts such as
+    /// SCPs or account names, never an account.
+    pub snapshot_problems: Vec<InputProblem>,
 }
 
 impl RunReport {
@@ -73,6 +81,7 @@ impl RunReport {
         coverage: Vec<CoverageRow>,
         findings: Vec<Finding>,
         resolved: Vec<Finding>,
+        snapshot_problems: Vec<InputProblem>,
     ) -> RunReport {
         let mut summary = Summary::default();
         for severity in Severity::ALL {
@@ -97,7 +106,7 @@ impl RunReport {
         run.stats.accounts_audited = count(CoverageStatus::Audited);
         run.stats.accounts_failed = count(CoverageStatus::Failed);
         run.stats.accounts_skipped = count(CoverageStatus::Skipped);
-        RunReport { schema: FINDINGS_SCHEMA, run, coverage, summary, findings, resolved }
+        RunReport { schema: FINDINGS_SCHEMA, run, coverage, summary, findings, resolved, snapshot_problems }
     }
 
     /// The highest severity among open findings.
