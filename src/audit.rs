@@ -69,7 +69,8 @@ pub fn audit(snapshot: &Snapshot, config: &Config, as_of: DateTime<Utc>) -> Audi
         .map(|entry| audit_account(snapshot, entry, config, as_of, &known_accounts))
         .collect();
     let mut coverage = Vec::with_capacity(per_account.len());
-    let mut all = Vec::new();
+    // Sized once: on a large organization the findings are most of the run's memory.
+    let mut all = Vec::with_capacity(per_account.iter().map(|(_, f)| f.len()).sum());
     for (row, findings) in per_account {
         coverage.push(row);
         all.extend(findings);

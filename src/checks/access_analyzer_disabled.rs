@@ -65,8 +65,11 @@ mod tests {
             .analyzer("eu-west-1", r#"{"analyzers":[],"findings":[]}"#)
             .analyzer("eu-central-1", r#"{"analyzers":[{"arn":"arn:aws:access-analyzer:eu-central-1:111122223333:analyzer/u","name":"u","type":"ACCOUNT_UNUSED_ACCESS","status":"ACTIVE"}]}"#)
             .analyzer("ap-south-1", r#"{"analyzers":[{"arn":"arn:aws:access-analyzer:ap-south-1:111122223333:analyzer/d","name":"d","type":"ACCOUNT","status":"DISABLED"}]}"#);
-        let regions: Vec<String> =
-            fixture.run(&CHECK).iter().map(|f| f.evidence["region"].as_str().unwrap().to_string()).collect();
+        let regions: Vec<String> = fixture
+            .run(&CHECK)
+            .iter()
+            .map(|f| f.evidence.value()["region"].as_str().unwrap().to_string())
+            .collect();
         assert_eq!(regions, vec!["ap-south-1", "eu-central-1", "eu-west-1"]);
     }
 }

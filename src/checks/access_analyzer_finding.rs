@@ -103,6 +103,6 @@ mod tests {
             ]
         );
         assert_eq!(findings[0].resource_name, "public-bucket");
-        assert_eq!(findings[0].evidence["finding_id"], "f-1");
+        assert_eq!(findings[0].evidence.value()["finding_id"], "f-1");
     }
 }

@@ -142,7 +142,7 @@ mod tests {
         let grouped = findings.iter().find(|f| f.resource_name == "grouped").unwrap();
         assert!(grouped.detail.contains("via group Admins"), "{}", grouped.detail);
         assert_eq!(grouped.severity, Severity::High);
-        assert_eq!(grouped.evidence["power"]["kind"], "full");
+        assert_eq!(grouped.evidence.value()["power"]["kind"], "full");
     }
 
     #[test]
@@ -223,7 +223,7 @@ mod tests {
         let findings = fixture.run(&CHECK);
         let names: Vec<&str> = findings.iter().map(|f| f.resource_name.as_str()).collect();
         assert_eq!(names, vec!["escalator", "iamfull"]);
-        assert_eq!(findings[0].evidence["power"]["kind"], "can-grant-itself");
+        assert_eq!(findings[0].evidence.value()["power"]["kind"], "can-grant-itself");
         assert!(findings[0].detail.contains("PutUserPolicy on itself"));
     }
 
@@ -254,7 +254,7 @@ mod tests {
         );
         let findings = gaad("", "", &format!("{sso},{slr}"), "").run(&CHECK);
         assert_eq!(findings.len(), 2);
-        assert_eq!(findings[0].evidence["permission_set"], "AdministratorAccess");
+        assert_eq!(findings[0].evidence.value()["permission_set"], "AdministratorAccess");
         assert_eq!(findings[0].severity, Severity::High);
         assert_eq!(findings[1].severity, Severity::Info);
     }
@@ -287,7 +287,8 @@ mod tests {
         assert_eq!(member[0].severity, Severity::Info);
         assert!(member[0].title.contains("SCP NoIAM"), "{}", member[0].title);
         assert_eq!(
-            member[1].evidence["power"]["kind"], "full",
+            member[1].evidence.value()["power"]["kind"],
+            "full",
             "service-linked roles are not subject to SCPs"
         );
 

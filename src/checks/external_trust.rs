@@ -92,8 +92,8 @@ mod tests {
         let findings = fixture.run(&CHECK);
         let arns: Vec<&str> = findings.iter().map(|f| f.resource_arn.as_str()).collect();
         assert_eq!(arns, vec![role_arn("vendor"), role_arn("vendor-noid")]);
-        assert_eq!(findings[0].evidence["external_id_missing"], false);
-        assert_eq!(findings[1].evidence["external_id_missing"], true);
+        assert_eq!(findings[0].evidence.value()["external_id_missing"], false);
+        assert_eq!(findings[1].evidence.value()["external_id_missing"], true);
         assert!(findings[1].detail.contains("not its root user"));
     }
 

@@ -124,9 +124,9 @@ mod tests {
         let findings = fixture.run(&CHECK);
         let names: Vec<&str> = findings.iter().map(|f| f.resource_name.as_str()).collect();
         assert_eq!(names, vec!["notaction", "star", "all"]);
-        assert_eq!(findings[0].evidence["power"]["kind"], "all-except");
+        assert_eq!(findings[0].evidence.value()["power"]["kind"], "all-except");
         assert_eq!(findings[2].resource_arn, user_arn("u"), "inline: the holder's ARN");
-        assert_eq!(findings[2].evidence["policy_name"], "all");
+        assert_eq!(findings[2].evidence.value()["policy_name"], "all");
     }
 
     #[test]
@@ -151,6 +151,6 @@ mod tests {
         let findings =
             Fixture::new().gaad(&format!(r#"{{"Policies":[{}]}}"#, managed("sneaky", doc, 1))).run(&CHECK);
         assert_eq!(findings.len(), 1);
-        assert_eq!(findings[0].evidence["power"]["kind"], "full");
+        assert_eq!(findings[0].evidence.value()["power"]["kind"], "full");
     }
 }

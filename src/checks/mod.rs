@@ -275,7 +275,7 @@ impl FindingBuilder<'_> {
             resource_name: self.resource_name,
             title: self.title,
             detail: self.detail,
-            evidence: serde_json::Value::Object(self.evidence),
+            evidence: crate::findings::Evidence::from_map(self.evidence),
             remediation: self.check.remediation.into(),
             references: self.check.references.iter().map(|r| (*r).into()).collect(),
             status: Status::Open,

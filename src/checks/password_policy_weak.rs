@@ -81,7 +81,10 @@ mod tests {
             .password_policy(r#"{"PasswordPolicy":{"MinimumPasswordLength":8,"PasswordReusePrevention":24}}"#)
             .run(&CHECK);
         assert_eq!(findings.len(), 1);
-        assert_eq!(findings[0].evidence["shortcomings"], serde_json::json!(["minimum length 8 < 14"]));
+        assert_eq!(
+            findings[0].evidence.value()["shortcomings"],
+            serde_json::json!(["minimum length 8 < 14"])
+        );
     }
 
     #[test]
@@ -94,7 +97,7 @@ mod tests {
         });
         let findings = stricter.run(&CHECK);
         assert_eq!(
-            findings[0].evidence["shortcomings"],
+            findings[0].evidence.value()["shortcomings"],
             serde_json::json!(["minimum length 14 < 16", "does not require symbols"])
         );
     }

@@ -54,7 +54,7 @@ mod tests {
         let active = CredRow::root().key(2, true, "2020-01-01T00:00:00+00:00", "N/A");
         let findings = Fixture::new().credentials(&[active]).run(&CHECK);
         assert_eq!(findings.len(), 1);
-        assert_eq!(findings[0].evidence["access_keys"], serde_json::json!([2]));
+        assert_eq!(findings[0].evidence.value()["access_keys"], serde_json::json!([2]));
         let inactive = CredRow::root().key(1, false, "2020-01-01T00:00:00+00:00", "N/A");
         assert!(Fixture::new().credentials(&[inactive]).run(&CHECK).is_empty());
     }

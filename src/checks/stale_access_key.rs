@@ -75,7 +75,7 @@ mod tests {
         let findings = fixture.run(&CHECK);
         let got: Vec<(&str, u64)> = findings
             .iter()
-            .map(|f| (f.resource_name.as_str(), f.evidence["access_key"].as_u64().unwrap()))
+            .map(|f| (f.resource_name.as_str(), f.evidence.value()["access_key"].as_u64().unwrap()))
             .collect();
         // The root user's key is root-access-keys' business; 2024-03-03 is exactly 90 days old.
         assert_eq!(got, vec![("old", 1)]);

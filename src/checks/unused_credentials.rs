@@ -96,14 +96,14 @@ mod tests {
             ),
         ]);
         let findings = fixture.run(&CHECK);
-        let got: Vec<(&str, &str)> = findings
+        let got: Vec<(&str, String)> = findings
             .iter()
-            .map(|f| (f.resource_name.as_str(), f.evidence["credential"].as_str().unwrap()))
+            .map(|f| {
+                (f.resource_name.as_str(), f.evidence.value()["credential"].as_str().unwrap().to_string())
+            })
             .collect();
-        assert_eq!(
-            got,
-            vec![("old-password", "password"), ("never-password", "password"), ("keys", "access_key_2")]
-        );
+        let want = [("old-password", "password"), ("never-password", "password"), ("keys", "access_key_2")];
+        assert_eq!(got, want.map(|(name, credential)| (name, credential.to_string())));
         assert_eq!(findings[2].resource_arn, user_arn("keys"));
     }
 }

@@ -95,7 +95,7 @@ pub struct Finding {
     pub resource_name: String,
     pub title: String,
     pub detail: String,
-    pub evidence: serde_json::Value,
+    pub evidence: Evidence,
     pub remediation: CheckText,
     pub references: Vec<CheckText>,
     pub status: Status,
@@ -106,6 +106,40 @@ pub struct Finding {
     /// override may replace it.
     #[serde(skip)]
     pub default_severity: bool,
+}
+
+/// What a finding rests on, as compact JSON text (an object). Kept as text because on a large
+/// organization evidence is the bulk of the findings held in memory, and only the report
+/// pages that show a finding need it parsed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Evidence(Box<serde_json::value::RawValue>);
+
+impl Evidence {
+    pub fn from_map(map: serde_json::Map<String, serde_json::Value>) -> Evidence {
+        let text = serde_json::Value::Object(map).to_string();
+        Evidence(serde_json::value::RawValue::from_string(text).expect("serde_json writes valid JSON"))
+    }
+
+    /// The evidence parsed (an object; `{}` if the text were ever not one).
+    pub fn value(&self) -> serde_json::Value {
+        serde_json::from_str(self.0.get()).unwrap_or_else(|_| serde_json::json!({}))
+    }
+
+    /// The compact JSON text, as findings.csv carries it.
+    pub fn json(&self) -> &str {
+        self.0.get()
+    }
+
+    /// Adds or replaces one field (rare: a lapsed suppression).
+    pub fn insert(&mut self, key: &str, value: serde_json::Value) {
+        let mut map = match self.value() {
+            serde_json::Value::Object(map) => map,
+            _ => serde_json::Map::new(),
+        };
+        map.insert(key.to_string(), value);
+        *self = Evidence::from_map(map);
+    }
 }
 
 /// `sha256(check|account|resource|key)`, hex: the same problem gets the same fingerprint in every run.

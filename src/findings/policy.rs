@@ -39,12 +39,10 @@ pub fn apply(config: &Config, as_of: DateTime<Utc>, findings: &mut [Finding]) {
             expired = Some(suppression);
         }
         if let Some(lapsed) = expired {
-            if let serde_json::Value::Object(evidence) = &mut finding.evidence {
-                evidence.insert(
-                    "expired_suppression".into(),
-                    serde_json::json!({"reason": lapsed.reason, "expired": lapsed.expires, "resource_pattern": lapsed.resource_pattern}),
-                );
-            }
+            finding.evidence.insert(
+                "expired_suppression",
+                serde_json::json!({"reason": lapsed.reason, "expired": lapsed.expires, "resource_pattern": lapsed.resource_pattern}),
+            );
         }
     }
 }
@@ -67,7 +65,7 @@ mod tests {
             resource_name: String::new(),
             title: String::new(),
             detail: String::new(),
-            evidence: serde_json::json!({}),
+            evidence: crate::findings::Evidence::from_map(Default::default()),
             remediation: "".into(),
             references: vec![],
             status: Status::Open,
@@ -98,7 +96,7 @@ mod tests {
         let mut after = [finding("admin-access", arn)];
         apply(&config, "2024-07-01T00:00:00Z".parse().unwrap(), &mut after);
         assert_eq!(after[0].status, Status::Open);
-        assert_eq!(after[0].evidence["expired_suppression"]["reason"], "approved");
+        assert_eq!(after[0].evidence.value()["expired_suppression"]["reason"], "approved");
     }
 
     #[test]

@@ -74,7 +74,7 @@ pub fn write_findings(report: &RunReport, out: &mut impl Write) -> Result<(), Wr
             f.suppression.as_ref().map(|s| s.reason.clone()).unwrap_or_default(),
             f.suppression.as_ref().map(|s| s.expires.clone()).unwrap_or_default(),
             f.first_seen.clone(),
-            f.evidence.to_string(),
+            f.evidence.json().to_string(),
         ]
     });
     write_rows(out, &header, rows)

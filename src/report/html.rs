@@ -254,13 +254,13 @@ struct FindingRow<'a> {
     resource_arn: &'a str,
     title: &'a str,
     detail: &'a str,
-    evidence: Vec<EvidenceLine<'a>>,
+    evidence: Vec<EvidenceLine>,
 }
 
 #[derive(Serialize)]
-struct EvidenceLine<'a> {
-    key: &'a str,
-    value: Cow<'a, str>,
+struct EvidenceLine {
+    key: String,
+    value: String,
 }
 
 /// A finding named in a list (suppressed, resolved) rather than shown whole.
@@ -718,7 +718,7 @@ fn finding_row(finding: &Finding) -> FindingRow<'_> {
         resource_arn: &finding.resource_arn,
         title: &finding.title,
         detail: &finding.detail,
-        evidence: evidence_lines(&finding.evidence),
+        evidence: evidence_lines(&finding.evidence.value()),
     }
 }
 
@@ -739,13 +739,14 @@ fn finding_ref(finding: &Finding) -> FindingRef<'_> {
 
 /// Evidence as `key: value` lines: strings as they are, lists of plain values joined,
 /// anything nested as compact JSON text. The template escapes all of it.
-fn evidence_lines(evidence: &Value) -> Vec<EvidenceLine<'_>> {
+fn evidence_lines(evidence: &Value) -> Vec<EvidenceLine> {
     match evidence {
         Value::Null => Vec::new(),
-        Value::Object(fields) => {
-            fields.iter().map(|(key, value)| EvidenceLine { key, value: evidence_text(value) }).collect()
-        }
-        other => vec![EvidenceLine { key: "evidence", value: evidence_text(other) }],
+        Value::Object(fields) => fields
+            .iter()
+            .map(|(key, value)| EvidenceLine { key: key.clone(), value: evidence_text(value).into_owned() })
+            .collect(),
+        other => vec![EvidenceLine { key: "evidence".into(), value: evidence_text(other).into_owned() }],
     }
 }
 
@@ -874,7 +875,7 @@ mod tests {
             resource_name: name.into(),
             title: format!("User {name} has a problem"),
             detail: "Plain detail.".into(),
-            evidence: serde_json::json!({"access_key": 1, "last_used": null}),
+            evidence: evidence(serde_json::json!({"access_key": 1, "last_used": null})),
             remediation: "aws iam do-something".to_string().into(),
             references: vec!["CIS 1.10".to_string().into()],
             status: Status::Open,
@@ -900,6 +901,13 @@ mod tests {
             notes: Vec::new(),
             inventory: Some(Inventory { users: 3, groups: 1, roles: 2, managed_policies: 4 }),
             api_calls: None,
+        }
+    }
+
+    fn evidence(value: Value) -> crate::findings::Evidence {
+        match value {
+            Value::Object(map) => crate::findings::Evidence::from_map(map),
+            _ => unreachable!("test evidence is an object"),
         }
     }
 
@@ -930,12 +938,12 @@ mod tests {
         let mut admin = finding("admin-access", Severity::High, SCRIPT);
         admin.detail = format!("detail {IMG}");
         admin.account_name = format!("acct {SCRIPT}");
-        admin.evidence = serde_json::json!({
+        admin.evidence = evidence(serde_json::json!({
             "tag": SCRIPT,
             "policy": {"Statement": [{"Effect": "Allow", "Resource": IMG}]},
             "link": "https://evil.example/x",
             "keys": [IMG, 2],
-        });
+        }));
         let mut suppressed = finding("console-without-mfa", Severity::High, "break-glass");
         suppressed.status = Status::Suppressed;
         suppressed.suppression = Some(Suppression {
@@ -1141,10 +1149,8 @@ mod tests {
     fn evidence_is_flattened_to_text() {
         let evidence =
             serde_json::json!({"a": "text", "b": null, "c": [1, "x"], "d": {"k": [1, 2], "m": "n"}, "e": []});
-        let lines: Vec<(String, String)> = evidence_lines(&evidence)
-            .into_iter()
-            .map(|l| (l.key.to_string(), l.value.into_owned()))
-            .collect();
+        let lines: Vec<(String, String)> =
+            evidence_lines(&evidence).into_iter().map(|l| (l.key.to_string(), l.value)).collect();
         let expected = [
             ("a", "text"),
             ("b", "none"),
