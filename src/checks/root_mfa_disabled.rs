@@ -20,16 +20,22 @@ pub const CHECK: Check = Check {
 
 fn run(context: &AccountContext) -> Vec<Finding> {
     let root = context.account.credential_report.as_ref().and_then(|r| r.root());
+    let summary = context.account.account_summary.as_ref();
+    // The credential report writes `not_supported` for the root password, so only the
+    // account summary can tell that the password is gone (centralized root access).
+    let summary_says_no_credentials = summary.is_some_and(|s| {
+        s.root_password_present() == Some(false) && s.root_access_keys_present() != Some(true)
+    });
     let (mfa, source) = match root {
         Some(row) => {
-            let no_credentials =
-                row.password_enabled == Reported::Value(false) && row.active_keys().next().is_none();
-            if no_credentials {
+            let no_password = row.password_enabled == Reported::Value(false) || summary_says_no_credentials;
+            if no_password && row.active_keys().next().is_none() {
                 return Vec::new();
             }
             (row.mfa_active, "credential report")
         }
-        None => match context.account.account_summary.as_ref().and_then(|s| s.root_mfa_enabled()) {
+        None if summary_says_no_credentials => return Vec::new(),
+        None => match summary.and_then(|s| s.root_mfa_enabled()) {
             Some(mfa) => (mfa, "account summary (AccountMFAEnabled)"),
             None => return Vec::new(),
         },
@@ -63,6 +69,21 @@ mod tests {
         assert!(Fixture::new().credentials(&[CredRow::root()]).run(&CHECK).is_empty());
         let removed = CredRow { mfa: false, password_enabled: "false".into(), ..CredRow::root() };
         assert!(Fixture::new().credentials(&[removed]).run(&CHECK).is_empty());
+    }
+
+    #[test]
+    fn root_credentials_removed_under_centralized_root_access_are_compliant() {
+        // The report says `not_supported` for the root password; the summary says it is gone.
+        let no_mfa = CredRow { mfa: false, ..CredRow::root() };
+        let removed = r#"{"SummaryMap":{"AccountMFAEnabled":0,"AccountPasswordPresent":0,"AccountAccessKeysPresent":0}}"#;
+        assert!(Fixture::new()
+            .credentials(std::slice::from_ref(&no_mfa))
+            .summary(removed)
+            .run(&CHECK)
+            .is_empty());
+        assert!(Fixture::new().summary(removed).run(&CHECK).is_empty());
+        let present = r#"{"SummaryMap":{"AccountMFAEnabled":0,"AccountPasswordPresent":1,"AccountAccessKeysPresent":0}}"#;
+        assert_eq!(Fixture::new().credentials(&[no_mfa]).summary(present).run(&CHECK).len(), 1);
     }
 
     #[test]

@@ -237,21 +237,30 @@ fn classify(
     Some(AdminAssessment { power, granted_by, conditional })
 }
 
-/// Which caps stop the principal from being admin, for the report: those that refuse a
-/// probe or an escalation path its identity policies grant.
+/// Which caps stop the principal from being admin, for the report: each cap without which
+/// it would be admin. An SCP that denies a handful of actions refuses some probes but caps
+/// nothing, and is not named. When no single cap is decisive (two caps each enough on their
+/// own), those that refuse the unknown-service probe or an escalation path are named.
 fn capping_layers(permissions: &Permissions, escalation: &[EscalationPath]) -> Vec<String> {
-    let probes = permissions
-        .all_statements()
-        .flat_map(|s| s.action_patterns().iter().map(|p| (p.probe(), ANY_RESOURCE.to_string())))
-        .chain(std::iter::once((UNKNOWN_SERVICE_ACTION.to_string(), ANY_RESOURCE.to_string())))
-        .chain(escalation.iter().map(|p| (p.action.to_string(), p.resource.clone())));
-    let mut layers: Vec<String> = Vec::new();
-    for (action, resource) in probes {
-        if let Decision::Capped(label) = permissions.decide(&action, &resource, true) {
-            if !layers.iter().any(|l| l == label) {
-                layers.push(label.to_string());
-            }
-        }
+    let decisive: Vec<String> = (0..permissions.caps.len())
+        .filter(|&i| {
+            let mut without = permissions.clone();
+            without.caps.remove(i);
+            classify(&without, escalation, true).is_some()
+        })
+        .map(|i| permissions.caps[i].label.clone())
+        .collect();
+    if !decisive.is_empty() {
+        return decisive;
     }
-    layers
+    let probes = std::iter::once((UNKNOWN_SERVICE_ACTION, ANY_RESOURCE))
+        .chain(escalation.iter().map(|p| (p.action, p.resource.as_str())));
+    let refusing: Vec<&str> = probes
+        .filter_map(|(action, resource)| match permissions.decide(action, resource, true) {
+            Decision::Capped(label) => Some(label),
+            _ => None,
+        })
+        .collect();
+    // In the order the caps apply: organization first, then the principal's boundary.
+    permissions.caps.iter().map(|c| c.label.clone()).filter(|l| refusing.contains(&l.as_str())).collect()
 }

@@ -224,3 +224,42 @@ fn create_policy_version_on_an_attached_policy_and_add_user_to_admin_group() {
     let verdict = assess(&Permissions { grants: vec![grant("p", &add)], caps: vec![] }, &paths, &[]);
     assert!(matches!(power(&verdict), Some(AdminPower::CanGrantItself { .. })));
 }
+
+#[test]
+fn only_the_cap_that_takes_admin_away_is_named() {
+    let all = doc(r#"{"Effect":"Allow","Action":"*","Resource":"*"}"#);
+    let leave = doc(
+        r#"{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"organizations:LeaveOrganization","Resource":"*"}"#,
+    );
+    let boundary = doc(r#"{"Effect":"Allow","Action":["s3:*"],"Resource":"*"}"#);
+    let caps = vec![
+        Cap { kind: CapKind::Scp, label: "SCP DenyLeave".into(), documents: vec![("p-1".into(), &leave)] },
+        Cap {
+            kind: CapKind::PermissionsBoundary,
+            label: "permissions boundary S3".into(),
+            documents: vec![("b".into(), &boundary)],
+        },
+    ];
+    match user_verdict(&[&all], caps) {
+        AdminVerdict::Capped { capped_by, .. } => assert_eq!(capped_by, vec!["permissions boundary S3"]),
+        other => panic!("{other:?}"),
+    }
+    // Two caps that each take IAM away: neither alone is decisive, both are named.
+    let no_iam = doc(
+        r#"{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"iam:*","Resource":"*"}"#,
+    );
+    let caps = vec![
+        Cap { kind: CapKind::Scp, label: "SCP NoIAM".into(), documents: vec![("p-2".into(), &no_iam)] },
+        Cap {
+            kind: CapKind::PermissionsBoundary,
+            label: "permissions boundary S3".into(),
+            documents: vec![("b".into(), &boundary)],
+        },
+    ];
+    match user_verdict(&[&all], caps) {
+        AdminVerdict::Capped { capped_by, .. } => {
+            assert_eq!(capped_by, vec!["SCP NoIAM", "permissions boundary S3"])
+        }
+        other => panic!("{other:?}"),
+    }
+}

@@ -46,6 +46,12 @@ impl AccountSummary {
         self.summary_map.get("AccountMFAEnabled").map(|v| *v == 1)
     }
 
+    /// `AccountPasswordPresent`: 0 when the root user has no password (e.g. removed under
+    /// centralized root access).
+    pub fn root_password_present(&self) -> Option<bool> {
+        self.summary_map.get("AccountPasswordPresent").map(|v| *v == 1)
+    }
+
     /// `AccountAccessKeysPresent`: 1 when the root user has an access key.
     pub fn root_access_keys_present(&self) -> Option<bool> {
         self.summary_map.get("AccountAccessKeysPresent").map(|v| *v == 1)

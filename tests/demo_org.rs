@@ -1,0 +1,224 @@
+//! The demo organization (examples/demo-org, made by examples/make_demo_org.py) run end to
+//! end through the real binary: the exit code the README documents, the four output files,
+//! every check of the catalog firing at least once, the live and the expired suppression,
+//! and the look-alikes that must not fire.
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+const SNAPSHOT: &str = "examples/demo-org";
+const DEMO_CONFIG: &str = "examples/demo-org.toml";
+const EXAMPLE_CONFIG: &str = "config/iam-auditor.example.toml";
+const OUTPUTS: [&str; 4] = ["report.html", "findings.json", "findings.csv", "coverage.csv"];
+
+/// Exit code 3: reports written, but one account (555566667777) could not be audited.
+const DEMO_EXIT: i32 = 3;
+
+const MANAGEMENT: &str = "111122223333";
+const PROD: &str = "444455556666";
+const DEV: &str = "777788889999";
+const NOT_AUDITED: &str = "555566667777";
+const SUSPENDED: &str = "222233334444";
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn iam_auditor() -> Command {
+    let mut command = Command::cargo_bin("iam-auditor").expect("the iam-auditor binary is built");
+    command.current_dir(repo());
+    command
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+    out: tempfile::TempDir,
+}
+
+impl Run {
+    fn findings(&self) -> Value {
+        let text = std::fs::read_to_string(self.out.path().join("findings.json")).expect("findings.json");
+        serde_json::from_str(&text).expect("findings.json is JSON")
+    }
+}
+
+fn run_demo(config: &str) -> Run {
+    let out = tempfile::tempdir().expect("temp dir");
+    let output = iam_auditor()
+        .args(["run", "--snapshot", SNAPSHOT, "--config", config, "--out"])
+        .arg(out.path())
+        .output()
+        .expect("iam-auditor runs");
+    Run {
+        code: output.status.code().expect("exited, not killed"),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        out,
+    }
+}
+
+fn findings(report: &Value) -> &Vec<Value> {
+    report["findings"].as_array().expect("findings is an array")
+}
+
+/// The findings of `check` on the resource with this ARN.
+fn on<'a>(report: &'a Value, check: &str, arn: &str) -> Vec<&'a Value> {
+    findings(report).iter().filter(|f| f["check"] == check && f["resource_arn"] == arn).collect()
+}
+
+fn catalog_ids() -> BTreeSet<String> {
+    let output = iam_auditor().arg("checks").output().expect("iam-auditor checks runs");
+    assert!(output.status.success());
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .skip(1) // the header
+        .filter_map(|line| line.split_whitespace().next().map(str::to_string))
+        .collect()
+}
+
+#[test]
+fn the_demo_exits_3_and_writes_every_output() {
+    let run = run_demo(DEMO_CONFIG);
+    assert_eq!(run.code, DEMO_EXIT, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
+    for name in OUTPUTS {
+        assert!(run.out.path().join(name).is_file(), "{name} was not written");
+    }
+    assert!(
+        run.stdout.contains("3 account(s) audited, 1 failed, 1 skipped;"),
+        "one-line summary missing: {}",
+        run.stdout
+    );
+    let report = run.findings();
+    assert_eq!(report["schema"], "iam-auditor/findings/v1");
+    assert_eq!(
+        report["run"]["as_of"], "2026-11-20T06:00:00Z",
+        "as_of defaults to the snapshot's collected_at"
+    );
+}
+
+#[test]
+fn every_check_of_the_catalog_fires_in_the_demo() {
+    let catalog = catalog_ids();
+    assert!(catalog.contains("admin-access"), "catalog read from `iam-auditor checks`: {catalog:?}");
+    let report = run_demo(DEMO_CONFIG).findings();
+    let fired: BTreeSet<String> =
+        findings(&report).iter().filter_map(|f| f["check"].as_str().map(str::to_string)).collect();
+    let silent: Vec<&String> = catalog.difference(&fired).collect();
+    assert!(silent.is_empty(), "checks with no finding in the demo: {silent:?}");
+}
+
+#[test]
+fn coverage_shows_the_suspended_account_skipped_and_the_denied_one_failed() {
+    let report = run_demo(DEMO_CONFIG).findings();
+    let coverage = report["coverage"].as_array().expect("coverage is an array");
+    let status = |account: &str| {
+        coverage
+            .iter()
+            .find(|c| c["account_id"] == account)
+            .map(|c| c["status"].as_str().unwrap_or_default().to_string())
+            .unwrap_or_else(|| panic!("{account} missing from coverage"))
+    };
+    assert_eq!(status(SUSPENDED), "skipped");
+    assert_eq!(status(NOT_AUDITED), "failed");
+    for audited in [MANAGEMENT, PROD, DEV] {
+        assert_eq!(status(audited), "audited", "{audited}");
+    }
+    let gap = on(&report, "account-not-audited", &format!("arn:aws:iam::{NOT_AUDITED}:root"));
+    assert_eq!(gap.len(), 1);
+    assert!(gap[0]["detail"].as_str().unwrap().contains("AccessDenied"), "{}", gap[0]["detail"]);
+}
+
+#[test]
+fn the_live_suppression_applies_and_the_expired_one_does_not() {
+    let report = run_demo(DEMO_CONFIG).findings();
+
+    let break_glass =
+        on(&report, "admin-access", &format!("arn:aws:iam::{MANAGEMENT}:user/break-glass-admin"));
+    assert_eq!(break_glass.len(), 1);
+    assert_eq!(break_glass[0]["status"], "suppressed");
+    assert_eq!(break_glass[0]["suppression"]["expires"], "2027-03-31");
+
+    let vendor = on(&report, "external-trust", &format!("arn:aws:iam::{PROD}:role/legacy-backup-vendor"));
+    assert_eq!(vendor.len(), 1);
+    assert_eq!(vendor[0]["status"], "open");
+    assert!(vendor[0]["suppression"].is_null());
+    assert_eq!(vendor[0]["evidence"]["expired_suppression"]["expired"], "2026-09-30");
+    assert_eq!(vendor[0]["evidence"]["external_id_missing"], true);
+}
+
+#[test]
+fn look_alikes_do_not_fire() {
+    let report = run_demo(DEMO_CONFIG).findings();
+
+    // GitHub OIDC pinned to one repository and branch.
+    let scoped = format!("arn:aws:iam::{PROD}:role/github-actions-deploy-prod");
+    assert!(on(&report, "oidc-trust-unscoped", &scoped).is_empty());
+    assert_eq!(
+        on(&report, "oidc-trust-unscoped", &format!("arn:aws:iam::{PROD}:role/github-actions-terraform"))
+            .len(),
+        1
+    );
+
+    // PowerUserAccess is powerful, not admin.
+    assert!(on(&report, "admin-access", &format!("arn:aws:iam::{DEV}:user/dev.kim")).is_empty());
+
+    // Only the non-default version v1 of s3-logs-writer grants * on *.
+    assert!(on(&report, "full-admin-policy", &format!("arn:aws:iam::{MANAGEMENT}:policy/s3-logs-writer"))
+        .is_empty());
+    // The customer policy named like a read-only one does grant * on *.
+    assert_eq!(
+        on(&report, "full-admin-policy", &format!("arn:aws:iam::{PROD}:policy/ReadOnlyAccess-legacy")).len(),
+        1
+    );
+
+    // An org-internal deployer role and a Principal "*" limited by aws:PrincipalOrgID.
+    for role in ["cicd-deployer", "org-readonly-access"] {
+        let arn = format!("arn:aws:iam::{PROD}:role/{role}");
+        assert!(on(&report, "external-trust", &arn).is_empty(), "{role}");
+        assert!(on(&report, "wide-trust", &arn).is_empty(), "{role}");
+    }
+
+    // Service-linked roles are never unused-role, even never used.
+    let unused_roles = findings(&report).iter().filter(|f| f["check"] == "unused-role");
+    for finding in unused_roles {
+        let arn = finding["resource_arn"].as_str().unwrap();
+        assert!(!arn.contains("/aws-service-role/"), "{arn}");
+    }
+
+    // A user created 6 days ago that never signed in is not unused yet.
+    assert!(on(&report, "unused-user", &format!("arn:aws:iam::{PROD}:user/new.hire")).is_empty());
+}
+
+#[test]
+fn an_admin_capped_by_its_permissions_boundary_is_info() {
+    let report = run_demo(DEMO_CONFIG).findings();
+    let capped = on(&report, "admin-access", &format!("arn:aws:iam::{DEV}:role/sandbox-admin"));
+    assert_eq!(capped.len(), 1);
+    assert_eq!(capped[0]["severity"], "info");
+    let capped_by = capped[0]["evidence"]["capped_by"].to_string();
+    assert!(capped_by.contains("SandboxPermissionsBoundary"), "{capped_by}");
+}
+
+#[test]
+fn untrusted_names_are_neutralised_in_findings_csv() {
+    let run = run_demo(DEMO_CONFIG);
+    let csv = std::fs::read_to_string(run.out.path().join("findings.csv")).expect("findings.csv");
+    assert!(csv.contains(",'=cmd@evil,"), "the =cmd@evil resource_name cell is not neutralised");
+    assert!(!csv.contains(",=cmd@evil,"));
+}
+
+#[test]
+fn the_example_config_loads() {
+    let run = run_demo(EXAMPLE_CONFIG);
+    assert!(
+        run.code != 1 && run.code != 2,
+        "{EXAMPLE_CONFIG} was rejected (exit {}): {}",
+        run.code,
+        run.stderr
+    );
+    assert!(run.out.path().join("findings.json").is_file());
+}
