@@ -31,14 +31,16 @@ pub enum AdminPower {
 }
 
 impl AdminPower {
+    /// A noun phrase, read as "X has {describe}".
     pub fn describe(&self) -> String {
         match self {
             AdminPower::Full => "every action on every resource".into(),
-            AdminPower::AllExcept { excluded } => {
-                format!("every action on every resource except {}, which includes IAM", excluded.join(", "))
-            }
+            AdminPower::AllExcept { excluded } => format!(
+                "every action on every resource except {} (IAM included, so it can grant itself the rest)",
+                excluded.join(", ")
+            ),
             AdminPower::CanGrantItself { methods } => {
-                format!("can grant itself every action: {}", methods.join("; "))
+                format!("the power to grant itself every action ({})", methods.join("; "))
             }
         }
     }
