@@ -52,6 +52,16 @@ fn a_clean_snapshot_is_audited_in_full() {
     assert!(run.stdout.contains("2 account(s) audited, 0 failed"), "{}", run.describe());
 }
 
+/// Asserts the run ended partial (exit 3) with `complete` audited in full and `failed`
+/// marked failed, and returns `failed`'s coverage entry.
+fn failed_while_the_other_is_complete(run: &Run, failed: &str, complete: &str) -> Value {
+    run.assert_code(3);
+    run.assert_complete(complete);
+    let coverage = run.coverage(failed);
+    assert_eq!(coverage["status"], "failed", "{coverage:#}");
+    coverage
+}
+
 // (a)
 #[test]
 fn truncated_authorization_details_fail_that_account_only() {
@@ -61,11 +71,7 @@ fn truncated_authorization_details_fail_that_account_only() {
     snapshot.write(&gaad, &bytes[..bytes.len() / 2]);
 
     let run = run(snapshot.path(), &[]);
-    run.assert_code(3);
-    run.assert_complete(ACCOUNT_A);
-
-    let coverage = run.coverage(ACCOUNT_B);
-    assert_eq!(coverage["status"], "failed", "{coverage:#}");
+    let coverage = failed_while_the_other_is_complete(&run, ACCOUNT_B, ACCOUNT_A);
     let error = text(&coverage["error"]);
     assert!(error.contains(&gaad), "error names the file {gaad}: {error}");
     assert!(has_line_and_column(&error), "error gives line and column: {error}");
@@ -105,11 +111,7 @@ fn a_credential_report_with_a_wrong_header_names_file_line_and_column() {
     snapshot.write(&report, text_of_report.replacen("user_creation_time", "created", 1));
 
     let run = run(snapshot.path(), &[]);
-    run.assert_code(3);
-    run.assert_complete(ACCOUNT_A);
-
-    let coverage = run.coverage(ACCOUNT_B);
-    assert_eq!(coverage["status"], "failed", "{coverage:#}");
+    let coverage = failed_while_the_other_is_complete(&run, ACCOUNT_B, ACCOUNT_A);
     let error = text(&coverage["error"]);
     assert!(error.contains(&report), "error names {report}: {error}");
     assert!(error.contains("line 1"), "error names line 1: {error}");
@@ -155,10 +157,7 @@ fn a_bad_credential_report_row_costs_only_that_row() {
     snapshot.write(&report, damaged.join("\n") + "\n");
 
     let run = run(snapshot.path(), &[]);
-    run.assert_code(3);
-    run.assert_complete(ACCOUNT_A);
-    let coverage = run.coverage(ACCOUNT_B);
-    assert_eq!(coverage["status"], "failed", "{coverage:#}");
+    let coverage = failed_while_the_other_is_complete(&run, ACCOUNT_B, ACCOUNT_A);
     let error = text(&coverage["error"]);
     assert!(error.contains(&format!("line {carol_line}, column `user_creation_time`")), "{error}");
     assert!(error.contains("carol"), "the error names the row's user: {error}");
@@ -182,11 +181,7 @@ fn an_unreadable_policy_document_is_located_and_the_rest_is_still_analysed() {
     snapshot.write_json(&gaad, &details);
 
     let run = run(snapshot.path(), &[]);
-    run.assert_code(3);
-    run.assert_complete(ACCOUNT_B);
-
-    let coverage = run.coverage(ACCOUNT_A);
-    assert_eq!(coverage["status"], "failed", "{coverage:#}");
+    let coverage = failed_while_the_other_is_complete(&run, ACCOUNT_A, ACCOUNT_B);
     let place = "UserDetailList[0].UserPolicyList[0].PolicyDocument";
     let error = text(&coverage["error"]);
     assert!(error.contains(&gaad) && error.contains(place), "error names {gaad} and {place}: {error}");
@@ -222,11 +217,7 @@ fn an_error_json_marks_the_account_failed_with_its_message() {
     );
 
     let run = run(snapshot.path(), &[]);
-    run.assert_code(3);
-    run.assert_complete(ACCOUNT_A);
-
-    let coverage = run.coverage(ACCOUNT_B);
-    assert_eq!(coverage["status"], "failed", "{coverage:#}");
+    let coverage = failed_while_the_other_is_complete(&run, ACCOUNT_B, ACCOUNT_A);
     let error = text(&coverage["error"]);
     for part in ["assume-role", "AccessDenied", message] {
         assert!(error.contains(part), "error carries {part:?}: {error}");
