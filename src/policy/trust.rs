@@ -29,16 +29,29 @@ fn allows_assumption(statement: &Statement) -> bool {
 
 /// A condition that, when present, really narrows who can match: a positive test whose
 /// key must exist (no `IfExists`, no `ForAllValues`, which pass when the key is absent) and
-/// whose values are not all wildcards.
+/// none of whose values lets an arbitrary account in. Under a `Like` operator a wildcard in
+/// an account or organization id, or in the account field of an ARN
+/// (`arn:aws:iam::*:role/deployer`), admits anyone who creates a matching principal.
 fn limits_callers(condition: &Condition) -> bool {
     let operator = condition.operator.to_ascii_lowercase();
     if condition.is_negated() || operator.ends_with("ifexists") || operator.starts_with("forallvalues:") {
         return false;
     }
-    let wildcard_only = |v: &str| v.chars().all(|c| c == '*' || c == '?');
-    CALLER_LIMITING_KEYS.contains(&condition.key.as_str())
-        && !condition.values.is_empty()
-        && !(condition.base_operator().contains("like") && condition.values.iter().any(|v| wildcard_only(v)))
+    if !CALLER_LIMITING_KEYS.contains(&condition.key.as_str()) || condition.values.is_empty() {
+        return false;
+    }
+    let like = condition.base_operator().contains("like");
+    let wild = |s: &str| s.contains(['*', '?']);
+    let admits_any_account = |value: &str| match condition.key.as_str() {
+        _ if !like => false,
+        "aws:principalarn" | "aws:sourcearn" => {
+            // arn:partition:service:region:ACCOUNT:resource; too short to read = too wide to trust.
+            value.splitn(6, ':').nth(4).is_none_or(wild)
+        }
+        "aws:principalorgpaths" | "aws:sourceorgpaths" => value.split('/').next().is_none_or(wild),
+        _ => wild(value),
+    };
+    !condition.values.iter().any(|v| admits_any_account(v))
 }
 
 /// A statement that lets anyone assume the role.
@@ -271,6 +284,11 @@ mod tests {
             r#"{"Effect":"Allow","Principal":"*","Action":"sts:AssumeRole","Condition":{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::111122223333:role/ci-*"}}}"#,
         );
         assert!(open_trust(&arn).is_empty());
+        // Under StringEquals a `*` is literal: it admits nobody new.
+        let literal = trust(
+            r#"{"Effect":"Allow","Principal":"*","Action":"sts:AssumeRole","Condition":{"StringEquals":{"aws:PrincipalAccount":"1111*"}}}"#,
+        );
+        assert!(open_trust(&literal).is_empty());
         let external_id = trust(
             r#"{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"sts:ExternalId":"secret"}}}"#,
         );
@@ -285,6 +303,10 @@ mod tests {
             r#"{"StringEqualsIfExists":{"aws:PrincipalOrgID":"o-abc"}}"#,
             r#"{"StringNotEquals":{"aws:PrincipalOrgID":"o-abc"}}"#,
             r#"{"StringLike":{"aws:PrincipalArn":"*"}}"#,
+            // Any account can create a role named deployer.
+            r#"{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::*:role/deployer"}}"#,
+            r#"{"StringLike":{"aws:PrincipalAccount":"1111*"}}"#,
+            r#"{"StringLike":{"aws:PrincipalOrgID":"o-*"}}"#,
         ] {
             let doc = trust(&format!(
                 r#"{{"Effect":"Allow","Principal":{{"AWS":"*"}},"Action":"sts:AssumeRole","Condition":{condition}}}"#
