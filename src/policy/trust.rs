@@ -46,7 +46,7 @@ fn limits_callers(condition: &Condition) -> bool {
         _ if !like => false,
         "aws:principalarn" | "aws:sourcearn" => {
             // arn:partition:service:region:ACCOUNT:resource; too short to read = too wide to trust.
-            value.splitn(6, ':').nth(4).is_none_or(wild)
+            value.split(':').nth(4).is_none_or(wild)
         }
         "aws:principalorgpaths" | "aws:sourceorgpaths" => value.split('/').next().is_none_or(wild),
         _ => wild(value),
