@@ -173,6 +173,12 @@ fn run(args: &RunArgs) -> Result<i32, String> {
             row.error.as_deref().unwrap_or_default()
         );
     }
+    if config.archive.dir.is_some() || config.archive.s3_uri.is_some() {
+        eprintln!(
+            "iam-auditor: note: the compliance archive ([archive]) is not in this build yet; this run's files are only in {}",
+            out_dir.display()
+        );
+    }
     if config.mail.is_some() && !args.no_mail {
         eprintln!("iam-auditor: note: mail delivery is not in this build yet; no digest was sent (the reports are on disk)");
     }
