@@ -4,6 +4,8 @@
 use crate::audit::audit;
 use crate::checks::CATALOG;
 use crate::config::Config;
+use crate::deliver::archive::{LocalArchive, CHECKSUMS};
+use crate::findings::diff::{self, PreviousRun};
 use crate::report::{self, RunInfo, RunReport, RunStats};
 use crate::snapshot::Snapshot;
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -51,7 +53,8 @@ pub struct RunArgs {
     /// The instant ages are judged against (RFC 3339); default: the snapshot's collection time.
     #[arg(long, value_parser = parse_instant)]
     pub as_of: Option<DateTime<Utc>>,
-    /// The folder for this run's files; default: ./reports/<run id>/.
+    /// The folder for this run's files; default: the archive's <run id>/ folder when [archive]
+    /// dir is set (compared with the newest archived run), else ./reports/<run id>/.
     #[arg(long, env = "IAM_AUDITOR_OUT")]
     pub out: Option<PathBuf>,
     /// Do not send the digest mail.
@@ -135,9 +138,37 @@ fn run(args: &RunArgs) -> Result<i32, String> {
     let failed = outcome.failed_accounts();
 
     let run_id = started_at.format("%Y%m%dT%H%M%SZ").to_string();
-    let out_dir = match &args.out {
-        Some(dir) => dir.clone(),
-        None => unused_folder(&Path::new("reports").join(&run_id)),
+    let archive = config.archive.dir.as_deref().map(LocalArchive::open);
+    if config.archive.s3_uri.is_some() {
+        eprintln!("iam-auditor: note: the S3 archive ([archive] s3_uri) is not in this build yet; the run is not archived in S3");
+    }
+
+    // What changed since the newest complete run in the archive.
+    let mut findings = outcome.findings;
+    let mut resolved = Vec::new();
+    let mut previous_run = None;
+    if let Some(previous_dir) =
+        archive.as_ref().map(LocalArchive::previous_run).transpose().map_err(|e| e.to_string())?.flatten()
+    {
+        match PreviousRun::load(&previous_dir.join("findings.json")) {
+            Ok(previous) => {
+                resolved = diff::compare(&mut findings, &outcome.coverage, previous);
+                previous_run = previous_dir.file_name().map(|n| n.to_string_lossy().to_string());
+            }
+            Err(message) => eprintln!(
+                "iam-auditor: warning: cannot compare with the previous run: {message}; every finding counts as new"
+            ),
+        }
+    }
+
+    let pending = match (&args.out, &archive) {
+        (None, Some(archive)) => Some(archive.begin(&run_id).map_err(|e| e.to_string())?),
+        _ => None,
+    };
+    let out_dir = match (&args.out, &pending) {
+        (Some(dir), _) => dir.clone(),
+        (None, Some(pending)) => pending.dir().to_path_buf(),
+        (None, None) => unused_folder(&Path::new("reports").join(&run_id)),
     };
     let mut disabled: Vec<String> = config.checks.disable.iter().map(|d| d.get_ref().clone()).collect();
     disabled.sort();
@@ -154,12 +185,28 @@ fn run(args: &RunArgs) -> Result<i32, String> {
         disabled_checks: disabled,
         severity_overrides: config.checks.severity.clone(),
         fail_on: config.checks.fail_on,
-        previous_run: None,
+        previous_run,
         stats: RunStats::default(),
     };
-    let report =
-        RunReport::new(info, outcome.coverage, outcome.findings, Vec::new(), outcome.snapshot_problems);
+    let report = RunReport::new(info, outcome.coverage, findings, resolved, outcome.snapshot_problems);
     let written = report::write_all(&report, &config, &out_dir).map_err(|e| e.to_string())?;
+    let names: Vec<String> =
+        written.iter().filter_map(|p| p.file_name()).map(|n| n.to_string_lossy().to_string()).collect();
+    let final_dir = match pending {
+        Some(pending) => {
+            if config.archive.include_snapshot {
+                pending.add_folder(snapshot_dir, "snapshot").map_err(|e| e.to_string())?;
+            }
+            let dir = pending.commit().map_err(|e| e.to_string())?;
+            if let (Some(keep), Some(archive)) = (config.archive.keep_runs, &archive) {
+                for removed in archive.apply_retention(keep).map_err(|e| e.to_string())? {
+                    eprintln!("iam-auditor: archive retention (keep_runs = {keep}) removed run {removed}");
+                }
+            }
+            dir
+        }
+        None => out_dir,
+    };
 
     for row in report.coverage.iter().filter(|c| c.error.is_some()) {
         eprintln!(
@@ -173,18 +220,18 @@ fn run(args: &RunArgs) -> Result<i32, String> {
             row.error.as_deref().unwrap_or_default()
         );
     }
-    if config.archive.dir.is_some() || config.archive.s3_uri.is_some() {
-        eprintln!(
-            "iam-auditor: note: the compliance archive ([archive]) is not in this build yet; this run's files are only in {}",
-            out_dir.display()
-        );
-    }
     if config.mail.is_some() && !args.no_mail {
         eprintln!("iam-auditor: note: mail delivery is not in this build yet; no digest was sent (the reports are on disk)");
     }
-    println!("Reports in {}:", out_dir.display());
-    for path in &written {
-        println!("  {}", path.display());
+    println!("Reports in {}:", final_dir.display());
+    for name in &names {
+        println!("  {}", final_dir.join(name).display());
+    }
+    if final_dir.join(CHECKSUMS).is_file() {
+        println!(
+            "  {} (archived; verify with sha256sum -c {CHECKSUMS} in that folder)",
+            final_dir.join(CHECKSUMS).display()
+        );
     }
     println!("{}", report.one_line_summary());
 

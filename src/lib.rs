@@ -8,6 +8,7 @@ pub mod audit;
 pub mod checks;
 pub mod cli;
 pub mod config;
+pub mod deliver;
 pub mod findings;
 pub mod identifiers;
 pub mod policy;

@@ -4,6 +4,7 @@
 //! Checks build findings through [`crate::checks::AccountContext::finding`]; the policy
 //! steps that follow (severity overrides, suppressions, disabled checks) live in `policy.rs`.
 
+pub mod diff;
 pub mod policy;
 
 use crate::identifiers::AccountId;

@@ -1,0 +1,240 @@
+//! The local compliance archive: `ARCHIVE/<run id>/` with the run's files and a
+//! `SHA256SUMS` (`sha256sum -c` compatible) written last.
+//!
+//! A run is assembled under a hidden temporary name and renamed into place when complete, so
+//! a folder with a run id as its name is always a whole run; an earlier run is never
+//! overwritten. Files are readable by owner and group only. The previous run (for the
+//! diff) is the newest complete one. Retention (`keep_runs`) never removes the newest.
+
+use sha2::{Digest, Sha256};
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "archive {path}: {action}: {source} (check that the [archive] dir exists and this user may write to it)"
+)]
+pub struct ArchiveError {
+    pub path: PathBuf,
+    pub action: &'static str,
+    pub source: std::io::Error,
+}
+
+fn fail<'a>(path: &'a Path, action: &'static str) -> impl FnOnce(std::io::Error) -> ArchiveError + 'a {
+    move |source| ArchiveError { path: path.to_path_buf(), action, source }
+}
+
+pub const CHECKSUMS: &str = "SHA256SUMS";
+
+pub struct LocalArchive {
+    root: PathBuf,
+}
+
+/// A run being written: files go into [`PendingRun::dir`], then [`PendingRun::commit`].
+pub struct PendingRun {
+    partial: PathBuf,
+    target: PathBuf,
+}
+
+impl LocalArchive {
+    /// The archive at `root`; the folder is made when the first run is filed.
+    pub fn open(root: &Path) -> LocalArchive {
+        LocalArchive { root: root.to_path_buf() }
+    }
+
+    /// Complete runs (folders holding SHA256SUMS), oldest first; run ids sort by time.
+    pub fn complete_runs(&self) -> Result<Vec<String>, ArchiveError> {
+        if !self.root.exists() {
+            return Ok(Vec::new());
+        }
+        let entries = fs::read_dir(&self.root).map_err(fail(&self.root, "cannot list the folder"))?;
+        let mut runs: Vec<String> = entries
+            .flatten()
+            .filter(|e| e.path().join(CHECKSUMS).is_file())
+            .map(|e| e.file_name().to_string_lossy().to_string())
+            .filter(|name| !name.starts_with('.'))
+            .collect();
+        runs.sort();
+        Ok(runs)
+    }
+
+    /// The newest complete run's folder, if any.
+    pub fn previous_run(&self) -> Result<Option<PathBuf>, ArchiveError> {
+        Ok(self.complete_runs()?.pop().map(|id| self.root.join(id)))
+    }
+
+    /// Starts a run. Its folder name is `run_id`, or `run_id-2`, … if that exists already.
+    pub fn begin(&self, run_id: &str) -> Result<PendingRun, ArchiveError> {
+        fs::create_dir_all(&self.root).map_err(fail(&self.root, "cannot create the folder"))?;
+        let name = (1..)
+            .map(|n| if n == 1 { run_id.to_string() } else { format!("{run_id}-{n}") })
+            .find(|name| {
+                !self.root.join(name).exists() && !self.root.join(format!(".{name}.partial")).exists()
+            })
+            .unwrap_or_else(|| run_id.to_string());
+        let partial = self.root.join(format!(".{name}.partial"));
+        fs::create_dir(&partial).map_err(fail(&partial, "cannot create the run's temporary folder"))?;
+        restrict(&partial, true).map_err(fail(&partial, "cannot set permissions"))?;
+        Ok(PendingRun { partial, target: self.root.join(name) })
+    }
+
+    /// Removes the oldest complete runs beyond `keep` (at least the newest one stays).
+    pub fn apply_retention(&self, keep: u32) -> Result<Vec<String>, ArchiveError> {
+        let runs = self.complete_runs()?;
+        let keep = (keep.max(1) as usize).min(runs.len());
+        let doomed = &runs[..runs.len() - keep];
+        for id in doomed {
+            let dir = self.root.join(id);
+            fs::remove_dir_all(&dir).map_err(fail(&dir, "cannot remove an old run"))?;
+        }
+        Ok(doomed.to_vec())
+    }
+}
+
+impl PendingRun {
+    pub fn dir(&self) -> &Path {
+        &self.partial
+    }
+
+    /// Copies a folder (the snapshot, as evidence) into the run under `name`.
+    pub fn add_folder(&self, source: &Path, name: &str) -> Result<(), ArchiveError> {
+        copy_tree(source, &self.partial.join(name))
+    }
+
+    /// Restricts permissions, writes SHA256SUMS last, and renames the run into place.
+    pub fn commit(self) -> Result<PathBuf, ArchiveError> {
+        let mut files = Vec::new();
+        list_files(&self.partial, &self.partial, &mut files)
+            .map_err(fail(&self.partial, "cannot list the run"))?;
+        files.sort();
+        let mut sums = String::new();
+        for relative in &files {
+            let path = self.partial.join(relative);
+            restrict(&path, false).map_err(fail(&path, "cannot set permissions"))?;
+            let digest = sha256_file(&path).map_err(fail(&path, "cannot read back"))?;
+            sums.push_str(&format!("{digest}  {}\n", relative.to_string_lossy()));
+        }
+        let checksums = self.partial.join(CHECKSUMS);
+        fs::write(&checksums, sums).map_err(fail(&checksums, "cannot write"))?;
+        restrict(&checksums, false).map_err(fail(&checksums, "cannot set permissions"))?;
+        fs::rename(&self.partial, &self.target)
+            .map_err(fail(&self.target, "cannot move the run into place"))?;
+        Ok(self.target)
+    }
+}
+
+fn list_files(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        let path = entry.path();
+        if entry.file_type()?.is_dir() {
+            restrict(&path, true)?;
+            list_files(root, &path, out)?;
+        } else {
+            out.push(path.strip_prefix(root).unwrap_or(&path).to_path_buf());
+        }
+    }
+    Ok(())
+}
+
+fn copy_tree(source: &Path, target: &Path) -> Result<(), ArchiveError> {
+    fs::create_dir_all(target).map_err(fail(target, "cannot create"))?;
+    for entry in fs::read_dir(source).map_err(fail(source, "cannot read the snapshot"))? {
+        let entry = entry.map_err(fail(source, "cannot read the snapshot"))?;
+        let from = entry.path();
+        let to = target.join(entry.file_name());
+        if from.is_dir() {
+            copy_tree(&from, &to)?;
+        } else if from.is_file() {
+            fs::copy(&from, &to).map_err(fail(&from, "cannot copy into the archive"))?;
+        }
+    }
+    Ok(())
+}
+
+fn sha256_file(path: &Path) -> std::io::Result<String> {
+    let mut file = fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 1 << 16];
+    loop {
+        let n = file.read(&mut buffer)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buffer[..n]);
+    }
+    Ok(hasher.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Owner and group only: 0750 for folders, 0640 for files.
+#[cfg(unix)]
+fn restrict(path: &Path, is_dir: bool) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(path, fs::Permissions::from_mode(if is_dir { 0o750 } else { 0o640 }))
+}
+
+#[cfg(not(unix))]
+fn restrict(_path: &Path, _is_dir: bool) -> std::io::Result<()> {
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write_run(archive: &LocalArchive, id: &str) -> PathBuf {
+        let run = archive.begin(id).unwrap();
+        fs::write(run.dir().join("findings.json"), format!("{{\"run\":{{\"id\":\"{id}\"}}}}")).unwrap();
+        run.commit().unwrap()
+    }
+
+    #[test]
+    fn a_committed_run_has_its_checksums_and_restricted_permissions() {
+        let root = tempfile::tempdir().unwrap();
+        let archive = LocalArchive::open(root.path());
+        let run = archive.begin("20261123T000000Z").unwrap();
+        fs::write(run.dir().join("report.html"), "<html></html>").unwrap();
+        fs::create_dir(run.dir().join("snapshot")).unwrap();
+        fs::write(run.dir().join("snapshot/manifest.json"), "{}").unwrap();
+        assert!(archive.previous_run().unwrap().is_none(), "a partial run is not a run");
+        let dir = run.commit().unwrap();
+        assert_eq!(dir, root.path().join("20261123T000000Z"));
+        let sums = fs::read_to_string(dir.join(CHECKSUMS)).unwrap();
+        let expected_html = format!("{:x}", Sha256::digest(b"<html></html>"));
+        assert!(sums.contains(&format!("{expected_html}  report.html\n")), "{sums}");
+        assert!(sums.contains("  snapshot/manifest.json\n"), "{sums}");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(fs::metadata(dir.join("report.html")).unwrap().permissions().mode() & 0o777, 0o640);
+            assert_eq!(fs::metadata(&dir).unwrap().permissions().mode() & 0o777, 0o750);
+        }
+        assert_eq!(archive.previous_run().unwrap(), Some(dir));
+    }
+
+    #[test]
+    fn runs_never_overwrite_each_other_and_the_newest_complete_one_is_previous() {
+        let root = tempfile::tempdir().unwrap();
+        let archive = LocalArchive::open(root.path());
+        write_run(&archive, "20261101T000000Z");
+        let second = write_run(&archive, "20261101T000000Z");
+        assert_eq!(second.file_name().unwrap(), "20261101T000000Z-2");
+        let newest = write_run(&archive, "20261108T000000Z");
+        let _unfinished = archive.begin("20261115T000000Z").unwrap();
+        assert_eq!(archive.previous_run().unwrap(), Some(newest));
+    }
+
+    #[test]
+    fn retention_keeps_the_newest_runs() {
+        let root = tempfile::tempdir().unwrap();
+        let archive = LocalArchive::open(root.path());
+        for day in 1..=4 {
+            write_run(&archive, &format!("2026110{day}T000000Z"));
+        }
+        assert_eq!(archive.apply_retention(2).unwrap(), vec!["20261101T000000Z", "20261102T000000Z"]);
+        assert_eq!(archive.complete_runs().unwrap(), vec!["20261103T000000Z", "20261104T000000Z"]);
+        archive.apply_retention(0).unwrap();
+        assert_eq!(archive.complete_runs().unwrap(), vec!["20261104T000000Z"], "the newest always stays");
+    }
+}

@@ -1,0 +1,149 @@
+//! The local compliance archive and what changed since the previous run, driven through the
+//! real binary: two runs over two snapshots that differ, into one archive.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+fn archived_run(snapshot: &Path, config: &Path) -> (i32, String) {
+    let output = iam_auditor()
+        .arg("run")
+        .arg("--snapshot")
+        .arg(snapshot)
+        .args(["--as-of", AS_OF, "--no-mail", "--config"])
+        .arg(config)
+        .output()
+        .expect("the binary runs");
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    (output.status.code().unwrap_or(-1), format!("{}{stderr}", String::from_utf8_lossy(&output.stdout)))
+}
+
+fn runs(archive: &Path) -> Vec<PathBuf> {
+    let mut runs: Vec<PathBuf> = std::fs::read_dir(archive)
+        .expect("archive folder")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| !p.file_name().unwrap().to_string_lossy().starts_with('.'))
+        .collect();
+    runs.sort();
+    runs
+}
+
+fn findings_json(run: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(run.join("findings.json")).expect("findings.json")).expect("JSON")
+}
+
+fn sha256sum_check(run: &Path) {
+    let check = std::process::Command::new("sha256sum")
+        .args(["-c", "SHA256SUMS"])
+        .current_dir(run)
+        .output()
+        .expect("sha256sum (coreutils) is installed: apt-get install coreutils");
+    assert!(
+        check.status.success(),
+        "sha256sum -c failed in {}: {}{}",
+        run.display(),
+        String::from_utf8_lossy(&check.stdout),
+        String::from_utf8_lossy(&check.stderr)
+    );
+}
+
+#[test]
+fn two_runs_into_one_archive_show_what_is_new_and_what_was_fixed() {
+    let snapshot = SnapshotDir::two_accounts();
+    let scratch = tempfile::tempdir().expect("temporary folder");
+    let archive = scratch.path().join("archive");
+    let config = scratch.path().join("iam-auditor.toml");
+    std::fs::write(
+        &config,
+        format!("[archive]\ndir = \"{}\"\nkeep_runs = 5\ninclude_snapshot = true\n", archive.display()),
+    )
+    .expect("write config");
+
+    let (code, output) = archived_run(snapshot.path(), &config);
+    assert_eq!(code, 0, "{output}");
+    let first = runs(&archive);
+    assert_eq!(first.len(), 1, "{output}");
+    let first = &first[0];
+    sha256sum_check(first);
+    assert!(first.join("snapshot/manifest.json").is_file(), "the snapshot is archived as evidence");
+    let before = findings_json(first);
+    assert!(before["run"]["previous_run"].is_null());
+    assert!(before["findings"].as_array().unwrap().iter().all(|f| f["change"] == "new"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(first.join("findings.json")).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o640, "owner and group only");
+    }
+
+    // Account A: carol is gone from the report (her unused-user finding is fixed) and dave,
+    // old and never used, arrived.
+    let mut users: Vec<ReportRow> =
+        standard_users(ACCOUNT_A).into_iter().filter(|(u, _)| u != "carol").collect();
+    let carol = standard_users(ACCOUNT_A).into_iter().find(|(u, _)| u == "carol").unwrap();
+    users.push(("dave".into(), carol.1.replace("user/carol", "user/dave")));
+    snapshot.write(&credential_report_path(ACCOUNT_A), credential_report(&users));
+
+    let (code, output) = archived_run(snapshot.path(), &config);
+    assert_eq!(code, 0, "{output}");
+    let both = runs(&archive);
+    assert_eq!(both.len(), 2, "the first run is kept, never overwritten: {output}");
+    let second = &both[1];
+    sha256sum_check(second);
+    let after = findings_json(second);
+    assert_eq!(after["run"]["previous_run"], first.file_name().unwrap().to_string_lossy().as_ref());
+
+    let dave = arn(ACCOUNT_A, "user", "dave");
+    let carol = arn(ACCOUNT_A, "user", "carol");
+    let new: Vec<(&str, &str)> = after["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["change"] == "new")
+        .map(|f| (f["check"].as_str().unwrap(), f["resource_arn"].as_str().unwrap()))
+        .collect();
+    assert_eq!(new, vec![("unused-user", dave.as_str())]);
+    assert_eq!(after["summary"]["new"], 1);
+    let resolved: Vec<(&str, &str)> = after["resolved"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["check"].as_str().unwrap(), f["resource_arn"].as_str().unwrap()))
+        .collect();
+    assert_eq!(resolved, vec![("unused-user", carol.as_str())]);
+    assert_eq!(after["summary"]["resolved"], 1);
+    // A persisting finding keeps the first_seen of the run that first saw it.
+    let first_seen: std::collections::BTreeMap<&str, &str> = before["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["fingerprint"].as_str().unwrap(), f["first_seen"].as_str().unwrap()))
+        .collect();
+    for finding in after["findings"].as_array().unwrap().iter().filter(|f| f["change"] == "persisting") {
+        assert_eq!(
+            first_seen[finding["fingerprint"].as_str().unwrap()],
+            finding["first_seen"].as_str().unwrap()
+        );
+    }
+    let html = std::fs::read_to_string(second.join("report.html")).unwrap();
+    assert!(
+        html.contains(&format!("{}", first.file_name().unwrap().to_string_lossy())),
+        "the report names the compared run"
+    );
+}
+
+#[test]
+fn an_unwritable_archive_is_fatal_and_says_so() {
+    let snapshot = SnapshotDir::two_accounts();
+    let scratch = tempfile::tempdir().expect("temporary folder");
+    let blocker = scratch.path().join("not-a-folder");
+    std::fs::write(&blocker, "a file where the archive should be").unwrap();
+    let config = scratch.path().join("iam-auditor.toml");
+    std::fs::write(&config, format!("[archive]\ndir = \"{}\"\n", blocker.join("archive").display())).unwrap();
+    let (code, output) = archived_run(snapshot.path(), &config);
+    assert_eq!(code, 1, "{output}");
+    assert!(output.contains("archive") && output.contains("not-a-folder"), "{output}");
+}
