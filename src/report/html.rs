@@ -24,6 +24,9 @@ use tera::{Context, Tera};
 const TEMPLATE_NAME: &str = "report.html";
 const TEMPLATE: &str = include_str!("../../templates/report.html");
 
+/// New findings listed at the top of the page; the sections below hold every one.
+const NEW_FINDINGS_SHOWN: usize = 50;
+
 /// An evidence value longer than this is shortened on the page; findings.json holds it whole.
 const EVIDENCE_VALUE_MAX_CHARS: usize = 1500;
 /// Input problems and notes listed per account; a snapshot with thousands stays readable.
@@ -81,6 +84,8 @@ struct Page<'a> {
     families: Vec<FamilySection<'a>>,
     coverage: Vec<CoverageView<'a>>,
     suppressed: Capped<SuppressedRow<'a>>,
+    /// New open findings since the previous run, worst first: what the report leads with.
+    new_findings: Capped<FindingRef<'a>>,
     resolved: Capped<FindingRef<'a>>,
     method: Method<'a>,
     catalog: Vec<CatalogRow>,
@@ -463,6 +468,9 @@ impl<'a> Page<'a> {
             pattern: finding.suppression.as_ref().map(|s| s.resource_pattern.as_str()),
         });
         let resolved = Capped::new(report.resolved.iter().collect(), max_rows, finding_ref);
+        let new_open =
+            report.findings.iter().filter(|f| f.status == Status::Open && f.change == Change::New).collect();
+        let new_findings = Capped::new(new_open, NEW_FINDINGS_SHOWN, finding_ref);
 
         Page {
             title: &config.title,
@@ -485,6 +493,7 @@ impl<'a> Page<'a> {
             families,
             coverage: coverage_views(&report.coverage),
             suppressed,
+            new_findings,
             resolved,
             method: Method {
                 as_of: &run.as_of,
@@ -1033,9 +1042,35 @@ mod tests {
     }
 
     #[test]
+    fn what_changed_leads_the_report_with_new_findings_worst_first() {
+        let mut report = hostile_report();
+        report.run.previous_run = Some("20261116T060000Z".into());
+        for finding in report.findings.iter_mut() {
+            finding.change = Change::Persisting;
+        }
+        let mut fresh = finding("console-without-mfa", Severity::Medium, "newcomer-medium");
+        fresh.change = Change::New;
+        report.findings.push(fresh);
+        let mut worst = finding("wide-trust", Severity::Critical, "newcomer-critical");
+        worst.change = Change::New;
+        report.findings.push(worst);
+        let html = render_with(&report, 100);
+        let changes = section(&html, "changes");
+        assert!(changes.contains("20261116T060000Z"), "names the compared run");
+        let critical = changes.find("newcomer-critical").expect("the new critical finding is listed");
+        let medium = changes.find("newcomer-medium").expect("the new medium finding is listed");
+        assert!(critical < medium, "critical before medium");
+        assert!(!changes.contains("alice"), "persisting findings are not news");
+        assert!(html.find("id=\"changes\"").unwrap() < html.find("id=\"summary\"").unwrap());
+
+        let first = render_with(&hostile_report(), 100);
+        assert!(section(&first, "changes").contains("No previous run to compare with"));
+    }
+
+    #[test]
     fn every_section_is_present_in_order() {
         let html = render_with(&hostile_report(), 100);
-        let mut headings = vec!["id=\"summary\"".to_string()];
+        let mut headings = vec!["id=\"changes\"".to_string(), "id=\"summary\"".to_string()];
         let mut families: Vec<Family> = Vec::new();
         for check in CATALOG {
             if !families.contains(&check.family) {
