@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The one test command: formatting, lints, every test (unit, integration, the demo run), and
 # a check that examples/demo-org is what examples/make_demo_org.py generates.
-# Idempotent and non-interactive; needs only the Rust toolchain (cargo with rustfmt and
-# clippy) and python3. Run it from anywhere: scripts/test.sh
+# Idempotent and non-interactive; needs the Rust toolchain (cargo with rustfmt and clippy)
+# and python3, and installs the Python test tools into .venv/ from PyPI. Run it from
+# anywhere: scripts/test.sh
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -15,7 +16,15 @@ run() {
     "$@"
 }
 
-# (Test suites that need Python packages will create and fill a venv under .venv/ here.)
+# The Python tools the integration tests drive, in .venv (made once, filled only when
+# something is missing): moto_server, a real AWS API emulator for the S3 archive tests.
+if [[ ! -x .venv/bin/python ]]; then
+    run python3 -m venv .venv
+fi
+if ! .venv/bin/python -c 'import moto.server, boto3' 2>/dev/null; then
+    run .venv/bin/pip install --quiet --disable-pip-version-check 'moto[server]==5.*'
+fi
+export IAM_AUDITOR_TEST_PYTHON="$PWD/.venv/bin/python"
 
 run cargo fmt --check
 run cargo clippy --all-targets -- -D warnings

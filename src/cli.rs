@@ -4,8 +4,9 @@
 use crate::audit::audit;
 use crate::checks::CATALOG;
 use crate::config::Config;
-use crate::deliver::archive::{LocalArchive, CHECKSUMS};
-use crate::findings::diff::{self, PreviousRun};
+use crate::deliver::archive::CHECKSUMS;
+use crate::deliver::Archive;
+use crate::findings::diff;
 use crate::report::{self, RunInfo, RunReport, RunStats};
 use crate::snapshot::Snapshot;
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -138,31 +139,25 @@ fn run(args: &RunArgs) -> Result<i32, String> {
     let failed = outcome.failed_accounts();
 
     let run_id = started_at.format("%Y%m%dT%H%M%SZ").to_string();
-    let archive = config.archive.dir.as_deref().map(LocalArchive::open);
-    if config.archive.s3_uri.is_some() {
-        eprintln!("iam-auditor: note: the S3 archive ([archive] s3_uri) is not in this build yet; the run is not archived in S3");
-    }
+    let archive = Archive::from_config(&config.archive)?;
 
     // What changed since the newest complete run in the archive.
     let mut findings = outcome.findings;
     let mut resolved = Vec::new();
     let mut previous_run = None;
-    if let Some(previous_dir) =
-        archive.as_ref().map(LocalArchive::previous_run).transpose().map_err(|e| e.to_string())?.flatten()
-    {
-        match PreviousRun::load(&previous_dir.join("findings.json")) {
-            Ok(previous) => {
-                resolved = diff::compare(&mut findings, &outcome.coverage, previous);
-                previous_run = previous_dir.file_name().map(|n| n.to_string_lossy().to_string());
-            }
-            Err(message) => eprintln!(
-                "iam-auditor: warning: cannot compare with the previous run: {message}; every finding counts as new"
-            ),
+    match archive.as_ref().map(Archive::previous_run).transpose() {
+        Ok(Some(Some((name, previous)))) => {
+            resolved = diff::compare(&mut findings, &outcome.coverage, previous);
+            previous_run = Some(name);
         }
+        Ok(_) => {}
+        Err(message) => eprintln!(
+            "iam-auditor: warning: cannot compare with the previous run: {message}; every finding counts as new"
+        ),
     }
 
     let pending = match (&args.out, &archive) {
-        (None, Some(archive)) => Some(archive.begin(&run_id).map_err(|e| e.to_string())?),
+        (None, Some(archive)) => Some(archive.begin(&run_id)?),
         _ => None,
     };
     let out_dir = match (&args.out, &pending) {
@@ -173,7 +168,7 @@ fn run(args: &RunArgs) -> Result<i32, String> {
     let mut disabled: Vec<String> = config.checks.disable.iter().map(|d| d.get_ref().clone()).collect();
     disabled.sort();
     let info = RunInfo {
-        id: run_id,
+        id: run_id.clone(),
         as_of: as_of.to_rfc3339_opts(SecondsFormat::Secs, true),
         started_at: started_at.to_rfc3339_opts(SecondsFormat::Secs, true),
         finished_at: Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true),
@@ -192,20 +187,20 @@ fn run(args: &RunArgs) -> Result<i32, String> {
     let written = report::write_all(&report, &config, &out_dir).map_err(|e| e.to_string())?;
     let names: Vec<String> =
         written.iter().filter_map(|p| p.file_name()).map(|n| n.to_string_lossy().to_string()).collect();
-    let final_dir = match pending {
-        Some(pending) => {
+    let location = match (pending, &archive) {
+        (Some(pending), Some(archive)) => {
             if config.archive.include_snapshot {
                 pending.add_folder(snapshot_dir, "snapshot").map_err(|e| e.to_string())?;
             }
-            let dir = pending.commit().map_err(|e| e.to_string())?;
-            if let (Some(keep), Some(archive)) = (config.archive.keep_runs, &archive) {
-                for removed in archive.apply_retention(keep).map_err(|e| e.to_string())? {
+            let location = archive.file(pending, &run_id)?;
+            if let Some(keep) = config.archive.keep_runs {
+                for removed in archive.apply_retention(keep)? {
                     eprintln!("iam-auditor: archive retention (keep_runs = {keep}) removed run {removed}");
                 }
             }
-            dir
+            location
         }
-        None => out_dir,
+        _ => out_dir.display().to_string(),
     };
 
     for row in report.coverage.iter().filter(|c| c.error.is_some()) {
@@ -223,15 +218,13 @@ fn run(args: &RunArgs) -> Result<i32, String> {
     if config.mail.is_some() && !args.no_mail {
         eprintln!("iam-auditor: note: mail delivery is not in this build yet; no digest was sent (the reports are on disk)");
     }
-    println!("Reports in {}:", final_dir.display());
+    let separator = if location.ends_with('/') { "" } else { "/" };
+    println!("Reports in {location}:");
     for name in &names {
-        println!("  {}", final_dir.join(name).display());
+        println!("  {location}{separator}{name}");
     }
-    if final_dir.join(CHECKSUMS).is_file() {
-        println!(
-            "  {} (archived; verify with sha256sum -c {CHECKSUMS} in that folder)",
-            final_dir.join(CHECKSUMS).display()
-        );
+    if archive.is_some() && args.out.is_none() {
+        println!("  {location}{separator}{CHECKSUMS} (archived; `sha256sum -c {CHECKSUMS}` in that folder verifies the run)");
     }
     println!("{}", report.one_line_summary());
 

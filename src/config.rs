@@ -161,6 +161,21 @@ pub struct ArchiveConfig {
     pub keep_runs: Option<u32>,
     #[serde(default)]
     pub include_snapshot: bool,
+    /// Path-style S3 addressing (`https://host/bucket/key`), for emulators and some endpoints.
+    #[serde(default)]
+    pub s3_path_style: bool,
+    pub s3_object_lock_mode: Option<ObjectLockMode>,
+    pub s3_object_lock_days: Option<u32>,
+    pub s3_kms_key_id: Option<String>,
+}
+
+/// S3 Object Lock retention mode for archived objects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum ObjectLockMode {
+    #[serde(rename = "GOVERNANCE")]
+    Governance,
+    #[serde(rename = "COMPLIANCE")]
+    Compliance,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -269,8 +284,33 @@ impl Config {
                 return Err("mail.transport = \"smtp\" needs mail.host, mail.from and mail.to".into());
             }
         }
-        if config.archive.dir.is_some() && config.archive.s3_uri.is_some() {
+        let archive = &config.archive;
+        if archive.dir.is_some() && archive.s3_uri.is_some() {
             return Err("archive: set either archive.dir or archive.s3_uri, not both".into());
+        }
+        if let Some(uri) = &archive.s3_uri {
+            if uri.strip_prefix("s3://").is_none_or(|rest| rest.split('/').next().unwrap_or("").is_empty()) {
+                return Err(format!(
+                    "archive.s3_uri = {uri:?} is not an S3 location: write s3://BUCKET or s3://BUCKET/PREFIX"
+                ));
+            }
+            if archive.keep_runs.is_some() {
+                return Err("archive.keep_runs applies to a local archive; for S3 use a lifecycle rule on the bucket \
+                            (with Object Lock, objects cannot be removed before their retention ends anyway)"
+                    .into());
+            }
+        } else if archive.s3_path_style
+            || archive.s3_object_lock_mode.is_some()
+            || archive.s3_object_lock_days.is_some()
+            || archive.s3_kms_key_id.is_some()
+        {
+            return Err("archive.s3_* keys need archive.s3_uri".into());
+        }
+        if archive.s3_object_lock_mode.is_some() != archive.s3_object_lock_days.is_some() {
+            return Err("archive.s3_object_lock_mode and archive.s3_object_lock_days go together: set both or neither".into());
+        }
+        if archive.s3_object_lock_days == Some(0) {
+            return Err("archive.s3_object_lock_days must be at least 1".into());
         }
         Ok(config)
     }
@@ -338,6 +378,26 @@ mod tests {
         assert_eq!(config.suppressions[0].expires_at.unwrap().to_rfc3339(), "2030-01-31T23:59:59+00:00");
         assert!(parse(&rule("next year", "x")).unwrap_err().contains("line 5"));
         assert!(parse(&rule("2030-01-31", " ")).unwrap_err().contains("reason"));
+    }
+
+    #[test]
+    fn s3_archive_keys_are_checked_together() {
+        assert!(parse("[archive]\ns3_uri = \"s3://evidence/iam\"\ns3_object_lock_mode = \"COMPLIANCE\"\ns3_object_lock_days = 400\n").is_ok());
+        assert!(parse("[archive]\ns3_uri = \"evidence/iam\"\n").unwrap_err().contains("s3://BUCKET"));
+        assert!(parse("[archive]\ns3_uri = \"s3://evidence\"\ns3_object_lock_mode = \"GOVERNANCE\"\n")
+            .unwrap_err()
+            .contains("go together"));
+        assert!(parse("[archive]\ns3_uri = \"s3://evidence\"\nkeep_runs = 3\n")
+            .unwrap_err()
+            .contains("lifecycle"));
+        assert!(parse("[archive]\ndir = \"a\"\ns3_kms_key_id = \"k\"\n")
+            .unwrap_err()
+            .contains("need archive.s3_uri"));
+        let err = parse(
+            "[archive]\ns3_uri = \"s3://e\"\ns3_object_lock_mode = \"FOREVER\"\ns3_object_lock_days = 1\n",
+        )
+        .unwrap_err();
+        assert!(err.contains("line 3") && err.contains("FOREVER"), "{err}");
     }
 
     #[test]

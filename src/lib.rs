@@ -5,6 +5,7 @@
 //! (HTML, CSV, JSON). `cli` wires them to the command line.
 
 pub mod audit;
+pub mod aws_sdk;
 pub mod checks;
 pub mod cli;
 pub mod config;

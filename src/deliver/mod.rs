@@ -1,4 +1,78 @@
-//! Delivery: filing each run in the compliance archive. Archive first, so that nothing is
-//! lost if a later step fails.
+//! Delivery: filing each run in the compliance archive (a local folder or an S3 prefix).
+//! Archive first, so that nothing is lost if a later step fails.
 
 pub mod archive;
+pub mod s3_archive;
+
+use crate::config::ArchiveConfig;
+use crate::findings::diff::PreviousRun;
+use archive::{LocalArchive, PendingRun};
+use s3_archive::S3Archive;
+use std::path::PathBuf;
+
+/// Where runs are filed.
+pub enum Archive {
+    Local(LocalArchive),
+    /// Runs are assembled in `staging` on local disk, then uploaded.
+    S3 {
+        archive: S3Archive,
+        staging: PathBuf,
+    },
+}
+
+impl Archive {
+    /// The archive the config names, if any.
+    pub fn from_config(config: &ArchiveConfig) -> Result<Option<Archive>, String> {
+        if let Some(dir) = &config.dir {
+            return Ok(Some(Archive::Local(LocalArchive::open(dir))));
+        }
+        let Some(uri) = &config.s3_uri else { return Ok(None) };
+        let staging = std::env::temp_dir().join(format!("iam-auditor-staging-{}", std::process::id()));
+        Ok(Some(Archive::S3 { archive: S3Archive::connect(config, uri)?, staging }))
+    }
+
+    /// The newest complete run: its name and its findings. A findings.json that cannot be read
+    /// is an error for the caller to report; it does not stop the run.
+    pub fn previous_run(&self) -> Result<Option<(String, PreviousRun)>, String> {
+        match self {
+            Archive::Local(local) => {
+                let Some(dir) = local.previous_run().map_err(|e| e.to_string())? else { return Ok(None) };
+                let name = dir.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+                Ok(Some((name, PreviousRun::load(&dir.join("findings.json"))?)))
+            }
+            Archive::S3 { archive, .. } => archive.previous_run(),
+        }
+    }
+
+    /// Starts a run: the folder its files are written into.
+    pub fn begin(&self, run_id: &str) -> Result<PendingRun, String> {
+        let local = match self {
+            Archive::Local(local) => local,
+            Archive::S3 { staging, .. } => &LocalArchive::open(staging),
+        };
+        local.begin(run_id).map_err(|e| e.to_string())
+    }
+
+    /// Files a complete run (SHA256SUMS last) and says where it is.
+    pub fn file(&self, pending: PendingRun, run_id: &str) -> Result<String, String> {
+        let dir = pending.commit().map_err(|e| e.to_string())?;
+        match self {
+            Archive::Local(_) => Ok(dir.display().to_string()),
+            Archive::S3 { archive, staging } => match archive.upload_run(&dir, run_id) {
+                Ok(location) => {
+                    let _ = std::fs::remove_dir_all(staging);
+                    Ok(location)
+                }
+                Err(message) => Err(format!("{message}; the run's files are kept in {}", dir.display())),
+            },
+        }
+    }
+
+    /// `keep_runs` for a local archive; S3 retention is the bucket's lifecycle rule.
+    pub fn apply_retention(&self, keep: u32) -> Result<Vec<String>, String> {
+        match self {
+            Archive::Local(local) => local.apply_retention(keep).map_err(|e| e.to_string()),
+            Archive::S3 { .. } => Ok(Vec::new()),
+        }
+    }
+}

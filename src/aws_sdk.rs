@@ -1,0 +1,48 @@
+//! The AWS SDK set-up every AWS caller shares: the standard credential chain (environment,
+//! profiles, SSO, web identity, container and instance roles), `AWS_ENDPOINT_URL` and the
+//! per-service endpoint settings (for emulators and VPC endpoints), adaptive retry, and an
+//! HTTPS client on rustls that also trusts `AWS_CA_BUNDLE`, as the AWS CLI and boto3 do.
+
+use aws_config::retry::RetryConfig;
+use aws_config::{BehaviorVersion, SdkConfig};
+use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode, TlsContext, TrustStore};
+
+/// The TLS trust for AWS calls: the system's roots (which honour `SSL_CERT_FILE`) plus
+/// `AWS_CA_BUNDLE`.
+fn tls_context() -> Result<TlsContext, String> {
+    let mut trust = TrustStore::default().with_native_roots(true);
+    if let Some(bundle) = std::env::var_os("AWS_CA_BUNDLE").filter(|v| !v.is_empty()) {
+        let pem = std::fs::read(&bundle).map_err(|e| {
+            format!(
+                "AWS_CA_BUNDLE={}: cannot read the CA bundle: {e}",
+                std::path::Path::new(&bundle).display()
+            )
+        })?;
+        trust = trust.with_pem_certificate(pem);
+    }
+    TlsContext::builder()
+        .with_trust_store(trust)
+        .build()
+        .map_err(|e| format!("cannot set up TLS for AWS calls: {e}"))
+}
+
+/// Loads the shared SDK configuration; `max_attempts` bounds adaptive retry (throttling).
+pub async fn load(max_attempts: u32) -> Result<SdkConfig, String> {
+    let http_client = aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
+        .tls_context(tls_context()?)
+        .build_https();
+    Ok(aws_config::defaults(BehaviorVersion::latest())
+        .http_client(http_client)
+        .retry_config(RetryConfig::adaptive().with_max_attempts(max_attempts.max(1)))
+        .load()
+        .await)
+}
+
+/// A single-threaded runtime for the batch job's AWS calls.
+pub fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime for AWS calls: {e}"))
+}

@@ -1,0 +1,230 @@
+//! The S3 compliance archive: the same layout as the local one under
+//! `s3://BUCKET/PREFIX/<run id>/`, with `SHA256SUMS` uploaded last, so a run folder holding
+//! SHA256SUMS is a complete run. Optional Object Lock retention and SSE-KMS on every object.
+//!
+//! In a scheduled container or Lambda no local disk outlives a run, so the previous run for
+//! the diff is read from here too. Runs are never overwritten: a run id whose folder already
+//! holds objects gets a `-2` suffix.
+
+use crate::config::{ArchiveConfig, ObjectLockMode};
+use crate::deliver::archive::CHECKSUMS;
+use crate::findings::diff::PreviousRun;
+use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_s3::primitives::{ByteStream, DateTime};
+use aws_sdk_s3::types::{ObjectLockMode as SdkLockMode, ServerSideEncryption};
+use std::path::Path;
+
+pub struct S3Archive {
+    client: aws_sdk_s3::Client,
+    runtime: tokio::runtime::Runtime,
+    bucket: String,
+    /// Empty, or ending in `/`.
+    prefix: String,
+    lock: Option<(ObjectLockMode, u32)>,
+    kms_key_id: Option<String>,
+}
+
+/// An AWS error with its code, for a message a person can act on.
+fn describe<E: ProvideErrorMetadata + std::error::Error + 'static>(
+    error: &aws_sdk_s3::error::SdkError<E>,
+) -> String {
+    match error.as_service_error() {
+        Some(service) => {
+            format!("{}: {}", service.code().unwrap_or("error"), service.message().unwrap_or("no message"))
+        }
+        None => DisplayErrorContext(error).to_string(),
+    }
+}
+
+impl S3Archive {
+    /// Connects with the standard credential chain; `uri` is `s3://BUCKET[/PREFIX]`.
+    pub fn connect(config: &ArchiveConfig, uri: &str) -> Result<S3Archive, String> {
+        let rest = uri
+            .strip_prefix("s3://")
+            .ok_or_else(|| format!("archive.s3_uri {uri:?} does not start with s3://"))?;
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        let prefix = prefix.trim_matches('/');
+        let runtime = crate::aws_sdk::runtime()?;
+        let shared = runtime.block_on(crate::aws_sdk::load(5))?;
+        let s3_config =
+            aws_sdk_s3::config::Builder::from(&shared).force_path_style(config.s3_path_style).build();
+        Ok(S3Archive {
+            client: aws_sdk_s3::Client::from_conf(s3_config),
+            runtime,
+            bucket: bucket.to_string(),
+            prefix: if prefix.is_empty() { String::new() } else { format!("{prefix}/") },
+            lock: config.s3_object_lock_mode.zip(config.s3_object_lock_days),
+            kms_key_id: config.s3_kms_key_id.clone(),
+        })
+    }
+
+    fn location(&self, run: &str) -> String {
+        format!("s3://{}/{}{run}/", self.bucket, self.prefix)
+    }
+
+    /// Run folders under the prefix, oldest first (run ids sort by time).
+    fn run_folders(&self) -> Result<Vec<String>, String> {
+        let mut folders = Vec::new();
+        let mut pages = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(&self.prefix)
+            .delimiter("/")
+            .into_paginator()
+            .send();
+        while let Some(page) = self.runtime.block_on(pages.next()) {
+            let page = page.map_err(|e| {
+                format!(
+                    "cannot list s3://{}/{}: {} (the job needs s3:ListBucket on the bucket)",
+                    self.bucket,
+                    self.prefix,
+                    describe(&e)
+                )
+            })?;
+            for common in page.common_prefixes() {
+                if let Some(folder) = common.prefix().and_then(|p| p.strip_prefix(&self.prefix)) {
+                    folders.push(folder.trim_end_matches('/').to_string());
+                }
+            }
+        }
+        folders.sort();
+        Ok(folders)
+    }
+
+    fn exists(&self, key: &str) -> Result<bool, String> {
+        match self.runtime.block_on(self.client.head_object().bucket(&self.bucket).key(key).send()) {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => Ok(false),
+            Err(e) => Err(format!("cannot read s3://{}/{key}: {}", self.bucket, describe(&e))),
+        }
+    }
+
+    /// The newest complete run (one holding SHA256SUMS) and its findings.
+    pub fn previous_run(&self) -> Result<Option<(String, PreviousRun)>, String> {
+        for folder in self.run_folders()?.into_iter().rev() {
+            let base = format!("{}{folder}/", self.prefix);
+            if !self.exists(&format!("{base}{CHECKSUMS}"))? {
+                continue;
+            }
+            let key = format!("{base}findings.json");
+            let object = self
+                .runtime
+                .block_on(self.client.get_object().bucket(&self.bucket).key(&key).send())
+                .map_err(|e| format!("cannot read s3://{}/{key}: {}", self.bucket, describe(&e)))?;
+            let bytes = self
+                .runtime
+                .block_on(object.body.collect())
+                .map_err(|e| format!("cannot read s3://{}/{key}: {e}", self.bucket))?
+                .into_bytes();
+            let previous = serde_json::from_slice(&bytes).map_err(|e| {
+                format!("s3://{}/{key} is not a findings.json of this tool: {e}", self.bucket)
+            })?;
+            return Ok(Some((folder, previous)));
+        }
+        Ok(None)
+    }
+
+    /// Uploads a complete local run folder (with its SHA256SUMS) as `<run id>/`, SHA256SUMS last.
+    /// Returns where it went.
+    pub fn upload_run(&self, local: &Path, run_id: &str) -> Result<String, String> {
+        let taken = self.run_folders()?;
+        let name = (1..)
+            .map(|n| if n == 1 { run_id.to_string() } else { format!("{run_id}-{n}") })
+            .find(|name| !taken.contains(name))
+            .unwrap_or_else(|| run_id.to_string());
+        let mut files = Vec::new();
+        collect_files(local, local, &mut files)
+            .map_err(|e| format!("cannot read the run in {}: {e}", local.display()))?;
+        let files = upload_order(files);
+        let retain_until = self.lock.map(|(_, days)| {
+            DateTime::from_secs((chrono::Utc::now() + chrono::Duration::days(days.into())).timestamp())
+        });
+        for relative in &files {
+            let key = format!("{}{name}/{relative}", self.prefix);
+            let bytes =
+                std::fs::read(local.join(relative)).map_err(|e| format!("cannot read {relative}: {e}"))?;
+            let mut put = self
+                .client
+                .put_object()
+                .bucket(&self.bucket)
+                .key(&key)
+                .content_type(content_type(relative))
+                .body(ByteStream::from(bytes));
+            if let (Some((mode, _)), Some(until)) = (self.lock, retain_until) {
+                let mode = match mode {
+                    ObjectLockMode::Governance => SdkLockMode::Governance,
+                    ObjectLockMode::Compliance => SdkLockMode::Compliance,
+                };
+                put = put.object_lock_mode(mode).object_lock_retain_until_date(until);
+            }
+            if let Some(key_id) = &self.kms_key_id {
+                put = put.server_side_encryption(ServerSideEncryption::AwsKms).ssekms_key_id(key_id);
+            }
+            self.runtime.block_on(put.send()).map_err(|e| {
+                format!(
+                    "cannot write s3://{}/{key}: {} (the job needs s3:PutObject{} on the archive prefix)",
+                    self.bucket,
+                    describe(&e),
+                    if self.lock.is_some() { " and s3:PutObjectRetention" } else { "" }
+                )
+            })?;
+        }
+        Ok(self.location(&name))
+    }
+}
+
+/// SHA256SUMS marks a run complete, so it is uploaded last; the rest in name order.
+fn upload_order(mut files: Vec<String>) -> Vec<String> {
+    files.sort();
+    if let Some(at) = files.iter().position(|f| f == CHECKSUMS) {
+        let sums = files.remove(at);
+        files.push(sums);
+    }
+    files
+}
+
+fn content_type(name: &str) -> &'static str {
+    match name.rsplit('.').next() {
+        Some("html") => "text/html; charset=utf-8",
+        Some("json") => "application/json",
+        Some("csv") => "text/csv; charset=utf-8",
+        Some("eml") => "message/rfc822",
+        _ => "text/plain; charset=utf-8",
+    }
+}
+
+fn collect_files(root: &Path, dir: &Path, out: &mut Vec<String>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let path = entry.path();
+        if entry.file_type()?.is_dir() {
+            collect_files(root, &path, out)?;
+        } else if let Ok(relative) = path.strip_prefix(root) {
+            out.push(relative.to_string_lossy().replace('\\', "/"));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checksums_go_last() {
+        let order = upload_order(
+            ["report.html", "SHA256SUMS", "findings.json", "snapshot/manifest.json"]
+                .map(String::from)
+                .to_vec(),
+        );
+        assert_eq!(order, ["findings.json", "report.html", "snapshot/manifest.json", "SHA256SUMS"]);
+    }
+
+    #[test]
+    fn content_types() {
+        assert_eq!(content_type("report.html"), "text/html; charset=utf-8");
+        assert_eq!(content_type("snapshot/accounts/1/credential-report.csv"), "text/csv; charset=utf-8");
+        assert_eq!(content_type("SHA256SUMS"), "text/plain; charset=utf-8");
+    }
+}
