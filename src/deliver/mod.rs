@@ -1,4 +1,5 @@
-//! Delivery: filing each run in the compliance archive. Archive first, so that nothing is
-//! lost if a later step fails.
+//! Delivery: filing each run in the compliance archive, then mailing the digest. Archive
+//! first, so that nothing is lost if mail fails.
 
 pub mod archive;
+pub mod mail;

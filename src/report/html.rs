@@ -54,7 +54,7 @@ fn render_error(error: &tera::Error) -> ReportError {
 }
 
 /// Tera puts the useful part (which variable, which line) in the error's sources.
-fn error_chain(error: &dyn std::error::Error) -> String {
+pub(super) fn error_chain(error: &dyn std::error::Error) -> String {
     let mut message = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {

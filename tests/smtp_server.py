@@ -1,0 +1,101 @@
+#!/usr/bin/env python3
+"""A real SMTP server for tests/mail.rs (aiosmtpd), on 127.0.0.1.
+
+    smtp_server.py OUT_DIR [--starttls CERT KEY] [--auth USER:PASS]
+
+Writes each received message, byte for byte as received, to OUT_DIR/<n>.eml and the
+envelope to OUT_DIR/<n>.envelope.json. Prints "PORT <n>" once it accepts connections.
+With --starttls, STARTTLS is offered and required before MAIL. With --auth, AUTH
+PLAIN/LOGIN is checked against USER:PASS and required before MAIL; aiosmtpd's own
+auth_require_tls stays on, so AUTH over a channel without TLS is refused (the server does
+not even advertise it). Exits when stdin closes (its parent went away) or on SIGTERM.
+"""
+
+import argparse
+import json
+import os
+import signal
+import socket
+import ssl
+import sys
+import threading
+import warnings
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+
+class SaveMessages:
+    def __init__(self, out_dir):
+        self.out_dir = out_dir
+        self.count = 0
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            self.count += 1
+            n = self.count
+        base = os.path.join(self.out_dir, str(n))
+        with open(base + ".envelope.json.partial", "w") as f:
+            json.dump({"mail_from": envelope.mail_from, "rcpt_tos": envelope.rcpt_tos,
+                       "authenticated": session.authenticated}, f)
+        with open(base + ".eml.partial", "wb") as f:
+            f.write(envelope.original_content)
+        os.rename(base + ".envelope.json.partial", base + ".envelope.json")
+        os.rename(base + ".eml.partial", base + ".eml")
+        return "250 Message accepted for delivery"
+
+
+def checker(expected_user, expected_password):
+    def authenticate(server, session, envelope, mechanism, auth_data):
+        ok = (isinstance(auth_data, LoginPassword)
+              and auth_data.login == expected_user.encode()
+              and auth_data.password == expected_password.encode())
+        return AuthResult(success=ok)
+    return authenticate
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def main():
+    # aiosmtpd 1.4.6 warns about its own use of a deprecated attribute.
+    warnings.filterwarnings("ignore", message="Session.login_data")
+    parser = argparse.ArgumentParser()
+    parser.add_argument("out_dir")
+    parser.add_argument("--starttls", nargs=2, metavar=("CERT", "KEY"))
+    parser.add_argument("--auth", metavar="USER:PASS")
+    args = parser.parse_args()
+
+    options = {}
+    if args.starttls:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(args.starttls[0], args.starttls[1])
+        options.update(tls_context=context, require_starttls=True)
+    if args.auth:
+        user, _, password = args.auth.partition(":")
+        options.update(authenticator=checker(user, password), auth_required=True)
+
+    controller = Controller(SaveMessages(args.out_dir), hostname="127.0.0.1", port=free_port(),
+                            **options)
+    controller.start()
+    print(f"PORT {controller.port}", flush=True)
+
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+
+    def watch_stdin():
+        sys.stdin.read()
+        done.set()
+
+    threading.Thread(target=watch_stdin, daemon=True).start()
+    while not done.wait(0.2):
+        pass
+    controller.stop()
+
+
+if __name__ == "__main__":
+    main()
