@@ -335,3 +335,103 @@ fn credentials(mail: &MailConfig) -> Result<Option<Credentials>, MailError> {
     };
     Ok(Some(Credentials::new(username, password)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+
+    fn mail_config(extra: &str) -> MailConfig {
+        Config::parse(&format!("[mail]\n{extra}"), &|_| true).unwrap().mail.unwrap()
+    }
+
+    /// A run folder holding report.html and findings.csv as `write_all` leaves them.
+    fn run_dir() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("report.html"), "<html>report</html>\n").unwrap();
+        std::fs::write(dir.path().join("findings.csv"), "fingerprint,check\nfp,admin-access\n").unwrap();
+        dir
+    }
+
+    fn formatted(out: &Outgoing) -> String {
+        String::from_utf8(out.message.formatted()).unwrap()
+    }
+
+    fn report() -> RunReport {
+        crate::report::html::tests::hostile_report()
+    }
+
+    #[test]
+    fn without_a_mail_section_the_digest_is_addressed_to_placeholders() {
+        let dir = run_dir();
+        let outgoing =
+            compose(&report(), "IAM audit", &MailConfig::default(), dir.path(), dir.path()).unwrap();
+        assert_eq!(outgoing.len(), 1);
+        assert_eq!(outgoing[0].file_name, DIGEST_FILE);
+        let text = formatted(&outgoing[0]);
+        assert!(text.contains("From: \"IAM audit\" <iam-auditor@localhost>"), "{text}");
+        assert!(text.contains("To: auditors@localhost"), "{text}");
+        assert!(text.contains("MIME-Version: 1.0") && text.contains("multipart/alternative"));
+        assert!(text.contains("filename=\"report.html\"") && text.contains("filename=\"findings.csv\""));
+        let written = write_eml(&outgoing, dir.path()).unwrap();
+        assert_eq!(written, vec![dir.path().join(DIGEST_FILE)]);
+    }
+
+    #[test]
+    fn attachments_over_the_cap_are_left_out() {
+        let dir = run_dir();
+        let mail = mail_config("max_attachment_bytes = 25\n");
+        let outgoing = compose(&report(), "IAM audit", &mail, dir.path(), Path::new("/archive/run")).unwrap();
+        let text = formatted(&outgoing[0]);
+        assert!(text.contains("filename=\"report.html\""), "20 bytes is under the cap");
+        assert!(!text.contains("filename=\"findings.csv\""), "35 bytes is over it");
+    }
+
+    #[test]
+    fn an_accounts_owners_get_its_findings_only() {
+        let dir = run_dir();
+        let mail = mail_config(
+            "to = [\"auditors@example.com\"]\n[mail.account_owners]\n\"444455556666\" = [\"sandbox-owners@example.com\"]\n\"111122223333\" = [\"prod-owners@example.com\", \"second@example.com\"]\n",
+        );
+        let outgoing = compose(&report(), "IAM audit", &mail, dir.path(), dir.path()).unwrap();
+        let names: Vec<&str> = outgoing.iter().map(|o| o.file_name.as_str()).collect();
+        assert_eq!(names, [DIGEST_FILE, "digest-111122223333.eml", "digest-444455556666.eml"]);
+        let prod = formatted(&outgoing[1]);
+        assert!(prod.contains("To: prod-owners@example.com, second@example.com"), "{prod}");
+        assert!(prod.contains("filename=\"findings-111122223333.csv\""));
+        assert!(!prod.contains("filename=\"report.html\""), "not the organization-wide report");
+        let envelope = outgoing[2].message.envelope();
+        assert_eq!(
+            envelope.to().iter().map(|a| a.to_string()).collect::<Vec<_>>(),
+            ["sandbox-owners@example.com"]
+        );
+        let own = account_report(&report(), "444455556666");
+        assert!(own.findings.is_empty() && own.coverage.len() == 1, "the sandbox has no findings of its own");
+        assert!(account_report(&report(), "111122223333")
+            .findings
+            .iter()
+            .all(|f| f.account_id.as_str() == "111122223333"));
+    }
+
+    #[test]
+    fn the_login_comes_from_the_environment_or_a_file_and_is_never_in_an_error() {
+        let secret = "pw-that-must-not-leak";
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("password");
+        std::fs::write(&file, format!("{secret}\n")).unwrap();
+        // Names unique to this test: the process environment is shared by the tests.
+        std::env::set_var("IAM_AUDITOR_UNIT_SMTP_USER", "mailer");
+        let mail = mail_config(&format!(
+            "username_env = \"IAM_AUDITOR_UNIT_SMTP_USER\"\npassword_file = {:?}\n",
+            file.display().to_string()
+        ));
+        assert!(credentials(&mail).unwrap().is_some());
+        let mail = mail_config(
+            "username_env = \"IAM_AUDITOR_UNIT_SMTP_USER\"\npassword_env = \"IAM_AUDITOR_UNIT_UNSET\"\n",
+        );
+        let error = credentials(&mail).err().unwrap().to_string();
+        assert!(error.contains("IAM_AUDITOR_UNIT_UNSET") && error.contains("password_env"), "{error}");
+        assert!(!error.contains(secret));
+        assert!(credentials(&MailConfig::default()).unwrap().is_none(), "no login configured, none used");
+    }
+}

@@ -260,3 +260,118 @@ fn engine() -> Result<&'static Tera, ReportError> {
 fn render_error(error: &tera::Error) -> ReportError {
     ReportError::Render { what: "digest", message: super::html::error_chain(error) }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::DEFAULT_SUBJECT;
+    use crate::report::html::tests::{finding, hostile_report, IMG, SCRIPT};
+
+    fn notes() -> DigestNotes {
+        DigestNotes {
+            scope: None,
+            archived_at: "/archive/20240601T000000Z".into(),
+            attachments: vec![
+                AttachmentNote { name: "report.html".into(), attached: true, note: None },
+                AttachmentNote {
+                    name: "findings.csv".into(),
+                    attached: false,
+                    note: Some(
+                        "over the cap; the archived copy is /archive/20240601T000000Z/findings.csv".into(),
+                    ),
+                },
+            ],
+        }
+    }
+
+    fn render_hostile() -> Digest {
+        render(&hostile_report(), &format!("IAM audit {SCRIPT}"), &notes(), DEFAULT_SUBJECT).unwrap()
+    }
+
+    #[test]
+    fn the_subject_counts_what_is_new_open_and_fixed() {
+        let report = hostile_report();
+        // New and open: the admin (high) and four stale keys (medium); one fixed.
+        assert_eq!(
+            subject(&report, DEFAULT_SUBJECT),
+            "[IAM audit] 0 new critical · 5 open · 1 fixed — 2024-06-01"
+        );
+        assert_eq!(
+            subject(&report, "{new} new ({new_high} high) {accounts_failed} failed"),
+            "5 new (1 high) 1 failed"
+        );
+        assert_eq!(
+            subject(&report, "a\r\nBcc: x@evil.example {new}"),
+            "a  Bcc: x@evil.example 5",
+            "one line"
+        );
+    }
+
+    #[test]
+    fn hostile_names_are_escaped_in_html_and_plain_in_text() {
+        let digest = render_hostile();
+        for raw in [SCRIPT, IMG] {
+            assert!(!digest.html.contains(raw), "{raw} unescaped in the HTML part");
+        }
+        assert!(digest.html.contains("&lt;script&gt;alert(1)&lt;&#x2F;script&gt;"));
+        assert!(digest.text.contains(SCRIPT), "the text part is not HTML-escaped");
+        assert!(!digest.text.contains("&lt;"), "no HTML entities in the text part");
+    }
+
+    #[test]
+    fn the_html_part_is_mail_safe() {
+        let html = render_hostile().html.to_lowercase();
+        for banned in ["<script", "<style", "<link", "<img", "src=", "url(", "javascript:"] {
+            assert!(!html.contains(banned), "the digest's HTML contains {banned}");
+        }
+        assert!(html.contains("<table") && html.contains("style=\""), "tables with inline styles");
+    }
+
+    #[test]
+    fn new_findings_lead_worst_first_then_fixed_ones() {
+        let mut report = hostile_report();
+        report.findings.push(finding("root-mfa-disabled", Severity::Critical, "root"));
+        let report = RunReport::new(
+            report.run.clone(),
+            report.coverage.clone(),
+            report.findings.clone(),
+            report.resolved.clone(),
+            Vec::new(),
+        );
+        let digest = render(&report, "IAM audit", &notes(), DEFAULT_SUBJECT).unwrap();
+        let new_at = digest.text.find("NEW SINCE THE LAST RUN").unwrap();
+        let fixed_at = digest.text.find("FIXED SINCE THE LAST RUN").unwrap();
+        let open_at = digest.text.find("OPEN FINDINGS").unwrap();
+        assert!(new_at < fixed_at && fixed_at < open_at, "new, then fixed, then open");
+        let rows: Vec<&str> =
+            digest.text[new_at..fixed_at].lines().filter(|l| l.starts_with("- [")).collect();
+        assert!(rows[0].starts_with("- [critical]") && rows[1].starts_with("- [high]"), "{rows:?}");
+        assert!(rows[2..].iter().all(|r| r.starts_with("- [medium]")), "{rows:?}");
+        assert!(digest.text[fixed_at..open_at].contains("old-key-user"), "the fixed finding is listed");
+        assert!(digest.text.contains("ACCOUNTS NOT AUDITED"), "the failed account is listed");
+    }
+
+    #[test]
+    fn attachments_left_out_are_said_with_the_archived_copy() {
+        let digest = render_hostile();
+        assert!(digest.text.contains("Attached: report.html."));
+        assert!(digest
+            .text
+            .contains("Not attached: findings.csv — over the cap; the archived copy is /archive/20240601T000000Z/findings.csv"));
+        assert!(digest.html.contains("Not attached: findings.csv"));
+    }
+
+    #[test]
+    fn long_lists_are_capped_with_a_note() {
+        let report = hostile_report();
+        let many: Vec<Finding> = (0..ROWS_MAX + 7)
+            .map(|i| finding("stale-access-key", Severity::Medium, &format!("u{i}")))
+            .collect();
+        let report =
+            RunReport::new(report.run.clone(), report.coverage.clone(), many, Vec::new(), Vec::new());
+        let digest = render(&report, "IAM audit", &notes(), DEFAULT_SUBJECT).unwrap();
+        assert_eq!(digest.text.lines().filter(|l| l.starts_with("- [")).count(), ROWS_MAX);
+        assert!(digest.text.contains("… and 7 more new finding(s)"));
+        assert!(digest.text.contains("Nothing fixed."));
+    }
+}
