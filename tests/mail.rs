@@ -444,6 +444,32 @@ fn an_unreachable_server_is_retried_then_exit_5() {
 }
 
 #[test]
+fn a_4xx_reply_is_retried_and_the_digest_then_delivered() {
+    let server = SmtpServer::start(&["--refuse", "2", "451 4.3.0 Try again later"]);
+    let run = run_demo(&smtp_section(server.port, "none", "allow_insecure = true\nretries = 2\n"), &[]);
+    assert_eq!(run.code, DEMO_EXIT, "delivered on the third attempt; {}", run.describe());
+    assert!(
+        run.stderr.contains("attempt 1 of 3 failed") && run.stderr.contains("attempt 2 of 3 failed"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("Try again later"), "the server's reply is shown: {}", run.stderr);
+    assert_eq!(server.messages().len(), 1);
+}
+
+#[test]
+fn a_5xx_reply_is_permanent_and_not_retried() {
+    let server = SmtpServer::start(&["--refuse", "1", "550 5.7.1 Relaying denied"]);
+    let run = run_demo(&smtp_section(server.port, "none", "allow_insecure = true\nretries = 2\n"), &[]);
+    assert_eq!(run.code, EXIT_MAIL, "{}", run.describe());
+    assert!(!run.stderr.contains("retrying"), "{}", run.stderr);
+    assert!(run.stderr.contains("Relaying denied") && run.stderr.contains("not retried"), "{}", run.stderr);
+    assert!(run.stderr.contains("mail.to"), "says what to check: {}", run.stderr);
+    assert!(server.messages().is_empty(), "the one refusal was the only attempt");
+    assert!(run.archived().join("digest.eml").is_file());
+}
+
+#[test]
 fn no_mail_writes_the_digest_but_sends_nothing() {
     let server = SmtpServer::start(&[]);
     let run = run_demo(&smtp_section(server.port, "none", "allow_insecure = true\n"), &["--no-mail"]);

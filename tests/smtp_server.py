@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
 """A real SMTP server for tests/mail.rs (aiosmtpd), on 127.0.0.1.
 
-    smtp_server.py OUT_DIR [--starttls CERT KEY] [--auth USER:PASS]
+    smtp_server.py OUT_DIR [--starttls CERT KEY] [--auth USER:PASS] [--refuse N REPLY]
 
 Writes each received message, byte for byte as received, to OUT_DIR/<n>.eml and the
 envelope to OUT_DIR/<n>.envelope.json. Prints "PORT <n>" once it accepts connections.
 With --starttls, STARTTLS is offered and required before MAIL. With --auth, AUTH
 PLAIN/LOGIN is checked against USER:PASS and required before MAIL; aiosmtpd's own
 auth_require_tls stays on, so AUTH over a channel without TLS is refused (the server does
-not even advertise it). Exits when stdin closes (its parent went away) or on SIGTERM.
+not even advertise it). With --refuse, the first N messages get REPLY (e.g.
+"451 4.3.0 Try again later") instead of being accepted. Exits when stdin closes (its parent went away) or on SIGTERM.
 """
 
 import argparse
@@ -18,21 +19,27 @@ import signal
 import socket
 import ssl
 import sys
+import logging
 import threading
-import warnings
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 
 class SaveMessages:
-    def __init__(self, out_dir):
+    def __init__(self, out_dir, refuse_count, refuse_reply):
         self.out_dir = out_dir
         self.count = 0
+        self.refused = 0
+        self.refuse_count = refuse_count
+        self.refuse_reply = refuse_reply
         self.lock = threading.Lock()
 
     async def handle_DATA(self, server, session, envelope):
         with self.lock:
+            if self.refused < self.refuse_count:
+                self.refused += 1
+                return self.refuse_reply
             self.count += 1
             n = self.count
         base = os.path.join(self.out_dir, str(n))
@@ -62,12 +69,13 @@ def free_port():
 
 
 def main():
-    # aiosmtpd 1.4.6 warns about its own use of a deprecated attribute.
-    warnings.filterwarnings("ignore", message="Session.login_data")
+    # aiosmtpd 1.4.6 logs a warning about its own use of a deprecated attribute on every AUTH.
+    logging.getLogger("mail.log").addFilter(lambda record: "login_data" not in record.getMessage())
     parser = argparse.ArgumentParser()
     parser.add_argument("out_dir")
     parser.add_argument("--starttls", nargs=2, metavar=("CERT", "KEY"))
     parser.add_argument("--auth", metavar="USER:PASS")
+    parser.add_argument("--refuse", nargs=2, metavar=("N", "REPLY"), default=("0", ""))
     args = parser.parse_args()
 
     options = {}
@@ -79,7 +87,8 @@ def main():
         user, _, password = args.auth.partition(":")
         options.update(authenticator=checker(user, password), auth_required=True)
 
-    controller = Controller(SaveMessages(args.out_dir), hostname="127.0.0.1", port=free_port(),
+    handler = SaveMessages(args.out_dir, int(args.refuse[0]), args.refuse[1])
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port(),
                             **options)
     controller.start()
     print(f"PORT {controller.port}", flush=True)
