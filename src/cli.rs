@@ -192,8 +192,7 @@ fn run(args: &RunArgs) -> Result<i32, String> {
         stats: RunStats::default(),
     };
     let report = RunReport::new(info, outcome.coverage, findings, resolved, outcome.snapshot_problems);
-    let written = report::write_all(&report, &config, &out_dir).map_err(|e| e.to_string())?;
-    let mut written = written;
+    let mut written = report::write_all(&report, &config, &out_dir).map_err(|e| e.to_string())?;
     // The digest is composed from the files just written and filed with them (SHA256SUMS
     // covers it); it is sent only after the run is archived.
     let mail_config = config.mail.clone().unwrap_or_default();

@@ -184,6 +184,10 @@ impl Run {
 
 /// Runs the demo with `[archive] dir` in a scratch folder and `mail` as the [mail] section.
 fn run_demo(mail: &str, args: &[&str]) -> Run {
+    run_demo_with_env(mail, args, &[])
+}
+
+fn run_demo_with_env(mail: &str, args: &[&str], env: &[(&str, &Path)]) -> Run {
     let scratch = tempfile::tempdir().unwrap();
     let config = scratch.path().join("iam-auditor.toml");
     let archive = scratch.path().join("archive");
@@ -195,8 +199,13 @@ fn run_demo(mail: &str, args: &[&str]) -> Run {
         ),
     )
     .unwrap();
-    let output = Command::cargo_bin("iam-auditor")
-        .unwrap()
+    let mut command = Command::cargo_bin("iam-auditor").unwrap();
+    // The trusted roots are the system's and ca_file, unless a test says otherwise.
+    command.env_remove("SSL_CERT_FILE").env_remove("SSL_CERT_DIR");
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let output = command
         .current_dir(repo())
         .env_remove("IAM_AUDITOR_CONFIG")
         .env_remove("IAM_AUDITOR_OUT")
@@ -423,6 +432,28 @@ fn an_untrusted_certificate_is_a_permanent_failure() {
     assert!(server.messages().is_empty());
     assert!(run.stderr.contains("ca_file") && run.stderr.contains("not retried"), "{}", run.stderr);
     run.archived();
+}
+
+#[test]
+fn ssl_cert_file_is_honoured_for_the_trusted_roots() {
+    let certs = tempfile::tempdir().unwrap();
+    make_certificates(certs.path());
+    let cert = certs.path().join("server.pem");
+    let key = certs.path().join("server.key");
+    let server = SmtpServer::start(&["--starttls", cert.to_str().unwrap(), key.to_str().unwrap()]);
+    let ca = certs.path().join("ca.pem");
+    let run = run_demo_with_env(&smtp_section(server.port, "starttls", ""), &[], &[("SSL_CERT_FILE", &ca)]);
+    assert_eq!(run.code, DEMO_EXIT, "{}", run.describe());
+    assert_eq!(server.messages().len(), 1);
+}
+
+#[test]
+fn a_server_without_starttls_is_refused() {
+    let server = SmtpServer::start(&[]);
+    let run = run_demo(&smtp_section(server.port, "starttls", ""), &[]);
+    assert_eq!(run.code, EXIT_MAIL, "{}", run.describe());
+    assert!(server.messages().is_empty(), "nothing is sent in plain text");
+    assert!(run.stderr.contains("not retried") && run.stderr.contains("STARTTLS"), "{}", run.stderr);
 }
 
 #[test]

@@ -231,7 +231,7 @@ fn advice(error: &lettre::transport::smtp::Error) -> &'static str {
     if is_tls(error) {
         "check mail.tls and mail.port, and that the server's certificate chains to a trusted root (add a corporate CA with mail.ca_file)"
     } else if error.is_client() {
-        "the server offered no login this client may use on this connection (servers refuse AUTH without TLS): use tls = \"starttls\" or \"tls\", or drop the login for a local relay"
+        "the server does not offer what the config requires: STARTTLS (check mail.tls and mail.port; 465 is implicit TLS, tls = \"tls\"), or a password login on this connection (servers refuse AUTH without TLS: use tls = \"starttls\" or \"tls\", or drop the login for a local relay)"
     } else if error.is_permanent() {
         "the server refused it: check mail.from, mail.to and the SMTP login (mail.username_env and mail.password_env / password_file)"
     } else {
@@ -264,7 +264,7 @@ fn send_one(transport: &SmtpTransport, out: &Outgoing, mail: &MailConfig) -> Res
             Failure::Transient => format!("after {attempts} attempt(s)"),
         };
         return Err(MailError::Send(format!(
-            "could not mail the digest to the {} through {} ({how}): {error}; {}. The run is archived with the message as {}: send that file once the problem is fixed",
+            "could not mail the digest to the {} through {} ({how}): {error}; {}. The message is in the run's folder as {}: send that file once the problem is fixed",
             out.audience,
             server(mail),
             advice(&error),
