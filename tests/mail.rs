@@ -1,6 +1,7 @@
 //! The digest mail end to end: the real binary audits the demo organization and mails through
 //! a real SMTP server on 127.0.0.1 (aiosmtpd, tests/smtp_server.py) — one with STARTTLS and
-//! AUTH using a CA and certificate made here with openssl, one plain for `allow_insecure`.
+//! AUTH using a CA and certificate made here with openssl (and one with implicit TLS), one
+//! plain for `allow_insecure`.
 //! The assertions read the messages the server received with a MIME parser: headers, the
 //! parts, the attachments (byte for byte the archived files), escaping of hostile IAM names.
 //! Also: plaintext AUTH refused, an untrusted certificate, an unreachable server (retried,
@@ -432,6 +433,37 @@ fn an_untrusted_certificate_is_a_permanent_failure() {
     assert!(server.messages().is_empty());
     assert!(run.stderr.contains("ca_file") && run.stderr.contains("not retried"), "{}", run.stderr);
     run.archived();
+}
+
+#[test]
+fn implicit_tls_with_a_login_from_a_file() {
+    let certs = tempfile::tempdir().unwrap();
+    make_certificates(certs.path());
+    let cert = certs.path().join("server.pem");
+    let key = certs.path().join("server.key");
+    let server = SmtpServer::start(&[
+        "--tls",
+        cert.to_str().unwrap(),
+        key.to_str().unwrap(),
+        "--auth",
+        &format!("{USER}:{PASSWORD}"),
+    ]);
+    let password_file = certs.path().join("smtp-password");
+    std::fs::write(&password_file, format!("{PASSWORD}\n")).unwrap();
+    let mail = smtp_section(
+        server.port,
+        "tls",
+        &format!(
+            "ca_file = {:?}\nusername_env = \"TEST_SMTP_USER\"\npassword_file = {:?}\n",
+            certs.path().join("ca.pem").display().to_string(),
+            password_file.display().to_string()
+        ),
+    );
+    let run = run_demo(&mail, &[]);
+    assert_eq!(run.code, DEMO_EXIT, "{}", run.describe());
+    run.assert_secret_not_printed();
+    assert_eq!(server.messages().len(), 1);
+    assert_eq!(server.envelope(1)["authenticated"], true);
 }
 
 #[test]

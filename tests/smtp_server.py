@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """A real SMTP server for tests/mail.rs (aiosmtpd), on 127.0.0.1.
 
-    smtp_server.py OUT_DIR [--starttls CERT KEY] [--auth USER:PASS] [--refuse N REPLY]
+    smtp_server.py OUT_DIR [--starttls CERT KEY | --tls CERT KEY] [--auth USER:PASS] [--refuse N REPLY]
 
 Writes each received message, byte for byte as received, to OUT_DIR/<n>.eml and the
 envelope to OUT_DIR/<n>.envelope.json. Prints "PORT <n>" once it accepts connections.
-With --starttls, STARTTLS is offered and required before MAIL. With --auth, AUTH
+With --starttls, STARTTLS is offered and required before MAIL; with --tls, the
+connection is TLS from the first byte (implicit TLS, as on port 465). With --auth, AUTH
 PLAIN/LOGIN is checked against USER:PASS and required before MAIL; aiosmtpd's own
 auth_require_tls stays on, so AUTH over a channel without TLS is refused (the server does
 not even advertise it). With --refuse, the first N messages get REPLY (e.g.
@@ -74,6 +75,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("out_dir")
     parser.add_argument("--starttls", nargs=2, metavar=("CERT", "KEY"))
+    parser.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
     parser.add_argument("--auth", metavar="USER:PASS")
     parser.add_argument("--refuse", nargs=2, metavar=("N", "REPLY"), default=("0", ""))
     args = parser.parse_args()
@@ -83,6 +85,12 @@ def main():
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(args.starttls[0], args.starttls[1])
         options.update(tls_context=context, require_starttls=True)
+    if args.tls:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(args.tls[0], args.tls[1])
+        # aiosmtpd 1.4.6 counts only STARTTLS as TLS for auth_require_tls; this whole
+        # connection is TLS, so AUTH may be offered on it.
+        options.update(ssl_context=context, auth_require_tls=False)
     if args.auth:
         user, _, password = args.auth.partition(":")
         options.update(authenticator=checker(user, password), auth_required=True)

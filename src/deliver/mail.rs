@@ -170,9 +170,12 @@ fn message(
 pub fn write_eml(outgoing: &[Outgoing], dir: &Path) -> Result<Vec<PathBuf>, MailError> {
     let mut written = Vec::new();
     for out in outgoing {
+        // Whole or not at all, like the reports: a partial name, then renamed into place.
         let path = dir.join(&out.file_name);
-        std::fs::write(&path, out.message.formatted())
-            .map_err(|source| MailError::Write { path: path.clone(), source })?;
+        let partial = dir.join(format!(".{}.partial", out.file_name));
+        let io = |source| MailError::Write { path: path.clone(), source };
+        std::fs::write(&partial, out.message.formatted()).map_err(io)?;
+        std::fs::rename(&partial, &path).map_err(io)?;
         written.push(path);
     }
     Ok(written)
