@@ -480,10 +480,14 @@ fn ssl_cert_file_is_honoured_for_the_trusted_roots() {
 }
 
 #[test]
-fn a_server_without_starttls_is_refused() {
-    let server = SmtpServer::start(&[]);
-    let run = run_demo(&smtp_section(server.port, "starttls", ""), &[]);
+fn a_server_without_starttls_is_refused_before_any_login() {
+    // Without allow_insecure, a server that cannot upgrade to TLS gets neither the login nor
+    // the message: there is no fallback to plain text.
+    let server = SmtpServer::start(&["--auth", &format!("{USER}:{PASSWORD}")]);
+    let login = "username_env = \"TEST_SMTP_USER\"\npassword_env = \"TEST_SMTP_PASSWORD\"\n";
+    let run = run_demo(&smtp_section(server.port, "starttls", login), &[]);
     assert_eq!(run.code, EXIT_MAIL, "{}", run.describe());
+    run.assert_secret_not_printed();
     assert!(server.messages().is_empty(), "nothing is sent in plain text");
     assert!(run.stderr.contains("not retried") && run.stderr.contains("STARTTLS"), "{}", run.stderr);
 }
