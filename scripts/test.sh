@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The one test command: formatting, lints, every test (unit, integration, the demo run), and
 # a check that examples/demo-org is what examples/make_demo_org.py generates.
-# Idempotent and non-interactive; needs the Rust toolchain (cargo with rustfmt and clippy)
-# and python3, and installs the Python test tools into .venv/ from PyPI. Run it from
-# anywhere: scripts/test.sh
+# Idempotent and non-interactive; needs the Rust toolchain (cargo with rustfmt and clippy),
+# python3 (with venv) and openssl, and installs the Python test tools into .venv/ from PyPI.
+# Run it from anywhere: scripts/test.sh
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -16,13 +16,19 @@ run() {
     "$@"
 }
 
+# openssl makes the mail tests' certificates (it is on Debian images; install it where not).
+if ! command -v openssl >/dev/null && [[ $(id -u) == 0 ]]; then
+    run apt-get install -y --no-install-recommends openssl
+fi
+
 # The Python tools the integration tests drive, in .venv (made once, filled only when
-# something is missing): moto_server, a real AWS API emulator for the S3 archive tests.
+# something is missing): moto_server, a real AWS API emulator (S3 archive tests), and
+# aiosmtpd, a real SMTP server (mail tests).
 if [[ ! -x .venv/bin/python ]]; then
     run python3 -m venv .venv
 fi
-if ! .venv/bin/python -c 'import moto.server, boto3' 2>/dev/null; then
-    run .venv/bin/pip install --quiet --disable-pip-version-check 'moto[server]==5.*'
+if ! .venv/bin/python -c 'import moto.server, boto3, aiosmtpd' 2>/dev/null; then
+    run .venv/bin/pip install --quiet --disable-pip-version-check 'moto[server]==5.*' aiosmtpd==1.4.6
 fi
 export IAM_AUDITOR_TEST_PYTHON="$PWD/.venv/bin/python"
 

@@ -3,9 +3,9 @@
 
 use crate::audit::audit;
 use crate::checks::CATALOG;
-use crate::config::Config;
+use crate::config::{Config, MailTransport};
 use crate::deliver::archive::CHECKSUMS;
-use crate::deliver::Archive;
+use crate::deliver::{mail, Archive};
 use crate::findings::diff;
 use crate::report::{self, RunInfo, RunReport, RunStats};
 use crate::snapshot::Snapshot;
@@ -18,10 +18,12 @@ pub const EXIT_OK: i32 = 0;
 pub const EXIT_FATAL: i32 = 1;
 pub const EXIT_PARTIAL: i32 = 3;
 pub const EXIT_FAIL_ON: i32 = 4;
+pub const EXIT_MAIL: i32 = 5;
 
 /// Audits AWS IAM across the accounts of an AWS Organization: admin power, wide trust,
 /// unused and stale credentials, missing MFA. Writes report.html, findings.json,
-/// findings.csv and coverage.csv.
+/// findings.csv, coverage.csv and the digest mail (digest.eml), files the run in the
+/// archive, then mails the digest when [mail] transport = "smtp".
 ///
 /// Exit codes: 0 all accounts audited; 1 fatal error; 2 usage error; 3 some accounts not
 /// audited; 4 findings at or above `fail_on`; 5 reports archived but mail not delivered.
@@ -58,7 +60,7 @@ pub struct RunArgs {
     /// dir is set (compared with the newest archived run), else ./reports/<run id>/.
     #[arg(long, env = "IAM_AUDITOR_OUT")]
     pub out: Option<PathBuf>,
-    /// Do not send the digest mail.
+    /// Do not send the digest mail (digest.eml is still written and archived).
     #[arg(long)]
     pub no_mail: bool,
 }
@@ -184,7 +186,27 @@ fn run(args: &RunArgs) -> Result<i32, String> {
         stats: RunStats::default(),
     };
     let report = RunReport::new(info, outcome.coverage, findings, resolved, outcome.snapshot_problems);
-    let written = report::write_all(&report, &config, &out_dir).map_err(|e| e.to_string())?;
+    let mut written = report::write_all(&report, &config, &out_dir).map_err(|e| e.to_string())?;
+    // The digest is composed from the files just written and filed with them (SHA256SUMS
+    // covers it); it is sent only after the run is archived.
+    let mail_config = config.mail.clone().unwrap_or_default();
+    let archived_at = match (&pending, &archive) {
+        (Some(pending), Some(archive)) => archive.location_of(pending, &run_id),
+        _ => out_dir.clone(),
+    };
+    let mut mail_failure = None;
+    let outgoing = match mail::compose(&report, &config.report.title, &mail_config, &out_dir, &archived_at)
+        .and_then(|outgoing| mail::write_eml(&outgoing, &out_dir).map(|paths| (outgoing, paths)))
+    {
+        Ok((outgoing, paths)) => {
+            written.extend(paths);
+            outgoing
+        }
+        Err(error) => {
+            mail_failure = Some(error.to_string());
+            Vec::new()
+        }
+    };
     let names: Vec<String> =
         written.iter().filter_map(|p| p.file_name()).map(|n| n.to_string_lossy().to_string()).collect();
     let location = match (pending, &archive) {
@@ -215,8 +237,15 @@ fn run(args: &RunArgs) -> Result<i32, String> {
             row.error.as_deref().unwrap_or_default()
         );
     }
-    if config.mail.is_some() && !args.no_mail {
-        eprintln!("iam-auditor: note: mail delivery is not in this build yet; no digest was sent (the reports are on disk)");
+    if mail_config.transport == MailTransport::Smtp && mail_failure.is_none() {
+        if args.no_mail {
+            eprintln!(
+                "iam-auditor: --no-mail: the digest was not sent (it is in the run's folder as {})",
+                mail::DIGEST_FILE
+            );
+        } else if let Err(error) = mail::send(&outgoing, &mail_config) {
+            mail_failure = Some(error.to_string());
+        }
     }
     let separator = if location.ends_with('/') { "" } else { "/" };
     println!("Reports in {location}:");
@@ -237,6 +266,10 @@ fn run(args: &RunArgs) -> Result<i32, String> {
             code = EXIT_FAIL_ON;
             println!("Open findings at or above fail_on = {fail_on} (worst: {worst}): exit {EXIT_FAIL_ON}");
         }
+    }
+    if let Some(failure) = mail_failure {
+        eprintln!("iam-auditor: error: the reports are in {location}, but {failure}");
+        code = EXIT_MAIL;
     }
     Ok(code)
 }

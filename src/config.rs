@@ -193,22 +193,129 @@ pub enum MailTls {
     None,
 }
 
-/// `[mail]`
+/// `[mail]`: the digest. Without the section the digest is still written to the run's
+/// folder as `digest.eml` (transport "file"), so a run always shows what it would send.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MailConfig {
+    #[serde(default = "default_transport")]
     pub transport: MailTransport,
     pub host: Option<String>,
     pub port: Option<u16>,
     pub tls: Option<MailTls>,
     #[serde(default)]
     pub allow_insecure: bool,
+    /// PEM file of extra trusted root certificates (a corporate CA), besides the system's.
+    pub ca_file: Option<PathBuf>,
     pub username_env: Option<String>,
     pub password_env: Option<String>,
     pub password_file: Option<PathBuf>,
-    pub from: Option<String>,
+    pub from: Option<Spanned<String>>,
     #[serde(default)]
-    pub to: Vec<String>,
+    pub to: Vec<Spanned<String>>,
+    /// Subject template; placeholders are [`SUBJECT_PLACEHOLDERS`].
+    pub subject: Option<Spanned<String>>,
+    /// An attachment larger than this is left out, with a note naming the archived copy.
+    #[serde(default = "default_max_attachment_bytes")]
+    pub max_attachment_bytes: u64,
+    /// Attempts after the first for a transient failure (4xx reply, connection lost).
+    #[serde(default = "default_retries")]
+    pub retries: u32,
+    /// The wait before the first retry; it doubles for each further one.
+    #[serde(default = "default_retry_delay_seconds")]
+    pub retry_delay_seconds: u64,
+    /// Account id → the addresses that get that account's own digest.
+    #[serde(default)]
+    pub account_owners: BTreeMap<String, Vec<Spanned<String>>>,
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        MailConfig {
+            transport: MailTransport::File,
+            host: None,
+            port: None,
+            tls: None,
+            allow_insecure: false,
+            ca_file: None,
+            username_env: None,
+            password_env: None,
+            password_file: None,
+            from: None,
+            to: Vec::new(),
+            subject: None,
+            max_attachment_bytes: default_max_attachment_bytes(),
+            retries: default_retries(),
+            retry_delay_seconds: default_retry_delay_seconds(),
+            account_owners: BTreeMap::new(),
+        }
+    }
+}
+
+fn default_transport() -> MailTransport {
+    MailTransport::File
+}
+fn default_max_attachment_bytes() -> u64 {
+    10 * 1024 * 1024
+}
+fn default_retries() -> u32 {
+    3
+}
+fn default_retry_delay_seconds() -> u64 {
+    5
+}
+
+/// What `[mail] subject` may contain between braces.
+pub const SUBJECT_PLACEHOLDERS: [&str; 7] =
+    ["new_critical", "new_high", "new", "open", "resolved", "date", "accounts_failed"];
+
+pub const DEFAULT_SUBJECT: &str =
+    "[IAM audit] {new_critical} new critical · {open} open · {resolved} fixed — {date}";
+
+impl MailConfig {
+    pub fn from_address(&self) -> &str {
+        self.from.as_ref().map_or("IAM audit <iam-auditor@localhost>", |f| f.get_ref().as_str())
+    }
+
+    /// The auditors; a file-transport digest without `to` is addressed to a placeholder.
+    pub fn recipients(&self) -> Vec<&str> {
+        if self.to.is_empty() {
+            vec!["auditors@localhost"]
+        } else {
+            self.to.iter().map(|t| t.get_ref().as_str()).collect()
+        }
+    }
+
+    pub fn subject_template(&self) -> &str {
+        self.subject.as_ref().map_or(DEFAULT_SUBJECT, |s| s.get_ref().as_str())
+    }
+
+    pub fn tls_mode(&self) -> MailTls {
+        self.tls.unwrap_or(MailTls::Starttls)
+    }
+
+    pub fn port_number(&self) -> u16 {
+        self.port.unwrap_or(match self.tls_mode() {
+            MailTls::Starttls => 587,
+            MailTls::Tls => 465,
+            MailTls::None => 25,
+        })
+    }
+}
+
+/// The placeholders in a subject template that are not [`SUBJECT_PLACEHOLDERS`].
+fn unknown_placeholders(template: &str) -> Vec<&str> {
+    let mut unknown = Vec::new();
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        let Some(close) = rest[open..].find('}') else { break };
+        let name = &rest[open + 1..open + close];
+        if !SUBJECT_PLACEHOLDERS.contains(&name) {
+            unknown.push(name);
+        }
+        rest = &rest[open + close + 1..];
+    }
+    unknown
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -275,14 +382,7 @@ impl Config {
             return Err("organization.concurrency must be at least 1".into());
         }
         if let Some(mail) = &config.mail {
-            if mail.tls == Some(MailTls::None) && !mail.allow_insecure {
-                return Err("mail.tls = \"none\" sends mail in plain text: set mail.allow_insecure = true to accept that (a local relay only)".into());
-            }
-            if mail.transport == MailTransport::Smtp
-                && (mail.host.is_none() || mail.to.is_empty() || mail.from.is_none())
-            {
-                return Err("mail.transport = \"smtp\" needs mail.host, mail.from and mail.to".into());
-            }
+            validate_mail(mail, text)?;
         }
         let archive = &config.archive;
         if archive.dir.is_some() && archive.s3_uri.is_some() {
@@ -318,6 +418,76 @@ impl Config {
     pub fn is_disabled(&self, check: &str) -> bool {
         self.checks.disable.iter().any(|d| d.get_ref() == check)
     }
+}
+
+fn validate_mail(mail: &MailConfig, text: &str) -> Result<(), String> {
+    let line = |span: std::ops::Range<usize>| text[..span.start.min(text.len())].lines().count().max(1);
+    let line_of = |needle: &str| text.find(needle).map_or(0, |p| line(p..p));
+    if mail.tls == Some(MailTls::None) && !mail.allow_insecure {
+        return Err(format!(
+            "line {}: mail.tls = \"none\" sends mail (and any password) in plain text: set mail.allow_insecure = true to accept that (a local relay only)",
+            line_of("tls")
+        ));
+    }
+    if mail.transport == MailTransport::Smtp
+        && (mail.host.is_none() || mail.to.is_empty() || mail.from.is_none())
+    {
+        return Err("mail.transport = \"smtp\" needs mail.host, mail.from and mail.to".into());
+    }
+    let address = |value: &Spanned<String>, key: &str| -> Result<(), String> {
+        value.get_ref().parse::<lettre::message::Mailbox>().map(drop).map_err(|e| {
+            format!(
+                "line {}: {key} = {:?} is not a mail address ({e}): write user@example.com or \"Name <user@example.com>\"",
+                line(value.span()),
+                value.get_ref()
+            )
+        })
+    };
+    if let Some(from) = &mail.from {
+        address(from, "mail.from")?;
+    }
+    for to in &mail.to {
+        address(to, "mail.to")?;
+    }
+    if let Some(subject) = &mail.subject {
+        if let Some(name) = unknown_placeholders(subject.get_ref()).first() {
+            return Err(format!(
+                "line {}: mail.subject has an unknown placeholder {{{name}}}; the placeholders are {}",
+                line(subject.span()),
+                SUBJECT_PLACEHOLDERS.map(|p| format!("{{{p}}}")).join(" ")
+            ));
+        }
+    }
+    for (account, owners) in &mail.account_owners {
+        if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(format!(
+                "line {}: mail.account_owners key {account:?} is not a 12-digit AWS account id",
+                line_of(account)
+            ));
+        }
+        if owners.is_empty() {
+            return Err(format!(
+                "line {}: mail.account_owners.\"{account}\" lists no address",
+                line_of(account)
+            ));
+        }
+        for owner in owners {
+            address(owner, &format!("mail.account_owners.\"{account}\""))?;
+        }
+    }
+    if mail.password_env.is_some() && mail.password_file.is_some() {
+        return Err(format!(
+            "line {}: set either mail.password_env or mail.password_file, not both",
+            line_of("password_file")
+        ));
+    }
+    if (mail.password_env.is_some() || mail.password_file.is_some()) != mail.username_env.is_some() {
+        return Err(
+            "mail: a login needs both mail.username_env and one of mail.password_env / mail.password_file"
+                .into(),
+        );
+    }
+    Ok(())
 }
 
 /// `YYYY-MM-DD` means the end of that day, UTC.
@@ -405,5 +575,31 @@ mod tests {
         let base = "[mail]\ntransport = \"smtp\"\nhost = \"127.0.0.1\"\nfrom = \"a@b\"\nto = [\"c@d\"]\ntls = \"none\"\n";
         assert!(parse(base).unwrap_err().contains("allow_insecure"));
         assert!(parse(&format!("{base}allow_insecure = true\n")).is_ok());
+    }
+
+    #[test]
+    fn mail_defaults_are_a_file_digest_with_the_documented_subject() {
+        let config = parse("[mail]\n").unwrap();
+        let mail = config.mail.unwrap();
+        assert_eq!(mail.transport, MailTransport::File);
+        assert_eq!(mail.subject_template(), DEFAULT_SUBJECT);
+        assert_eq!(mail.max_attachment_bytes, 10 * 1024 * 1024);
+        assert_eq!((mail.tls_mode(), mail.port_number()), (MailTls::Starttls, 587));
+    }
+
+    #[test]
+    fn bad_mail_keys_name_their_line() {
+        let err = parse("[mail]\nfrom = \"not an address\"\n").unwrap_err();
+        assert!(err.contains("line 2") && err.contains("mail.from"), "{err}");
+        let err = parse("[mail]\nto = [\"a@b.example\",\n \"nope\"]\n").unwrap_err();
+        assert!(err.contains("line 3") && err.contains("nope"), "{err}");
+        let err = parse("[mail]\n\nsubject = \"{new} {neww}\"\n").unwrap_err();
+        assert!(err.contains("line 3") && err.contains("{neww}"), "{err}");
+        let err = parse("[mail.account_owners]\n\"1234\" = [\"a@b.example\"]\n").unwrap_err();
+        assert!(err.contains("line 2") && err.contains("12-digit"), "{err}");
+        let err = parse("[mail.account_owners]\n\"111122223333\" = [\"x\"]\n").unwrap_err();
+        assert!(err.contains("line 2") && err.contains("111122223333"), "{err}");
+        let err = parse("[mail]\npassword_env = \"P\"\n").unwrap_err();
+        assert!(err.contains("username_env"), "{err}");
     }
 }

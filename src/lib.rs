@@ -2,7 +2,8 @@
 //!
 //! The pipeline, one module each: `snapshot` (the on-disk model) → `policy` (the IAM policy
 //! language) → `checks` (one file per check) → `audit` (runs them per account) → `report`
-//! (HTML, CSV, JSON). `cli` wires them to the command line.
+//! (HTML, CSV, JSON, the mail digest) → `deliver` (archive, mail). `cli` wires them to the
+//! command line.
 
 pub mod audit;
 pub mod aws_sdk;

@@ -107,7 +107,7 @@ fn runs_are_filed_in_s3_with_object_lock_and_the_previous_run_is_read_back() {
         serde_json::from_slice(&moto.tool(&["inspect", "evidence", "iam-audit/"])).unwrap();
     let keys: Vec<&str> = objects.iter().map(|o| o["key"].as_str().unwrap()).collect();
     let run = keys[0].split('/').nth(1).unwrap().to_string();
-    for file in ["SHA256SUMS", "coverage.csv", "findings.csv", "findings.json", "report.html"] {
+    for file in ["SHA256SUMS", "coverage.csv", "digest.eml", "findings.csv", "findings.json", "report.html"] {
         assert!(keys.contains(&format!("iam-audit/{run}/{file}").as_str()), "{file} archived: {keys:?}");
     }
     for object in &objects {
@@ -176,7 +176,7 @@ fn sse_kms_is_requested_for_every_object() {
     let (code, output) = archived_run(&moto, snapshot.path(), &config);
     assert_eq!(code, 0, "{output}");
     let objects: Vec<Value> = serde_json::from_slice(&moto.tool(&["inspect", "evidence-kms", ""])).unwrap();
-    assert_eq!(objects.len(), 5, "{objects:?}");
+    assert_eq!(objects.len(), 6, "the five run files and SHA256SUMS: {objects:?}");
     for object in &objects {
         assert_eq!(object["sse"], "aws:kms", "{object}");
         assert!(object["lock_mode"].is_null(), "no Object Lock unless configured: {object}");

@@ -97,6 +97,11 @@ impl PendingRun {
         &self.partial
     }
 
+    /// Where the run will be once committed.
+    pub fn final_dir(&self) -> &Path {
+        &self.target
+    }
+
     /// Copies a folder (the snapshot, as evidence) into the run under `name`.
     pub fn add_folder(&self, source: &Path, name: &str) -> Result<(), ArchiveError> {
         copy_tree(source, &self.partial.join(name))

@@ -1,7 +1,8 @@
-//! Delivery: filing each run in the compliance archive (a local folder or an S3 prefix).
-//! Archive first, so that nothing is lost if a later step fails.
+//! Delivery: filing each run in the compliance archive (a local folder or an S3 prefix),
+//! then mailing the digest. Archive first, so that nothing is lost if mail fails.
 
 pub mod archive;
+pub mod mail;
 pub mod s3_archive;
 
 use crate::config::ArchiveConfig;
@@ -51,6 +52,14 @@ impl Archive {
             Archive::S3 { staging, .. } => &LocalArchive::open(staging),
         };
         local.begin(run_id).map_err(|e| e.to_string())
+    }
+
+    /// Where a run being written will be filed (for the digest to point at).
+    pub fn location_of(&self, pending: &PendingRun, run_id: &str) -> PathBuf {
+        match self {
+            Archive::Local(_) => pending.final_dir().to_path_buf(),
+            Archive::S3 { archive, .. } => PathBuf::from(archive.location(run_id)),
+        }
     }
 
     /// Files a complete run (SHA256SUMS last) and says where it is.

@@ -58,7 +58,8 @@ impl S3Archive {
         })
     }
 
-    fn location(&self, run: &str) -> String {
+    /// `s3://BUCKET/PREFIX/<run>/`.
+    pub fn location(&self, run: &str) -> String {
         format!("s3://{}/{}{run}/", self.bucket, self.prefix)
     }
 

@@ -57,7 +57,7 @@ fn render_error(error: &tera::Error) -> ReportError {
 }
 
 /// Tera puts the useful part (which variable, which line) in the error's sources.
-fn error_chain(error: &dyn std::error::Error) -> String {
+pub(super) fn error_chain(error: &dyn std::error::Error) -> String {
     let mut message = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {
@@ -862,17 +862,18 @@ fn anchor(prefix: &str, text: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
+    //! The report fixtures here are shared with the digest's and the mail's tests.
     use super::*;
     use crate::config::Thresholds;
     use crate::findings::Suppression;
     use crate::identifiers::AccountId;
     use crate::report::{RunInfo, RunStats};
 
-    const SCRIPT: &str = "<script>alert(1)</script>";
-    const IMG: &str = "\"><img src=x onerror=alert(1)>";
+    pub(crate) const SCRIPT: &str = "<script>alert(1)</script>";
+    pub(crate) const IMG: &str = "\"><img src=x onerror=alert(1)>";
 
-    fn finding(check: &str, severity: Severity, name: &str) -> Finding {
+    pub(crate) fn finding(check: &str, severity: Severity, name: &str) -> Finding {
         Finding {
             fingerprint: format!("fp-{check}-{name}"),
             check: check.to_string().into(),
@@ -895,7 +896,7 @@ mod tests {
         }
     }
 
-    fn coverage(id: &str, name: &str, status: CoverageStatus, error: Option<&str>) -> CoverageRow {
+    pub(crate) fn coverage(id: &str, name: &str, status: CoverageStatus, error: Option<&str>) -> CoverageRow {
         CoverageRow {
             account_id: id.into(),
             account_name: name.into(),
@@ -920,7 +921,7 @@ mod tests {
         }
     }
 
-    fn run_info() -> RunInfo {
+    pub(crate) fn run_info() -> RunInfo {
         RunInfo {
             id: "20240601T000000Z".into(),
             as_of: "2024-06-01T00:00:00Z".into(),
@@ -943,7 +944,7 @@ mod tests {
     }
 
     /// A small run with hostile names everywhere an IAM or config string can appear.
-    fn hostile_report() -> RunReport {
+    pub(crate) fn hostile_report() -> RunReport {
         let mut admin = finding("admin-access", Severity::High, SCRIPT);
         admin.detail = format!("detail {IMG}");
         admin.account_name = format!("acct {SCRIPT}");

@@ -1,7 +1,9 @@
-//! The run's outputs: `findings.json`, `findings.csv`, `coverage.csv` and `report.html`.
+//! The run's outputs: `findings.json`, `findings.csv`, `coverage.csv`, `report.html` and the
+//! mail digest (`digest.rs`; the message around it is `deliver::mail`).
 //! Renderers consume the [`RunReport`] and nothing else; they never look at a snapshot.
 
 pub mod csv;
+pub mod digest;
 pub mod html;
 pub mod json;
 

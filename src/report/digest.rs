@@ -1,0 +1,377 @@
+//! The mail digest: a short HTML and plain-text summary of a run that leads with what is new
+//! (critical and high first) and what was fixed, then what is still open and which accounts
+//! were not audited. Built from the [`RunReport`] alone, like every renderer.
+//!
+//! `templates/digest.html` is registered under a `.html` name, so tera autoescapes every IAM
+//! name in it; it uses inline styles and tables only (Outlook and Gmail drop `<style>` and
+//! scripts) and loads nothing remote. `templates/digest.txt` is registered without `.html`:
+//! plain text must not be HTML-escaped. Not here: the MIME message and sending (`deliver::mail`).
+
+use super::{ReportError, RunReport};
+use crate::audit::CoverageStatus;
+use crate::findings::{Change, Finding, Severity, Status};
+use serde::Serialize;
+use std::sync::OnceLock;
+use tera::{Context, Tera};
+
+const HTML_NAME: &str = "digest.html";
+const TEXT_NAME: &str = "digest.txt";
+const HTML_TEMPLATE: &str = include_str!("../../templates/digest.html");
+const TEXT_TEMPLATE: &str = include_str!("../../templates/digest.txt");
+
+/// Rows per table; the attached report and CSV hold every finding.
+pub const ROWS_MAX: usize = 100;
+
+/// The two bodies of the digest and its subject.
+#[derive(Debug, Clone)]
+pub struct Digest {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// What the mail around the digest wants said in it.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DigestNotes {
+    /// Who this digest is for, when it is not the whole organization (an account's owners).
+    pub scope: Option<String>,
+    /// Where the run's files are filed.
+    pub archived_at: String,
+    /// Attachments: (file name, whether attached, a note when not).
+    pub attachments: Vec<AttachmentNote>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AttachmentNote {
+    pub name: String,
+    pub attached: bool,
+    pub note: Option<String>,
+}
+
+#[derive(Serialize)]
+struct View<'a> {
+    title: &'a str,
+    notes: &'a DigestNotes,
+    run_id: &'a str,
+    as_of: &'a str,
+    date: &'a str,
+    previous_run: Option<&'a str>,
+    counts: Counts,
+    new_by_severity: Vec<SeverityCount>,
+    open_by_severity: Vec<SeverityCount>,
+    new_rows: Vec<Row<'a>>,
+    new_more: usize,
+    fixed_rows: Vec<Row<'a>>,
+    fixed_more: usize,
+    not_audited: Vec<AccountGap<'a>>,
+}
+
+#[derive(Serialize)]
+struct Counts {
+    new: usize,
+    new_critical: usize,
+    new_high: usize,
+    open: usize,
+    resolved: usize,
+    suppressed: usize,
+    accounts_audited: usize,
+    accounts_failed: usize,
+}
+
+#[derive(Serialize)]
+struct SeverityCount {
+    severity: &'static str,
+    count: usize,
+    color: &'static str,
+}
+
+#[derive(Serialize)]
+struct Row<'a> {
+    severity: &'static str,
+    color: &'static str,
+    check: &'a str,
+    account_id: &'a str,
+    account_name: &'a str,
+    resource_name: &'a str,
+    title: &'a str,
+}
+
+#[derive(Serialize)]
+struct AccountGap<'a> {
+    account_id: &'a str,
+    account_name: &'a str,
+    error: &'a str,
+}
+
+/// Text colors with enough contrast on white, for the severity labels.
+fn color(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Critical => "#a50e0e",
+        Severity::High => "#c2410c",
+        Severity::Medium => "#8a6100",
+        Severity::Low => "#1d5f8a",
+        Severity::Info => "#555555",
+    }
+}
+
+/// The date of the run (UTC), as the subject shows it.
+fn run_date(report: &RunReport) -> &str {
+    report.run.started_at.get(..10).unwrap_or(&report.run.started_at)
+}
+
+fn counts(report: &RunReport) -> Counts {
+    let new_of =
+        |severity: Severity| report.findings.iter().filter(|f| is_new(f) && f.severity == severity).count();
+    Counts {
+        new: report.summary.new,
+        new_critical: new_of(Severity::Critical),
+        new_high: new_of(Severity::High),
+        open: report.summary.open,
+        resolved: report.summary.resolved,
+        suppressed: report.summary.suppressed,
+        accounts_audited: report.run.stats.accounts_audited,
+        accounts_failed: report.run.stats.accounts_failed,
+    }
+}
+
+fn is_new(finding: &Finding) -> bool {
+    finding.change == Change::New && finding.status == Status::Open
+}
+
+/// The subject: `template` with its placeholders (config::SUBJECT_PLACEHOLDERS) filled in.
+pub fn subject(report: &RunReport, template: &str) -> String {
+    let c = counts(report);
+    let values = [
+        ("new_critical", c.new_critical.to_string()),
+        ("new_high", c.new_high.to_string()),
+        ("new", c.new.to_string()),
+        ("open", c.open.to_string()),
+        ("resolved", c.resolved.to_string()),
+        ("date", run_date(report).to_string()),
+        ("accounts_failed", c.accounts_failed.to_string()),
+    ];
+    let mut subject = template.to_string();
+    for (name, value) in values {
+        subject = subject.replace(&format!("{{{name}}}"), &value);
+    }
+    // A header line must stay one line, whatever an IAM name or template holds.
+    subject.replace(['\r', '\n'], " ")
+}
+
+/// Findings sorted worst first (then account, check, resource), capped at [`ROWS_MAX`].
+fn rows<'a>(findings: impl Iterator<Item = &'a Finding>) -> (Vec<Row<'a>>, usize) {
+    let mut sorted: Vec<&Finding> = findings.collect();
+    sorted.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.account_id.cmp(&b.account_id))
+            .then_with(|| a.check.cmp(&b.check))
+            .then_with(|| a.resource_name.cmp(&b.resource_name))
+    });
+    let more = sorted.len().saturating_sub(ROWS_MAX);
+    let rows = sorted
+        .into_iter()
+        .take(ROWS_MAX)
+        .map(|f| Row {
+            severity: f.severity.as_str(),
+            color: color(f.severity),
+            check: &f.check,
+            account_id: f.account_id.as_str(),
+            account_name: &f.account_name,
+            resource_name: &f.resource_name,
+            title: &f.title,
+        })
+        .collect();
+    (rows, more)
+}
+
+pub fn render(
+    report: &RunReport,
+    title: &str,
+    notes: &DigestNotes,
+    subject_template: &str,
+) -> Result<Digest, ReportError> {
+    let (new_rows, new_more) = rows(report.findings.iter().filter(|f| is_new(f)));
+    let (fixed_rows, fixed_more) = rows(report.resolved.iter());
+    let new_by_severity = Severity::ALL
+        .iter()
+        .map(|&s| SeverityCount {
+            severity: s.as_str(),
+            count: report.findings.iter().filter(|f| is_new(f) && f.severity == s).count(),
+            color: color(s),
+        })
+        .collect();
+    let open_by_severity = Severity::ALL
+        .iter()
+        .map(|&s| SeverityCount {
+            severity: s.as_str(),
+            count: report.summary.by_severity.get(&s).copied().unwrap_or(0),
+            color: color(s),
+        })
+        .collect();
+    let not_audited = report
+        .coverage
+        .iter()
+        .filter(|c| c.status == CoverageStatus::Failed)
+        .map(|c| AccountGap {
+            account_id: &c.account_id,
+            account_name: &c.account_name,
+            error: c.error.as_deref().unwrap_or("not audited"),
+        })
+        .collect();
+    let view = View {
+        title,
+        notes,
+        run_id: &report.run.id,
+        as_of: &report.run.as_of,
+        date: run_date(report),
+        previous_run: report.run.previous_run.as_deref(),
+        counts: counts(report),
+        new_by_severity,
+        open_by_severity,
+        new_rows,
+        new_more,
+        fixed_rows,
+        fixed_more,
+        not_audited,
+    };
+    let tera = engine()?;
+    let context = Context::from_serialize(&view).map_err(|e| render_error(&e))?;
+    Ok(Digest {
+        subject: subject(report, subject_template),
+        html: tera.render(HTML_NAME, &context).map_err(|e| render_error(&e))?,
+        text: tera.render(TEXT_NAME, &context).map_err(|e| render_error(&e))?,
+    })
+}
+
+fn engine() -> Result<&'static Tera, ReportError> {
+    static ENGINE: OnceLock<Result<Tera, String>> = OnceLock::new();
+    ENGINE
+        .get_or_init(|| {
+            let mut tera = Tera::default();
+            tera.add_raw_templates([(HTML_NAME, HTML_TEMPLATE), (TEXT_NAME, TEXT_TEMPLATE)])
+                .map_err(|e| super::html::error_chain(&e))?;
+            Ok(tera)
+        })
+        .as_ref()
+        .map_err(|message| ReportError::Render { what: "digest", message: message.clone() })
+}
+
+fn render_error(error: &tera::Error) -> ReportError {
+    ReportError::Render { what: "digest", message: super::html::error_chain(error) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::DEFAULT_SUBJECT;
+    use crate::report::html::tests::{finding, hostile_report, IMG, SCRIPT};
+
+    fn notes() -> DigestNotes {
+        DigestNotes {
+            scope: None,
+            archived_at: "/archive/20240601T000000Z".into(),
+            attachments: vec![
+                AttachmentNote { name: "report.html".into(), attached: true, note: None },
+                AttachmentNote {
+                    name: "findings.csv".into(),
+                    attached: false,
+                    note: Some(
+                        "over the cap; the archived copy is /archive/20240601T000000Z/findings.csv".into(),
+                    ),
+                },
+            ],
+        }
+    }
+
+    fn render_hostile() -> Digest {
+        render(&hostile_report(), &format!("IAM audit {SCRIPT}"), &notes(), DEFAULT_SUBJECT).unwrap()
+    }
+
+    #[test]
+    fn the_subject_counts_what_is_new_open_and_fixed() {
+        let report = hostile_report();
+        // New and open: the admin (high) and four stale keys (medium); one fixed.
+        assert_eq!(
+            subject(&report, DEFAULT_SUBJECT),
+            "[IAM audit] 0 new critical · 5 open · 1 fixed — 2024-06-01"
+        );
+        assert_eq!(
+            subject(&report, "{new} new ({new_high} high) {accounts_failed} failed"),
+            "5 new (1 high) 1 failed"
+        );
+        assert_eq!(
+            subject(&report, "a\r\nBcc: x@evil.example {new}"),
+            "a  Bcc: x@evil.example 5",
+            "one line"
+        );
+    }
+
+    #[test]
+    fn hostile_names_are_escaped_in_html_and_plain_in_text() {
+        let digest = render_hostile();
+        for raw in [SCRIPT, IMG] {
+            assert!(!digest.html.contains(raw), "{raw} unescaped in the HTML part");
+        }
+        assert!(digest.html.contains("&lt;script&gt;alert(1)&lt;&#x2F;script&gt;"));
+        assert!(digest.text.contains(SCRIPT), "the text part is not HTML-escaped");
+        assert!(!digest.text.contains("&lt;"), "no HTML entities in the text part");
+    }
+
+    #[test]
+    fn the_html_part_is_mail_safe() {
+        let html = render_hostile().html.to_lowercase();
+        for banned in ["<script", "<style", "<link", "<img", "src=", "url(", "javascript:"] {
+            assert!(!html.contains(banned), "the digest's HTML contains {banned}");
+        }
+        assert!(html.contains("<table") && html.contains("style=\""), "tables with inline styles");
+    }
+
+    #[test]
+    fn new_findings_lead_worst_first_then_fixed_ones() {
+        let mut report = hostile_report();
+        report.findings.push(finding("root-mfa-disabled", Severity::Critical, "root"));
+        let report = RunReport::new(
+            report.run.clone(),
+            report.coverage.clone(),
+            report.findings.clone(),
+            report.resolved.clone(),
+            Vec::new(),
+        );
+        let digest = render(&report, "IAM audit", &notes(), DEFAULT_SUBJECT).unwrap();
+        let new_at = digest.text.find("NEW SINCE THE LAST RUN").unwrap();
+        let fixed_at = digest.text.find("FIXED SINCE THE LAST RUN").unwrap();
+        let open_at = digest.text.find("OPEN FINDINGS").unwrap();
+        assert!(new_at < fixed_at && fixed_at < open_at, "new, then fixed, then open");
+        let rows: Vec<&str> =
+            digest.text[new_at..fixed_at].lines().filter(|l| l.starts_with("- [")).collect();
+        assert!(rows[0].starts_with("- [critical]") && rows[1].starts_with("- [high]"), "{rows:?}");
+        assert!(rows[2..].iter().all(|r| r.starts_with("- [medium]")), "{rows:?}");
+        assert!(digest.text[fixed_at..open_at].contains("old-key-user"), "the fixed finding is listed");
+        assert!(digest.text.contains("ACCOUNTS NOT AUDITED"), "the failed account is listed");
+    }
+
+    #[test]
+    fn attachments_left_out_are_said_with_the_archived_copy() {
+        let digest = render_hostile();
+        assert!(digest.text.contains("Attached: report.html."));
+        assert!(digest
+            .text
+            .contains("Not attached: findings.csv — over the cap; the archived copy is /archive/20240601T000000Z/findings.csv"));
+        assert!(digest.html.contains("Not attached: findings.csv"));
+    }
+
+    #[test]
+    fn long_lists_are_capped_with_a_note() {
+        let report = hostile_report();
+        let many: Vec<Finding> = (0..ROWS_MAX + 7)
+            .map(|i| finding("stale-access-key", Severity::Medium, &format!("u{i}")))
+            .collect();
+        let report =
+            RunReport::new(report.run.clone(), report.coverage.clone(), many, Vec::new(), Vec::new());
+        let digest = render(&report, "IAM audit", &notes(), DEFAULT_SUBJECT).unwrap();
+        assert_eq!(digest.text.lines().filter(|l| l.starts_with("- [")).count(), ROWS_MAX);
+        assert!(digest.text.contains("… and 7 more new finding(s)"));
+        assert!(digest.text.contains("Nothing fixed."));
+    }
+}
