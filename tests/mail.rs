@@ -568,3 +568,104 @@ fn attachments_over_the_cap_are_left_out_with_a_note() {
         );
     }
 }
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn the_second_digest_shows_what_is_new_and_what_was_fixed() {
+    let server = SmtpServer::start(&[]);
+    let scratch = tempfile::tempdir().unwrap();
+    let snapshot = scratch.path().join("snapshot");
+    copy_tree(&repo().join(SNAPSHOT), &snapshot);
+    let config = scratch.path().join("iam-auditor.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[archive]\ndir = {:?}\n\n[mail]\n{}",
+            scratch.path().join("archive").display().to_string(),
+            smtp_section(server.port, "none", "allow_insecure = true\n")
+        ),
+    )
+    .unwrap();
+    let run = |label: &str| {
+        let output = Command::cargo_bin("iam-auditor")
+            .unwrap()
+            .env_remove("IAM_AUDITOR_CONFIG")
+            .env_remove("IAM_AUDITOR_OUT")
+            .args(["run", "--snapshot"])
+            .arg(&snapshot)
+            .arg("--config")
+            .arg(&config)
+            .output()
+            .unwrap();
+        assert_eq!(
+            output.status.code(),
+            Some(DEMO_EXIT),
+            "{label}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        std::thread::sleep(std::time::Duration::from_millis(1100)); // the next run gets its own id
+    };
+    run("first run");
+
+    // Between the runs: the wide-open role is deleted (fixed), and ines.silva's MFA device is
+    // removed (new: console without MFA).
+    let account = snapshot.join("accounts").join(PROD);
+    let gaad_path = account.join("account-authorization-details.json");
+    let mut gaad: serde_json::Value = serde_json::from_slice(&std::fs::read(&gaad_path).unwrap()).unwrap();
+    gaad["RoleDetailList"].as_array_mut().unwrap().retain(|r| r["RoleName"] != "partner-data-share");
+    std::fs::write(&gaad_path, serde_json::to_vec(&gaad).unwrap()).unwrap();
+    let report_path = account.join("credential-report.csv");
+    let report = std::fs::read_to_string(&report_path).unwrap();
+    let changed: Vec<String> = report
+        .lines()
+        .map(|line| {
+            let mut cells: Vec<&str> = line.split(',').collect();
+            if cells[0] == "ines.silva" {
+                assert_eq!(cells[7], "true", "the fixture user has MFA to lose");
+                cells[7] = "false";
+            }
+            cells.join(",")
+        })
+        .collect();
+    std::fs::write(&report_path, changed.join("\n") + "\n").unwrap();
+    run("second run");
+
+    let messages = server.messages();
+    assert_eq!(messages.len(), 2, "one digest per run");
+    let second = parse(&messages[1]);
+    let subject = second.subject().unwrap();
+    assert!(subject.contains("· 1 fixed"), "{subject}");
+    let text = second.body_text(0).unwrap();
+    let html = second.body_html(0).unwrap();
+    for body in [&text, &html] {
+        assert!(body.contains("ines.silva"), "the new finding is in the digest");
+        assert!(body.contains("partner-data-share"), "the fixed finding is in the digest");
+    }
+    // The plain part lists each under its heading: new findings, then fixed ones.
+    let new_section =
+        &text[text.find("NEW SINCE THE LAST RUN").unwrap()..text.find("FIXED SINCE THE LAST RUN").unwrap()];
+    let fixed_section =
+        &text[text.find("FIXED SINCE THE LAST RUN").unwrap()..text.find("OPEN FINDINGS").unwrap()];
+    assert!(
+        new_section.contains("ines.silva") && new_section.contains("console-without-mfa"),
+        "{new_section}"
+    );
+    assert!(!new_section.contains("partner-data-share"), "{new_section}");
+    assert!(
+        fixed_section.contains("partner-data-share") && fixed_section.contains("wide-trust"),
+        "{fixed_section}"
+    );
+    assert!(text.contains("compared with run "), "names the run it compares with");
+}
