@@ -6,7 +6,7 @@ use crate::checks::CATALOG;
 use crate::config::{Config, MailTransport};
 use crate::deliver::archive::CHECKSUMS;
 use crate::deliver::{mail, Archive};
-use crate::findings::diff;
+use crate::findings::{diff, Severity};
 use crate::report::{self, RunInfo, RunReport, RunStats};
 use crate::snapshot::Snapshot;
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -143,20 +143,8 @@ fn run(args: &RunArgs) -> Result<i32, String> {
     let run_id = started_at.format("%Y%m%dT%H%M%SZ").to_string();
     let archive = Archive::from_config(&config.archive)?;
 
-    // What changed since the newest complete run in the archive.
     let mut findings = outcome.findings;
-    let mut resolved = Vec::new();
-    let mut previous_run = None;
-    match archive.as_ref().map(Archive::previous_run).transpose() {
-        Ok(Some(Some((name, previous)))) => {
-            resolved = diff::compare(&mut findings, &outcome.coverage, previous);
-            previous_run = Some(name);
-        }
-        Ok(_) => {}
-        Err(message) => eprintln!(
-            "iam-auditor: warning: cannot compare with the previous run: {message}; every finding counts as new"
-        ),
-    }
+    let (resolved, previous_run) = compare_with_previous(archive.as_ref(), &mut findings, &outcome.coverage);
 
     let pending = match (&args.out, &archive) {
         (None, Some(archive)) => Some(archive.begin(&run_id)?),
@@ -226,16 +214,9 @@ fn run(args: &RunArgs) -> Result<i32, String> {
     };
 
     for row in report.coverage.iter().filter(|c| c.error.is_some()) {
-        eprintln!(
-            "iam-auditor: account {} ({}) {}: {}",
-            row.account_id,
-            row.account_name,
-            serde_json::to_value(row.status)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default(),
-            row.error.as_deref().unwrap_or_default()
-        );
+        let status = serde_json::to_value(row.status).ok().and_then(|v| v.as_str().map(str::to_string));
+        let (status, error) = (status.unwrap_or_default(), row.error.as_deref().unwrap_or_default());
+        eprintln!("iam-auditor: account {} ({}) {status}: {error}", row.account_id, row.account_name);
     }
     if mail_config.transport == MailTransport::Smtp && mail_failure.is_none() {
         if args.no_mail {
@@ -257,21 +238,48 @@ fn run(args: &RunArgs) -> Result<i32, String> {
     }
     println!("{}", report.one_line_summary());
 
-    let mut code = EXIT_OK;
-    if failed > 0 {
-        code = EXIT_PARTIAL;
+    if let Some(failure) = &mail_failure {
+        eprintln!("iam-auditor: error: the reports are in {location}, but {failure}");
     }
-    if let (Some(fail_on), Some(worst)) = (config.checks.fail_on, report.worst_open()) {
-        if worst >= fail_on {
-            code = EXIT_FAIL_ON;
-            println!("Open findings at or above fail_on = {fail_on} (worst: {worst}): exit {EXIT_FAIL_ON}");
+    Ok(exit_code(failed > 0, config.checks.fail_on, report.worst_open(), mail_failure.is_some()))
+}
+
+/// Marks `findings` against the archive's newest complete run; returns the resolved findings
+/// and that run's name. Without a readable previous run every finding stays new.
+fn compare_with_previous(
+    archive: Option<&Archive>,
+    findings: &mut [crate::findings::Finding],
+    coverage: &[crate::audit::CoverageRow],
+) -> (Vec<crate::findings::Finding>, Option<String>) {
+    match archive.map(Archive::previous_run).transpose() {
+        Ok(Some(Some((name, previous)))) => (diff::compare(findings, coverage, previous), Some(name)),
+        Ok(_) => (Vec::new(), None),
+        Err(message) => {
+            eprintln!("iam-auditor: warning: cannot compare with the previous run: {message}; every finding counts as new");
+            (Vec::new(), None)
         }
     }
-    if let Some(failure) = mail_failure {
-        eprintln!("iam-auditor: error: the reports are in {location}, but {failure}");
-        code = EXIT_MAIL;
+}
+
+/// DESIGN.md's exit codes: where several apply, the highest wins.
+fn exit_code(
+    partial: bool,
+    fail_on: Option<Severity>,
+    worst_open: Option<Severity>,
+    mail_failed: bool,
+) -> i32 {
+    let gate = matches!((fail_on, worst_open), (Some(fail_on), Some(worst)) if worst >= fail_on);
+    if gate {
+        println!(
+            "Open findings at or above fail_on = {} (worst: {}): exit {EXIT_FAIL_ON}",
+            fail_on.map(Severity::as_str).unwrap_or_default(),
+            worst_open.map(Severity::as_str).unwrap_or_default()
+        );
     }
-    Ok(code)
+    [(mail_failed, EXIT_MAIL), (gate, EXIT_FAIL_ON), (partial, EXIT_PARTIAL)]
+        .into_iter()
+        .find_map(|(applies, code)| applies.then_some(code))
+        .unwrap_or(EXIT_OK)
 }
 
 /// `dir`, or `dir-2`, `dir-3` … if it exists: a run never writes over an earlier one.
@@ -287,4 +295,18 @@ fn unused_folder(dir: &Path) -> PathBuf {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_highest_exit_code_wins() {
+        assert_eq!(exit_code(false, None, Some(Severity::Critical), false), EXIT_OK, "no fail_on, no gate");
+        assert_eq!(exit_code(true, None, None, false), EXIT_PARTIAL);
+        assert_eq!(exit_code(true, Some(Severity::High), Some(Severity::High), false), EXIT_FAIL_ON);
+        assert_eq!(exit_code(false, Some(Severity::High), Some(Severity::Medium), false), EXIT_OK);
+        assert_eq!(exit_code(true, Some(Severity::High), Some(Severity::Critical), true), EXIT_MAIL);
+    }
 }
