@@ -4,7 +4,7 @@
 use crate::audit::audit;
 use crate::checks::CATALOG;
 use crate::config::{Config, MailTransport};
-use crate::deliver::archive::CHECKSUMS;
+use crate::deliver::archive::{free_name, CHECKSUMS};
 use crate::deliver::{mail, Archive};
 use crate::findings::{diff, Severity};
 use crate::report::{self, RunInfo, RunReport, RunStats};
@@ -284,13 +284,7 @@ fn exit_code(
 
 /// `dir`, or `dir-2`, `dir-3` … if it exists: a run never writes over an earlier one.
 fn unused_folder(dir: &Path) -> PathBuf {
-    if !dir.exists() {
-        return dir.to_path_buf();
-    }
-    (2..)
-        .map(|n| PathBuf::from(format!("{}-{n}", dir.display())))
-        .find(|d| !d.exists())
-        .unwrap_or_else(|| dir.to_path_buf())
+    PathBuf::from(free_name(&dir.display().to_string(), |name| Path::new(name).exists()))
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -67,12 +67,9 @@ impl LocalArchive {
     /// Starts a run. Its folder name is `run_id`, or `run_id-2`, … if that exists already.
     pub fn begin(&self, run_id: &str) -> Result<PendingRun, ArchiveError> {
         fs::create_dir_all(&self.root).map_err(fail(&self.root, "cannot create the folder"))?;
-        let name = (1..)
-            .map(|n| if n == 1 { run_id.to_string() } else { format!("{run_id}-{n}") })
-            .find(|name| {
-                !self.root.join(name).exists() && !self.root.join(format!(".{name}.partial")).exists()
-            })
-            .unwrap_or_else(|| run_id.to_string());
+        let name = free_name(run_id, |name| {
+            self.root.join(name).exists() || self.root.join(format!(".{name}.partial")).exists()
+        });
         let partial = self.root.join(format!(".{name}.partial"));
         fs::create_dir(&partial).map_err(fail(&partial, "cannot create the run's temporary folder"))?;
         restrict(&partial, true).map_err(fail(&partial, "cannot set permissions"))?;
@@ -109,16 +106,13 @@ impl PendingRun {
 
     /// Restricts permissions, writes SHA256SUMS last, and renames the run into place.
     pub fn commit(self) -> Result<PathBuf, ArchiveError> {
-        let mut files = Vec::new();
-        list_files(&self.partial, &self.partial, &mut files)
-            .map_err(fail(&self.partial, "cannot list the run"))?;
-        files.sort();
+        restrict_tree(&self.partial).map_err(fail(&self.partial, "cannot set permissions"))?;
+        let files = run_files(&self.partial).map_err(fail(&self.partial, "cannot list the run"))?;
         let mut sums = String::new();
         for relative in &files {
             let path = self.partial.join(relative);
-            restrict(&path, false).map_err(fail(&path, "cannot set permissions"))?;
             let digest = sha256_file(&path).map_err(fail(&path, "cannot read back"))?;
-            sums.push_str(&format!("{digest}  {}\n", relative.to_string_lossy()));
+            sums.push_str(&format!("{digest}  {relative}\n"));
         }
         let checksums = self.partial.join(CHECKSUMS);
         fs::write(&checksums, sums).map_err(fail(&checksums, "cannot write"))?;
@@ -129,15 +123,42 @@ impl PendingRun {
     }
 }
 
-fn list_files(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+/// `base`, or `base-2`, `base-3` … : the first name `taken` says is free.
+pub fn free_name(base: &str, taken: impl Fn(&str) -> bool) -> String {
+    (1..)
+        .map(|n| if n == 1 { base.to_string() } else { format!("{base}-{n}") })
+        .find(|name| !taken(name))
+        .unwrap_or_else(|| base.to_string())
+}
+
+/// The files of a run folder, relative to it with `/` separators, in name order.
+pub fn run_files(root: &Path) -> std::io::Result<Vec<String>> {
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) -> std::io::Result<()> {
+        for entry in fs::read_dir(dir)? {
+            let entry = entry?;
+            let path = entry.path();
+            if entry.file_type()?.is_dir() {
+                walk(root, &path, out)?;
+            } else if let Ok(relative) = path.strip_prefix(root) {
+                out.push(relative.to_string_lossy().replace('\\', "/"));
+            }
+        }
+        Ok(())
+    }
+    let mut files = Vec::new();
+    walk(root, root, &mut files)?;
+    files.sort();
+    Ok(files)
+}
+
+/// Owner and group only, for everything below `dir`.
+fn restrict_tree(dir: &Path) -> std::io::Result<()> {
     for entry in fs::read_dir(dir)? {
         let entry = entry?;
-        let path = entry.path();
-        if entry.file_type()?.is_dir() {
-            restrict(&path, true)?;
-            list_files(root, &path, out)?;
-        } else {
-            out.push(path.strip_prefix(root).unwrap_or(&path).to_path_buf());
+        let is_dir = entry.file_type()?.is_dir();
+        restrict(&entry.path(), is_dir)?;
+        if is_dir {
+            restrict_tree(&entry.path())?;
         }
     }
     Ok(())
@@ -214,6 +235,9 @@ mod tests {
             use std::os::unix::fs::PermissionsExt;
             assert_eq!(fs::metadata(dir.join("report.html")).unwrap().permissions().mode() & 0o777, 0o640);
             assert_eq!(fs::metadata(&dir).unwrap().permissions().mode() & 0o777, 0o750);
+            assert_eq!(fs::metadata(dir.join("snapshot")).unwrap().permissions().mode() & 0o777, 0o750);
+            let nested = fs::metadata(dir.join("snapshot/manifest.json")).unwrap();
+            assert_eq!(nested.permissions().mode() & 0o777, 0o640);
         }
         assert_eq!(archive.previous_run().unwrap(), Some(dir));
     }

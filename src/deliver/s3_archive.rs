@@ -7,7 +7,7 @@
 //! holds objects gets a `-2` suffix.
 
 use crate::config::{ArchiveConfig, ObjectLockMode};
-use crate::deliver::archive::CHECKSUMS;
+use crate::deliver::archive::{free_name, run_files, CHECKSUMS};
 use crate::findings::diff::PreviousRun;
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata};
 use aws_sdk_s3::primitives::{ByteStream, DateTime};
@@ -130,13 +130,9 @@ impl S3Archive {
     /// Returns where it went.
     pub fn upload_run(&self, local: &Path, run_id: &str) -> Result<String, String> {
         let taken = self.run_folders()?;
-        let name = (1..)
-            .map(|n| if n == 1 { run_id.to_string() } else { format!("{run_id}-{n}") })
-            .find(|name| !taken.contains(name))
-            .unwrap_or_else(|| run_id.to_string());
-        let mut files = Vec::new();
-        collect_files(local, local, &mut files)
-            .map_err(|e| format!("cannot read the run in {}: {e}", local.display()))?;
+        let name = free_name(run_id, |name| taken.iter().any(|t| t == name));
+        let files =
+            run_files(local).map_err(|e| format!("cannot read the run in {}: {e}", local.display()))?;
         let files = upload_order(files);
         let retain_until = self.lock.map(|(_, days)| {
             DateTime::from_secs((chrono::Utc::now() + chrono::Duration::days(days.into())).timestamp())
@@ -193,19 +189,6 @@ fn content_type(name: &str) -> &'static str {
         Some("eml") => "message/rfc822",
         _ => "text/plain; charset=utf-8",
     }
-}
-
-fn collect_files(root: &Path, dir: &Path, out: &mut Vec<String>) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let entry = entry?;
-        let path = entry.path();
-        if entry.file_type()?.is_dir() {
-            collect_files(root, &path, out)?;
-        } else if let Ok(relative) = path.strip_prefix(root) {
-            out.push(relative.to_string_lossy().replace('\\', "/"));
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]
