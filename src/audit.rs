@@ -19,6 +19,17 @@ pub enum CoverageStatus {
     Skipped,
 }
 
+impl CoverageStatus {
+    /// The name findings.json, the CSV and the report use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CoverageStatus::Audited => "audited",
+            CoverageStatus::Failed => "failed",
+            CoverageStatus::Skipped => "skipped",
+        }
+    }
+}
+
 /// Size of what was audited in an account, for the coverage table.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Inventory {
@@ -170,4 +181,16 @@ fn audit_account(
     row.problems = problems;
     row.notes = notes;
     (row, findings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CoverageStatus;
+
+    #[test]
+    fn status_names_match_findings_json() {
+        for status in [CoverageStatus::Audited, CoverageStatus::Failed, CoverageStatus::Skipped] {
+            assert_eq!(serde_json::to_value(status).unwrap(), status.as_str());
+        }
+    }
 }

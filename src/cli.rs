@@ -214,9 +214,13 @@ fn run(args: &RunArgs) -> Result<i32, String> {
     };
 
     for row in report.coverage.iter().filter(|c| c.error.is_some()) {
-        let status = serde_json::to_value(row.status).ok().and_then(|v| v.as_str().map(str::to_string));
-        let (status, error) = (status.unwrap_or_default(), row.error.as_deref().unwrap_or_default());
-        eprintln!("iam-auditor: account {} ({}) {status}: {error}", row.account_id, row.account_name);
+        let error = row.error.as_deref().unwrap_or_default();
+        eprintln!(
+            "iam-auditor: account {} ({}) {}: {error}",
+            row.account_id,
+            row.account_name,
+            row.status.as_str()
+        );
     }
     if mail_config.transport == MailTransport::Smtp && mail_failure.is_none() {
         if args.no_mail {

@@ -8,16 +8,7 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 
 fn archived_run(snapshot: &Path, config: &Path) -> (i32, String) {
-    let output = iam_auditor()
-        .arg("run")
-        .arg("--snapshot")
-        .arg(snapshot)
-        .args(["--as-of", AS_OF, "--no-mail", "--config"])
-        .arg(config)
-        .output()
-        .expect("the binary runs");
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    (output.status.code().unwrap_or(-1), format!("{}{stderr}", String::from_utf8_lossy(&output.stdout)))
+    run_archived(snapshot, config, &[])
 }
 
 fn runs(archive: &Path) -> Vec<PathBuf> {

@@ -100,7 +100,7 @@ pub fn write_coverage(report: &RunReport, out: &mut impl Write) -> Result<(), Wr
         vec![
             c.account_id.clone(),
             c.account_name.clone(),
-            variant(&c.status),
+            c.status.as_str().to_string(),
             c.error.clone().unwrap_or_default(),
             c.checks_without_input.join("; "),
             c.problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("; "),

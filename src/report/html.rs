@@ -639,7 +639,7 @@ fn account_counts(report: &RunReport) -> Vec<AccountCounts<'_>> {
         .map(|c| AccountCounts {
             id: &c.account_id,
             name: &c.account_name,
-            status: coverage_status(c.status),
+            status: c.status.as_str(),
             counts: zero_counts(),
             open: 0,
             suppressed: 0,
@@ -680,14 +680,6 @@ fn zero_counts() -> Vec<SeverityCount> {
     Severity::ALL.iter().map(|s| SeverityCount { severity: s.as_str(), count: 0 }).collect()
 }
 
-fn coverage_status(status: CoverageStatus) -> &'static str {
-    match status {
-        CoverageStatus::Audited => "audited",
-        CoverageStatus::Failed => "failed",
-        CoverageStatus::Skipped => "skipped",
-    }
-}
-
 /// Failed accounts first, then skipped ones, then the audited: what needs attention on top.
 fn coverage_views(coverage: &[CoverageRow]) -> Vec<CoverageView<'_>> {
     let mut rows: Vec<&CoverageRow> = coverage.iter().collect();
@@ -704,7 +696,7 @@ fn coverage_view(row: &CoverageRow) -> CoverageView<'_> {
     CoverageView {
         account_id: &row.account_id,
         account_name: &row.account_name,
-        status: coverage_status(row.status),
+        status: row.status.as_str(),
         error: row.error.as_deref(),
         checks_without_input: &row.checks_without_input,
         problems: &row.problems[..capped(&row.problems)],

@@ -378,6 +378,28 @@ pub fn run(snapshot: &Path, extra: &[&str]) -> Run {
     }
 }
 
+/// Runs the binary on `snapshot` with `config` and no `--out` (so an [archive] in the config
+/// files the run), with `env` set and no AWS profile of the machine's; returns the exit code
+/// and stdout + stderr.
+pub fn run_archived(snapshot: &Path, config: &Path, env: &[(&str, &str)]) -> (i32, String) {
+    let mut command = iam_auditor();
+    command.env_remove("AWS_PROFILE");
+    command
+        .arg("run")
+        .arg("--snapshot")
+        .arg(snapshot)
+        .args(["--as-of", AS_OF, "--no-mail", "--config"])
+        .arg(config);
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let output = command.output().expect("the binary runs");
+    (
+        output.status.code().unwrap_or(-1),
+        format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr)),
+    )
+}
+
 /// [`run`] with a config file holding `config`.
 pub fn run_with_config(snapshot: &Path, config: &str) -> Run {
     let dir = tempfile::tempdir().expect("temporary folder");
