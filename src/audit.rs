@@ -116,7 +116,7 @@ fn audit_account(
         problems: Vec::new(),
         notes: Vec::new(),
         inventory: None,
-        api_calls: None,
+        api_calls: entry.api_calls.clone(),
     };
     if let PlannedStatus::Skipped(reason) = &entry.planned {
         row.status = CoverageStatus::Skipped;

@@ -4,8 +4,11 @@
 //! HTTPS client on rustls that also trusts `AWS_CA_BUNDLE`, as the AWS CLI and boto3 do.
 
 use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::Region;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode, TlsContext, TrustStore};
+use std::time::Duration;
 
 /// The TLS trust for AWS calls: the system's roots (which honour `SSL_CERT_FILE`) plus
 /// `AWS_CA_BUNDLE`.
@@ -26,17 +29,26 @@ fn tls_context() -> Result<TlsContext, String> {
         .map_err(|e| format!("cannot set up TLS for AWS calls: {e}"))
 }
 
-/// Loads the shared SDK configuration; `max_attempts` bounds adaptive retry (throttling).
-pub async fn load(max_attempts: u32) -> Result<SdkConfig, String> {
+/// Loads the shared SDK configuration; `max_attempts` bounds adaptive retry (throttling),
+/// `attempt_timeout` each attempt of a call. IAM is global: without a configured region,
+/// us-east-1 (the partition's default endpoint region for `aws`).
+pub async fn load(max_attempts: u32, attempt_timeout: Option<Duration>) -> Result<SdkConfig, String> {
     let http_client = aws_smithy_http_client::Builder::new()
         .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
         .tls_context(tls_context()?)
         .build_https();
-    Ok(aws_config::defaults(BehaviorVersion::latest())
+    let mut timeouts = TimeoutConfig::builder().connect_timeout(Duration::from_secs(10));
+    timeouts.set_operation_attempt_timeout(attempt_timeout);
+    let config = aws_config::defaults(BehaviorVersion::latest())
         .http_client(http_client)
         .retry_config(RetryConfig::adaptive().with_max_attempts(max_attempts.max(1)))
+        .timeout_config(timeouts.build())
         .load()
-        .await)
+        .await;
+    Ok(match config.region() {
+        Some(_) => config,
+        None => config.to_builder().region(Region::new("us-east-1")).build(),
+    })
 }
 
 /// A single-threaded runtime for the batch job's AWS calls.

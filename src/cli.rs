@@ -3,10 +3,12 @@
 
 use crate::audit::audit;
 use crate::checks::CATALOG;
+use crate::collect::{self, permissions};
 use crate::config::{Config, MailTransport};
 use crate::deliver::archive::{free_name, CHECKSUMS};
 use crate::deliver::{mail, Archive};
 use crate::findings::{diff, Severity};
+use crate::logging::LogFormat;
 use crate::report::{self, RunInfo, RunReport, RunStats};
 use crate::snapshot::Snapshot;
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -32,12 +34,26 @@ pub const EXIT_MAIL: i32 = 5;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// `text` for people and cron mail; `json` (one object per line, fields at the top
+    /// level) for CloudWatch Logs and other collectors.
+    #[arg(long, global = true, value_enum, default_value = "text", env = "IAM_AUDITOR_LOG_FORMAT")]
+    pub log_format: LogFormat,
+    /// Log every collection stage and the AWS SDK's warnings.
+    #[arg(long, short, global = true)]
+    pub verbose: bool,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Audit: read a snapshot, run every check, write the reports.
+    /// Audit: collect from AWS (or read --snapshot), run every check, write the reports,
+    /// archive them and mail the digest.
     Run(RunArgs),
+    /// Collect only: read IAM across the organization and write a snapshot folder (the
+    /// evidence `run --snapshot` audits offline).
+    Collect(CollectArgs),
+    /// Print the least-privilege IAM policies live collection needs: the audit role's
+    /// permissions and trust in each member account, and the caller's own policy.
+    AuditPolicy(AuditPolicyArgs),
     /// Print the check catalog (id, severity, title, references); with an id, the check in full.
     Checks {
         /// Show one check with its remediation.
@@ -65,6 +81,38 @@ pub struct RunArgs {
     pub no_mail: bool,
 }
 
+#[derive(Debug, clap::Args)]
+pub struct CollectArgs {
+    /// The TOML config; its [organization] section says which accounts and how to reach them.
+    #[arg(long, env = "IAM_AUDITOR_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// The snapshot folder to create (it must not exist: evidence is never written over).
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct AuditPolicyArgs {
+    /// Take role_name and external_id from this config's [organization] section.
+    #[arg(long, env = "IAM_AUDITOR_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// The principal that runs iam-auditor (the trust policy names it).
+    #[arg(long, default_value = "arn:aws:iam::<AUDIT_ACCOUNT_ID>:role/<IAM_AUDITOR_JOB_ROLE>")]
+    pub caller_arn: String,
+    /// The organization id the trust policy requires of the caller (aws:PrincipalOrgID).
+    #[arg(long, default_value = "<o-ORGANIZATION_ID>")]
+    pub organization_id: String,
+    /// `text` (documents with headings) or `json` (one object, for tooling).
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: PolicyFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PolicyFormat {
+    Text,
+    Json,
+}
+
 fn parse_instant(text: &str) -> Result<DateTime<Utc>, String> {
     DateTime::parse_from_rfc3339(text)
         .map(|d| d.with_timezone(&Utc))
@@ -73,16 +121,93 @@ fn parse_instant(text: &str) -> Result<DateTime<Utc>, String> {
 
 pub fn main() -> i32 {
     let cli = Cli::parse();
-    match cli.command {
-        Command::Run(args) => match run(&args) {
-            Ok(code) => code,
-            Err(message) => {
-                eprintln!("iam-auditor: error: {message}");
-                EXIT_FATAL
-            }
-        },
-        Command::Checks { id } => print_checks(id.as_deref()),
+    crate::logging::init(cli.log_format, cli.verbose);
+    let outcome = match cli.command {
+        Command::Run(args) => run(&args, cli.log_format),
+        Command::Collect(args) => collect_only(&args, cli.log_format),
+        Command::AuditPolicy(args) => audit_policy(&args),
+        Command::Checks { id } => Ok(print_checks(id.as_deref())),
+    };
+    outcome.unwrap_or_else(|message| {
+        tracing::error!(event = "fatal", "{message}");
+        EXIT_FATAL
+    })
+}
+
+fn load_config(path: Option<&Path>) -> Result<(Config, Option<String>), String> {
+    match path {
+        Some(path) => {
+            let (config, text) = Config::load(path).map_err(|e| e.to_string())?;
+            Ok((config, Some(hex(&Sha256::digest(text.as_bytes())))))
+        }
+        None => Ok((Config::default(), None)),
     }
+}
+
+/// `collect --out DIR`: the snapshot and a summary of what it holds.
+fn collect_only(args: &CollectArgs, log_format: LogFormat) -> Result<i32, String> {
+    let (config, _) = load_config(args.config.as_deref())?;
+    let collection = collect::collect(
+        &config,
+        &args.out,
+        &collect::session_name(Utc::now()),
+        log_format == LogFormat::Text,
+    )
+    .map_err(|e| e.to_string())?;
+    let failed = collection.accounts.iter().filter(|a| a.status == "failed").count();
+    let totals = collection.total_calls();
+    println!("Snapshot in {}", args.out.display());
+    println!(
+        "{} accounts collected, {failed} failed, {} skipped; {} AWS calls ({} retries) in {:.1} s",
+        collection.accounts.iter().filter(|a| a.status == "collected").count(),
+        collection.accounts.iter().filter(|a| a.status == "skipped").count(),
+        totals.total_calls(),
+        totals.total_retries(),
+        collection.seconds
+    );
+    Ok(if failed > 0 { EXIT_PARTIAL } else { EXIT_OK })
+}
+
+fn audit_policy(args: &AuditPolicyArgs) -> Result<i32, String> {
+    let (config, _) = load_config(args.config.as_deref())?;
+    let org = &config.organization;
+    let partition = crate::identifiers::arn_partition(&args.caller_arn);
+    let partition = if partition.starts_with("aws") { partition } else { "aws" };
+    let member = permissions::member_role_policy();
+    let trust = permissions::member_role_trust_policy(
+        &args.caller_arn,
+        &args.organization_id,
+        org.external_id.as_deref(),
+    );
+    let caller = permissions::caller_policy(&org.role_name, partition);
+    let pretty = |v: &serde_json::Value| serde_json::to_string_pretty(v).unwrap_or_default();
+    match args.format {
+        PolicyFormat::Json => println!(
+            "{}",
+            pretty(&serde_json::json!({
+                "member_role_name": org.role_name,
+                "member_role_policy": member,
+                "member_role_trust_policy": trust,
+                "caller_policy": caller,
+            }))
+        ),
+        PolicyFormat::Text => {
+            println!(
+                "# 1. The audit role `{}` in every member account: its permissions (read-only)",
+                org.role_name
+            );
+            println!("{}\n", pretty(&member));
+            println!(
+                "# 2. Its trust policy (only the auditing principal, only from inside the organization)"
+            );
+            println!("{}\n", pretty(&trust));
+            println!("# 3. The caller's policy, in the management or delegated-administrator account");
+            println!("#    (it reads the organization, assumes the audit roles, and audits its own account)");
+            println!("{}", pretty(&caller));
+            println!("\n# deploy/cloudformation/audit-role.yaml creates role 1+2 in every account through a StackSet.");
+        }
+    }
+    Ok(EXIT_OK)
 }
 
 fn print_checks(id: Option<&str>) -> i32 {
@@ -105,30 +230,26 @@ fn print_checks(id: Option<&str>) -> i32 {
     EXIT_OK
 }
 
-fn run(args: &RunArgs) -> Result<i32, String> {
+fn run(args: &RunArgs, log_format: LogFormat) -> Result<i32, String> {
     let started_at = Utc::now();
-    let (config, config_sha256) = match &args.config {
-        Some(path) => {
-            let (config, text) = Config::load(path).map_err(|e| e.to_string())?;
-            (config, Some(hex(&Sha256::digest(text.as_bytes()))))
-        }
-        None => (Config::default(), None),
+    let (config, config_sha256) = load_config(args.config.as_deref())?;
+    let live = match &args.snapshot {
+        Some(_) => None,
+        None => Some(LiveSnapshot::collect(&config, started_at, log_format)?),
     };
-    let Some(snapshot_dir) = &args.snapshot else {
-        return Err(
-            "live collection from AWS is not in this build yet: pass --snapshot DIR with a snapshot \
-                    folder (see the README's snapshot layout; `aws iam get-account-authorization-details` \
-                    output is enough for one account)"
-                .into(),
-        );
+    let snapshot_dir = match (&args.snapshot, &live) {
+        (Some(dir), _) => dir.as_path(),
+        (None, Some(live)) => live.dir.as_path(),
+        (None, None) => unreachable!("a run has a snapshot or collects one"),
     };
     let snapshot = Snapshot::open(snapshot_dir).map_err(|e| e.to_string())?;
     let as_of = match (args.as_of, snapshot.collected_at()) {
         (Some(as_of), _) => as_of,
         (None, Some(collected)) => collected,
         (None, None) => {
-            eprintln!(
-                "iam-auditor: note: the snapshot has no manifest.json collected_at and no --as-of was given; \
+            tracing::warn!(
+                event = "no-collection-time",
+                "the snapshot has no manifest.json collected_at and no --as-of was given; \
                  ages are judged against the current time"
             );
             started_at
@@ -136,7 +257,7 @@ fn run(args: &RunArgs) -> Result<i32, String> {
     };
     let outcome = audit(&snapshot, &config, as_of);
     for problem in &outcome.snapshot_problems {
-        eprintln!("iam-auditor: warning: {problem}");
+        tracing::warn!(event = "snapshot-problem", "{problem}");
     }
     let failed = outcome.failed_accounts();
 
@@ -163,15 +284,19 @@ fn run(args: &RunArgs) -> Result<i32, String> {
         started_at: started_at.to_rfc3339_opts(SecondsFormat::Secs, true),
         finished_at: Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true),
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
-        source: "snapshot".into(),
-        snapshot: Some(snapshot_dir.display().to_string()),
+        source: if live.is_some() { "live" } else { "snapshot" }.into(),
+        snapshot: args.snapshot.as_ref().map(|dir| dir.display().to_string()),
         config_sha256,
         thresholds: config.thresholds.clone(),
         disabled_checks: disabled,
         severity_overrides: config.checks.severity.clone(),
         fail_on: config.checks.fail_on,
         previous_run,
-        stats: RunStats::default(),
+        stats: RunStats {
+            api_calls: snapshot.manifest.as_ref().map(|m| m.api_calls.clone()).unwrap_or_default(),
+            api_retries: snapshot.manifest.as_ref().map(|m| m.api_retries.clone()).unwrap_or_default(),
+            ..RunStats::default()
+        },
     };
     let report = RunReport::new(info, outcome.coverage, findings, resolved, outcome.snapshot_problems);
     let mut written = report::write_all(&report, &config, &out_dir).map_err(|e| e.to_string())?;
@@ -205,7 +330,10 @@ fn run(args: &RunArgs) -> Result<i32, String> {
             let location = archive.file(pending, &run_id)?;
             if let Some(keep) = config.archive.keep_runs {
                 for removed in archive.apply_retention(keep)? {
-                    eprintln!("iam-auditor: archive retention (keep_runs = {keep}) removed run {removed}");
+                    tracing::info!(
+                        event = "retention",
+                        "archive retention (keep_runs = {keep}) removed run {removed}"
+                    );
                 }
             }
             location
@@ -215,8 +343,11 @@ fn run(args: &RunArgs) -> Result<i32, String> {
 
     for row in report.coverage.iter().filter(|c| c.error.is_some()) {
         let error = row.error.as_deref().unwrap_or_default();
-        eprintln!(
-            "iam-auditor: account {} ({}) {}: {error}",
+        tracing::warn!(
+            event = "account-not-audited",
+            account = %row.account_id,
+            status = row.status.as_str(),
+            "account {} ({}) {}: {error}",
             row.account_id,
             row.account_name,
             row.status.as_str()
@@ -224,8 +355,9 @@ fn run(args: &RunArgs) -> Result<i32, String> {
     }
     if mail_config.transport == MailTransport::Smtp && mail_failure.is_none() {
         if args.no_mail {
-            eprintln!(
-                "iam-auditor: --no-mail: the digest was not sent (it is in the run's folder as {})",
+            tracing::info!(
+                event = "mail-skipped",
+                "--no-mail: the digest was not sent (it is in the run's folder as {})",
                 mail::DIGEST_FILE
             );
         } else if let Err(error) = mail::send(&outgoing, &mail_config) {
@@ -243,9 +375,77 @@ fn run(args: &RunArgs) -> Result<i32, String> {
     println!("{}", report.one_line_summary());
 
     if let Some(failure) = &mail_failure {
-        eprintln!("iam-auditor: error: the reports are in {location}, but {failure}");
+        tracing::error!(event = "mail-failed", "the reports are in {location}, but {failure}");
     }
-    Ok(exit_code(failed > 0, config.checks.fail_on, report.worst_open(), mail_failure.is_some()))
+    let code = exit_code(failed > 0, config.checks.fail_on, report.worst_open(), mail_failure.is_some());
+    // The line schedulers and CloudWatch metric filters key on.
+    tracing::info!(
+        event = "run-finished",
+        run_id = %run_id,
+        exit_code = code,
+        accounts_audited = report.run.stats.accounts_audited,
+        accounts_failed = report.run.stats.accounts_failed,
+        findings_open = report.summary.open,
+        findings_new = report.summary.new,
+        api_calls = report.run.stats.api_calls.values().sum::<u64>(),
+        "run {run_id} finished with exit code {code}"
+    );
+    Ok(code)
+}
+
+/// A snapshot collected for this run, in a temporary folder removed afterwards (with
+/// `[archive] include_snapshot` it is copied into the archived run first).
+struct LiveSnapshot {
+    dir: PathBuf,
+    parent: PathBuf,
+}
+
+impl LiveSnapshot {
+    fn collect(
+        config: &Config,
+        started_at: DateTime<Utc>,
+        log_format: LogFormat,
+    ) -> Result<LiveSnapshot, String> {
+        let parent = std::env::temp_dir().join(format!(
+            "iam-auditor-{}-{}",
+            started_at.format("%Y%m%dT%H%M%SZ"),
+            std::process::id()
+        ));
+        std::fs::create_dir_all(&parent).map_err(|e| {
+            format!(
+                "cannot create a working folder {}: {e}; set TMPDIR to a writable folder",
+                parent.display()
+            )
+        })?;
+        let live = LiveSnapshot { dir: parent.join("snapshot"), parent };
+        let collection = collect::collect(
+            config,
+            &live.dir,
+            &collect::session_name(started_at),
+            log_format == LogFormat::Text,
+        )
+        .map_err(|e| e.to_string())?;
+        let totals = collection.total_calls();
+        tracing::info!(
+            event = "collected",
+            accounts = collection.accounts.len(),
+            api_calls = totals.total_calls(),
+            api_retries = totals.total_retries(),
+            seconds = (collection.seconds * 10.0).round() / 10.0,
+            "collected {} accounts with {} AWS calls ({} retries) in {:.1} s",
+            collection.accounts.len(),
+            totals.total_calls(),
+            totals.total_retries(),
+            collection.seconds
+        );
+        Ok(live)
+    }
+}
+
+impl Drop for LiveSnapshot {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.parent);
+    }
 }
 
 /// Marks `findings` against the archive's newest complete run; returns the resolved findings
@@ -259,7 +459,10 @@ fn compare_with_previous(
         Ok(Some(Some((name, previous)))) => (diff::compare(findings, coverage, previous), Some(name)),
         Ok(_) => (Vec::new(), None),
         Err(message) => {
-            eprintln!("iam-auditor: warning: cannot compare with the previous run: {message}; every finding counts as new");
+            tracing::warn!(
+                event = "no-previous-run",
+                "cannot compare with the previous run: {message}; every finding counts as new"
+            );
             (Vec::new(), None)
         }
     }

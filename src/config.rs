@@ -47,6 +47,15 @@ pub struct OrganizationConfig {
     pub include_ous: Vec<String>,
     #[serde(default)]
     pub exclude_ous: Vec<String>,
+    /// Attempts per AWS call (adaptive retry: throttling slows the whole client down).
+    #[serde(default = "default_max_attempts")]
+    pub max_attempts: u32,
+    /// Limit for one attempt of one AWS call.
+    #[serde(default = "default_call_timeout")]
+    pub call_timeout_seconds: u64,
+    /// How long to wait for IAM to generate an account's credential report.
+    #[serde(default = "default_report_timeout")]
+    pub credential_report_timeout_seconds: u64,
 }
 
 impl Default for OrganizationConfig {
@@ -60,6 +69,9 @@ impl Default for OrganizationConfig {
             exclude_accounts: Vec::new(),
             include_ous: Vec::new(),
             exclude_ous: Vec::new(),
+            max_attempts: default_max_attempts(),
+            call_timeout_seconds: default_call_timeout(),
+            credential_report_timeout_seconds: default_report_timeout(),
         }
     }
 }
@@ -69,6 +81,15 @@ fn default_role_name() -> String {
 }
 fn default_concurrency() -> u32 {
     8
+}
+fn default_max_attempts() -> u32 {
+    10
+}
+fn default_call_timeout() -> u64 {
+    60
+}
+fn default_report_timeout() -> u64 {
+    300
 }
 fn default_regions() -> Vec<String> {
     vec!["us-east-1".into()]
@@ -378,9 +399,7 @@ impl Config {
                 )
             })?);
         }
-        if config.organization.concurrency == 0 {
-            return Err("organization.concurrency must be at least 1".into());
-        }
+        validate_organization(&config.organization)?;
         if let Some(mail) = &config.mail {
             validate_mail(mail, text)?;
         }
@@ -418,6 +437,40 @@ impl Config {
     pub fn is_disabled(&self, check: &str) -> bool {
         self.checks.disable.iter().any(|d| d.get_ref() == check)
     }
+}
+
+fn validate_organization(org: &OrganizationConfig) -> Result<(), String> {
+    if org.concurrency == 0 {
+        return Err("organization.concurrency must be at least 1".into());
+    }
+    if org.max_attempts == 0 || org.call_timeout_seconds == 0 || org.credential_report_timeout_seconds == 0 {
+        return Err("organization.max_attempts, call_timeout_seconds and credential_report_timeout_seconds \
+                    must be at least 1"
+            .into());
+    }
+    for (key, list) in
+        [("include_accounts", &org.include_accounts), ("exclude_accounts", &org.exclude_accounts)]
+    {
+        if let Some(bad) = list.iter().find(|id| crate::identifiers::AccountId::parse(id).is_none()) {
+            return Err(format!(
+                "organization.{key}: {bad:?} is not a 12-digit account id (quote it: \"012345678901\")"
+            ));
+        }
+    }
+    for (key, list) in [("include_ous", &org.include_ous), ("exclude_ous", &org.exclude_ous)] {
+        if let Some(bad) = list.iter().find(|id| !(id.starts_with("ou-") || id.starts_with("r-"))) {
+            return Err(format!(
+                "organization.{key}: {bad:?} is not an organizational unit id (ou-…) or a root id (r-…)"
+            ));
+        }
+    }
+    if org.role_name.is_empty() || org.role_name.contains(':') {
+        return Err(format!(
+            "organization.role_name = {:?}: write the role's name (with its path if it has one), not an ARN",
+            org.role_name
+        ));
+    }
+    Ok(())
 }
 
 fn validate_mail(mail: &MailConfig, text: &str) -> Result<(), String> {

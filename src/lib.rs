@@ -1,6 +1,6 @@
 //! iam-auditor: audits AWS IAM across the accounts of an AWS Organization.
 //!
-//! The pipeline, one module each: `snapshot` (the on-disk model) → `policy` (the IAM policy
+//! The pipeline, one module each: `collect` (live AWS → a snapshot) → `snapshot` (the on-disk model) → `policy` (the IAM policy
 //! language) → `checks` (one file per check) → `audit` (runs them per account) → `report`
 //! (HTML, CSV, JSON, the mail digest) → `deliver` (archive, mail). `cli` wires them to the
 //! command line.
@@ -9,10 +9,12 @@ pub mod audit;
 pub mod aws_sdk;
 pub mod checks;
 pub mod cli;
+pub mod collect;
 pub mod config;
 pub mod deliver;
 pub mod findings;
 pub mod identifiers;
+pub mod logging;
 pub mod policy;
 pub mod report;
 pub mod snapshot;

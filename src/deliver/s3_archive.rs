@@ -45,7 +45,7 @@ impl S3Archive {
         let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
         let prefix = prefix.trim_matches('/');
         let runtime = crate::aws_sdk::runtime()?;
-        let shared = runtime.block_on(crate::aws_sdk::load(5))?;
+        let shared = runtime.block_on(crate::aws_sdk::load(5, None))?;
         let s3_config =
             aws_sdk_s3::config::Builder::from(&shared).force_path_style(config.s3_path_style).build();
         Ok(S3Archive {

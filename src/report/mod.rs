@@ -46,6 +46,9 @@ pub struct RunInfo {
 pub struct RunStats {
     /// AWS calls by operation (`iam:GetAccountAuthorizationDetails` …); empty for snapshot runs.
     pub api_calls: BTreeMap<String, u64>,
+    /// Attempts beyond the first (throttling, timeouts), by operation; empty for snapshot runs.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub api_retries: BTreeMap<String, u64>,
     pub accounts_audited: usize,
     pub accounts_failed: usize,
     pub accounts_skipped: usize,

@@ -101,6 +101,14 @@ pub struct Manifest {
     pub organization_id: Option<String>,
     #[serde(default)]
     pub accounts: Vec<ManifestAccount>,
+    /// What the collection wants the reader to know (e.g. "audited the caller's account only").
+    #[serde(default)]
+    pub notes: Vec<String>,
+    /// AWS calls of the collection that made this snapshot, by operation.
+    #[serde(default)]
+    pub api_calls: BTreeMap<String, u64>,
+    #[serde(default)]
+    pub api_retries: BTreeMap<String, u64>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -109,6 +117,7 @@ pub struct ManifestAccount {
     pub name: Option<String>,
     pub status: Option<String>,
     pub reason: Option<String>,
+    pub api_calls: Option<BTreeMap<String, u64>>,
 }
 
 /// What the snapshot says an account is.
@@ -125,6 +134,8 @@ pub struct AccountEntry {
     pub id: AccountId,
     pub name: String,
     pub planned: PlannedStatus,
+    /// The collection's AWS calls for this account, when the manifest has them.
+    pub api_calls: Option<BTreeMap<String, u64>>,
 }
 
 /// An opened snapshot folder: the organization and the list of accounts, nothing per account yet.
@@ -187,6 +198,7 @@ impl Snapshot {
                 id,
                 name: String::new(),
                 planned: PlannedStatus::Collected,
+                api_calls: None,
             });
             if let Some(name) = name.filter(|n| !n.is_empty()) {
                 entry.name = name;
@@ -231,6 +243,15 @@ impl Snapshot {
                     )),
                 }
             }
+        }
+        for account in manifest.iter().flat_map(|m| m.accounts.iter()) {
+            let entry = AccountId::parse(&account.account_id).and_then(|id| accounts.get_mut(&id));
+            if let (Some(entry), Some(calls)) = (entry, &account.api_calls) {
+                entry.api_calls = Some(calls.clone());
+            }
+        }
+        for (i, note) in manifest.iter().flat_map(|m| m.notes.iter()).enumerate() {
+            problems.push(InputProblem::note("manifest.json", &format!("notes[{i}]"), note));
         }
         Ok(Snapshot {
             root: root.to_path_buf(),

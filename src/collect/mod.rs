@@ -1,0 +1,462 @@
+//! Live collection: reads IAM across the organization through the AWS SDK and writes a
+//! snapshot (DESIGN.md layout) that `run --snapshot` reads like any other. Nothing here
+//! judges; `checks/` does.
+//!
+//! The snapshot is written under a temporary name and renamed when complete. Accounts are
+//! collected concurrently (bounded by `[organization] concurrency`), each written as soon as
+//! it is done; an account that cannot be collected gets an `error.json` and never stops the
+//! others. Every AWS call is counted by operation (`calls.rs`).
+
+pub mod account;
+pub mod calls;
+pub mod organization;
+pub mod permissions;
+pub mod progress;
+pub mod shapes;
+
+use crate::config::Config;
+use crate::identifiers::{arn_account, arn_partition};
+use account::{Plan, Target};
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::display::DisplayErrorContext;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use calls::{CallTally, Counts};
+use chrono::{DateTime, SecondsFormat, Utc};
+use futures::StreamExt;
+use progress::Progress;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+pub const SNAPSHOT_SCHEMA: &str = "iam-auditor/snapshot/v1";
+
+/// One part of an account (or of the organization) that could not be collected:
+/// `error.json`'s shape.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StageError {
+    pub stage: String,
+    pub code: String,
+    pub message: String,
+    /// What to do about it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+}
+
+impl StageError {
+    pub fn from_sdk<E, R>(stage: &str, error: SdkError<E, R>) -> StageError
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug + 'static,
+    {
+        let code = error.code().map(str::to_string).unwrap_or_else(|| {
+            match &error {
+                SdkError::TimeoutError(_) => "Timeout",
+                SdkError::DispatchFailure(_) => "ConnectionFailed",
+                SdkError::ResponseError(_) => "UnexpectedResponse",
+                SdkError::ConstructionFailure(_) => "RequestNotBuilt",
+                _ => "UnexpectedResponse",
+            }
+            .to_string()
+        });
+        let message =
+            error.message().map(str::to_string).unwrap_or_else(|| DisplayErrorContext(&error).to_string());
+        StageError { stage: stage.to_string(), code, message, hint: None }
+    }
+
+    pub fn unexpected(stage: &str, message: String) -> StageError {
+        StageError { stage: stage.into(), code: "UnexpectedResponse".into(), message, hint: None }
+    }
+
+    pub fn with_detail(mut self, detail: String) -> StageError {
+        self.message = format!("{}: {detail}", self.message);
+        self
+    }
+
+    /// What the person running the audit can do about this error.
+    fn add_hint(&mut self, caller_arn: &str, max_attempts: u32) {
+        if self.hint.is_some() {
+            return;
+        }
+        let code = self.code.as_str();
+        self.hint = Some(
+            if code.contains("Throttl") || code.contains("TooManyRequests") || code == "RequestLimitExceeded"
+            {
+                format!(
+                "still throttled after {max_attempts} attempts: raise [organization] max_attempts or lower concurrency, then run again"
+            )
+            } else if self.stage == "sts:AssumeRole" {
+                format!(
+                    "the audit role is missing from this account or does not trust {caller_arn}: deploy \
+                 deploy/cloudformation/audit-role.yaml there (the StackSet covers new accounts), check \
+                 [organization] role_name and external_id, or exclude the account with exclude_accounts"
+                )
+            } else if code.contains("AccessDenied") || code == "UnauthorizedOperation" {
+                "the audit role's policy does not allow this call: `iam-auditor audit-policy` prints the policy it needs"
+                .into()
+            } else if code == "Timeout" || code == "ConnectionFailed" {
+                "check the network path to AWS (proxy, VPC endpoint, AWS_ENDPOINT_URL) or raise [organization] \
+             call_timeout_seconds"
+                .into()
+            } else {
+                "run again; if it persists, the account's answer is kept in error.json for a bug report"
+                    .into()
+            },
+        );
+    }
+}
+
+impl std::fmt::Display for StageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} failed: {}: {}", self.stage, self.code, self.message)?;
+        if let Some(hint) = &self.hint {
+            write!(f, " ({hint})")?;
+        }
+        Ok(())
+    }
+}
+
+/// Why no snapshot was produced at all.
+#[derive(Debug, thiserror::Error)]
+pub enum CollectError {
+    #[error("no usable AWS credentials: sts:GetCallerIdentity failed: {0}. Configure the standard AWS credential chain (AWS_PROFILE, `aws sso login`, environment variables, or an instance/task role)")]
+    NoCredentials(StageError),
+    #[error("cannot list the organization's accounts: {0}. The run stopped before auditing anything, so that no account is silently left out")]
+    Organization(StageError),
+    #[error("snapshot folder {0}: {1}")]
+    Folder(PathBuf, String),
+    #[error("{0}")]
+    Setup(String),
+}
+
+/// One account in the collection's outcome (and in manifest.json).
+#[derive(Debug, Clone, Serialize)]
+pub struct AccountRecord {
+    pub account_id: String,
+    pub name: String,
+    /// `collected` | `failed` | `skipped`.
+    pub status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub api_calls: std::collections::BTreeMap<String, u64>,
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub api_retries: std::collections::BTreeMap<String, u64>,
+    pub seconds: f64,
+}
+
+/// What a collection produced.
+pub struct Collection {
+    pub snapshot: PathBuf,
+    pub accounts: Vec<AccountRecord>,
+    /// Organization-level calls (GetCallerIdentity, Organizations).
+    pub organization_calls: Counts,
+    pub notes: Vec<String>,
+    pub seconds: f64,
+}
+
+impl Collection {
+    pub fn total_calls(&self) -> Counts {
+        let mut total = self.organization_calls.clone();
+        for account in &self.accounts {
+            total.add(&Counts { calls: account.api_calls.clone(), retries: account.api_retries.clone() });
+        }
+        total
+    }
+}
+
+/// Collects every account `config` selects into the snapshot folder `out` (which must not
+/// exist yet).
+pub fn collect(
+    config: &Config,
+    out: &Path,
+    session_name: &str,
+    text_logs: bool,
+) -> Result<Collection, CollectError> {
+    let runtime = crate::aws_sdk::runtime().map_err(CollectError::Setup)?;
+    runtime.block_on(collect_async(config, out, session_name, text_logs))
+}
+
+async fn collect_async(
+    config: &Config,
+    out: &Path,
+    session_name: &str,
+    text_logs: bool,
+) -> Result<Collection, CollectError> {
+    let started = Instant::now();
+    let collected_at = Utc::now();
+    let org_config = &config.organization;
+    let partial = partial_name(out);
+    prepare_folder(out, &partial)?;
+
+    let sdk = crate::aws_sdk::load(
+        org_config.max_attempts,
+        Some(Duration::from_secs(org_config.call_timeout_seconds)),
+    )
+    .await
+    .map_err(CollectError::Setup)?;
+    let org_tally = CallTally::default();
+    let sts = aws_sdk_sts::Client::from_conf(
+        aws_sdk_sts::config::Builder::from(&sdk).interceptor(org_tally.interceptor("sts")).build(),
+    );
+    let identity = sts
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(|e| CollectError::NoCredentials(StageError::from_sdk("sts:GetCallerIdentity", e)))?;
+    let caller_arn = identity.arn().unwrap_or_default().to_string();
+    let caller_account = identity
+        .account()
+        .map(str::to_string)
+        .or_else(|| arn_account(&caller_arn).map(str::to_string))
+        .unwrap_or_default();
+    let partition = arn_partition(&caller_arn).to_string();
+    tracing::info!(event = "caller", caller = %caller_arn, "collecting as {caller_arn}");
+
+    let organizations = aws_sdk_organizations::Client::from_conf(
+        aws_sdk_organizations::config::Builder::from(&sdk)
+            .interceptor(org_tally.interceptor("organizations"))
+            .build(),
+    );
+    let mut notes = Vec::new();
+    let view = match organization::discover(&organizations).await {
+        Ok(view) => Some(view),
+        Err(organization::Unavailable::NotAnOrganizationCaller(error)) => {
+            let note = format!(
+                "no Organizations access ({}: {}): audited the caller's own account {caller_account} only. \
+                 Run from the management account or a delegated administrator to audit the whole organization",
+                error.code, error.message
+            );
+            tracing::warn!(event = "standalone", "{note}");
+            notes.push(note);
+            None
+        }
+        Err(organization::Unavailable::Failed(error)) => return Err(CollectError::Organization(error)),
+    };
+
+    // Who to collect, who to list as skipped.
+    let mut records = Vec::new();
+    let mut targets = Vec::new();
+    match &view {
+        Some(view) => {
+            if let Err(error) = &view.scps {
+                let note = format!(
+                    "service control policies not collected ({error}); accounts are judged without SCPs, \
+                     which can only add admin findings"
+                );
+                tracing::warn!(event = "scps-missing", "{note}");
+                notes.push(note);
+            }
+            for account in &view.accounts {
+                let id = account["Id"].as_str().unwrap_or_default().to_string();
+                let name = account["Name"].as_str().unwrap_or_default().to_string();
+                let path = view.paths.get(&id).map(Vec::as_slice).unwrap_or_default();
+                match skip_reason(account, path, org_config, !view.paths.is_empty()) {
+                    Some(reason) => records.push(AccountRecord {
+                        account_id: id,
+                        name,
+                        status: "skipped",
+                        reason: Some(reason),
+                        api_calls: Default::default(),
+                        api_retries: Default::default(),
+                        seconds: 0.0,
+                    }),
+                    None => targets.push(Target { id, name }),
+                }
+            }
+        }
+        None => targets.push(Target { id: caller_account.clone(), name: String::new() }),
+    }
+    let accounts_dir = partial.join("accounts");
+    let plan = Plan {
+        sdk,
+        caller_account: caller_account.clone(),
+        caller_arn: caller_arn.clone(),
+        partition,
+        role_name: org_config.role_name.clone(),
+        external_id: org_config.external_id.clone(),
+        session_name: session_name.to_string(),
+        regions: org_config.regions.clone(),
+        report_timeout: Duration::from_secs(org_config.credential_report_timeout_seconds),
+        max_attempts: org_config.max_attempts,
+    };
+    let progress = Progress::new(targets.len(), text_logs);
+    let concurrency = org_config.concurrency.max(1) as usize;
+    let mut results = futures::stream::iter(targets.iter())
+        .map(|target| collect_one(&plan, target, &accounts_dir, &progress))
+        .buffer_unordered(concurrency);
+    while let Some(record) = results.next().await {
+        records.push(record?);
+    }
+    drop(results);
+    progress.finish();
+    records.sort_by(|a, b| a.account_id.cmp(&b.account_id));
+
+    if let Some(view) = &view {
+        write_json(&partial.join("organization/accounts.json"), &json!({ "Accounts": view.accounts }))?;
+        if let Ok(scps) = &view.scps {
+            write_json(&partial.join("organization/scps.json"), scps)?;
+        }
+    }
+    let collection = Collection {
+        snapshot: out.to_path_buf(),
+        accounts: records,
+        organization_calls: org_tally.snapshot(),
+        notes,
+        seconds: started.elapsed().as_secs_f64(),
+    };
+    let totals = collection.total_calls();
+    let manifest = json!({
+        "schema": SNAPSHOT_SCHEMA,
+        "tool_version": env!("CARGO_PKG_VERSION"),
+        "collected_at": collected_at.to_rfc3339_opts(SecondsFormat::Secs, true),
+        "caller": caller_arn,
+        "caller_account": caller_account,
+        "organization_id": view.as_ref().map(|v| v.id.clone()),
+        "management_account": view.as_ref().and_then(|v| v.management_account.clone()),
+        "root_id": view.as_ref().and_then(|v| v.root_id.clone()),
+        "regions": org_config.regions,
+        "notes": collection.notes,
+        "accounts": collection.accounts,
+        "organization_api_calls": collection.organization_calls.calls,
+        "api_calls": totals.calls,
+        "api_retries": totals.retries,
+        "seconds": (collection.seconds * 10.0).round() / 10.0,
+    });
+    write_json(&partial.join("manifest.json"), &manifest)?;
+    std::fs::rename(&partial, out).map_err(|e| {
+        CollectError::Folder(
+            out.to_path_buf(),
+            format!("cannot rename {} into place: {e}", partial.display()),
+        )
+    })?;
+    Ok(collection)
+}
+
+/// Collects and writes one account; only a failure to write ends the run.
+async fn collect_one(
+    plan: &Plan,
+    target: &Target,
+    accounts_dir: &Path,
+    progress: &Progress,
+) -> Result<AccountRecord, CollectError> {
+    let started = Instant::now();
+    let tally = CallTally::default();
+    let collected = account::collect(plan, target, &tally, progress).await;
+    let dir = accounts_dir.join(&target.id);
+    if let Some(value) = &collected.authorization_details {
+        write_json(&dir.join("account-authorization-details.json"), value)?;
+    }
+    if let Some(bytes) = &collected.credential_report {
+        write_bytes(&dir.join("credential-report.csv"), bytes)?;
+    }
+    if let Some(value) = &collected.password_policy {
+        write_json(&dir.join("password-policy.json"), value)?;
+    }
+    if let Some(value) = &collected.account_summary {
+        write_json(&dir.join("account-summary.json"), value)?;
+    }
+    for (region, value) in &collected.access_analyzer {
+        write_json(&dir.join(format!("access-analyzer/{region}.json")), value)?;
+    }
+    let failure = collected.errors.first().map(|first| {
+        let mut error = json!(first);
+        if collected.errors.len() > 1 {
+            error["other_errors"] = json!(collected.errors[1..]);
+        }
+        error
+    });
+    if let Some(error) = &failure {
+        write_json(&dir.join("error.json"), error)?;
+    }
+    let counts = tally.snapshot();
+    let seconds = started.elapsed().as_secs_f64();
+    let summary = (!collected.errors.is_empty())
+        .then(|| collected.errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "));
+    progress.account_done(&target.id, &target.name, summary.as_deref(), counts.total_calls(), seconds);
+    Ok(AccountRecord {
+        account_id: target.id.clone(),
+        name: target.name.clone(),
+        status: if failure.is_some() { "failed" } else { "collected" },
+        reason: summary,
+        api_calls: counts.calls,
+        api_retries: counts.retries,
+        seconds: (seconds * 100.0).round() / 100.0,
+    })
+}
+
+/// Why an account of the organization is not collected, or None when it is.
+fn skip_reason(
+    account: &Value,
+    path: &[String],
+    org: &crate::config::OrganizationConfig,
+    tree_known: bool,
+) -> Option<String> {
+    let id = account["Id"].as_str().unwrap_or_default();
+    let state = account["State"].as_str().or(account["Status"].as_str()).unwrap_or("ACTIVE");
+    if state != "ACTIVE" {
+        return Some(format!("account is {state} in the organization"));
+    }
+    if org.exclude_accounts.iter().any(|a| a == id) {
+        return Some("excluded by [organization] exclude_accounts".into());
+    }
+    if let Some(ou) = org.exclude_ous.iter().find(|ou| path.contains(ou)) {
+        return Some(format!("excluded by [organization] exclude_ous ({ou})"));
+    }
+    if !org.include_accounts.is_empty() || !org.include_ous.is_empty() {
+        let by_id = org.include_accounts.iter().any(|a| a == id);
+        let by_ou = org.include_ous.iter().any(|ou| path.contains(ou));
+        if !by_id && !by_ou {
+            let unknown = if !tree_known && !org.include_ous.is_empty() {
+                " (the OU tree could not be read, so include_ous matched nothing)"
+            } else {
+                ""
+            };
+            return Some(format!("not in [organization] include_accounts / include_ous{unknown}"));
+        }
+    }
+    None
+}
+
+fn partial_name(out: &Path) -> PathBuf {
+    let name = out.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| "snapshot".into());
+    out.with_file_name(format!(".{name}.partial"))
+}
+
+fn prepare_folder(out: &Path, partial: &Path) -> Result<(), CollectError> {
+    if out.exists() {
+        return Err(CollectError::Folder(
+            out.to_path_buf(),
+            "already exists; a snapshot is evidence and is never written over: name a new folder".into(),
+        ));
+    }
+    if partial.exists() {
+        std::fs::remove_dir_all(partial).map_err(|e| {
+            CollectError::Folder(
+                out.to_path_buf(),
+                format!("cannot remove an unfinished {}: {e}", partial.display()),
+            )
+        })?;
+    }
+    std::fs::create_dir_all(partial.join("accounts")).map_err(|e| {
+        CollectError::Folder(out.to_path_buf(), format!("cannot create {}: {e}", partial.display()))
+    })
+}
+
+fn write_bytes(path: &Path, bytes: &[u8]) -> Result<(), CollectError> {
+    let fail = |e: std::io::Error| CollectError::Folder(path.to_path_buf(), format!("cannot write: {e}"));
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(fail)?;
+    }
+    std::fs::write(path, bytes).map_err(fail)
+}
+
+fn write_json(path: &Path, value: &Value) -> Result<(), CollectError> {
+    let mut bytes = serde_json::to_vec_pretty(value).map_err(|e| CollectError::Setup(e.to_string()))?;
+    bytes.push(b'\n');
+    write_bytes(path, &bytes)
+}
+
+/// The run id-based session name AssumeRole records in CloudTrail.
+pub fn session_name(started_at: DateTime<Utc>) -> String {
+    format!("iam-auditor-{}", started_at.format("%Y%m%dT%H%M%SZ"))
+}

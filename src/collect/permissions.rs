@@ -1,0 +1,123 @@
+//! The permissions live collection needs, and nothing beyond them: `iam-auditor
+//! audit-policy` prints these documents, `deploy/` builds its roles from them, and the tests
+//! check that every call the collector makes is listed here.
+
+use serde_json::{json, Value};
+
+/// What the audit role in each member account must allow (read-only).
+pub const MEMBER_ACTIONS: &[&str] = &[
+    "access-analyzer:ListAnalyzers",
+    "access-analyzer:ListFindingsV2",
+    "iam:GenerateCredentialReport",
+    "iam:GetAccountAuthorizationDetails",
+    "iam:GetAccountPasswordPolicy",
+    "iam:GetAccountSummary",
+    "iam:GetCredentialReport",
+];
+
+/// What the caller needs in the management (or delegated administrator) account to list
+/// the organization, its OU tree and its service control policies.
+pub const ORGANIZATION_ACTIONS: &[&str] = &[
+    "organizations:DescribeOrganization",
+    "organizations:DescribePolicy",
+    "organizations:ListAccounts",
+    "organizations:ListAccountsForParent",
+    "organizations:ListOrganizationalUnitsForParent",
+    "organizations:ListPolicies",
+    "organizations:ListRoots",
+    "organizations:ListTargetsForPolicy",
+];
+
+/// Made by the collector, allowed to every principal without a policy.
+pub const UNRESTRICTED_ACTIONS: &[&str] = &["sts:GetCallerIdentity"];
+
+pub const ASSUME_ROLE: &str = "sts:AssumeRole";
+
+/// True when the collector's call `operation` (`iam:GetAccountSummary`) is one the printed
+/// policies allow.
+pub fn is_allowed(operation: &str) -> bool {
+    MEMBER_ACTIONS.contains(&operation)
+        || ORGANIZATION_ACTIONS.contains(&operation)
+        || UNRESTRICTED_ACTIONS.contains(&operation)
+        || operation == ASSUME_ROLE
+}
+
+pub fn member_role_policy() -> Value {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{"Sid": "IamAuditorReadOnly", "Effect": "Allow", "Action": MEMBER_ACTIONS, "Resource": "*"}]
+    })
+}
+
+/// The audit role's trust: only `caller_arn`, only from inside the organization, and with
+/// the ExternalId when one is configured.
+pub fn member_role_trust_policy(caller_arn: &str, organization_id: &str, external_id: Option<&str>) -> Value {
+    let mut condition = json!({"StringEquals": {"aws:PrincipalOrgID": organization_id}});
+    if let Some(external_id) = external_id {
+        condition["StringEquals"]["sts:ExternalId"] = json!(external_id);
+    }
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "IamAuditorCaller",
+            "Effect": "Allow",
+            "Principal": {"AWS": caller_arn},
+            "Action": ASSUME_ROLE,
+            "Condition": condition
+        }]
+    })
+}
+
+/// The caller's policy: read the organization, assume the audit role, and audit its own
+/// account (which it reads with its own credentials).
+pub fn caller_policy(role_name: &str, partition: &str) -> Value {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "ReadOrganization", "Effect": "Allow", "Action": ORGANIZATION_ACTIONS, "Resource": "*"},
+            {"Sid": "AssumeAuditRole", "Effect": "Allow", "Action": ASSUME_ROLE,
+             "Resource": format!("arn:{partition}:iam::*:role/{role_name}")},
+            {"Sid": "AuditOwnAccount", "Effect": "Allow", "Action": MEMBER_ACTIONS, "Resource": "*"}
+        ]
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_are_sorted_and_read_only() {
+        for list in [MEMBER_ACTIONS, ORGANIZATION_ACTIONS] {
+            assert!(list.windows(2).all(|w| w[0] < w[1]), "{list:?} sorted, no duplicates");
+            for action in list {
+                let verb = action.split(':').nth(1).unwrap();
+                assert!(
+                    ["List", "Get", "Describe", "GenerateCredentialReport"]
+                        .iter()
+                        .any(|p| verb.starts_with(p)),
+                    "{action} is not a read"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn trust_names_the_caller_the_organization_and_the_external_id() {
+        let trust = member_role_trust_policy("arn:aws:iam::111122223333:role/auditor", "o-abc", Some("x-1"));
+        let statement = &trust["Statement"][0];
+        assert_eq!(statement["Principal"]["AWS"], "arn:aws:iam::111122223333:role/auditor");
+        assert_eq!(statement["Condition"]["StringEquals"]["aws:PrincipalOrgID"], "o-abc");
+        assert_eq!(statement["Condition"]["StringEquals"]["sts:ExternalId"], "x-1");
+        let without = member_role_trust_policy("arn:aws:iam::111122223333:role/auditor", "o-abc", None);
+        assert!(without["Statement"][0]["Condition"]["StringEquals"].get("sts:ExternalId").is_none());
+    }
+
+    #[test]
+    fn what_the_collector_may_call() {
+        assert!(is_allowed("iam:GetAccountAuthorizationDetails"));
+        assert!(is_allowed("sts:AssumeRole"));
+        assert!(!is_allowed("iam:ListUsers"), "one call per entity is never needed");
+        assert!(!is_allowed("organizations:ListParents"));
+    }
+}
