@@ -7,64 +7,11 @@
 
 mod common;
 
+use common::emulator::Moto;
 use common::*;
 use serde_json::Value;
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
-fn venv_bin(name: &str) -> PathBuf {
-    let python = std::env::var_os("IAM_AUDITOR_TEST_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"));
-    let bin = python.parent().expect("python in a bin folder").join(name);
-    assert!(
-        bin.is_file(),
-        "{} is missing: run scripts/test.sh (it installs moto[server] into .venv), or set IAM_AUDITOR_TEST_PYTHON",
-        bin.display()
-    );
-    bin
-}
-
-/// moto_server on a free loopback port, stopped (by its PID) when dropped.
-struct Moto {
-    child: Child,
-    endpoint: String,
-}
-
-impl Moto {
-    fn start() -> Moto {
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let child = Command::new(venv_bin("moto_server"))
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("moto_server starts");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "moto_server did not listen on 127.0.0.1:{port} within 30 s");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        Moto { child, endpoint: format!("http://127.0.0.1:{port}") }
-    }
-
-    fn tool(&self, args: &[&str]) -> Vec<u8> {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/s3_tool.py");
-        let output =
-            Command::new(venv_bin("python")).arg(script).arg(&self.endpoint).args(args).output().unwrap();
-        assert!(output.status.success(), "s3_tool {args:?}: {}", String::from_utf8_lossy(&output.stderr));
-        output.stdout
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use std::path::Path;
+use std::time::Duration;
 
 /// A run whose AWS calls go to `moto`, with static test credentials.
 fn archived_run(moto: &Moto, snapshot: &Path, config: &Path) -> (i32, String) {
@@ -80,7 +27,7 @@ fn archived_run(moto: &Moto, snapshot: &Path, config: &Path) -> (i32, String) {
 #[test]
 fn runs_are_filed_in_s3_with_object_lock_and_the_previous_run_is_read_back() {
     let moto = Moto::start();
-    moto.tool(&["create-locked-bucket", "evidence"]);
+    moto.tool("s3_tool.py", &["create-locked-bucket", "evidence"]);
     let snapshot = SnapshotDir::two_accounts();
     let scratch = tempfile::tempdir().unwrap();
     let config = scratch.path().join("iam-auditor.toml");
@@ -95,7 +42,7 @@ fn runs_are_filed_in_s3_with_object_lock_and_the_previous_run_is_read_back() {
     assert_eq!(code, 0, "{output}");
     assert!(output.contains("s3://evidence/iam-audit/"), "says where the run is: {output}");
     let objects: Vec<Value> =
-        serde_json::from_slice(&moto.tool(&["inspect", "evidence", "iam-audit/"])).unwrap();
+        serde_json::from_slice(&moto.tool("s3_tool.py", &["inspect", "evidence", "iam-audit/"])).unwrap();
     let keys: Vec<&str> = objects.iter().map(|o| o["key"].as_str().unwrap()).collect();
     let run = keys[0].split('/').nth(1).unwrap().to_string();
     for file in ["SHA256SUMS", "coverage.csv", "digest.eml", "findings.csv", "findings.json", "report.html"] {
@@ -106,11 +53,13 @@ fn runs_are_filed_in_s3_with_object_lock_and_the_previous_run_is_read_back() {
         assert!(object["retain_until"].as_str().unwrap().starts_with("20"), "{object}");
     }
     // The checksums match the archived bytes.
-    let sums =
-        String::from_utf8(moto.tool(&["get", "evidence", &format!("iam-audit/{run}/SHA256SUMS")])).unwrap();
+    let sums = String::from_utf8(
+        moto.tool("s3_tool.py", &["get", "evidence", &format!("iam-audit/{run}/SHA256SUMS")]),
+    )
+    .unwrap();
     for line in sums.lines() {
         let (digest, file) = line.split_once("  ").unwrap();
-        let bytes = moto.tool(&["get", "evidence", &format!("iam-audit/{run}/{file}")]);
+        let bytes = moto.tool("s3_tool.py", &["get", "evidence", &format!("iam-audit/{run}/{file}")]);
         use sha2::Digest;
         let actual: String = sha2::Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
         assert_eq!(actual, digest, "{file}");
@@ -123,16 +72,14 @@ fn runs_are_filed_in_s3_with_object_lock_and_the_previous_run_is_read_back() {
     let (code, output) = archived_run(&moto, snapshot.path(), &config);
     assert_eq!(code, 0, "{output}");
     let objects: Vec<Value> =
-        serde_json::from_slice(&moto.tool(&["inspect", "evidence", "iam-audit/"])).unwrap();
+        serde_json::from_slice(&moto.tool("s3_tool.py", &["inspect", "evidence", "iam-audit/"])).unwrap();
     let mut runs: Vec<String> =
         objects.iter().map(|o| o["key"].as_str().unwrap().split('/').nth(1).unwrap().to_string()).collect();
     runs.dedup();
     assert_eq!(runs.len(), 2, "the first run is kept: {runs:?}");
-    let second: Value = serde_json::from_slice(&moto.tool(&[
-        "get",
-        "evidence",
-        &format!("iam-audit/{}/findings.json", runs[1]),
-    ]))
+    let second: Value = serde_json::from_slice(
+        &moto.tool("s3_tool.py", &["get", "evidence", &format!("iam-audit/{}/findings.json", runs[1])]),
+    )
     .unwrap();
     assert_eq!(second["run"]["previous_run"], run.as_str());
     let resolved: Vec<&str> =
@@ -155,7 +102,7 @@ fn an_unreachable_bucket_is_fatal_and_keeps_the_run_on_disk() {
 #[test]
 fn sse_kms_is_requested_for_every_object() {
     let moto = Moto::start();
-    moto.tool(&["create-locked-bucket", "evidence-kms"]);
+    moto.tool("s3_tool.py", &["create-locked-bucket", "evidence-kms"]);
     let snapshot = SnapshotDir::two_accounts();
     let scratch = tempfile::tempdir().unwrap();
     let config = scratch.path().join("iam-auditor.toml");
@@ -166,7 +113,8 @@ fn sse_kms_is_requested_for_every_object() {
     .unwrap();
     let (code, output) = archived_run(&moto, snapshot.path(), &config);
     assert_eq!(code, 0, "{output}");
-    let objects: Vec<Value> = serde_json::from_slice(&moto.tool(&["inspect", "evidence-kms", ""])).unwrap();
+    let objects: Vec<Value> =
+        serde_json::from_slice(&moto.tool("s3_tool.py", &["inspect", "evidence-kms", ""])).unwrap();
     assert_eq!(objects.len(), 6, "the five run files and SHA256SUMS: {objects:?}");
     for object in &objects {
         assert_eq!(object["sse"], "aws:kms", "{object}");

@@ -57,6 +57,14 @@ macro_rules! client {
 }
 
 pub async fn collect(plan: &Plan, target: &Target, tally: &CallTally, progress: &Progress) -> Collected {
+    let mut collected = collect_parts(plan, target, tally, progress).await;
+    for error in &mut collected.errors {
+        error.add_hint(&plan.caller_arn, plan.max_attempts);
+    }
+    collected
+}
+
+async fn collect_parts(plan: &Plan, target: &Target, tally: &CallTally, progress: &Progress) -> Collected {
     let mut collected = Collected::default();
     let credentials = if target.id == plan.caller_account {
         None
@@ -102,9 +110,6 @@ pub async fn collect(plan: &Plan, target: &Target, tally: &CallTally, progress: 
     match report {
         Ok(bytes) => collected.credential_report = Some(bytes),
         Err(error) => collected.errors.push(error),
-    }
-    for error in &mut collected.errors {
-        error.add_hint(&plan.caller_arn, plan.max_attempts);
     }
     collected
 }

@@ -74,7 +74,7 @@ impl StageError {
     }
 
     /// What the person running the audit can do about this error.
-    fn add_hint(&mut self, caller_arn: &str, max_attempts: u32) {
+    pub(crate) fn add_hint(&mut self, caller_arn: &str, max_attempts: u32) {
         if self.hint.is_some() {
             return;
         }

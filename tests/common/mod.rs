@@ -9,6 +9,8 @@
 // Each test crate uses a different part of this module.
 #![allow(dead_code)]
 
+pub mod emulator;
+
 use assert_cmd::Command;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};

@@ -1,0 +1,409 @@
+#!/usr/bin/env python3
+"""Seeds an AWS Organization with planted IAM problems in moto_server, through boto3.
+
+  moto_org.py --endpoint http://127.0.0.1:PORT --out seed.json [--members 3]
+              [--users N] [--roles M] [--groups G] [--policies P] [--no-problems] [--workers 16]
+
+Talks to moto directly (not through the fault proxy) with static credentials ("testing",
+us-east-1): the caller is the management account (moto's default 123456789012). It creates
+the organization (OUs Production, Sandbox and Sandbox/Experiments, two SCPs), --members member
+accounts (prod-app, sandbox-data, experiments-ml, ...; round-robin over the three OUs), and in
+every account (members through their OrganizationAccountAccessRole) IAM entities with planted
+problems (unless --no-problems) plus filler entities:
+
+  users  user-00001...  each in a filler group and with a filler managed policy attached
+                        directly (so each is a direct-user-policy finding, listed as planted)
+  groups group-00001... each with a filler policy attached (default: one per 25 users)
+  roles  role-00001...  lambda.amazonaws.com trust, two filler policies attached
+  policies policy-00001... read-only S3 access to one bucket (default: one per 20 users+roles)
+
+seed.json (written at the end):
+  {"organization_id", "root_id", "management_account",
+   "ous": {"Production": {"id", "path": [root, ou]}, ...},
+   "scps": [{"id", "name", "targets": [ids]}],
+   "seconds": seeding time,
+   "accounts": [{"id", "name", "email", "ou_path": [root, ou, ...], "role_arn": the
+                 OrganizationAccountAccessRole ARN or null for the management account,
+                 "password_policy": "weak" | "none",
+                 "planted": {check id: [resource ARN, ...]},
+                 "must_not_flag": {check id: [resource ARN, ...]},
+                 "info_only": {check id: [resource ARN, ...]}}]}
+  "info_only" lists resources the check should report at severity info at most (capped-admin,
+  an admin capped by its permissions boundary). Check ids: admin-access, full-admin-policy,
+  wide-trust, external-trust, oidc-trust-unscoped, console-without-mfa, direct-user-policy,
+  password-policy-weak. With --no-problems, "planted" holds only password-policy-weak (no
+  account has a password policy) and direct-user-policy for filler users.
+"""
+import argparse
+import json
+import math
+import os
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError, EndpointConnectionError
+
+REGION = "us-east-1"
+CHECK_IDS = ("admin-access", "full-admin-policy", "wide-trust", "external-trust",
+             "oidc-trust-unscoped", "console-without-mfa", "direct-user-policy",
+             "password-policy-weak")
+OU_NAMES = {"prod": "Production", "sandbox": "Sandbox", "experiments": "Experiments"}
+ACCOUNT_NAMES = {
+    "prod": ["app", "web", "api", "billing", "search", "auth", "payments"],
+    "sandbox": ["data", "dev", "qa", "poc", "demo", "training", "tools"],
+    "experiments": ["ml", "ai", "graph", "edge", "quantum", "vision", "speech"],
+}
+VENDOR_ACCOUNT = "999988887777"
+GITHUB_HOST = "token.actions.githubusercontent.com"
+GITHUB_THUMBPRINT = "6938fd4d98bab03faadb97b34396831e3780aea1"
+ALLOW_ALL = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+
+
+def fail(message):
+    sys.exit(f"moto_org.py: {message}")
+
+
+def doc(statements):
+    return json.dumps({"Version": "2012-10-17", "Statement": statements})
+
+
+def client_config(workers):
+    return Config(region_name=REGION, max_pool_connections=max(10, workers * 2),
+                  retries={"mode": "standard", "max_attempts": 5}, connect_timeout=10, read_timeout=120)
+
+
+def make_client(service, endpoint, config, key="testing", secret="testing", token=None):
+    # A session per client: boto3's default session is not safe to share between threads.
+    session = boto3.session.Session(aws_access_key_id=key, aws_secret_access_key=secret,
+                                    aws_session_token=token, region_name=REGION)
+    return session.client(service, endpoint_url=endpoint, config=config)
+
+
+def check_reachable(endpoint):
+    try:
+        urllib.request.urlopen(endpoint.rstrip("/") + "/moto-api/", timeout=5).read(1)
+    except urllib.error.HTTPError:
+        pass  # it answered: reachable
+    except (urllib.error.URLError, OSError) as e:
+        fail(f"moto_server is not reachable at {endpoint} ({getattr(e, 'reason', e)}); "
+             f"start it with: moto_server -H 127.0.0.1 -p PORT")
+
+
+class Findings:
+    """planted / must_not_flag / info_only maps of one account (thread-safe appends)."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.maps = {"planted": {}, "must_not_flag": {}, "info_only": {}}
+
+    def add(self, kind, check, arn):
+        assert check in CHECK_IDS, check
+        with self.lock:
+            self.maps[kind].setdefault(check, []).append(arn)
+
+    def as_json(self):
+        return {kind: {check: sorted(arns) for check, arns in sorted(m.items())}
+                for kind, m in self.maps.items()}
+
+
+def plant_problems(iam, account, org_id, out):
+    """The planted problems and false-positive guards of one account."""
+    user = lambda name: f"arn:aws:iam::{account}:user/{name}"  # noqa: E731
+    role = lambda name: f"arn:aws:iam::{account}:role/{name}"  # noqa: E731
+    policy = lambda name: f"arn:aws:iam::{account}:policy/{name}"  # noqa: E731
+    service_trust = doc([{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"},
+                          "Action": "sts:AssumeRole"}])
+
+    # admin-alice: customer managed "*" on "*", console password without MFA, an access key.
+    iam.create_user(UserName="admin-alice")
+    iam.create_policy(PolicyName="alice-full-admin", PolicyDocument=json.dumps(ALLOW_ALL),
+                      Description="planted: full admin")
+    iam.attach_user_policy(UserName="admin-alice", PolicyArn=policy("alice-full-admin"))
+    iam.create_login_profile(UserName="admin-alice", Password="Planted-Passw0rd!", PasswordResetRequired=False)
+    iam.create_access_key(UserName="admin-alice")
+    out.add("planted", "admin-access", user("admin-alice"))
+    out.add("planted", "full-admin-policy", policy("alice-full-admin"))
+    out.add("planted", "direct-user-policy", user("admin-alice"))
+    out.add("planted", "console-without-mfa", user("admin-alice"))
+
+    # ops-admins: inline "*" on "*"; bob is admin through the group only.
+    iam.create_group(GroupName="ops-admins")
+    iam.put_group_policy(GroupName="ops-admins", PolicyName="ops-everything", PolicyDocument=json.dumps(ALLOW_ALL))
+    iam.create_user(UserName="bob-in-admin-group")
+    iam.add_user_to_group(GroupName="ops-admins", UserName="bob-in-admin-group")
+    out.add("planted", "admin-access", user("bob-in-admin-group"))
+    out.add("planted", "full-admin-policy", f"arn:aws:iam::{account}:group/ops-admins")
+    out.add("must_not_flag", "direct-user-policy", user("bob-in-admin-group"))
+    out.add("must_not_flag", "console-without-mfa", user("bob-in-admin-group"))
+
+    # carol-readonly: inline s3:GetObject only (false-positive guard).
+    iam.create_user(UserName="carol-readonly")
+    iam.put_user_policy(UserName="carol-readonly", PolicyName="read-objects",
+                        PolicyDocument=doc([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]))
+    out.add("must_not_flag", "admin-access", user("carol-readonly"))
+    out.add("must_not_flag", "full-admin-policy", user("carol-readonly"))
+    out.add("planted", "direct-user-policy", user("carol-readonly"))
+
+    # dave-poweruser: NotAction iam/organizations/account on "*" is not admin.
+    iam.create_user(UserName="dave-poweruser")
+    iam.create_policy(PolicyName="dave-power-user", PolicyDocument=doc(
+        [{"Effect": "Allow", "NotAction": ["iam:*", "organizations:*", "account:*"], "Resource": "*"}]))
+    iam.attach_user_policy(UserName="dave-poweruser", PolicyArn=policy("dave-power-user"))
+    out.add("must_not_flag", "admin-access", user("dave-poweruser"))
+    out.add("must_not_flag", "full-admin-policy", policy("dave-power-user"))
+    out.add("planted", "direct-user-policy", user("dave-poweruser"))
+
+    # Trust policies.
+    iam.create_role(RoleName="wide-open-role", AssumeRolePolicyDocument=doc(
+        [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]))
+    out.add("planted", "wide-trust", role("wide-open-role"))
+    out.add("must_not_flag", "external-trust", role("wide-open-role"))
+    iam.create_role(RoleName="org-limited-role", AssumeRolePolicyDocument=doc(
+        [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole",
+          "Condition": {"StringEquals": {"aws:PrincipalOrgID": org_id}}}]))
+    out.add("must_not_flag", "wide-trust", role("org-limited-role"))
+    out.add("must_not_flag", "external-trust", role("org-limited-role"))
+    iam.create_role(RoleName="vendor-role", AssumeRolePolicyDocument=doc(
+        [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{VENDOR_ACCOUNT}:root"},
+          "Action": "sts:AssumeRole"}]))
+    out.add("planted", "external-trust", role("vendor-role"))
+    out.add("must_not_flag", "wide-trust", role("vendor-role"))
+
+    # GitHub Actions OIDC: audience only (unscoped) vs audience + one branch of one repository.
+    provider = iam.create_open_id_connect_provider(
+        Url=f"https://{GITHUB_HOST}", ClientIDList=["sts.amazonaws.com"],
+        ThumbprintList=[GITHUB_THUMBPRINT])["OpenIDConnectProviderArn"]
+    aud = {f"{GITHUB_HOST}:aud": "sts.amazonaws.com"}
+    iam.create_role(RoleName="github-deploy", AssumeRolePolicyDocument=doc(
+        [{"Effect": "Allow", "Principal": {"Federated": provider}, "Action": "sts:AssumeRoleWithWebIdentity",
+          "Condition": {"StringEquals": aud}}]))
+    out.add("planted", "oidc-trust-unscoped", role("github-deploy"))
+    iam.create_role(RoleName="github-scoped", AssumeRolePolicyDocument=doc(
+        [{"Effect": "Allow", "Principal": {"Federated": provider}, "Action": "sts:AssumeRoleWithWebIdentity",
+          "Condition": {"StringEquals": aud,
+                        "StringLike": {f"{GITHUB_HOST}:sub": "repo:example-org/app:ref:refs/heads/main"}}}]))
+    out.add("must_not_flag", "oidc-trust-unscoped", role("github-scoped"))
+
+    # capped-admin: admin policy attached, but a permissions boundary allowing only s3:*.
+    iam.create_policy(PolicyName="capped-admin-full", PolicyDocument=json.dumps(ALLOW_ALL))
+    iam.create_policy(PolicyName="s3-only-boundary", PolicyDocument=doc(
+        [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]))
+    iam.create_role(RoleName="capped-admin", AssumeRolePolicyDocument=service_trust,
+                    PermissionsBoundary=policy("s3-only-boundary"))
+    iam.attach_role_policy(RoleName="capped-admin", PolicyArn=policy("capped-admin-full"))
+    out.add("info_only", "admin-access", role("capped-admin"))
+    out.add("planted", "full-admin-policy", policy("capped-admin-full"))
+    out.add("must_not_flag", "full-admin-policy", policy("s3-only-boundary"))
+
+
+class Seeder:
+    def __init__(self, args):
+        self.args = args
+        self.endpoint = args.endpoint.rstrip("/")
+        self.config = client_config(args.workers)
+        self.pool = ThreadPoolExecutor(max_workers=args.workers)
+        self.calls = 0
+
+    def run_all(self, tasks):
+        """Run callables on the pool; re-raise the first error."""
+        futures = [self.pool.submit(task) for task in tasks]
+        for future in futures:
+            future.result()
+
+    def seed(self):
+        args = self.args
+        started = time.monotonic()
+        org = make_client("organizations", self.endpoint, self.config)
+        sts = make_client("sts", self.endpoint, self.config)
+        management = sts.get_caller_identity()["Account"]
+        try:
+            organization = org.create_organization(FeatureSet="ALL")["Organization"]
+        except ClientError as e:
+            if e.response["Error"]["Code"] == "AlreadyInOrganizationException":
+                fail("moto already holds an organization (seeded before?): start a fresh moto_server")
+            raise
+        org_id = organization["Id"]
+        root_id = org.list_roots()["Roots"][0]["Id"]
+
+        ous = {}
+        for key, parent in (("prod", root_id), ("sandbox", root_id), ("experiments", None)):
+            parent_id = parent or ous["sandbox"]["id"]
+            parent_path = [root_id] if parent else ous["sandbox"]["path"]
+            ou = org.create_organizational_unit(ParentId=parent_id, Name=OU_NAMES[key])["OrganizationalUnit"]
+            ous[key] = {"id": ou["Id"], "path": parent_path + [ou["Id"]]}
+
+        scps = []
+        deny_leave = org.create_policy(
+            Name="DenyLeaveOrganization", Type="SERVICE_CONTROL_POLICY",
+            Description="Member accounts may not leave the organization",
+            Content=doc([{"Effect": "Deny", "Action": "organizations:LeaveOrganization", "Resource": "*"}]),
+        )["Policy"]["PolicySummary"]["Id"]
+        deny_create_user = org.create_policy(
+            Name="DenyIamCreateUser", Type="SERVICE_CONTROL_POLICY",
+            Description="No long-lived IAM users: use roles and Identity Center",
+            Content=doc([{"Effect": "Deny", "Action": "iam:CreateUser", "Resource": "*"}]),
+        )["Policy"]["PolicySummary"]["Id"]
+        leave_targets = [ous["prod"]["id"], ous["sandbox"]["id"]]
+        for target in leave_targets:
+            org.attach_policy(PolicyId=deny_leave, TargetId=target)
+        scps.append({"id": deny_leave, "name": "DenyLeaveOrganization", "targets": leave_targets})
+
+        accounts = [{"id": management, "name": "management", "email": organization.get("MasterAccountEmail"),
+                     "ou_path": [root_id], "role_arn": None}]
+        used = {key: 0 for key in ACCOUNT_NAMES}
+        for i in range(args.members):
+            key = ("prod", "sandbox", "experiments")[i % 3]
+            names = ACCOUNT_NAMES[key]
+            n = used[key]
+            used[key] += 1
+            name = f"{key}-{names[n]}" if n < len(names) else f"{key}-{n + 1:02d}"
+            email = f"{name}@example.com"
+            status = org.create_account(Email=email, AccountName=name)["CreateAccountStatus"]
+            deadline = time.monotonic() + 60
+            while status["State"] != "SUCCEEDED":
+                if status["State"] == "FAILED" or time.monotonic() > deadline:
+                    fail(f"create_account {name}: {status}")
+                time.sleep(0.1)
+                status = org.describe_create_account_status(
+                    CreateAccountRequestId=status["Id"])["CreateAccountStatus"]
+            account_id = status["AccountId"]
+            org.move_account(AccountId=account_id, SourceParentId=root_id, DestinationParentId=ous[key]["id"])
+            accounts.append({"id": account_id, "name": name, "email": email, "ou_path": ous[key]["path"],
+                             "role_arn": f"arn:aws:iam::{account_id}:role/OrganizationAccountAccessRole"})
+        direct_targets = [accounts[1]["id"]] if len(accounts) > 1 else [ous["experiments"]["id"]]
+        for target in direct_targets:
+            org.attach_policy(PolicyId=deny_create_user, TargetId=target)
+        scps.append({"id": deny_create_user, "name": "DenyIamCreateUser", "targets": direct_targets})
+        org_seconds = time.monotonic() - started
+
+        # One IAM client per account: the management account's own credentials, the members'
+        # through their OrganizationAccountAccessRole.
+        clients = {}
+        for account in accounts:
+            if account["role_arn"] is None:
+                clients[account["id"]] = make_client("iam", self.endpoint, self.config)
+            else:
+                creds = sts.assume_role(RoleArn=account["role_arn"], RoleSessionName="moto-org-seed")["Credentials"]
+                clients[account["id"]] = make_client("iam", self.endpoint, self.config, creds["AccessKeyId"],
+                                                     creds["SecretAccessKey"], creds["SessionToken"])
+
+        findings = {a["id"]: Findings() for a in accounts}
+        weak_account = management  # the one account with a (weak) password policy
+
+        users, roles = args.users, args.roles
+        groups = args.groups if args.groups is not None else (math.ceil(users / 25) if users else 0)
+        if users and not groups:
+            fail("--users needs at least one group (--groups G, G >= 1): every filler user is in a group")
+        policies = args.policies if args.policies is not None else (
+            math.ceil((users + roles) / 20) if users + roles else 0)
+        if (users or roles or groups) and not policies:
+            fail("filler users, groups and roles need at least one filler policy (--policies P, P >= 1)")
+
+        def first_phase(account):
+            iam, acct, out = clients[account["id"]], account["id"], findings[account["id"]]
+            tasks = []
+            if not args.no_problems:
+                tasks.append(lambda: plant_problems(iam, acct, org_id, out))
+            if acct == weak_account and not args.no_problems:
+                tasks.append(lambda: iam.update_account_password_policy(
+                    MinimumPasswordLength=8, RequireSymbols=False, RequireNumbers=False,
+                    RequireUppercaseCharacters=False, RequireLowercaseCharacters=False))
+            account["password_policy"] = "weak" if acct == weak_account and not args.no_problems else "none"
+            out.add("planted", "password-policy-weak", f"arn:aws:iam::{acct}:root")
+            for p in range(1, policies + 1):
+                tasks.append(lambda p=p: iam.create_policy(
+                    PolicyName=f"policy-{p:05d}",
+                    PolicyDocument=doc([{"Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket"],
+                                         "Resource": [f"arn:aws:s3:::bucket-{p:05d}",
+                                                      f"arn:aws:s3:::bucket-{p:05d}/*"]}])))
+            for g in range(1, groups + 1):
+                tasks.append(lambda g=g: iam.create_group(GroupName=f"group-{g:05d}"))
+            return tasks
+
+        def second_phase(account):
+            iam, acct, out = clients[account["id"]], account["id"], findings[account["id"]]
+            policy_arn = lambda n: f"arn:aws:iam::{acct}:policy/policy-{(n - 1) % policies + 1:05d}"  # noqa: E731
+            tasks = []
+            for g in range(1, groups + 1):
+                tasks.append(lambda g=g: iam.attach_group_policy(GroupName=f"group-{g:05d}", PolicyArn=policy_arn(g)))
+
+            def make_user(u):
+                name = f"user-{u:05d}"
+                iam.create_user(UserName=name)
+                iam.add_user_to_group(GroupName=f"group-{(u - 1) % groups + 1:05d}", UserName=name)
+                iam.attach_user_policy(UserName=name, PolicyArn=policy_arn(u))
+                out.add("planted", "direct-user-policy", f"arn:aws:iam::{acct}:user/{name}")
+
+            def make_role(r):
+                name = f"role-{r:05d}"
+                iam.create_role(RoleName=name, AssumeRolePolicyDocument=doc(
+                    [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+                      "Action": "sts:AssumeRole"}]))
+                iam.attach_role_policy(RoleName=name, PolicyArn=policy_arn(r))
+                if policies > 1:
+                    iam.attach_role_policy(RoleName=name, PolicyArn=policy_arn(r + 1))
+
+            tasks += [lambda u=u: make_user(u) for u in range(1, users + 1)]
+            tasks += [lambda r=r: make_role(r) for r in range(1, roles + 1)]
+            return tasks
+
+        self.run_all([t for a in accounts for t in first_phase(a)])
+        self.run_all([t for a in accounts for t in second_phase(a)])
+        for account in accounts:
+            if account["role_arn"] is not None:
+                # The role the auditor assumes trusts the management account: inside the organization.
+                findings[account["id"]].add("must_not_flag", "external-trust", account["role_arn"])
+            account.update(findings[account["id"]].as_json())
+        seconds = time.monotonic() - started
+        self.pool.shutdown()
+        print(f"moto_org.py: seeded {len(accounts)} account(s) (organization {org_seconds:.2f}s), "
+              f"{users} filler user(s), {roles} role(s), {groups} group(s), {policies} policy(ies) per account "
+              f"in {seconds:.2f}s", file=sys.stderr)
+        return {"organization_id": org_id, "root_id": root_id, "management_account": management,
+                "ous": {OU_NAMES[k]: v for k, v in ous.items()}, "scps": scps,
+                "seconds": round(seconds, 3), "accounts": accounts}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--endpoint", required=True, help="moto_server URL, http://127.0.0.1:PORT")
+    parser.add_argument("--out", required=True, help="where to write seed.json")
+    parser.add_argument("--members", type=int, default=3, help="member accounts (default 3)")
+    parser.add_argument("--users", type=int, default=0, help="filler users per account")
+    parser.add_argument("--roles", type=int, default=0, help="filler roles per account")
+    parser.add_argument("--groups", type=int, default=None,
+                        help="filler groups per account (default: one per 25 filler users)")
+    parser.add_argument("--policies", type=int, default=None,
+                        help="filler managed policies per account (default: one per 20 filler users+roles)")
+    parser.add_argument("--no-problems", action="store_true", help="no planted problems, filler only")
+    parser.add_argument("--workers", type=int, default=16, help="parallel requests (default 16)")
+    args = parser.parse_args()
+    for name in ("members", "users", "roles", "groups", "policies"):
+        value = getattr(args, name)
+        if value is not None and value < 0:
+            parser.error(f"--{name} must not be negative")
+    for var in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL"):
+        os.environ.pop(var, None)  # only the endpoint given, only static test credentials
+    check_reachable(args.endpoint)
+    try:
+        seed = Seeder(args).seed()
+    except EndpointConnectionError as e:
+        fail(f"lost the connection to moto_server at {args.endpoint}: {e}")
+    except ClientError as e:
+        fail(f"moto_server refused a seeding call: {e}")
+    tmp = f"{args.out}.tmp.{os.getpid()}"
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(seed, f, indent=2)
+        f.write("\n")
+    os.replace(tmp, args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
