@@ -24,6 +24,7 @@ fi
 # The Python tools the integration tests drive, in .venv (made once, filled only when
 # something is missing): moto_server, a real AWS API emulator (S3 archive tests), and
 # aiosmtpd, a real SMTP server (mail tests).
+# moto_server also backs the live-collection tests (tests/live.rs).
 if [[ ! -x .venv/bin/python ]]; then
     run python3 -m venv .venv
 fi
@@ -31,6 +32,9 @@ if ! .venv/bin/python -c 'import moto.server, boto3, aiosmtpd' 2>/dev/null; then
     run .venv/bin/pip install --quiet --disable-pip-version-check 'moto[server]==5.*' aiosmtpd==1.4.6
 fi
 export IAM_AUDITOR_TEST_PYTHON="$PWD/.venv/bin/python"
+
+# The test tools themselves (fault proxy, organization seeder) against a real moto_server.
+run .venv/bin/python tests/pytools_selftest.py
 
 run cargo fmt --check
 run cargo clippy --all-targets -- -D warnings

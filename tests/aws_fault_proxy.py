@@ -34,7 +34,9 @@ accepts connections. Every request is classified from its SigV4 credential scope
   MaxItems/Marker. With this flag the proxy fetches the whole answer (Marker and MaxItems removed)
   and returns it in pages of at most min(N, MaxItems) members in total (UserDetailList,
   GroupDetailList, RoleDetailList, Policies, in that order), with IsTruncated/Marker like AWS.
-  The marker is opaque (base64 of the offset). Fault rules are applied first.
+  The marker is opaque (base64 of a snapshot id and the offset): pages after the first come
+  from the answer the first page was cut from (a marker whose snapshot is gone re-fetches and
+  uses the offset). Fault rules are applied first.
 
 --recorded DIR: access-analyzer requests are never forwarded (moto has no Access Analyzer); they
   are answered from recorded responses (see tests/recorded/access-analyzer/README.md). DIR may be
@@ -235,56 +237,93 @@ def rest_json_injected(info, respond, principal_arn):
 # GetAccountAuthorizationDetails pagination
 # ---------------------------------------------------------------------------------------------
 
-def encode_marker(offset):
-    return base64.b64encode(json.dumps({"gaad_offset": offset}).encode()).decode()
+class GaadSnapshot:
+    """One full GAAD answer: a skeleton (the response with its four lists emptied) and the
+    members in order, each kept serialized (list name, bytes) to hold little memory."""
+
+    def __init__(self, xml_bytes, owner):
+        root = ET.fromstring(xml_bytes)
+        result = root.find(f"{{{IAM_NS}}}GetAccountAuthorizationDetailsResult")
+        if result is None:
+            raise ValueError("no GetAccountAuthorizationDetailsResult in moto's answer")
+        self.members = []
+        for name in GAAD_LISTS:
+            lst = result.find(f"{{{IAM_NS}}}{name}")
+            if lst is None:
+                continue
+            for member in list(lst):
+                self.members.append((name, ET.tostring(member, encoding="utf-8")))
+                lst.remove(member)
+            lst.text = None
+        for marker in result.findall(f"{{{IAM_NS}}}Marker"):
+            result.remove(marker)
+        self.skeleton = ET.tostring(root, encoding="utf-8")
+        self.owner = owner  # (account, request parameters other than Marker/MaxItems)
+        self.id = uuid.uuid4().hex[:16]
+
+    def page(self, offset, page_size):
+        """The response bytes for members [offset, offset+page_size), and whether more follow."""
+        root = ET.fromstring(self.skeleton)
+        result = root.find(f"{{{IAM_NS}}}GetAccountAuthorizationDetailsResult")
+        for name, member in self.members[offset:offset + page_size]:
+            lst = result.find(f"{{{IAM_NS}}}{name}")
+            if lst is None:
+                lst = ET.SubElement(result, f"{{{IAM_NS}}}{name}")
+            lst.append(ET.fromstring(member))
+        truncated = offset + page_size < len(self.members)
+        is_truncated = result.find(f"{{{IAM_NS}}}IsTruncated")
+        if is_truncated is None:
+            is_truncated = ET.SubElement(result, f"{{{IAM_NS}}}IsTruncated")
+        is_truncated.text = "true" if truncated else "false"
+        if truncated:
+            marker = ET.Element(f"{{{IAM_NS}}}Marker")
+            marker.text = encode_marker(self.id, offset + page_size)
+            result.insert(list(result).index(is_truncated) + 1, marker)
+        request_id = root.find(f"{{{IAM_NS}}}ResponseMetadata/{{{IAM_NS}}}RequestId")
+        if request_id is not None:
+            request_id.text = str(uuid.uuid4())
+        return ET.tostring(root, encoding="unicode").encode("utf-8"), truncated
+
+
+class GaadCache:
+    """Snapshots by id, so that pages 2..n of one listing come from the answer page 1 saw
+    (consistent paging, and one moto GAAD per listing instead of one per page)."""
+
+    LIMIT = 64
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.snapshots = {}
+
+    def get(self, snapshot_id, owner):
+        with self.lock:
+            snap = self.snapshots.get(snapshot_id)
+        return snap if snap is not None and snap.owner == owner else None
+
+    def put(self, snap):
+        with self.lock:
+            self.snapshots[snap.id] = snap
+            while len(self.snapshots) > self.LIMIT:
+                self.snapshots.pop(next(iter(self.snapshots)))
+
+    def drop(self, snapshot_id):
+        with self.lock:
+            self.snapshots.pop(snapshot_id, None)
+
+
+def encode_marker(snapshot_id, offset):
+    return base64.b64encode(json.dumps({"snapshot": snapshot_id, "offset": offset}).encode()).decode()
 
 
 def decode_marker(marker):
+    """(snapshot id, offset) of a marker made by encode_marker, or None."""
     try:
-        offset = json.loads(base64.b64decode(marker.encode(), validate=True))["gaad_offset"]
-        if isinstance(offset, int) and offset >= 0:
-            return offset
+        data = json.loads(base64.b64decode(marker.encode(), validate=True))
+        if isinstance(data["offset"], int) and data["offset"] >= 0 and isinstance(data["snapshot"], str):
+            return data["snapshot"], data["offset"]
     except (ValueError, KeyError, TypeError):
         pass
     return None
-
-
-def paginate_gaad(xml_bytes, offset, page_size):
-    """Page [offset, offset+page_size) of a one-page GAAD answer, as the response bytes."""
-    root = ET.fromstring(xml_bytes)
-    ns = {"i": IAM_NS}
-    result = root.find("i:GetAccountAuthorizationDetailsResult", ns)
-    if result is None:
-        raise ValueError("no GetAccountAuthorizationDetailsResult")
-    everything = []  # (list element, member)
-    for name in GAAD_LISTS:
-        lst = result.find(f"i:{name}", ns)
-        if lst is None:
-            continue
-        for member in list(lst):
-            everything.append((lst, member))
-            lst.remove(member)
-    page = everything[offset:offset + page_size]
-    for lst, member in page:
-        lst.append(member)
-    # A list emptied in this page is written <X/>, like moto's own empty lists.
-    for name in GAAD_LISTS:
-        lst = result.find(f"i:{name}", ns)
-        if lst is not None and len(lst) == 0:
-            lst.text = None
-    truncated = offset + page_size < len(everything)
-    is_truncated = result.find("i:IsTruncated", ns)
-    if is_truncated is None:
-        is_truncated = ET.SubElement(result, f"{{{IAM_NS}}}IsTruncated")
-    is_truncated.text = "true" if truncated else "false"
-    marker = result.find("i:Marker", ns)
-    if marker is not None:
-        result.remove(marker)
-    if truncated:
-        marker = ET.Element(f"{{{IAM_NS}}}Marker")
-        marker.text = encode_marker(offset + page_size)
-        result.insert(list(result).index(is_truncated) + 1, marker)
-    return ET.tostring(root, encoding="unicode").encode("utf-8")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -373,6 +412,7 @@ class ProxyState:
         self.rules = RuleSet(args.rules)
         self.recorded = Recorded(args.recorded)
         self.gaad_page_size = args.gaad_page_size
+        self.gaad_cache = GaadCache()
         self.caller_account = args.caller_account
         self.keys = {}  # access key id -> (account, principal arn)
         self.keys_lock = threading.Lock()
@@ -532,7 +572,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     self.command, url.path, query, body, info["account"], info["region"] or "us-east-1")
             elif (self.state.gaad_page_size and info["service"] == "iam"
                   and info["operation"] == "GetAccountAuthorizationDetails"):
-                status, headers, data = self.gaad_page(body, params)
+                status, headers, data = self.gaad_page(info, body, params)
             else:
                 status, headers, data = self.forward(body)
                 if (status == 200 and (info["service"], info["operation"]) == ("sts", "AssumeRole")):
@@ -579,28 +619,44 @@ class Handler(http.server.BaseHTTPRequestHandler):
         key = root.find("s:AssumeRoleResult/s:Credentials/s:AccessKeyId", ns)
         arn = root.find("s:AssumeRoleResult/s:AssumedRoleUser/s:Arn", ns)
         if key is not None and key.text:
-            self.state.learn_key(key.text.strip(), account,
-                                 arn.text.strip() if arn is not None and arn.text else f"arn:aws:iam::{account}:user/test")
+            principal = arn.text.strip() if arn is not None and arn.text else f"arn:aws:iam::{account}:user/test"
+            self.state.learn_key(key.text.strip(), account, principal)
 
-    def gaad_page(self, body, params):
-        offset = 0
+    def gaad_page(self, info, body, params):
+        snapshot_id, offset = None, 0
         if params.get("Marker"):
-            offset = decode_marker(params["Marker"])
-            if offset is None:
+            decoded = decode_marker(params["Marker"])
+            if decoded is None:
                 return query_error_simple(400, "Sender", "InvalidInput", "Invalid Marker")
+            snapshot_id, offset = decoded
         page_size = self.state.gaad_page_size
         if params.get("MaxItems", "").isdigit() and int(params["MaxItems"]) > 0:
             page_size = min(page_size, int(params["MaxItems"]))
-        url = urllib.parse.urlsplit(self.path)
-        path = self.path
-        if url.query:  # Marker/MaxItems may come in the query string too
-            q = [(k, v) for k, v in urllib.parse.parse_qsl(url.query, keep_blank_values=True)
-                 if k not in ("Marker", "MaxItems")]
-            path = urllib.parse.urlunsplit(("", "", url.path, urllib.parse.urlencode(q), ""))
-        status, headers, data = self.forward(body, path=path, drop_params=("Marker", "MaxItems"))
-        if status != 200:
-            return status, headers, data
-        return status, headers, paginate_gaad(data, offset, page_size)
+        rest = tuple(sorted((k, v) for k, v in params.items() if k not in ("Marker", "MaxItems")))
+        owner = (info["account"], rest)
+        snap = self.state.gaad_cache.get(snapshot_id, owner) if snapshot_id else None
+        headers = [("Content-Type", "text/xml")]
+        if snap is None:
+            # A first page, or a marker whose snapshot is gone: ask moto for everything again.
+            url = urllib.parse.urlsplit(self.path)
+            path = self.path
+            if url.query:  # Marker/MaxItems may come in the query string too
+                q = [(k, v) for k, v in urllib.parse.parse_qsl(url.query, keep_blank_values=True)
+                     if k not in ("Marker", "MaxItems")]
+                path = urllib.parse.urlunsplit(("", "", url.path, urllib.parse.urlencode(q), ""))
+            status, headers, data = self.forward(body, path=path, drop_params=("Marker", "MaxItems"))
+            if status != 200:
+                return status, headers, data
+            snap = GaadSnapshot(data, owner)
+            self.state.gaad_cache.put(snap)
+        data, truncated = snap.page(offset, page_size)
+        if not truncated:
+            self.state.gaad_cache.drop(snap.id)
+        request_id = re.search(rb"<RequestId>([^<]*)</RequestId>", data)
+        headers = [(k, v) for k, v in headers if k.lower() != "x-amzn-requestid"]
+        if request_id:
+            headers.append(("x-amzn-RequestId", request_id.group(1).decode()))
+        return 200, headers, data
 
 
 def query_error_simple(status, kind, code, message):

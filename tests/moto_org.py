@@ -9,7 +9,11 @@ us-east-1): the caller is the management account (moto's default 123456789012). 
 the organization (OUs Production, Sandbox and Sandbox/Experiments, two SCPs), --members member
 accounts (prod-app, sandbox-data, experiments-ml, ...; round-robin over the three OUs), and in
 every account (members through their OrganizationAccountAccessRole) IAM entities with planted
-problems (unless --no-problems) plus filler entities:
+problems (unless --no-problems) plus filler entities. SCPs: DenyLeaveOrganization on the
+Production and Sandbox OUs, DenyIamCreateUser directly on the first member account (on the
+Experiments OU when there is no member; moto does not enforce SCPs). The one weak password
+policy (MinimumPasswordLength 8) is in the management account; the others have none.
+Filler entities, created in parallel (--workers):
 
   users  user-00001...  each in a filler group and with a filler managed policy attached
                         directly (so each is a direct-user-policy finding, listed as planted)
@@ -48,6 +52,7 @@ from concurrent.futures import ThreadPoolExecutor
 import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError, EndpointConnectionError
+from botocore.parsers import ResponseParserError
 
 REGION = "us-east-1"
 CHECK_IDS = ("admin-access", "full-admin-policy", "wide-trust", "external-trust",
@@ -93,6 +98,25 @@ def check_reachable(endpoint):
     except (urllib.error.URLError, OSError) as e:
         fail(f"moto_server is not reachable at {endpoint} ({getattr(e, 'reason', e)}); "
              f"start it with: moto_server -H 127.0.0.1 -p PORT")
+
+
+def call(method, **kwargs):
+    """One seeding call, retried when moto fails under concurrency (HTTP 500, often with an
+    HTML body); on a retry, "already exists" means the failed attempt did the work."""
+    for attempt in range(1, 7):
+        try:
+            return method(**kwargs)
+        except ClientError as e:
+            code = e.response["Error"]["Code"]
+            if attempt > 1 and code in ("EntityAlreadyExists", "EntityAlreadyExistsException"):
+                return None
+            if e.response["ResponseMetadata"].get("HTTPStatusCode", 0) < 500 or attempt == 6:
+                raise
+        except ResponseParserError:
+            if attempt == 6:
+                raise
+        time.sleep(0.05 * attempt)
+    return None
 
 
 class Findings:
@@ -208,7 +232,6 @@ class Seeder:
         self.endpoint = args.endpoint.rstrip("/")
         self.config = client_config(args.workers)
         self.pool = ThreadPoolExecutor(max_workers=args.workers)
-        self.calls = 0
 
     def run_all(self, tasks):
         """Run callables on the pool; re-raise the first error."""
@@ -317,13 +340,13 @@ class Seeder:
             account["password_policy"] = "weak" if acct == weak_account and not args.no_problems else "none"
             out.add("planted", "password-policy-weak", f"arn:aws:iam::{acct}:root")
             for p in range(1, policies + 1):
-                tasks.append(lambda p=p: iam.create_policy(
+                tasks.append(lambda p=p: call(iam.create_policy,
                     PolicyName=f"policy-{p:05d}",
                     PolicyDocument=doc([{"Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket"],
                                          "Resource": [f"arn:aws:s3:::bucket-{p:05d}",
                                                       f"arn:aws:s3:::bucket-{p:05d}/*"]}])))
             for g in range(1, groups + 1):
-                tasks.append(lambda g=g: iam.create_group(GroupName=f"group-{g:05d}"))
+                tasks.append(lambda g=g: call(iam.create_group, GroupName=f"group-{g:05d}"))
             return tasks
 
         def second_phase(account):
@@ -331,30 +354,45 @@ class Seeder:
             policy_arn = lambda n: f"arn:aws:iam::{acct}:policy/policy-{(n - 1) % policies + 1:05d}"  # noqa: E731
             tasks = []
             for g in range(1, groups + 1):
-                tasks.append(lambda g=g: iam.attach_group_policy(GroupName=f"group-{g:05d}", PolicyArn=policy_arn(g)))
+                tasks.append(lambda g=g: call(iam.attach_group_policy, GroupName=f"group-{g:05d}",
+                                              PolicyArn=policy_arn(g)))
 
             def make_user(u):
                 name = f"user-{u:05d}"
-                iam.create_user(UserName=name)
-                iam.add_user_to_group(GroupName=f"group-{(u - 1) % groups + 1:05d}", UserName=name)
-                iam.attach_user_policy(UserName=name, PolicyArn=policy_arn(u))
+                call(iam.create_user, UserName=name)
+                call(iam.add_user_to_group, GroupName=f"group-{(u - 1) % groups + 1:05d}", UserName=name)
+                call(iam.attach_user_policy, UserName=name, PolicyArn=policy_arn(u))
                 out.add("planted", "direct-user-policy", f"arn:aws:iam::{acct}:user/{name}")
 
-            def make_role(r):
-                name = f"role-{r:05d}"
-                iam.create_role(RoleName=name, AssumeRolePolicyDocument=doc(
-                    [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
-                      "Action": "sts:AssumeRole"}]))
-                iam.attach_role_policy(RoleName=name, PolicyArn=policy_arn(r))
-                if policies > 1:
-                    iam.attach_role_policy(RoleName=name, PolicyArn=policy_arn(r + 1))
+            def create_roles():
+                # Roles are created by one task per account: moto finds a role by walking its role
+                # dict, which fails ("dictionary changed size during iteration", HTTP 500) when
+                # another thread adds a role to the same account meanwhile. Their policies are
+                # attached in the next phase, in parallel, once no role is being added.
+                trust = doc([{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+                              "Action": "sts:AssumeRole"}])
+                for r in range(1, roles + 1):
+                    call(iam.create_role, RoleName=f"role-{r:05d}", AssumeRolePolicyDocument=trust)
 
+            if roles:
+                tasks.insert(0, create_roles)  # the longest task first
             tasks += [lambda u=u: make_user(u) for u in range(1, users + 1)]
-            tasks += [lambda r=r: make_role(r) for r in range(1, roles + 1)]
             return tasks
+
+        def third_phase(account):
+            iam, acct = clients[account["id"]], account["id"]
+            policy_arn = lambda n: f"arn:aws:iam::{acct}:policy/policy-{(n - 1) % policies + 1:05d}"  # noqa: E731
+
+            def attach(r):
+                call(iam.attach_role_policy, RoleName=f"role-{r:05d}", PolicyArn=policy_arn(r))
+                if policies > 1:
+                    call(iam.attach_role_policy, RoleName=f"role-{r:05d}", PolicyArn=policy_arn(r + 1))
+
+            return [lambda r=r: attach(r) for r in range(1, roles + 1)]
 
         self.run_all([t for a in accounts for t in first_phase(a)])
         self.run_all([t for a in accounts for t in second_phase(a)])
+        self.run_all([t for a in accounts for t in third_phase(a)])
         for account in accounts:
             if account["role_arn"] is not None:
                 # The role the auditor assumes trusts the management account: inside the organization.

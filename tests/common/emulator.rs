@@ -110,7 +110,11 @@ impl FaultProxy {
             .arg("--recorded")
             .arg(recorded)
             .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
+            .stderr(
+                std::fs::File::create(dir.join("proxy.stderr"))
+                    .map(Stdio::from)
+                    .unwrap_or_else(|_| Stdio::null()),
+            )
             .spawn()
             .expect("the fault proxy starts");
         let process = Started(child);
