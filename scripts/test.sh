@@ -31,6 +31,11 @@ fi
 if ! .venv/bin/python -c 'import moto.server, boto3, aiosmtpd' 2>/dev/null; then
     run .venv/bin/pip install --quiet --disable-pip-version-check 'moto[server]==5.*' aiosmtpd==1.4.6
 fi
+# cargo-lambda's Lambda Runtime API emulator, for the Lambda mode test (tests/lambda.rs).
+# --no-deps: its one dependency, ziglang, is for cross-compiling, which the tests never do.
+if [[ ! -x .venv/bin/cargo-lambda ]]; then
+    run .venv/bin/pip install --quiet --disable-pip-version-check --no-deps cargo-lambda==1.9.2
+fi
 export IAM_AUDITOR_TEST_PYTHON="$PWD/.venv/bin/python"
 
 # The test tools themselves (fault proxy, organization seeder) against a real moto_server.

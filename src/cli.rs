@@ -79,6 +79,10 @@ pub struct RunArgs {
     /// Do not send the digest mail (digest.eml is still written and archived).
     #[arg(long)]
     pub no_mail: bool,
+    /// When the run must be over (Lambda): an organization too large to collect in time is
+    /// refused up front.
+    #[arg(skip)]
+    pub deadline: Option<std::time::Instant>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -113,7 +117,7 @@ pub enum PolicyFormat {
     Json,
 }
 
-fn parse_instant(text: &str) -> Result<DateTime<Utc>, String> {
+pub fn parse_instant(text: &str) -> Result<DateTime<Utc>, String> {
     DateTime::parse_from_rfc3339(text)
         .map(|d| d.with_timezone(&Utc))
         .map_err(|e| format!("{e}: write an RFC 3339 instant such as 2026-11-23T00:00:00Z"))
@@ -130,18 +134,40 @@ pub fn main() -> i32 {
     };
     outcome.unwrap_or_else(|message| {
         tracing::error!(event = "fatal", "{message}");
+        // Schedulers and metric filters key on one line per run, fatal runs included.
+        tracing::info!(
+            event = "run-finished",
+            exit_code = EXIT_FATAL,
+            "finished with exit code {EXIT_FATAL}"
+        );
         EXIT_FATAL
     })
 }
 
+/// The config from a file or an `s3://BUCKET/KEY` URI (scheduled jobs), and the sha256 of
+/// its bytes; with `IAM_AUDITOR_SMTP_SECRET_ARN` set, the SMTP login from Secrets Manager.
 fn load_config(path: Option<&Path>) -> Result<(Config, Option<String>), String> {
-    match path {
+    let (mut config, sha256) = match path {
+        Some(path) if path.to_string_lossy().starts_with("s3://") => {
+            let uri = path.to_string_lossy();
+            let bytes = crate::job_inputs::read_s3_object(&uri)?;
+            let text = String::from_utf8(bytes).map_err(|_| format!("config {uri}: not UTF-8 text"))?;
+            let config = Config::parse(&text, &|id| crate::checks::by_id(id).is_some())
+                .map_err(|message| format!("config {uri}: {message}"))?;
+            (config, Some(hex(&Sha256::digest(text.as_bytes()))))
+        }
         Some(path) => {
             let (config, text) = Config::load(path).map_err(|e| e.to_string())?;
-            Ok((config, Some(hex(&Sha256::digest(text.as_bytes())))))
+            (config, Some(hex(&Sha256::digest(text.as_bytes()))))
         }
-        None => Ok((Config::default(), None)),
+        None => (Config::default(), None),
+    };
+    if let Some(secret) = std::env::var(crate::job_inputs::SMTP_SECRET_ENV).ok().filter(|s| !s.is_empty()) {
+        if let Some(mail) = config.mail.as_mut().filter(|m| m.transport == MailTransport::Smtp) {
+            mail.secret_login = Some(crate::job_inputs::read_smtp_secret(&secret)?);
+        }
     }
+    Ok((config, sha256))
 }
 
 /// `collect --out DIR`: the snapshot and a summary of what it holds.
@@ -152,6 +178,7 @@ fn collect_only(args: &CollectArgs, log_format: LogFormat) -> Result<i32, String
         &args.out,
         &collect::session_name(Utc::now()),
         log_format == LogFormat::Text,
+        None,
     )
     .map_err(|e| e.to_string())?;
     let failed = collection.accounts.iter().filter(|a| a.status == "failed").count();
@@ -186,6 +213,11 @@ fn audit_policy(args: &AuditPolicyArgs) -> Result<i32, String> {
             "{}",
             pretty(&serde_json::json!({
                 "member_role_name": org.role_name,
+                // Each call the collector makes, and the IAM action that authorises it.
+                "calls": permissions::OPERATIONS
+                    .iter()
+                    .map(|op| (op.to_string(), serde_json::json!(permissions::action_for(op))))
+                    .collect::<serde_json::Map<String, serde_json::Value>>(),
                 "member_role_policy": member,
                 "member_role_trust_policy": trust,
                 "caller_policy": caller,
@@ -230,12 +262,35 @@ fn print_checks(id: Option<&str>) -> i32 {
     EXIT_OK
 }
 
+/// The Lambda handler's run: the archive must outlive the function, so it must be S3.
+pub fn run_lambda(args: &RunArgs, log_format: LogFormat) -> Result<i32, String> {
+    run(args, log_format)
+}
+
+/// What an exit code means (DESIGN.md), for logs and the Lambda response.
+pub fn exit_meaning(code: i32) -> &'static str {
+    match code {
+        EXIT_OK => "the run completed and every account was audited",
+        EXIT_FATAL => "fatal error: nothing usable was produced",
+        2 => "usage error",
+        EXIT_PARTIAL => "partial: reports were produced, but some accounts were not audited",
+        EXIT_FAIL_ON => "findings at or above the configured fail_on severity",
+        EXIT_MAIL => "reports were produced and archived, but the mail could not be delivered",
+        _ => "unknown exit code",
+    }
+}
+
 fn run(args: &RunArgs, log_format: LogFormat) -> Result<i32, String> {
     let started_at = Utc::now();
     let (config, config_sha256) = load_config(args.config.as_deref())?;
+    if args.deadline.is_some() && config.archive.s3_uri.is_none() {
+        return Err("in AWS Lambda the archive must be S3 ([archive] s3_uri = \"s3://BUCKET/PREFIX\"): the \
+                    function's disk does not outlive the invocation"
+            .into());
+    }
     let live = match &args.snapshot {
         Some(_) => None,
-        None => Some(LiveSnapshot::collect(&config, started_at, log_format)?),
+        None => Some(LiveSnapshot::collect(&config, started_at, log_format, args.deadline)?),
     };
     let snapshot_dir = match (&args.snapshot, &live) {
         (Some(dir), _) => dir.as_path(),
@@ -405,6 +460,7 @@ impl LiveSnapshot {
         config: &Config,
         started_at: DateTime<Utc>,
         log_format: LogFormat,
+        deadline: Option<std::time::Instant>,
     ) -> Result<LiveSnapshot, String> {
         let parent = std::env::temp_dir().join(format!(
             "iam-auditor-{}-{}",
@@ -423,6 +479,7 @@ impl LiveSnapshot {
             &live.dir,
             &collect::session_name(started_at),
             log_format == LogFormat::Text,
+            deadline,
         )
         .map_err(|e| e.to_string())?;
         let totals = collection.total_calls();

@@ -248,6 +248,9 @@ pub struct MailConfig {
     /// Account id → the addresses that get that account's own digest.
     #[serde(default)]
     pub account_owners: BTreeMap<String, Vec<Spanned<String>>>,
+    /// The SMTP login read from Secrets Manager at run time (never from the file).
+    #[serde(skip)]
+    pub secret_login: Option<(String, String)>,
 }
 
 impl Default for MailConfig {
@@ -269,6 +272,7 @@ impl Default for MailConfig {
             retries: default_retries(),
             retry_delay_seconds: default_retry_delay_seconds(),
             account_owners: BTreeMap::new(),
+            secret_login: None,
         }
     }
 }

@@ -14,6 +14,8 @@ pub mod config;
 pub mod deliver;
 pub mod findings;
 pub mod identifiers;
+pub mod job_inputs;
+pub mod lambda;
 pub mod logging;
 pub mod policy;
 pub mod report;

@@ -7,6 +7,11 @@ fn main() {
              Please report it with the command line you ran; no report files from this run should be trusted."
         );
     }));
-    let code = std::panic::catch_unwind(iam_auditor::cli::main).unwrap_or(1);
+    let entry = if iam_auditor::lambda::started_by_lambda() {
+        iam_auditor::lambda::main
+    } else {
+        iam_auditor::cli::main
+    };
+    let code = std::panic::catch_unwind(entry).unwrap_or(1);
     std::process::exit(code);
 }

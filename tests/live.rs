@@ -283,9 +283,12 @@ fn a_live_run_audits_every_account_and_finds_what_was_planted() {
         })
         .collect();
     for operation in findings["run"]["stats"]["api_calls"].as_object().unwrap().keys() {
+        let action = policies["calls"][operation]
+            .as_str()
+            .unwrap_or_else(|| panic!("{operation} not listed in calls"));
         assert!(
-            granted.contains(operation) || operation == "sts:GetCallerIdentity",
-            "{operation} is called but audit-policy does not grant it"
+            granted.contains(action) || operation == "sts:GetCallerIdentity",
+            "{operation} is called but audit-policy does not grant {action}"
         );
     }
     assert!(outcome.stderr.contains("collected 4 accounts"), "{}", outcome.stderr);

@@ -127,6 +127,8 @@ pub enum CollectError {
     Folder(PathBuf, String),
     #[error("{0}")]
     Setup(String),
+    #[error("refused: {0}")]
+    TooLarge(String),
 }
 
 /// One account in the collection's outcome (and in manifest.json).
@@ -166,14 +168,30 @@ impl Collection {
 
 /// Collects every account `config` selects into the snapshot folder `out` (which must not
 /// exist yet).
+/// With a `deadline` (Lambda), an organization that cannot be collected in time is refused
+/// before any account is touched.
 pub fn collect(
     config: &Config,
     out: &Path,
     session_name: &str,
     text_logs: bool,
+    deadline: Option<Instant>,
 ) -> Result<Collection, CollectError> {
     let runtime = crate::aws_sdk::runtime().map_err(CollectError::Setup)?;
-    runtime.block_on(collect_async(config, out, session_name, text_logs))
+    runtime.block_on(collect_async(config, out, session_name, text_logs, deadline))
+}
+
+/// A conservative time for one account on real AWS (AssumeRole, a few pages of
+/// GetAccountAuthorizationDetails, waiting for the credential report), and for the audit,
+/// reports and upload after collection: what the Lambda refusal is judged by.
+const SECONDS_PER_ACCOUNT: f64 = 10.0;
+const SECONDS_AFTER_COLLECTION: f64 = 90.0;
+
+/// The seconds `accounts` need at `concurrency`, when that is more than `left`.
+pub fn too_slow_for(accounts: usize, concurrency: usize, left: Duration) -> Option<f64> {
+    let waves = accounts.div_ceil(concurrency.max(1));
+    let needed = waves as f64 * SECONDS_PER_ACCOUNT + SECONDS_AFTER_COLLECTION;
+    (needed > left.as_secs_f64()).then_some(needed)
 }
 
 async fn collect_async(
@@ -181,6 +199,7 @@ async fn collect_async(
     out: &Path,
     session_name: &str,
     text_logs: bool,
+    deadline: Option<Instant>,
 ) -> Result<Collection, CollectError> {
     let started = Instant::now();
     let collected_at = Utc::now();
@@ -265,6 +284,22 @@ async fn collect_async(
             }
         }
         None => targets.push(Target { id: caller_account.clone(), name: String::new() }),
+    }
+    if let Some(deadline) = deadline {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let concurrency = org_config.concurrency as usize;
+        if let Some(needed) = too_slow_for(targets.len(), concurrency, left) {
+            let _ = std::fs::remove_dir_all(&partial);
+            return Err(CollectError::TooLarge(format!(
+                "{} accounts at concurrency {concurrency} need about {:.0} minutes, and this Lambda \
+                 invocation has {:.0} s left: run iam-auditor as the ECS task of \
+                 deploy/cloudformation/scheduled-job.yaml (Compute = ECS, no time limit), or raise \
+                 [organization] concurrency",
+                targets.len(),
+                needed / 60.0,
+                left.as_secs_f64()
+            )));
+        }
     }
     let accounts_dir = partial.join("accounts");
     let plan = Plan {
@@ -459,4 +494,42 @@ fn write_json(path: &Path, value: &Value) -> Result<(), CollectError> {
 /// The run id-based session name AssumeRole records in CloudTrail.
 pub fn session_name(started_at: DateTime<Utc>) -> String {
     format!("iam-auditor-{}", started_at.format("%Y%m%dT%H%M%SZ"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lambda_refuses_what_cannot_finish_in_time() {
+        let fifteen = Duration::from_secs(900);
+        assert_eq!(too_slow_for(20, 8, fifteen), None, "20 accounts: 3 waves");
+        assert_eq!(too_slow_for(640, 8, fifteen), None, "80 waves of 10 s and the reports fit");
+        assert!(too_slow_for(700, 8, fifteen).is_some(), "88 waves do not");
+        assert!(too_slow_for(1, 8, Duration::from_secs(30)).is_some(), "too little time left for anything");
+    }
+
+    #[test]
+    fn skip_reasons_name_the_setting() {
+        let account = json!({"Id": "111122223333", "State": "ACTIVE"});
+        let mut org = crate::config::OrganizationConfig::default();
+        assert_eq!(skip_reason(&account, &["r-1".into(), "ou-1".into()], &org, true), None);
+        let suspended = json!({"Id": "111122223333", "Status": "SUSPENDED"});
+        assert!(skip_reason(&suspended, &[], &org, true).unwrap().contains("SUSPENDED"));
+        org.include_ous = vec!["ou-2".into()];
+        assert!(skip_reason(&account, &["r-1".into(), "ou-1".into()], &org, true)
+            .unwrap()
+            .contains("include_ous"));
+        assert_eq!(
+            skip_reason(&account, &["r-1".into(), "ou-2".into(), "ou-9".into()], &org, true),
+            None,
+            "any depth"
+        );
+        org.exclude_ous = vec!["ou-9".into()];
+        assert!(skip_reason(&account, &["r-1".into(), "ou-2".into(), "ou-9".into()], &org, true)
+            .unwrap()
+            .contains("exclude_ous (ou-9)"));
+        org.exclude_ous.clear();
+        assert!(skip_reason(&account, &[], &org, false).unwrap().contains("could not be read"));
+    }
 }

@@ -7,7 +7,8 @@ use serde_json::{json, Value};
 /// What the audit role in each member account must allow (read-only).
 pub const MEMBER_ACTIONS: &[&str] = &[
     "access-analyzer:ListAnalyzers",
-    "access-analyzer:ListFindingsV2",
+    // ListFindingsV2 is authorised by this action; there is no ListFindingsV2 action.
+    "access-analyzer:ListFindings",
     "iam:GenerateCredentialReport",
     "iam:GetAccountAuthorizationDetails",
     "iam:GetAccountPasswordPolicy",
@@ -33,13 +34,44 @@ pub const UNRESTRICTED_ACTIONS: &[&str] = &["sts:GetCallerIdentity"];
 
 pub const ASSUME_ROLE: &str = "sts:AssumeRole";
 
+/// The IAM action that authorises the collector's call `operation` (as counted,
+/// `service:Operation`): the same name, except where AWS named the action differently.
+pub fn action_for(operation: &str) -> &str {
+    match operation {
+        "access-analyzer:ListFindingsV2" => "access-analyzer:ListFindings",
+        other => other,
+    }
+}
+
+/// Every operation the collector calls, for `audit-policy --format json`.
+pub const OPERATIONS: &[&str] = &[
+    "access-analyzer:ListAnalyzers",
+    "access-analyzer:ListFindingsV2",
+    "iam:GenerateCredentialReport",
+    "iam:GetAccountAuthorizationDetails",
+    "iam:GetAccountPasswordPolicy",
+    "iam:GetAccountSummary",
+    "iam:GetCredentialReport",
+    "organizations:DescribeOrganization",
+    "organizations:DescribePolicy",
+    "organizations:ListAccounts",
+    "organizations:ListAccountsForParent",
+    "organizations:ListOrganizationalUnitsForParent",
+    "organizations:ListPolicies",
+    "organizations:ListRoots",
+    "organizations:ListTargetsForPolicy",
+    "sts:AssumeRole",
+    "sts:GetCallerIdentity",
+];
+
 /// True when the collector's call `operation` (`iam:GetAccountSummary`) is one the printed
 /// policies allow.
 pub fn is_allowed(operation: &str) -> bool {
-    MEMBER_ACTIONS.contains(&operation)
-        || ORGANIZATION_ACTIONS.contains(&operation)
-        || UNRESTRICTED_ACTIONS.contains(&operation)
-        || operation == ASSUME_ROLE
+    let action = action_for(operation);
+    MEMBER_ACTIONS.contains(&action)
+        || ORGANIZATION_ACTIONS.contains(&action)
+        || UNRESTRICTED_ACTIONS.contains(&action)
+        || action == ASSUME_ROLE
 }
 
 pub fn member_role_policy() -> Value {
@@ -91,7 +123,7 @@ mod tests {
         for list in [MEMBER_ACTIONS, ORGANIZATION_ACTIONS] {
             assert!(list.windows(2).all(|w| w[0] < w[1]), "{list:?} sorted, no duplicates");
             for action in list {
-                let verb = action.split(':').nth(1).unwrap();
+                let verb = action.split(':').nth(1).unwrap_or_default();
                 assert!(
                     ["List", "Get", "Describe", "GenerateCredentialReport"]
                         .iter()
@@ -117,6 +149,8 @@ mod tests {
     fn what_the_collector_may_call() {
         assert!(is_allowed("iam:GetAccountAuthorizationDetails"));
         assert!(is_allowed("sts:AssumeRole"));
+        assert!(is_allowed("access-analyzer:ListFindingsV2"), "authorised by access-analyzer:ListFindings");
+        assert!(OPERATIONS.iter().all(|op| is_allowed(op)));
         assert!(!is_allowed("iam:ListUsers"), "one call per entity is never needed");
         assert!(!is_allowed("organizations:ListParents"));
     }

@@ -324,9 +324,12 @@ fn smtp_transport(mail: &MailConfig) -> Result<SmtpTransport, MailError> {
     Ok(builder.build())
 }
 
-/// The login named by the config: user name from `username_env`, password from
-/// `password_env` or `password_file`. The values never appear in a message.
+/// The login: from Secrets Manager (`IAM_AUDITOR_SMTP_SECRET_ARN`) when set, else the user
+/// name from `username_env` and the password from `password_env` or `password_file`. The values never appear in a message.
 fn credentials(mail: &MailConfig) -> Result<Option<Credentials>, MailError> {
+    if let Some((username, password)) = &mail.secret_login {
+        return Ok(Some(Credentials::new(username.clone(), password.clone())));
+    }
     let Some(username_env) = &mail.username_env else { return Ok(None) };
     let env = |name: &str, key: &str| {
         std::env::var(name).map_err(|_| {

@@ -41,6 +41,12 @@ fn wait_for_port(port: u16, what: &str) {
 /// A child process killed (by PID, the one we started) when dropped.
 pub struct Started(Child);
 
+impl Started {
+    pub fn new(child: Child) -> Started {
+        Started(child)
+    }
+}
+
 impl Drop for Started {
     fn drop(&mut self) {
         let _ = self.0.kill();

@@ -10,6 +10,7 @@
 #![allow(dead_code)]
 
 pub mod emulator;
+pub mod smtp;
 
 use assert_cmd::Command;
 use serde_json::{json, Value};
