@@ -45,6 +45,15 @@ run cargo fmt --check
 run cargo clippy --all-targets -- -D warnings
 run cargo test --all-targets
 
+# The deployment artifacts (deploy/): cfn-lint, systemd-analyze, shellcheck, hadolint, and the
+# audit role's policy in the templates against what `iam-auditor audit-policy` prints (the
+# committed copy must be current, like the demo below).
+policy_json="$(mktemp)"
+run cargo run --quiet -- audit-policy --format json >"$policy_json"
+run diff -u deploy/testdata/audit-policy.json "$policy_json"
+run scripts/lint-deploy.sh "$policy_json"
+rm -f "$policy_json"
+
 demo_copy="$(mktemp -d)"
 trap 'rm -rf "$demo_copy"' EXIT
 run python3 examples/make_demo_org.py --out "$demo_copy/demo-org"

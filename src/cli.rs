@@ -145,7 +145,8 @@ pub fn main() -> i32 {
 }
 
 /// The config from a file or an `s3://BUCKET/KEY` URI (scheduled jobs), and the sha256 of
-/// its bytes; with `IAM_AUDITOR_SMTP_SECRET_ARN` set, the SMTP login from Secrets Manager.
+/// its bytes; with `IAM_AUDITOR_SMTP_SECRET_ARN` set, the SMTP login from Secrets Manager
+/// (read before collection, so a broken secret is known early, but only the mail fails).
 fn load_config(path: Option<&Path>) -> Result<(Config, Option<String>), String> {
     let (mut config, sha256) = match path {
         Some(path) if path.to_string_lossy().starts_with("s3://") => {
@@ -164,7 +165,8 @@ fn load_config(path: Option<&Path>) -> Result<(Config, Option<String>), String> 
     };
     if let Some(secret) = std::env::var(crate::job_inputs::SMTP_SECRET_ENV).ok().filter(|s| !s.is_empty()) {
         if let Some(mail) = config.mail.as_mut().filter(|m| m.transport == MailTransport::Smtp) {
-            mail.secret_login = Some(crate::job_inputs::read_smtp_secret(&secret)?);
+            // An unreadable secret costs the mail only (exit 5), after the run is archived.
+            mail.secret_login = Some(crate::job_inputs::read_smtp_secret(&secret));
         }
     }
     Ok((config, sha256))

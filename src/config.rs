@@ -248,9 +248,10 @@ pub struct MailConfig {
     /// Account id → the addresses that get that account's own digest.
     #[serde(default)]
     pub account_owners: BTreeMap<String, Vec<Spanned<String>>>,
-    /// The SMTP login read from Secrets Manager at run time (never from the file).
+    /// The SMTP login read from Secrets Manager at run time (never from the file), or why it
+    /// could not be read (a mail failure, after the run is archived).
     #[serde(skip)]
-    pub secret_login: Option<(String, String)>,
+    pub secret_login: Option<Result<(String, String), String>>,
 }
 
 impl Default for MailConfig {

@@ -327,8 +327,12 @@ fn smtp_transport(mail: &MailConfig) -> Result<SmtpTransport, MailError> {
 /// The login: from Secrets Manager (`IAM_AUDITOR_SMTP_SECRET_ARN`) when set, else the user
 /// name from `username_env` and the password from `password_env` or `password_file`. The values never appear in a message.
 fn credentials(mail: &MailConfig) -> Result<Option<Credentials>, MailError> {
-    if let Some((username, password)) = &mail.secret_login {
-        return Ok(Some(Credentials::new(username.clone(), password.clone())));
+    match &mail.secret_login {
+        Some(Ok((username, password))) => {
+            return Ok(Some(Credentials::new(username.clone(), password.clone())))
+        }
+        Some(Err(problem)) => return Err(MailError::Login(problem.clone())),
+        None => {}
     }
     let Some(username_env) = &mail.username_env else { return Ok(None) };
     let env = |name: &str, key: &str| {
@@ -361,6 +365,20 @@ mod tests {
 
     fn mail_config(extra: &str) -> MailConfig {
         Config::parse(&format!("[mail]\n{extra}"), &|_| true).unwrap().mail.unwrap()
+    }
+
+    #[test]
+    fn the_secrets_manager_login_wins_and_its_failure_is_a_login_failure() {
+        let mut mail = mail_config(
+            "username_env = \"IAM_AUDITOR_UNIT_UNSET\"\npassword_env = \"IAM_AUDITOR_UNIT_UNSET\"\n",
+        );
+        mail.secret_login = Some(Ok(("from-secret".into(), "pw".into())));
+        assert!(credentials(&mail).unwrap().is_some(), "the env names are not consulted");
+        mail.secret_login = Some(Err("cannot read the SMTP secret arn:x".into()));
+        match credentials(&mail) {
+            Err(MailError::Login(problem)) => assert!(problem.contains("arn:x")),
+            other => panic!("{other:?}"),
+        }
     }
 
     /// A run folder holding report.html and findings.csv as `write_all` leaves them.
