@@ -3,7 +3,7 @@
 
 use crate::audit::audit;
 use crate::checks::CATALOG;
-use crate::collect::{self, permissions};
+use crate::collect::{self, permissions, AccountStatus};
 use crate::config::{Config, MailTransport};
 use crate::deliver::archive::{free_name, CHECKSUMS};
 use crate::deliver::{mail, Archive};
@@ -183,13 +183,13 @@ fn collect_only(args: &CollectArgs, log_format: LogFormat) -> Result<i32, String
         None,
     )
     .map_err(|e| e.to_string())?;
-    let failed = collection.accounts.iter().filter(|a| a.status == "failed").count();
+    let failed = collection.count(AccountStatus::Failed);
     let totals = collection.total_calls();
     println!("Snapshot in {}", args.out.display());
     println!(
         "{} accounts collected, {failed} failed, {} skipped; {} AWS calls ({} retries) in {:.1} s",
-        collection.accounts.iter().filter(|a| a.status == "collected").count(),
-        collection.accounts.iter().filter(|a| a.status == "skipped").count(),
+        collection.count(AccountStatus::Collected),
+        collection.count(AccountStatus::Skipped),
         totals.total_calls(),
         totals.total_retries(),
         collection.seconds

@@ -131,13 +131,23 @@ pub enum CollectError {
     TooLarge(String),
 }
 
+/// What became of an account (manifest.json's `status`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AccountStatus {
+    Collected,
+    /// error.json says what failed; what could be collected is beside it.
+    Failed,
+    /// Not meant to be audited (suspended, excluded); `reason` says why.
+    Skipped,
+}
+
 /// One account in the collection's outcome (and in manifest.json).
 #[derive(Debug, Clone, Serialize)]
 pub struct AccountRecord {
     pub account_id: String,
     pub name: String,
-    /// `collected` | `failed` | `skipped`.
-    pub status: &'static str,
+    pub status: AccountStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     pub api_calls: std::collections::BTreeMap<String, u64>,
@@ -157,6 +167,10 @@ pub struct Collection {
 }
 
 impl Collection {
+    pub fn count(&self, status: AccountStatus) -> usize {
+        self.accounts.iter().filter(|a| a.status == status).count()
+    }
+
     pub fn total_calls(&self) -> Counts {
         let mut total = self.organization_calls.clone();
         for account in &self.accounts {
@@ -273,7 +287,7 @@ async fn collect_async(
                     Some(reason) => records.push(AccountRecord {
                         account_id: id,
                         name,
-                        status: "skipped",
+                        status: AccountStatus::Skipped,
                         reason: Some(reason),
                         api_calls: Default::default(),
                         api_retries: Default::default(),
@@ -411,7 +425,7 @@ async fn collect_one(
     Ok(AccountRecord {
         account_id: target.id.clone(),
         name: target.name.clone(),
-        status: if failure.is_some() { "failed" } else { "collected" },
+        status: if failure.is_some() { AccountStatus::Failed } else { AccountStatus::Collected },
         reason: summary,
         api_calls: counts.calls,
         api_retries: counts.retries,
