@@ -144,8 +144,12 @@ pub fn main() -> i32 {
     })
 }
 
-/// The config from a file or an `s3://BUCKET/KEY` URI (scheduled jobs), and the sha256 of
-/// its bytes; with `IAM_AUDITOR_SMTP_SECRET_ARN` set, the SMTP login from Secrets Manager
+/// Holds the config's TOML text, for deployments without a file (used when no --config /
+/// IAM_AUDITOR_CONFIG names one).
+pub const CONFIG_TOML_ENV: &str = "IAM_AUDITOR_CONFIG_TOML";
+
+/// The config from a file, an `s3://BUCKET/KEY` URI (scheduled jobs) or `IAM_AUDITOR_CONFIG_TOML`,
+/// and the sha256 of its bytes; with `IAM_AUDITOR_SMTP_SECRET_ARN` set, the SMTP login from Secrets Manager
 /// (read before collection, so a broken secret is known early, but only the mail fails).
 fn load_config(path: Option<&Path>) -> Result<(Config, Option<String>), String> {
     let (mut config, sha256) = match path {
@@ -161,7 +165,15 @@ fn load_config(path: Option<&Path>) -> Result<(Config, Option<String>), String> 
             let (config, text) = Config::load(path).map_err(|e| e.to_string())?;
             (config, Some(hex(&Sha256::digest(text.as_bytes()))))
         }
-        None => (Config::default(), None),
+        // The TOML text itself in an environment variable (a Lambda or task definition).
+        None => match std::env::var(CONFIG_TOML_ENV).ok().filter(|t| !t.trim().is_empty()) {
+            Some(text) => {
+                let config = Config::parse(&text, &|id| crate::checks::by_id(id).is_some())
+                    .map_err(|message| format!("config in ${CONFIG_TOML_ENV}: {message}"))?;
+                (config, Some(hex(&Sha256::digest(text.as_bytes()))))
+            }
+            None => (Config::default(), None),
+        },
     };
     if let Some(secret) = std::env::var(crate::job_inputs::SMTP_SECRET_ENV).ok().filter(|s| !s.is_empty()) {
         if let Some(mail) = config.mail.as_mut().filter(|m| m.transport == MailTransport::Smtp) {

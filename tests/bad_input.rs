@@ -341,6 +341,32 @@ fn config_errors_are_fatal_and_name_the_key_and_line() {
     assert_fatal(&run, &["cannot read config", parent.path().to_str().expect("UTF-8 path")]);
 }
 
+#[test]
+fn a_config_given_as_toml_text_in_the_environment_is_read_and_checked_the_same() {
+    let snapshot = SnapshotDir::two_accounts();
+    let scratch = tempfile::tempdir().expect("temporary folder");
+    let run_with_env = |toml: &str| {
+        common::iam_auditor()
+            .env("IAM_AUDITOR_CONFIG_TOML", toml)
+            .args(["run", "--no-mail", "--as-of", AS_OF, "--snapshot"])
+            .arg(snapshot.path())
+            .arg("--out")
+            .arg(scratch.path().join(format!("out-{}", toml.len())))
+            .output()
+            .expect("the binary runs")
+    };
+    let bad = run_with_env("[thresholds]\nunsed_days = 10\n");
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert_eq!(bad.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("IAM_AUDITOR_CONFIG_TOML") && stderr.contains("unsed_days"), "{stderr}");
+    let good = run_with_env("[checks]\ndisable = [\"admin-access\"]\n");
+    assert!(good.status.code().is_some_and(|c| c != 1), "{}", String::from_utf8_lossy(&good.stderr));
+    let out = scratch.path().join(format!("out-{}", "[checks]\ndisable = [\"admin-access\"]\n".len()));
+    let findings: Value = serde_json::from_slice(&std::fs::read(out.join("findings.json")).unwrap()).unwrap();
+    assert_eq!(findings["run"]["disabled_checks"], serde_json::json!(["admin-access"]));
+    assert!(findings["run"]["config_sha256"].is_string(), "the config's digest is recorded");
+}
+
 // (h)
 #[test]
 fn a_bad_as_of_is_a_usage_error() {

@@ -345,7 +345,15 @@ pub fn expected_without_authorization_details(account: &str) -> BTreeSet<(String
 /// The binary, with no configuration leaking in from the environment.
 pub fn iam_auditor() -> Command {
     let mut command = Command::cargo_bin("iam-auditor").expect("the iam-auditor binary is built");
-    for name in ["IAM_AUDITOR_CONFIG", "IAM_AUDITOR_SNAPSHOT", "IAM_AUDITOR_OUT"] {
+    for name in [
+        "IAM_AUDITOR_CONFIG",
+        "IAM_AUDITOR_CONFIG_TOML",
+        "IAM_AUDITOR_SNAPSHOT",
+        "IAM_AUDITOR_OUT",
+        "IAM_AUDITOR_LOG_FORMAT",
+        "IAM_AUDITOR_SMTP_SECRET_ARN",
+        "AWS_LAMBDA_RUNTIME_API",
+    ] {
         command.env_remove(name);
     }
     command
