@@ -117,19 +117,35 @@ impl LiveOrg {
         }
     }
 
-    /// `run --config <config> --out <scratch>/<name>`; the run's findings.json.
+    /// `run --config <config> --out <scratch>/<name>` (live); the run's findings.json.
     fn run(&self, name: &str, config: &Path) -> (Outcome, Value) {
-        let out = self.scratch.path().join(name);
+        self.run_on(name, config, &[])
+    }
+
+    /// The same run on a collected snapshot instead of live.
+    fn run_snapshot(&self, name: &str, config: &Path, snapshot: &Path) -> (Outcome, Value) {
+        self.run_on(name, config, &["--snapshot", snapshot.to_str().unwrap()])
+    }
+
+    /// `collect --config <config> --out <scratch>/<name>`; the snapshot folder.
+    fn collect(&self, name: &str, config: &Path) -> (Outcome, PathBuf) {
+        let snapshot = self.scratch.path().join(name);
         let outcome = self.iam_auditor(&[
-            "run",
-            "--no-mail",
+            "collect",
             "--config",
             config.to_str().unwrap(),
             "--out",
-            out.to_str().unwrap(),
-            "--as-of",
-            "2030-01-01T00:00:00Z",
+            snapshot.to_str().unwrap(),
         ]);
+        (outcome, snapshot)
+    }
+
+    fn run_on(&self, name: &str, config: &Path, source: &[&str]) -> (Outcome, Value) {
+        let out = self.scratch.path().join(name);
+        let mut args = vec!["run", "--no-mail", "--config", config.to_str().unwrap()];
+        args.extend(["--out", out.to_str().unwrap(), "--as-of", "2030-01-01T00:00:00Z"]);
+        args.extend(source);
+        let outcome = self.iam_auditor(&args);
         let findings = std::fs::read(out.join("findings.json"))
             .map(|bytes| serde_json::from_slice(&bytes).expect("findings.json is JSON"))
             .unwrap_or(Value::Null);
@@ -298,14 +314,7 @@ fn a_live_run_audits_every_account_and_finds_what_was_planted() {
 fn collect_then_run_on_the_snapshot_gives_the_same_findings() {
     let org = LiveOrg::start(2, 5);
     let config = org.config("live.toml", "");
-    let snapshot = org.scratch.path().join("evidence");
-    let collected = org.iam_auditor(&[
-        "collect",
-        "--config",
-        config.to_str().unwrap(),
-        "--out",
-        snapshot.to_str().unwrap(),
-    ]);
+    let (collected, snapshot) = org.collect("evidence", &config);
     assert_eq!(collected.code, 0, "{}", collected.describe());
     assert!(collected.stdout.contains("3 accounts collected, 0 failed, 0 skipped"), "{}", collected.stdout);
     for account in org.accounts() {
@@ -344,22 +353,8 @@ fn collect_then_run_on_the_snapshot_gives_the_same_findings() {
         serde_json::from_slice(&std::fs::read(snapshot.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["organization_id"], org.seed["organization_id"]);
 
-    let offline = org.iam_auditor(&[
-        "run",
-        "--no-mail",
-        "--snapshot",
-        snapshot.to_str().unwrap(),
-        "--config",
-        config.to_str().unwrap(),
-        "--out",
-        org.scratch.path().join("offline").to_str().unwrap(),
-        "--as-of",
-        "2030-01-01T00:00:00Z",
-    ]);
-    assert_eq!(offline.code, 0, "{}", offline.describe());
-    let offline: Value =
-        serde_json::from_slice(&std::fs::read(org.scratch.path().join("offline/findings.json")).unwrap())
-            .unwrap();
+    let (offline_run, offline) = org.run_snapshot("offline", &config, &snapshot);
+    assert_eq!(offline_run.code, 0, "{}", offline_run.describe());
     let (live, live_findings) = org.run("live", &config);
     assert_eq!(live.code, 0, "{}", live.describe());
     let fingerprints = |f: &Value| -> BTreeSet<(String, String)> {
@@ -393,34 +388,9 @@ fn a_denied_a_throttled_out_and_a_throttled_page_account_each_end_as_they_should
          "respond": "Throttling", "match_marker": true, "times": 1},
     ]));
     let config = org.config("faults.toml", "");
-    let snapshot = org.scratch.path().join("evidence");
-    let collected = org.iam_auditor(&[
-        "collect",
-        "--config",
-        config.to_str().unwrap(),
-        "--out",
-        snapshot.to_str().unwrap(),
-    ]);
+    let (collected, snapshot) = org.collect("evidence", &config);
     assert_eq!(collected.code, 3, "{}", collected.describe());
-    let (outcome, findings) = {
-        let out = org.scratch.path().join("run");
-        let outcome = org.iam_auditor(&[
-            "run",
-            "--no-mail",
-            "--snapshot",
-            snapshot.to_str().unwrap(),
-            "--config",
-            config.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "--as-of",
-            "2030-01-01T00:00:00Z",
-        ]);
-        (
-            outcome,
-            serde_json::from_slice::<Value>(&std::fs::read(out.join("findings.json")).unwrap()).unwrap(),
-        )
-    };
+    let (outcome, findings) = org.run_snapshot("run", &config, &snapshot);
     assert_eq!(outcome.code, 3, "partial: {}", outcome.describe());
 
     // Denied: error.json names the stage, AWS's code and what to do; nothing else collected.
