@@ -4,46 +4,8 @@
 
 use serde_json::{json, Value};
 
-/// What the audit role in each member account must allow (read-only).
-pub const MEMBER_ACTIONS: &[&str] = &[
-    "access-analyzer:ListAnalyzers",
-    // ListFindingsV2 is authorised by this action; there is no ListFindingsV2 action.
-    "access-analyzer:ListFindings",
-    "iam:GenerateCredentialReport",
-    "iam:GetAccountAuthorizationDetails",
-    "iam:GetAccountPasswordPolicy",
-    "iam:GetAccountSummary",
-    "iam:GetCredentialReport",
-];
-
-/// What the caller needs in the management (or delegated administrator) account to list
-/// the organization, its OU tree and its service control policies.
-pub const ORGANIZATION_ACTIONS: &[&str] = &[
-    "organizations:DescribeOrganization",
-    "organizations:DescribePolicy",
-    "organizations:ListAccounts",
-    "organizations:ListAccountsForParent",
-    "organizations:ListOrganizationalUnitsForParent",
-    "organizations:ListPolicies",
-    "organizations:ListRoots",
-    "organizations:ListTargetsForPolicy",
-];
-
-/// Made by the collector, allowed to every principal without a policy.
-pub const UNRESTRICTED_ACTIONS: &[&str] = &["sts:GetCallerIdentity"];
-
-pub const ASSUME_ROLE: &str = "sts:AssumeRole";
-
-/// The IAM action that authorises the collector's call `operation` (as counted,
-/// `service:Operation`): the same name, except where AWS named the action differently.
-pub fn action_for(operation: &str) -> &str {
-    match operation {
-        "access-analyzer:ListFindingsV2" => "access-analyzer:ListFindings",
-        other => other,
-    }
-}
-
-/// Every operation the collector calls, for `audit-policy --format json`.
+/// Every operation the collector calls (as counted: `service:Operation`). The policies
+/// below are derived from this one list.
 pub const OPERATIONS: &[&str] = &[
     "access-analyzer:ListAnalyzers",
     "access-analyzer:ListFindingsV2",
@@ -64,12 +26,48 @@ pub const OPERATIONS: &[&str] = &[
     "sts:GetCallerIdentity",
 ];
 
+/// Made by the collector, allowed to every principal without a policy.
+pub const UNRESTRICTED_ACTIONS: &[&str] = &["sts:GetCallerIdentity"];
+
+pub const ASSUME_ROLE: &str = "sts:AssumeRole";
+
+/// The IAM action that authorises the collector's call `operation`: the same name, except
+/// where AWS named the action differently.
+pub fn action_for(operation: &str) -> &str {
+    match operation {
+        // There is no ListFindingsV2 action; ListFindings authorises both APIs.
+        "access-analyzer:ListFindingsV2" => "access-analyzer:ListFindings",
+        other => other,
+    }
+}
+
+/// The actions, sorted and once each, of the operations of these services.
+fn actions_of(services: &[&str]) -> Vec<&'static str> {
+    let actions: std::collections::BTreeSet<&'static str> = OPERATIONS
+        .iter()
+        .filter(|op| services.iter().any(|s| op.split(':').next() == Some(*s)))
+        .map(|op| action_for(op))
+        .collect();
+    actions.into_iter().collect()
+}
+
+/// What the audit role in each member account must allow (read-only).
+pub fn member_actions() -> Vec<&'static str> {
+    actions_of(&["iam", "access-analyzer"])
+}
+
+/// What the caller needs in the management (or delegated administrator) account to list
+/// the organization, its OU tree and its service control policies.
+pub fn organization_actions() -> Vec<&'static str> {
+    actions_of(&["organizations"])
+}
+
 /// True when the collector's call `operation` (`iam:GetAccountSummary`) is one the printed
 /// policies allow.
 pub fn is_allowed(operation: &str) -> bool {
     let action = action_for(operation);
-    MEMBER_ACTIONS.contains(&action)
-        || ORGANIZATION_ACTIONS.contains(&action)
+    member_actions().contains(&action)
+        || organization_actions().contains(&action)
         || UNRESTRICTED_ACTIONS.contains(&action)
         || action == ASSUME_ROLE
 }
@@ -77,7 +75,7 @@ pub fn is_allowed(operation: &str) -> bool {
 pub fn member_role_policy() -> Value {
     json!({
         "Version": "2012-10-17",
-        "Statement": [{"Sid": "IamAuditorReadOnly", "Effect": "Allow", "Action": MEMBER_ACTIONS, "Resource": "*"}]
+        "Statement": [{"Sid": "IamAuditorReadOnly", "Effect": "Allow", "Action": member_actions(), "Resource": "*"}]
     })
 }
 
@@ -106,10 +104,10 @@ pub fn caller_policy(role_name: &str, partition: &str) -> Value {
     json!({
         "Version": "2012-10-17",
         "Statement": [
-            {"Sid": "ReadOrganization", "Effect": "Allow", "Action": ORGANIZATION_ACTIONS, "Resource": "*"},
+            {"Sid": "ReadOrganization", "Effect": "Allow", "Action": organization_actions(), "Resource": "*"},
             {"Sid": "AssumeAuditRole", "Effect": "Allow", "Action": ASSUME_ROLE,
              "Resource": format!("arn:{partition}:iam::*:role/{role_name}")},
-            {"Sid": "AuditOwnAccount", "Effect": "Allow", "Action": MEMBER_ACTIONS, "Resource": "*"}
+            {"Sid": "AuditOwnAccount", "Effect": "Allow", "Action": member_actions(), "Resource": "*"}
         ]
     })
 }
@@ -120,7 +118,9 @@ mod tests {
 
     #[test]
     fn lists_are_sorted_and_read_only() {
-        for list in [MEMBER_ACTIONS, ORGANIZATION_ACTIONS] {
+        assert_eq!(member_actions().len(), 7);
+        assert!(member_actions().contains(&"access-analyzer:ListFindings"));
+        for list in [member_actions(), organization_actions()] {
             assert!(list.windows(2).all(|w| w[0] < w[1]), "{list:?} sorted, no duplicates");
             for action in list {
                 let verb = action.split(':').nth(1).unwrap_or_default();
