@@ -483,6 +483,16 @@ fn an_unreadable_account_list_stops_the_run_before_it_misleads() {
     assert_eq!(outcome.code, 1, "{}", outcome.describe());
     assert!(outcome.stderr.contains("organizations:ListAccounts"), "{}", outcome.stderr);
     assert!(findings.is_null(), "no report that silently leaves accounts out");
+    let (collected, snapshot) = org.collect("evidence", &config);
+    assert_eq!(collected.code, 1, "{}", collected.describe());
+    assert!(!snapshot.exists(), "no snapshot");
+    let leftovers: Vec<_> = std::fs::read_dir(org.scratch.path())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().contains("partial"))
+        .map(|e| e.file_name())
+        .collect();
+    assert!(leftovers.is_empty(), "an unfinished snapshot was left behind: {leftovers:?}");
 }
 
 #[test]

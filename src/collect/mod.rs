@@ -192,7 +192,12 @@ pub fn collect(
     deadline: Option<Instant>,
 ) -> Result<Collection, CollectError> {
     let runtime = crate::aws_sdk::runtime().map_err(CollectError::Setup)?;
-    runtime.block_on(collect_async(config, out, session_name, text_logs, deadline))
+    let outcome = runtime.block_on(collect_async(config, out, session_name, text_logs, deadline));
+    if outcome.is_err() {
+        // An unfinished snapshot is not evidence; never leave one behind to be mistaken for it.
+        let _ = std::fs::remove_dir_all(partial_name(out));
+    }
+    outcome
 }
 
 /// A conservative time for one account on real AWS (AssumeRole, a few pages of
@@ -303,7 +308,6 @@ async fn collect_async(
         let left = deadline.saturating_duration_since(Instant::now());
         let concurrency = org_config.concurrency as usize;
         if let Some(needed) = too_slow_for(targets.len(), concurrency, left) {
-            let _ = std::fs::remove_dir_all(&partial);
             return Err(CollectError::TooLarge(format!(
                 "{} accounts at concurrency {concurrency} need about {:.0} minutes, and this Lambda \
                  invocation has {:.0} s left: run iam-auditor as the ECS task of \
