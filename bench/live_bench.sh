@@ -11,6 +11,9 @@
 #        AssumeRole and Access Analyzer aside.
 #   org  a 20-account organization (19 members) of 50 users and 30 roles each: concurrency
 #        1, 2, 4, 8, 16 on all 20, then 5, 10 and 20 accounts (include_accounts) at concurrency 8.
+#   latency  the same organization behind tests/aws_fault_proxy.py --latency-ms LATENCY_MS
+#        (default 60): every call waits as on a real AWS endpoint, so concurrency shows; moto's
+#        own CPU, which serialises everything in `org`, is then a small part of each call.
 #
 # Each figure is the median of RUNS runs (default 3). Wall time and peak RSS come from
 # /usr/bin/time -v; "moto CPU" is moto_server's user+sys time during the run (/proc/PID/stat),
@@ -27,10 +30,12 @@ ONE_USERS=1000 ONE_ROLES=600
 ORG_MEMBERS=19 ORG_USERS=50 ORG_ROLES=30
 CONCURRENCIES=(1 2 4 8 16)
 GROWTH=(5 10 20)
+LATENCY_MS=${LATENCY_MS:-60}
+LATENCY_CONCURRENCIES=(1 2 4 8 16)
 PROWLER_WALL_LO=83 PROWLER_WALL_HI=94 PROWLER_RSS_MB=826
 
 die() { echo "live_bench.sh: $*" >&2; exit 1; }
-case $WHICH in one | org | all) ;; *) die "usage: bench/live_bench.sh [one|org|all]" ;; esac
+case $WHICH in one | org | latency | all) ;; *) die "usage: bench/live_bench.sh [one|org|latency|all]" ;; esac
 [[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "RUNS must be a positive integer (got '$RUNS')"
 [[ -x /usr/bin/time ]] || die "/usr/bin/time (GNU time, package 'time') is needed for wall time and peak RSS"
 [[ -r /proc/self/stat ]] || die "/proc is needed to read moto_server's CPU time"
@@ -69,8 +74,10 @@ stop_moto() {
         MOTO_PID=""
     fi
 }
+PROXY_PID=""
 cleanup() {
     local code=$?
+    [[ -z $PROXY_PID ]] || kill "$PROXY_PID" 2>/dev/null || true
     stop_moto
     rm -rf "$WORK"
     exit "$code"
@@ -166,7 +173,7 @@ report = json.load(open(sys.argv[1]))
 stats = report["run"]["stats"]
 calls = stats.get("api_calls", {})
 log = open(sys.argv[2], encoding="utf-8", errors="replace").read()
-m = re.findall(r"collected (\d+) accounts with (\d+) AWS calls \((\d+) retries\) in ([\d.]+) s", log)
+m = re.findall(r"collected (\d+) accounts? with (\d+) AWS calls \((\d+) retries\) in ([\d.]+) s", log)
 if not m:
     sys.exit("no 'collected N accounts with C AWS calls' line in the log")
 retries = int(m[-1][2])
@@ -316,6 +323,41 @@ if [[ $WHICH == org || $WHICH == all ]]; then
     say "$(printf '%8s %8s %10s %8s %6s %10s %10s %12s' accounts 'wall s' 's/account' 'RSS MiB' calls 'moto CPU s' 'collect s' 'collect s/acct')"
     for row in "${GROWTH_ROWS[@]}"; do say "$row"; done
     say "   boto3 making the same $rp_calls calls (AssumeRole + account calls) one at a time for $accounts accounts: $rp_s s in the calls (GetAccountAuthorizationDetails $rp_gaad s; $rp_all s with boto3's client setup), moto CPU $rp_moto s"
+fi
+
+if [[ $WHICH == latency || $WHICH == all ]]; then
+    accounts=$((ORG_MEMBERS + 1))
+    echo "== latency: $accounts accounts behind the proxy, $LATENCY_MS ms a call"
+    fresh_seeded latency --members "$ORG_MEMBERS" --users "$ORG_USERS" --roles "$ORG_ROLES"
+    proxy_port_file=$WORK/proxy.port
+    "$PYTHON" "$REPO/tests/aws_fault_proxy.py" --upstream "$ENDPOINT" --port-file "$proxy_port_file" \
+        --latency-ms "$LATENCY_MS" 2>"$WORK/proxy.err" &
+    PROXY_PID=$!
+    deadline=$((SECONDS + 30))
+    until [[ -s $proxy_port_file ]]; do
+        kill -0 "$PROXY_PID" 2>/dev/null || { cat "$WORK/proxy.err" >&2; die "the proxy exited"; }
+        ((SECONDS < deadline)) || die "the proxy wrote no port within 30 s"
+        sleep 0.1
+    done
+    MOTO_ENDPOINT=$ENDPOINT
+    ENDPOINT=http://127.0.0.1:$(cat "$proxy_port_file")
+    bench latency-warmup "$(config latency-warmup 8)" 1
+    LAT_ROWS=()
+    for c in "${LATENCY_CONCURRENCIES[@]}"; do
+        echo "== latency: $accounts accounts at concurrency $c; $RUNS runs"
+        bench "latency-c$c" "$(config "latency-c$c" "$c")"
+        ((R_AUDITED == accounts)) || die "latency at concurrency $c: $R_AUDITED accounts audited"
+        [[ $c == 1 ]] && lat_base=$R_COLLECT
+        LAT_ROWS+=("$(printf '%11s %8s %10s %8s %6s %10s %8s' "$c" "$R_WALL" "$R_COLLECT" \
+            "$(awk -v b="$lat_base" -v t="$R_COLLECT" 'BEGIN { printf "%.1fx", b / t }')" "$R_CALLS" "$R_MOTO" "$R_RSS")")
+    done
+    kill "$PROXY_PID" 2>/dev/null || true
+    wait "$PROXY_PID" 2>/dev/null || true
+    ENDPOINT=$MOTO_ENDPOINT
+    stop_moto
+    say "== latency: $accounts accounts, every call held $LATENCY_MS ms by tests/aws_fault_proxy.py (a stand-in for AWS's round trip)"
+    say "$(printf '%11s %8s %10s %8s %6s %10s %8s' concurrency 'wall s' 'collect s' speed-up calls 'moto CPU s' 'RSS MiB')"
+    for row in "${LAT_ROWS[@]}"; do say "$row"; done
 fi
 
 echo

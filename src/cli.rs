@@ -503,8 +503,9 @@ impl LiveSnapshot {
             api_calls = totals.total_calls(),
             api_retries = totals.total_retries(),
             seconds = (collection.seconds * 10.0).round() / 10.0,
-            "collected {} accounts with {} AWS calls ({} retries) in {:.1} s",
+            "collected {} account{} with {} AWS calls ({} retries) in {:.1} s",
             collection.accounts.len(),
+            if collection.accounts.len() == 1 { "" } else { "s" },
             totals.total_calls(),
             totals.total_retries(),
             collection.seconds

@@ -43,6 +43,9 @@ accepts connections. Every request is classified from its SigV4 credential scope
   the folder holding the files or its parent (tests/recorded). DIR/<account>/<file> overrides
   DIR/<file> for that account. "{account}" and "{region}" in the files are replaced.
 
+--latency-ms N: every request waits N ms before it is answered, a stand-in for the network
+  and service time of a real AWS endpoint (bench/live_bench.sh uses it to show concurrency).
+
 SIGTERM or SIGINT: stops listening and exits 0.
 """
 import argparse
@@ -55,6 +58,7 @@ import re
 import signal
 import sys
 import threading
+import time
 import urllib.parse
 import uuid
 import xml.etree.ElementTree as ET
@@ -412,6 +416,7 @@ class ProxyState:
         self.rules = RuleSet(args.rules)
         self.recorded = Recorded(args.recorded)
         self.gaad_page_size = args.gaad_page_size
+        self.latency = args.latency_ms / 1000.0
         self.gaad_cache = GaadCache()
         self.caller_account = args.caller_account
         self.keys = {}  # access key id -> (account, principal arn)
@@ -564,6 +569,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 {"service": None, "operation": None, "account": self.state.caller_account, "region": None,
                  "marker": False}, {}, "", urllib.parse.urlsplit(self.path), {})
         injected = self.state.rules.decide(info)
+        if self.state.latency:
+            # A stand-in for the network and service time of a real AWS endpoint (benchmarks).
+            time.sleep(self.state.latency)
         try:
             if injected is not None:
                 status, headers, data = self.injected_error(info, injected, principal, params)
@@ -695,6 +703,8 @@ def main():
     parser.add_argument("--log", help="append one JSON line per request here")
     parser.add_argument("--gaad-page-size", type=int, default=0,
                         help="paginate GetAccountAuthorizationDetails with this many members per page")
+    parser.add_argument("--latency-ms", type=float, default=0,
+                        help="wait this long before answering each request (a stand-in for AWS's latency)")
     parser.add_argument("--caller-account", default="123456789012",
                         help="account of access keys not learned from AssumeRole (default 123456789012)")
     args = parser.parse_args()

@@ -95,6 +95,11 @@ impl LiveOrg {
     /// The binary, with its AWS calls going through the proxy on static test credentials,
     /// and nothing from the machine's own AWS set-up.
     fn iam_auditor(&self, args: &[&str]) -> Outcome {
+        self.iam_auditor_with(args, &[])
+    }
+
+    /// [`LiveOrg::iam_auditor`] with more environment (e.g. another principal's credentials).
+    fn iam_auditor_with(&self, args: &[&str], env: &[(&str, &str)]) -> Outcome {
         let mut command = common::iam_auditor();
         for name in ["AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_CA_BUNDLE"] {
             command.env_remove(name);
@@ -108,6 +113,7 @@ impl LiveOrg {
             .env("AWS_CONFIG_FILE", &none)
             .env("AWS_SHARED_CREDENTIALS_FILE", &none)
             .env("AWS_EC2_METADATA_DISABLED", "true")
+            .envs(env.iter().copied())
             .args(args);
         let output = command.output().expect("the binary runs");
         Outcome {
@@ -468,6 +474,44 @@ fn without_organizations_access_the_callers_own_account_is_audited_and_said_so()
     assert!(outcome.stderr.contains("audited the caller's own account"), "{}", outcome.stderr);
     let problems = findings["snapshot_problems"].to_string();
     assert!(problems.contains("no Organizations access"), "{problems}");
+}
+
+#[test]
+fn a_member_account_denied_the_account_list_audits_itself_but_the_management_account_stops() {
+    let org = LiveOrg::start(1, 0);
+    let member = org.members()[0].clone();
+    // The member's own credentials, from AssumeRole through the proxy (which so learns whose they are).
+    let script = format!(
+        "import boto3, json\n\
+         sts = boto3.client('sts', endpoint_url='{}', region_name='us-east-1', aws_access_key_id='testing', aws_secret_access_key='testing')\n\
+         c = sts.assume_role(RoleArn='arn:aws:iam::{member}:role/OrganizationAccountAccessRole', RoleSessionName='member-caller')['Credentials']\n\
+         print(json.dumps([c['AccessKeyId'], c['SecretAccessKey'], c['SessionToken']]))",
+        org.proxy.endpoint
+    );
+    let output = Command::new(common::emulator::venv_bin("python")).args(["-c", &script]).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let [key, secret, token]: [String; 3] = serde_json::from_slice(&output.stdout).unwrap();
+    org.proxy.set_rules(
+        &json!([{"service": "organizations", "operation": "ListAccounts", "respond": "AccessDenied"}]),
+    );
+    let config = org.config("member.toml", "");
+    let out = org.scratch.path().join("member-run");
+    let as_member = org.iam_auditor_with(
+        &["run", "--no-mail", "--config", config.to_str().unwrap(), "--out", out.to_str().unwrap()],
+        &[("AWS_ACCESS_KEY_ID", &key), ("AWS_SECRET_ACCESS_KEY", &secret), ("AWS_SESSION_TOKEN", &token)],
+    );
+    assert_eq!(as_member.code, 0, "{}", as_member.describe());
+    let findings: Value = serde_json::from_slice(&std::fs::read(out.join("findings.json")).unwrap()).unwrap();
+    let rows = findings["coverage"].as_array().unwrap();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["account_id"], member.as_str());
+    assert!(findings["snapshot_problems"].to_string().contains("no Organizations access"));
+
+    // The same denial for the management account is a broken set-up, not a small organization.
+    let (as_management, findings) = org.run("management-run", &config);
+    assert_eq!(as_management.code, 1, "{}", as_management.describe());
+    assert!(as_management.stderr.contains("organizations:ListAccounts"), "{}", as_management.stderr);
+    assert!(findings.is_null());
 }
 
 #[test]

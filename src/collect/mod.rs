@@ -256,7 +256,7 @@ async fn collect_async(
             .build(),
     );
     let mut notes = Vec::new();
-    let view = match organization::discover(&organizations).await {
+    let view = match organization::discover(&organizations, &caller_account).await {
         Ok(view) => Some(view),
         Err(organization::Unavailable::NotAnOrganizationCaller(error)) => {
             let note = format!(

@@ -38,7 +38,9 @@ fn is_no_access(error: &StageError) -> bool {
     )
 }
 
-pub async fn discover(client: &Client) -> Result<OrganizationView, Unavailable> {
+/// `caller_account`: who is asking (a member account that may not list the organization is
+/// audited alone).
+pub async fn discover(client: &Client, caller_account: &str) -> Result<OrganizationView, Unavailable> {
     let organization = client.describe_organization().send().await.map_err(|e| {
         let error = StageError::from_sdk("organizations:DescribeOrganization", e);
         if is_no_access(&error) {
@@ -51,30 +53,38 @@ pub async fn discover(client: &Client) -> Result<OrganizationView, Unavailable> 
     let id = organization.and_then(|o| o.id()).unwrap_or_default().to_string();
     let management_account = organization.and_then(|o| o.master_account_id()).map(str::to_string);
 
-    let accounts: Vec<Value> = client
-        .list_accounts()
-        .into_paginator()
-        .send()
-        .try_collect()
-        .await
-        .map_err(|e| Unavailable::Failed(StageError::from_sdk("organizations:ListAccounts", e)))?
-        .iter()
-        .flat_map(|page| page.accounts().iter().map(shapes::org_account))
-        .collect();
+    // The account list, the OU tree and the SCPs are read at once: each is a chain of calls
+    // of its own, and Organizations' latency, not its rate limit, is what a run waits on.
+    let list_accounts = async {
+        client.list_accounts().into_paginator().send().try_collect().await.map_err(|e| {
+            let error = StageError::from_sdk("organizations:ListAccounts", e);
+            // A member account may describe its organization but not list it: it is audited
+            // alone. The management account denied the list is misconfigured: stop.
+            let member = management_account.as_deref().is_some_and(|m| m != caller_account);
+            if member && is_no_access(&error) {
+                Unavailable::NotAnOrganizationCaller(error)
+            } else {
+                Unavailable::Failed(error)
+            }
+        })
+    };
+    let (pages, tree, policies) =
+        tokio::join!(list_accounts, walk_tree(client), service_control_policies(client));
+    let accounts: Vec<Value> =
+        pages?.iter().flat_map(|page| page.accounts().iter().map(shapes::org_account)).collect();
 
     // The tree and the SCPs are facts that sharpen the audit; without them every account is
     // still audited (SCPs are then not applied, which can only add findings).
-    let tree = walk_tree(client).await;
     let (root_id, paths, tree_error) = match tree {
         Ok((root, paths)) => (Some(root), paths, None),
         Err(e) => (None, HashMap::new(), Some(e)),
     };
-    let scps = match tree_error {
-        Some(error) => Err(error),
-        None => service_control_policies(client).await.map(|policies| {
+    let scps = match (tree_error, policies) {
+        (Some(error), _) | (None, Err(error)) => Err(error),
+        (None, Ok(policies)) => {
             let paths: BTreeMap<&String, &Vec<String>> = paths.iter().collect();
-            json!({"OrganizationId": id, "RootId": root_id, "Policies": policies, "AccountPaths": paths})
-        }),
+            Ok(json!({"OrganizationId": id, "RootId": root_id, "Policies": policies, "AccountPaths": paths}))
+        }
     };
     Ok(OrganizationView { id, management_account, root_id, accounts, paths, scps })
 }
@@ -90,35 +100,45 @@ async fn walk_tree(client: &Client) -> Result<(String, HashMap<String, Vec<Strin
         hint: None,
     })?;
     let mut paths = HashMap::new();
-    let mut queue = vec![vec![root.clone()]];
-    while let Some(path) = queue.pop() {
-        let parent = path.last().cloned().unwrap_or_default();
-        let pages = client
-            .list_accounts_for_parent()
-            .parent_id(&parent)
-            .into_paginator()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|e| StageError::from_sdk("organizations:ListAccountsForParent", e))?;
-        for id in pages.iter().flat_map(|p| p.accounts()).filter_map(|a| a.id()) {
-            paths.insert(id.to_string(), path.clone());
+    // Breadth first; the parents of one level are listed at once.
+    let mut level = vec![vec![root.clone()]];
+    while !level.is_empty() {
+        let children =
+            futures::future::try_join_all(level.iter().map(|path| children_of(client, path))).await?;
+        let mut next = Vec::new();
+        for (path, (accounts, units)) in level.iter().zip(children) {
+            for account in accounts {
+                paths.insert(account, path.clone());
+            }
+            next.extend(units.into_iter().map(|unit| {
+                let mut child = path.clone();
+                child.push(unit);
+                child
+            }));
         }
-        let pages = client
-            .list_organizational_units_for_parent()
-            .parent_id(&parent)
-            .into_paginator()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|e| StageError::from_sdk("organizations:ListOrganizationalUnitsForParent", e))?;
-        for id in pages.iter().flat_map(|p| p.organizational_units()).filter_map(|u| u.id()) {
-            let mut child = path.clone();
-            child.push(id.to_string());
-            queue.push(child);
-        }
+        level = next;
     }
     Ok((root, paths))
+}
+
+/// The accounts and the OUs directly under the last element of `path`.
+async fn children_of(client: &Client, path: &[String]) -> Result<(Vec<String>, Vec<String>), StageError> {
+    let parent = path.last().map(String::as_str).unwrap_or_default();
+    let accounts = client.list_accounts_for_parent().parent_id(parent).into_paginator().send().try_collect();
+    let units =
+        client.list_organizational_units_for_parent().parent_id(parent).into_paginator().send().try_collect();
+    let (accounts, units) = tokio::join!(accounts, units);
+    let accounts = accounts.map_err(|e| StageError::from_sdk("organizations:ListAccountsForParent", e))?;
+    let units =
+        units.map_err(|e| StageError::from_sdk("organizations:ListOrganizationalUnitsForParent", e))?;
+    Ok((
+        accounts.iter().flat_map(|p| p.accounts()).filter_map(|a| a.id().map(str::to_string)).collect(),
+        units
+            .iter()
+            .flat_map(|p| p.organizational_units())
+            .filter_map(|u| u.id().map(str::to_string))
+            .collect(),
+    ))
 }
 
 async fn service_control_policies(client: &Client) -> Result<Vec<Value>, StageError> {
@@ -133,37 +153,29 @@ async fn service_control_policies(client: &Client) -> Result<Vec<Value>, StageEr
         .iter()
         .flat_map(|page| page.policies().iter().filter_map(|p| p.id().map(str::to_string)))
         .collect();
-    let mut policies = Vec::with_capacity(summaries.len());
-    for id in summaries {
-        let described = client
-            .describe_policy()
-            .policy_id(&id)
-            .send()
-            .await
-            .map_err(|e| StageError::from_sdk("organizations:DescribePolicy", e))?;
-        let policy = described.policy();
-        let summary = policy.and_then(|p| p.policy_summary());
-        let content = shapes::policy_document(policy.and_then(|p| p.content()));
-        let targets: Vec<Value> = client
-            .list_targets_for_policy()
-            .policy_id(&id)
-            .into_paginator()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|e| StageError::from_sdk("organizations:ListTargetsForPolicy", e))?
-            .iter()
-            .flat_map(|page| page.targets())
-            .map(|t| json!({"TargetId": t.target_id(), "Name": t.name(), "Type": t.r#type().map(TargetType::as_str)}))
-            .collect();
-        policies.push(json!({
-            "Id": id,
-            "Name": summary.and_then(|s| s.name()),
-            "Description": summary.and_then(|s| s.description()),
-            "AwsManaged": summary.map(|s| s.aws_managed()),
-            "Content": content,
-            "Targets": targets,
-        }));
-    }
-    Ok(policies)
+    // Each policy's content and targets, all policies at once (order kept).
+    futures::future::try_join_all(summaries.iter().map(|id| policy_with_targets(client, id))).await
+}
+
+async fn policy_with_targets(client: &Client, id: &str) -> Result<Value, StageError> {
+    let described = client.describe_policy().policy_id(id).send();
+    let targets = client.list_targets_for_policy().policy_id(id).into_paginator().send().try_collect();
+    let (described, targets) = tokio::join!(described, targets);
+    let described = described.map_err(|e| StageError::from_sdk("organizations:DescribePolicy", e))?;
+    let targets: Vec<Value> = targets
+        .map_err(|e| StageError::from_sdk("organizations:ListTargetsForPolicy", e))?
+        .iter()
+        .flat_map(|page| page.targets())
+        .map(|t| json!({"TargetId": t.target_id(), "Name": t.name(), "Type": t.r#type().map(TargetType::as_str)}))
+        .collect();
+    let policy = described.policy();
+    let summary = policy.and_then(|p| p.policy_summary());
+    Ok(json!({
+        "Id": id,
+        "Name": summary.and_then(|s| s.name()),
+        "Description": summary.and_then(|s| s.description()),
+        "AwsManaged": summary.map(|s| s.aws_managed()),
+        "Content": shapes::policy_document(policy.and_then(|p| p.content())),
+        "Targets": targets,
+    }))
 }
