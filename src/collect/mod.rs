@@ -14,7 +14,7 @@ pub mod permissions;
 pub mod progress;
 pub mod shapes;
 
-use crate::config::Config;
+use crate::config::{Config, OrganizationConfig};
 use crate::identifiers::{arn_account, arn_partition};
 use account::{Plan, Target};
 use aws_smithy_runtime_api::client::result::SdkError;
@@ -271,39 +271,18 @@ async fn collect_async(
         Err(organization::Unavailable::Failed(error)) => return Err(CollectError::Organization(error)),
     };
 
-    // Who to collect, who to list as skipped.
-    let mut records = Vec::new();
-    let mut targets = Vec::new();
-    match &view {
-        Some(view) => {
-            if let Err(error) = &view.scps {
-                let note = format!(
-                    "service control policies not collected ({error}); accounts are judged without SCPs, \
-                     which can only add admin findings"
-                );
-                tracing::warn!(event = "scps-missing", "{note}");
-                notes.push(note);
-            }
-            for account in &view.accounts {
-                let id = account["Id"].as_str().unwrap_or_default().to_string();
-                let name = account["Name"].as_str().unwrap_or_default().to_string();
-                let path = view.paths.get(&id).map(Vec::as_slice).unwrap_or_default();
-                match skip_reason(account, path, org_config, !view.paths.is_empty()) {
-                    Some(reason) => records.push(AccountRecord {
-                        account_id: id,
-                        name,
-                        status: AccountStatus::Skipped,
-                        reason: Some(reason),
-                        api_calls: Default::default(),
-                        api_retries: Default::default(),
-                        seconds: 0.0,
-                    }),
-                    None => targets.push(Target { id, name }),
-                }
-            }
-        }
-        None => targets.push(Target { id: caller_account.clone(), name: String::new() }),
+    if let Some(Err(error)) = view.as_ref().map(|v| &v.scps) {
+        let note = format!(
+            "service control policies not collected ({error}); accounts are judged without SCPs, \
+             which can only add admin findings"
+        );
+        tracing::warn!(event = "scps-missing", "{note}");
+        notes.push(note);
     }
+    let (mut records, targets) = match &view {
+        Some(view) => select(view, org_config),
+        None => (Vec::new(), vec![Target { id: caller_account.clone(), name: String::new() }]),
+    };
     if let Some(deadline) = deadline {
         let left = deadline.saturating_duration_since(Instant::now());
         let concurrency = org_config.concurrency as usize;
@@ -357,24 +336,8 @@ async fn collect_async(
         notes,
         seconds: started.elapsed().as_secs_f64(),
     };
-    let totals = collection.total_calls();
-    let manifest = json!({
-        "schema": SNAPSHOT_SCHEMA,
-        "tool_version": env!("CARGO_PKG_VERSION"),
-        "collected_at": collected_at.to_rfc3339_opts(SecondsFormat::Secs, true),
-        "caller": caller_arn,
-        "caller_account": caller_account,
-        "organization_id": view.as_ref().map(|v| v.id.clone()),
-        "management_account": view.as_ref().and_then(|v| v.management_account.clone()),
-        "root_id": view.as_ref().and_then(|v| v.root_id.clone()),
-        "regions": org_config.regions,
-        "notes": collection.notes,
-        "accounts": collection.accounts,
-        "organization_api_calls": collection.organization_calls.calls,
-        "api_calls": totals.calls,
-        "api_retries": totals.retries,
-        "seconds": (collection.seconds * 10.0).round() / 10.0,
-    });
+    let manifest =
+        manifest(&collection, collected_at, (&caller_arn, &caller_account), view.as_ref(), org_config);
     write_json(&partial.join("manifest.json"), &manifest)?;
     std::fs::rename(&partial, out).map_err(|e| {
         CollectError::Folder(
@@ -383,6 +346,61 @@ async fn collect_async(
         )
     })?;
     Ok(collection)
+}
+
+/// The organization's accounts to collect, and those listed as skipped (with why).
+fn select(
+    view: &organization::OrganizationView,
+    org: &OrganizationConfig,
+) -> (Vec<AccountRecord>, Vec<Target>) {
+    let mut skipped = Vec::new();
+    let mut targets = Vec::new();
+    for account in &view.accounts {
+        let id = account["Id"].as_str().unwrap_or_default().to_string();
+        let name = account["Name"].as_str().unwrap_or_default().to_string();
+        let path = view.paths.get(&id).map(Vec::as_slice).unwrap_or_default();
+        match skip_reason(account, path, org, !view.paths.is_empty()) {
+            Some(reason) => skipped.push(AccountRecord {
+                account_id: id,
+                name,
+                status: AccountStatus::Skipped,
+                reason: Some(reason),
+                api_calls: Default::default(),
+                api_retries: Default::default(),
+                seconds: 0.0,
+            }),
+            None => targets.push(Target { id, name }),
+        }
+    }
+    (skipped, targets)
+}
+
+/// manifest.json: who collected what, when, and at what cost in calls.
+fn manifest(
+    collection: &Collection,
+    collected_at: DateTime<Utc>,
+    (caller_arn, caller_account): (&str, &str),
+    view: Option<&organization::OrganizationView>,
+    org: &OrganizationConfig,
+) -> Value {
+    let totals = collection.total_calls();
+    json!({
+        "schema": SNAPSHOT_SCHEMA,
+        "tool_version": env!("CARGO_PKG_VERSION"),
+        "collected_at": collected_at.to_rfc3339_opts(SecondsFormat::Secs, true),
+        "caller": caller_arn,
+        "caller_account": caller_account,
+        "organization_id": view.map(|v| v.id.clone()),
+        "management_account": view.and_then(|v| v.management_account.clone()),
+        "root_id": view.and_then(|v| v.root_id.clone()),
+        "regions": org.regions,
+        "notes": collection.notes,
+        "accounts": collection.accounts,
+        "organization_api_calls": collection.organization_calls.calls,
+        "api_calls": totals.calls,
+        "api_retries": totals.retries,
+        "seconds": (collection.seconds * 10.0).round() / 10.0,
+    })
 }
 
 /// Collects and writes one account; only a failure to write ends the run.
@@ -530,7 +548,7 @@ mod tests {
     #[test]
     fn skip_reasons_name_the_setting() {
         let account = json!({"Id": "111122223333", "State": "ACTIVE"});
-        let mut org = crate::config::OrganizationConfig::default();
+        let mut org = OrganizationConfig::default();
         assert_eq!(skip_reason(&account, &["r-1".into(), "ou-1".into()], &org, true), None);
         let suspended = json!({"Id": "111122223333", "Status": "SUSPENDED"});
         assert!(skip_reason(&suspended, &[], &org, true).unwrap().contains("SUSPENDED"));
