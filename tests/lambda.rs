@@ -24,7 +24,7 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-/// cargo-lambda's Runtime API emulator on a free port.
+/// cargo-lambda's Runtime API emulator on a free port (`cargo lambda invoke` waits up to 900 s).
 fn runtime_api() -> (Started, u16) {
     let port = free_port();
     let child = Command::new(venv_bin("cargo-lambda"))
@@ -68,19 +68,53 @@ fn write_config(moto: &Moto, dir: &Path, archive: &str, smtp_port: u16) {
     moto.tool("s3_tool.py", &["put", "audit-archive", CONFIG_KEY, path.to_str().unwrap()]);
 }
 
-#[test]
-fn the_lambda_handler_collects_archives_in_s3_and_mails_with_the_secret() {
+/// The binary started as Lambda starts `bootstrap`: no arguments, the runtime's environment.
+fn start_function(moto: &Moto, dir: &Path, port: u16, log: &Path, smtp_secret: Option<&str>) -> Started {
+    let mut command = Command::new(assert_cmd::cargo::cargo_bin("iam-auditor"));
+    command
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("AWS_LAMBDA_RUNTIME_API", format!("http://127.0.0.1:{port}/.rt"))
+        .env("AWS_LAMBDA_FUNCTION_NAME", "_")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "2048")
+        .env("AWS_ENDPOINT_URL", &moto.endpoint)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("TMPDIR", dir)
+        .env("IAM_AUDITOR_CONFIG", format!("s3://audit-archive/{CONFIG_KEY}"))
+        .env("IAM_AUDITOR_S3_PATH_STYLE", "true")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(log).unwrap());
+    if let Some(secret) = smtp_secret {
+        command.env("IAM_AUDITOR_SMTP_SECRET_ARN", secret);
+    }
+    Started::new(command.spawn().expect("the binary starts as a Lambda function"))
+}
+
+/// moto with an Organization seeded by tests/moto_org.py `seed_args`, and the archive bucket.
+fn seeded_moto(dir: &Path, seed_args: &[&str]) -> Moto {
     let moto = Moto::start();
-    let scratch = tempfile::tempdir().unwrap();
-    let dir = scratch.path();
     let seeded = Command::new(venv_bin("python"))
         .arg(repo().join("tests/moto_org.py"))
-        .args(["--endpoint", &moto.endpoint, "--members", "1", "--out"])
+        .args(["--endpoint", &moto.endpoint])
+        .args(seed_args)
+        .arg("--out")
         .arg(dir.join("seed.json"))
         .output()
         .unwrap();
     assert!(seeded.status.success(), "{}", String::from_utf8_lossy(&seeded.stderr));
     moto.tool("s3_tool.py", &["create-locked-bucket", "audit-archive"]);
+    moto
+}
+
+#[test]
+fn the_lambda_handler_collects_archives_in_s3_and_mails_with_the_secret() {
+    let scratch = tempfile::tempdir().unwrap();
+    let dir = scratch.path();
+    let moto = seeded_moto(dir, &["--members", "1"]);
     let secret = String::from_utf8(moto.tool(
         "s3_tool.py",
         &[
@@ -103,27 +137,7 @@ fn the_lambda_handler_collects_archives_in_s3_and_mails_with_the_secret() {
 
     let (_emulator, port) = runtime_api();
     let function_log = dir.join("function.stderr");
-    let function = Command::new(assert_cmd::cargo::cargo_bin("iam-auditor"))
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("AWS_LAMBDA_RUNTIME_API", format!("http://127.0.0.1:{port}/.rt"))
-        .env("AWS_LAMBDA_FUNCTION_NAME", "_")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "2048")
-        .env("AWS_ENDPOINT_URL", &moto.endpoint)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("TMPDIR", dir)
-        .env("IAM_AUDITOR_CONFIG", format!("s3://audit-archive/{CONFIG_KEY}"))
-        .env("IAM_AUDITOR_SMTP_SECRET_ARN", secret.trim())
-        .env("IAM_AUDITOR_S3_PATH_STYLE", "true")
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&function_log).unwrap())
-        .spawn()
-        .expect("the binary starts as a Lambda function");
-    let _function = Started::new(function);
+    let _function = start_function(&moto, dir, port, &function_log, Some(secret.trim()));
 
     // 1. A scheduled invocation: collect both accounts, archive in S3, mail with the secret.
     let (ok, response) = invoke(port, r#"{"as_of": "2030-01-01T00:00:00Z"}"#);
@@ -164,4 +178,30 @@ fn the_lambda_handler_collects_archives_in_s3_and_mails_with_the_secret() {
     let (ok, response) = invoke(port, "{}");
     assert!(!ok, "a function error, so the Errors alarm fires: {response}");
     assert!(response.contains("archive must be S3"), "{response}");
+}
+
+#[test]
+fn an_organization_too_large_for_the_time_left_is_refused_with_advice() {
+    let scratch = tempfile::tempdir().unwrap();
+    let dir = scratch.path();
+    // 53 accounts, one at a time: about 53 x 10 s + 90 s, more than the 600 s cargo-lambda's
+    // emulator gives every invocation (it sends the timeout itself as the deadline).
+    let moto = seeded_moto(dir, &["--members", "52", "--no-problems"]);
+    let config = dir.join("config.toml");
+    std::fs::write(
+        &config,
+        "[organization]\nrole_name = \"OrganizationAccountAccessRole\"\nregions = []\nconcurrency = 1\n\n\
+         [archive]\ns3_uri = \"s3://audit-archive/iam\"\ns3_path_style = true\n",
+    )
+    .unwrap();
+    moto.tool("s3_tool.py", &["put", "audit-archive", CONFIG_KEY, config.to_str().unwrap()]);
+    let (_emulator, port) = runtime_api();
+    let log = dir.join("function.stderr");
+    let _function = start_function(&moto, dir, port, &log, None);
+    let (ok, response) = invoke(port, "{}");
+    assert!(!ok, "{response}");
+    assert!(response.contains("refused") && response.contains("ECS"), "{response}");
+    let objects: Vec<Value> =
+        serde_json::from_slice(&moto.tool("s3_tool.py", &["inspect", "audit-archive", "iam/"])).unwrap();
+    assert!(objects.is_empty(), "nothing archived: {objects:?}");
 }
