@@ -45,6 +45,8 @@ impl Progress {
             bar.inc(1);
         }
         match failed {
+            // Under a bar, the bar is the progress; one line per account would scroll it away.
+            None if self.bar.is_some() => {}
             None => tracing::info!(
                 event = "account-collected",
                 account,
