@@ -79,8 +79,8 @@ pub struct RunArgs {
     /// Do not send the digest mail (digest.eml is still written and archived).
     #[arg(long)]
     pub no_mail: bool,
-    /// When the run must be over (Lambda): an organization too large to collect in time is
-    /// refused up front.
+    /// When the run must be over; set by the Lambda handler only. An organization too large
+    /// to collect in time is refused up front, and the archive must be S3.
     #[arg(skip)]
     pub deadline: Option<std::time::Instant>,
 }
@@ -276,11 +276,6 @@ fn print_checks(id: Option<&str>) -> i32 {
     EXIT_OK
 }
 
-/// The Lambda handler's run: the archive must outlive the function, so it must be S3.
-pub fn run_lambda(args: &RunArgs, log_format: LogFormat) -> Result<i32, String> {
-    run(args, log_format)
-}
-
 /// What an exit code means (DESIGN.md), for logs and the Lambda response.
 pub fn exit_meaning(code: i32) -> &'static str {
     match code {
@@ -294,9 +289,11 @@ pub fn exit_meaning(code: i32) -> &'static str {
     }
 }
 
-fn run(args: &RunArgs, log_format: LogFormat) -> Result<i32, String> {
+/// The `run` command, and the Lambda handler's run (which sets `args.deadline`).
+pub fn run(args: &RunArgs, log_format: LogFormat) -> Result<i32, String> {
     let started_at = Utc::now();
     let (config, config_sha256) = load_config(args.config.as_deref())?;
+    // Only Lambda sets a deadline, and nothing on its disk outlives the invocation.
     if args.deadline.is_some() && config.archive.s3_uri.is_none() {
         return Err("in AWS Lambda the archive must be S3 ([archive] s3_uri = \"s3://BUCKET/PREFIX\"): the \
                     function's disk does not outlive the invocation"

@@ -86,7 +86,7 @@ async fn handle(event: LambdaEvent<Value>, format: LogFormat) -> Result<Value, l
         no_mail: invocation.dry_run,
         deadline: Some(Instant::now() + left),
     };
-    let code = tokio::task::spawn_blocking(move || cli::run_lambda(&args, format))
+    let code = tokio::task::spawn_blocking(move || cli::run(&args, format))
         .await
         .map_err(|e| format!("the run stopped unexpectedly: {e}"))?;
     match code {
