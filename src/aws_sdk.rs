@@ -58,3 +58,26 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, String> {
         .build()
         .map_err(|e| format!("cannot start the async runtime for AWS calls: {e}"))
 }
+
+/// A runtime and the shared config for a synchronous caller (archive, job inputs) that makes
+/// a few AWS calls with `block_on`.
+pub fn blocking(max_attempts: u32) -> Result<(tokio::runtime::Runtime, SdkConfig), String> {
+    let runtime = runtime()?;
+    let config = runtime.block_on(load(max_attempts, None))?;
+    Ok((runtime, config))
+}
+
+/// An AWS error as a person can act on it: `Code: message`, or the whole chain when the
+/// service did not answer (timeout, connection, unreadable answer).
+pub fn error_text<E, R>(error: &aws_smithy_runtime_api::client::result::SdkError<E, R>) -> String
+where
+    E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug + 'static,
+{
+    match error.as_service_error() {
+        Some(service) => {
+            format!("{}: {}", service.code().unwrap_or("error"), service.message().unwrap_or("no message"))
+        }
+        None => aws_smithy_types::error::display::DisplayErrorContext(error).to_string(),
+    }
+}

@@ -157,9 +157,7 @@ fn load_config(path: Option<&Path>) -> Result<(Config, Option<String>), String> 
             let uri = path.to_string_lossy();
             let bytes = crate::job_inputs::read_s3_object(&uri)?;
             let text = String::from_utf8(bytes).map_err(|_| format!("config {uri}: not UTF-8 text"))?;
-            let config = Config::parse(&text, &|id| crate::checks::by_id(id).is_some())
-                .map_err(|message| format!("config {uri}: {message}"))?;
-            (config, Some(hex(&Sha256::digest(text.as_bytes()))))
+            parse_config(&text, &uri)?
         }
         Some(path) => {
             let (config, text) = Config::load(path).map_err(|e| e.to_string())?;
@@ -167,11 +165,7 @@ fn load_config(path: Option<&Path>) -> Result<(Config, Option<String>), String> 
         }
         // The TOML text itself in an environment variable (a Lambda or task definition).
         None => match std::env::var(CONFIG_TOML_ENV).ok().filter(|t| !t.trim().is_empty()) {
-            Some(text) => {
-                let config = Config::parse(&text, &|id| crate::checks::by_id(id).is_some())
-                    .map_err(|message| format!("config in ${CONFIG_TOML_ENV}: {message}"))?;
-                (config, Some(hex(&Sha256::digest(text.as_bytes()))))
-            }
+            Some(text) => parse_config(&text, &format!("in ${CONFIG_TOML_ENV}"))?,
             None => (Config::default(), None),
         },
     };
@@ -182,6 +176,13 @@ fn load_config(path: Option<&Path>) -> Result<(Config, Option<String>), String> 
         }
     }
     Ok((config, sha256))
+}
+
+/// A config that is not a local file, named `source` in errors, with its sha256.
+fn parse_config(text: &str, source: &str) -> Result<(Config, Option<String>), String> {
+    let config = Config::parse(text, &|id| crate::checks::by_id(id).is_some())
+        .map_err(|message| format!("config {source}: {message}"))?;
+    Ok((config, Some(hex(&Sha256::digest(text.as_bytes())))))
 }
 
 /// `collect --out DIR`: the snapshot and a summary of what it holds.

@@ -3,21 +3,12 @@
 //! a secret whose SecretString is `{"username": "…", "password": "…"}`). The secret's values
 //! never reach a log or a message.
 
-use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata};
+use crate::aws_sdk::error_text;
 
 /// Environment variable naming the Secrets Manager secret with the SMTP login.
 pub const SMTP_SECRET_ENV: &str = "IAM_AUDITOR_SMTP_SECRET_ARN";
 /// `true`: address S3 by path (`http://host/bucket/key`), as emulators need.
 pub const S3_PATH_STYLE_ENV: &str = "IAM_AUDITOR_S3_PATH_STYLE";
-
-fn describe<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug + 'static>(
-    error: &aws_smithy_runtime_api::client::result::SdkError<E, R>,
-) -> String {
-    match error.code() {
-        Some(code) => format!("{code}: {}", error.message().unwrap_or("no message")),
-        None => DisplayErrorContext(error).to_string(),
-    }
-}
 
 /// The bytes of `s3://BUCKET/KEY`.
 pub fn read_s3_object(uri: &str) -> Result<Vec<u8>, String> {
@@ -26,15 +17,14 @@ pub fn read_s3_object(uri: &str) -> Result<Vec<u8>, String> {
         .and_then(|rest| rest.split_once('/'))
         .filter(|(bucket, key)| !bucket.is_empty() && !key.is_empty())
         .ok_or_else(|| format!("{uri:?} is not an S3 object location: write s3://BUCKET/KEY"))?;
-    let runtime = crate::aws_sdk::runtime()?;
-    let shared = runtime.block_on(crate::aws_sdk::load(5, None))?;
+    let (runtime, shared) = crate::aws_sdk::blocking(5)?;
     let path_style = std::env::var(S3_PATH_STYLE_ENV).is_ok_and(|v| v == "true" || v == "1");
     let client = aws_sdk_s3::Client::from_conf(
         aws_sdk_s3::config::Builder::from(&shared).force_path_style(path_style).build(),
     );
     runtime.block_on(async {
         let object = client.get_object().bucket(bucket).key(key).send().await.map_err(|e| {
-            format!("cannot read {uri}: {} (the job's role needs s3:GetObject on it)", describe(&e))
+            format!("cannot read {uri}: {} (the job's role needs s3:GetObject on it)", error_text(&e))
         })?;
         let bytes = object.body.collect().await.map_err(|e| format!("cannot read {uri}: {e}"))?;
         Ok(bytes.into_bytes().to_vec())
@@ -43,14 +33,13 @@ pub fn read_s3_object(uri: &str) -> Result<Vec<u8>, String> {
 
 /// The SMTP user name and password held by the secret `secret_id` (ARN or name).
 pub fn read_smtp_secret(secret_id: &str) -> Result<(String, String), String> {
-    let runtime = crate::aws_sdk::runtime()?;
-    let shared = runtime.block_on(crate::aws_sdk::load(5, None))?;
+    let (runtime, shared) = crate::aws_sdk::blocking(5)?;
     let client = aws_sdk_secretsmanager::Client::new(&shared);
     let value = runtime.block_on(client.get_secret_value().secret_id(secret_id).send()).map_err(|e| {
         format!(
             "cannot read the SMTP secret {secret_id} (named by {SMTP_SECRET_ENV}): {} \
                  (the job's role needs secretsmanager:GetSecretValue on it)",
-            describe(&e)
+            error_text(&e)
         )
     })?;
     parse_smtp_secret(value.secret_string().unwrap_or_default())

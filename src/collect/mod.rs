@@ -158,7 +158,6 @@ pub struct AccountRecord {
 
 /// What a collection produced.
 pub struct Collection {
-    pub snapshot: PathBuf,
     pub accounts: Vec<AccountRecord>,
     /// Organization-level calls (GetCallerIdentity, Organizations).
     pub organization_calls: Counts,
@@ -330,7 +329,6 @@ async fn collect_async(
         }
     }
     let collection = Collection {
-        snapshot: out.to_path_buf(),
         accounts: records,
         organization_calls: org_tally.snapshot(),
         notes,

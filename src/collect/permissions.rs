@@ -62,16 +62,6 @@ pub fn organization_actions() -> Vec<&'static str> {
     actions_of(&["organizations"])
 }
 
-/// True when the collector's call `operation` (`iam:GetAccountSummary`) is one the printed
-/// policies allow.
-pub fn is_allowed(operation: &str) -> bool {
-    let action = action_for(operation);
-    member_actions().contains(&action)
-        || organization_actions().contains(&action)
-        || UNRESTRICTED_ACTIONS.contains(&action)
-        || action == ASSUME_ROLE
-}
-
 pub fn member_role_policy() -> Value {
     json!({
         "Version": "2012-10-17",
@@ -115,6 +105,16 @@ pub fn caller_policy(role_name: &str, partition: &str) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// True when the collector's call `operation` (`iam:GetAccountSummary`) is one the printed
+    /// policies allow.
+    fn is_allowed(operation: &str) -> bool {
+        let action = action_for(operation);
+        member_actions().contains(&action)
+            || organization_actions().contains(&action)
+            || UNRESTRICTED_ACTIONS.contains(&action)
+            || action == ASSUME_ROLE
+    }
 
     #[test]
     fn lists_are_sorted_and_read_only() {

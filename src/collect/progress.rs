@@ -28,11 +28,6 @@ impl Progress {
         Progress { bar: Some(bar) }
     }
 
-    /// A progress that shows nothing but log events (tests, libraries).
-    pub fn hidden() -> Progress {
-        Progress { bar: None }
-    }
-
     pub fn stage(&self, account: &str, stage: &str) {
         match &self.bar {
             Some(bar) => bar.set_message(format!("{account}: {stage}")),

@@ -6,10 +6,10 @@
 //! the diff is read from here too. Runs are never overwritten: a run id whose folder already
 //! holds objects gets a `-2` suffix.
 
+use crate::aws_sdk::error_text;
 use crate::config::{ArchiveConfig, ObjectLockMode};
 use crate::deliver::archive::{free_name, run_files, CHECKSUMS};
 use crate::findings::diff::PreviousRun;
-use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata};
 use aws_sdk_s3::primitives::{ByteStream, DateTime};
 use aws_sdk_s3::types::{ObjectLockMode as SdkLockMode, ServerSideEncryption};
 use std::path::Path;
@@ -24,18 +24,6 @@ pub struct S3Archive {
     kms_key_id: Option<String>,
 }
 
-/// An AWS error with its code, for a message a person can act on.
-fn describe<E: ProvideErrorMetadata + std::error::Error + 'static>(
-    error: &aws_sdk_s3::error::SdkError<E>,
-) -> String {
-    match error.as_service_error() {
-        Some(service) => {
-            format!("{}: {}", service.code().unwrap_or("error"), service.message().unwrap_or("no message"))
-        }
-        None => DisplayErrorContext(error).to_string(),
-    }
-}
-
 impl S3Archive {
     /// Connects with the standard credential chain; `uri` is `s3://BUCKET[/PREFIX]`.
     pub fn connect(config: &ArchiveConfig, uri: &str) -> Result<S3Archive, String> {
@@ -44,8 +32,7 @@ impl S3Archive {
             .ok_or_else(|| format!("archive.s3_uri {uri:?} does not start with s3://"))?;
         let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
         let prefix = prefix.trim_matches('/');
-        let runtime = crate::aws_sdk::runtime()?;
-        let shared = runtime.block_on(crate::aws_sdk::load(5, None))?;
+        let (runtime, shared) = crate::aws_sdk::blocking(5)?;
         let s3_config =
             aws_sdk_s3::config::Builder::from(&shared).force_path_style(config.s3_path_style).build();
         Ok(S3Archive {
@@ -80,7 +67,7 @@ impl S3Archive {
                     "cannot list s3://{}/{}: {} (the job needs s3:ListBucket on the bucket)",
                     self.bucket,
                     self.prefix,
-                    describe(&e)
+                    error_text(&e)
                 )
             })?;
             for common in page.common_prefixes() {
@@ -97,7 +84,7 @@ impl S3Archive {
         match self.runtime.block_on(self.client.head_object().bucket(&self.bucket).key(key).send()) {
             Ok(_) => Ok(true),
             Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => Ok(false),
-            Err(e) => Err(format!("cannot read s3://{}/{key}: {}", self.bucket, describe(&e))),
+            Err(e) => Err(format!("cannot read s3://{}/{key}: {}", self.bucket, error_text(&e))),
         }
     }
 
@@ -112,7 +99,7 @@ impl S3Archive {
             let object = self
                 .runtime
                 .block_on(self.client.get_object().bucket(&self.bucket).key(&key).send())
-                .map_err(|e| format!("cannot read s3://{}/{key}: {}", self.bucket, describe(&e)))?;
+                .map_err(|e| format!("cannot read s3://{}/{key}: {}", self.bucket, error_text(&e)))?;
             let bytes = self
                 .runtime
                 .block_on(object.body.collect())
@@ -162,7 +149,7 @@ impl S3Archive {
                 format!(
                     "cannot write s3://{}/{key}: {} (the job needs s3:PutObject{} on the archive prefix)",
                     self.bucket,
-                    describe(&e),
+                    error_text(&e),
                     if self.lock.is_some() { " and s3:PutObjectRetention" } else { "" }
                 )
             })?;
