@@ -5,8 +5,10 @@
 
 pub mod admin;
 pub mod aws_managed;
+pub mod condition;
 pub mod document;
 pub mod effective;
+pub mod escalation;
 pub mod known_services;
 pub mod pattern;
 pub mod trust;

@@ -1,0 +1,4 @@
+//! Privilege escalation as a graph: which principals can become or control which others,
+//! and so who reaches admin, by what steps.
+
+pub mod catalogue;
