@@ -2,10 +2,12 @@
 //! findings out. Accounts are read and judged one at a time (in parallel), and only their
 //! findings are kept, so memory follows the findings, not the organization's size.
 
-use crate::checks::{AccountContext, CATALOG};
+use crate::checks::admin_holders::{self, AccountEscalation};
+use crate::checks::{AccountContext, AFTER_ORGANIZATION_PASS, CATALOG};
 use crate::config::Config;
 use crate::findings::{self, Finding, Status};
-use crate::snapshot::{AccountEntry, InputProblem, PlannedStatus, Snapshot};
+use crate::identifiers::AccountId;
+use crate::snapshot::{AccountEntry, AccountSnapshot, InputProblem, PlannedStatus, Snapshot};
 use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -63,6 +65,18 @@ pub struct AuditOutcome {
     pub findings: Vec<Finding>,
     /// Snapshot-wide problems (manifest, organization files).
     pub snapshot_problems: Vec<InputProblem>,
+    /// The escalation graph's size, for the bench.
+    pub escalation_stats: EscalationStats,
+}
+
+/// How large the escalation search was, summed over accounts.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct EscalationStats {
+    pub nodes: usize,
+    pub candidates: usize,
+    pub edges_evaluated: usize,
+    pub edges_found: usize,
+    pub cross_account_found: usize,
 }
 
 impl AuditOutcome {
@@ -74,17 +88,56 @@ impl AuditOutcome {
 pub fn audit(snapshot: &Snapshot, config: &Config, as_of: DateTime<Utc>) -> AuditOutcome {
     let mut known_accounts: BTreeSet<String> = snapshot.accounts.iter().map(|a| a.id.to_string()).collect();
     known_accounts.extend(snapshot.organization.accounts.iter().map(|a| a.id.to_string()));
-    let per_account: Vec<(CoverageRow, Vec<Finding>)> = snapshot
+    let mut per_account: Vec<AccountResult> = snapshot
         .accounts
         .par_iter()
         .map(|entry| audit_account(snapshot, entry, config, as_of, &known_accounts))
         .collect();
+
+    // The organization-wide pass: principals that reach admin through another account.
+    let exports: Vec<_> =
+        per_account.iter().filter_map(|r| r.escalation.as_ref().map(|e| e.export.clone())).collect();
+    let cross = crate::policy::escalation::org::cross_account(&exports);
+    drop(exports);
+    let mut stats = EscalationStats { cross_account_found: cross.len(), ..Default::default() };
+    let after: Vec<_> = CATALOG
+        .iter()
+        .filter(|c| AFTER_ORGANIZATION_PASS.contains(&c.id) && !config.is_disabled(c.id))
+        .collect();
+    let late: Vec<Vec<Finding>> = per_account
+        .par_iter_mut()
+        .map(|result| {
+            let Some(escalation) = result.escalation.take() else { return Vec::new() };
+            let AccountEscalation { mut verdicts, export, stats: _ } = escalation;
+            admin_holders::merge_cross_account(&mut verdicts, &export, &cross);
+            let account = AccountSnapshot::empty(result.account_id.clone(), result.row.account_name.clone());
+            let context = AccountContext::new(
+                &account,
+                &snapshot.organization,
+                &known_accounts,
+                &config.thresholds,
+                as_of,
+                result.failure.clone(),
+            )
+            .with_admin_verdicts(verdicts);
+            after.iter().flat_map(|check| (check.run)(&context)).collect()
+        })
+        .collect();
+
     let mut coverage = Vec::with_capacity(per_account.len());
     // Sized once: on a large organization the findings are most of the run's memory.
-    let mut all = Vec::with_capacity(per_account.iter().map(|(_, f)| f.len()).sum());
-    for (row, findings) in per_account {
-        coverage.push(row);
-        all.extend(findings);
+    let mut all = Vec::with_capacity(
+        per_account.iter().map(|r| r.findings.len()).sum::<usize>()
+            + late.iter().map(Vec::len).sum::<usize>(),
+    );
+    for (result, late) in per_account.into_iter().zip(late) {
+        stats.nodes += result.stats.nodes;
+        stats.candidates += result.stats.candidates;
+        stats.edges_evaluated += result.stats.edges_evaluated;
+        stats.edges_found += result.stats.edges_found;
+        coverage.push(result.row);
+        all.extend(result.findings);
+        all.extend(late);
     }
     findings::policy::apply(config, as_of, &mut all);
     let order: BTreeMap<&str, usize> = CATALOG.iter().enumerate().map(|(i, c)| (c.id, i)).collect();
@@ -97,7 +150,23 @@ pub fn audit(snapshot: &Snapshot, config: &Config, as_of: DateTime<Utc>) -> Audi
             .then(a.resource_arn.cmp(&b.resource_arn))
             .then(a.fingerprint.cmp(&b.fingerprint))
     });
-    AuditOutcome { coverage, findings: all, snapshot_problems: snapshot.problems.clone() }
+    AuditOutcome {
+        coverage,
+        findings: all,
+        snapshot_problems: snapshot.problems.clone(),
+        escalation_stats: stats,
+    }
+}
+
+/// One account's first pass: its coverage row, the findings of every check but those
+/// judged after the organization pass, and its escalation analysis for that pass.
+struct AccountResult {
+    account_id: AccountId,
+    row: CoverageRow,
+    findings: Vec<Finding>,
+    failure: Option<String>,
+    escalation: Option<AccountEscalation>,
+    stats: crate::policy::escalation::graph::SearchStats,
 }
 
 fn audit_account(
@@ -106,7 +175,7 @@ fn audit_account(
     config: &Config,
     as_of: DateTime<Utc>,
     known_accounts: &BTreeSet<String>,
-) -> (CoverageRow, Vec<Finding>) {
+) -> AccountResult {
     let mut row = CoverageRow {
         account_id: entry.id.to_string(),
         account_name: entry.name.clone(),
@@ -121,7 +190,14 @@ fn audit_account(
     if let PlannedStatus::Skipped(reason) = &entry.planned {
         row.status = CoverageStatus::Skipped;
         row.error = Some(reason.clone());
-        return (row, Vec::new());
+        return AccountResult {
+            account_id: entry.id.clone(),
+            row,
+            findings: Vec::new(),
+            failure: None,
+            escalation: None,
+            stats: Default::default(),
+        };
     }
     let account = snapshot.load_account(entry);
     let dir = format!("accounts/{}/", entry.id);
@@ -159,13 +235,20 @@ fn audit_account(
         failure.clone(),
     );
     let mut findings = Vec::new();
+    let mut escalation = None;
     for check in CATALOG.iter().filter(|c| !config.is_disabled(c.id)) {
-        if check.has_input(&account) {
-            findings.extend((check.run)(&context));
-        } else {
+        if !check.has_input(&account) {
             row.checks_without_input.push(check.id.to_string());
+        } else if AFTER_ORGANIZATION_PASS.contains(&check.id) {
+            if escalation.is_none() {
+                escalation = Some(admin_holders::analyse(&account, &snapshot.organization));
+            }
+        } else {
+            findings.extend((check.run)(&context));
         }
     }
+    let stats = escalation.as_ref().map(|e| e.stats).unwrap_or_default();
+    let context_failure = failure.clone();
     if failure.is_some() {
         row.status = CoverageStatus::Failed;
         row.error = failure;
@@ -180,7 +263,7 @@ fn audit_account(
         account.problems.iter().cloned().partition(|p| p.note_only);
     row.problems = problems;
     row.notes = notes;
-    (row, findings)
+    AccountResult { account_id: entry.id.clone(), row, findings, failure: context_failure, escalation, stats }
 }
 
 #[cfg(test)]

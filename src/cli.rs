@@ -54,6 +54,9 @@ pub enum Command {
     /// Print the least-privilege IAM policies live collection needs: the audit role's
     /// permissions and trust in each member account, and the caller's own policy.
     AuditPolicy(AuditPolicyArgs),
+    /// Explain one request offline, level by level (SCPs, identity policies, boundary,
+    /// explicit denies), or with --why-admin how a principal reaches admin, step by step.
+    Explain(crate::explain::ExplainArgs),
     /// Print the check catalog (id, severity, title, references); with an id, the check in full.
     Checks {
         /// Show one check with its remediation.
@@ -130,6 +133,7 @@ pub fn main() -> i32 {
         Command::Run(args) => run(&args, cli.log_format),
         Command::Collect(args) => collect_only(&args, cli.log_format),
         Command::AuditPolicy(args) => audit_policy(&args),
+        Command::Explain(args) => crate::explain::explain(&args),
         Command::Checks { id } => Ok(print_checks(id.as_deref())),
     };
     outcome.unwrap_or_else(|message| {

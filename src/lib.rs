@@ -12,6 +12,7 @@ pub mod cli;
 pub mod collect;
 pub mod config;
 pub mod deliver;
+pub mod explain;
 pub mod findings;
 pub mod identifiers;
 pub mod job_inputs;

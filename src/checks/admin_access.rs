@@ -1,52 +1,67 @@
-//! `admin-access`: users and roles holding admin-equivalent permissions, with the path.
+//! `admin-access`: users and roles that hold admin-equivalent permissions, or reach them
+//! through a privilege-escalation path (any of the pathfinding.cloud catalogue's paths the
+//! graph detects, across accounts where trust allows), with the path step by step.
 
 use super::{AccountContext, Check, Family, Input};
-use crate::findings::{Finding, Severity};
-use crate::policy::admin::{AdminAssessment, AdminVerdict};
+use crate::findings::{Finding, ResourceType, Severity};
+use crate::policy::escalation::graph::{short, Standing};
+use crate::policy::escalation::principal::NodeKind;
 
 pub const CHECK: Check = Check {
     id: "admin-access",
-    title: "Principal holds admin-equivalent permissions",
+    title: "Principal holds or can reach admin-equivalent permissions",
     severity: Severity::High,
-    references: &["CIS 1.16", "IAM.1"],
+    references: &["CIS 1.16", "IAM.1", "IAM.21"],
     remediation: "Replace the admin grant with least-privilege policies: detach it (aws iam detach-user-policy / \
                   aws iam detach-role-policy / aws iam remove-user-from-group) or delete the inline policy \
                   (aws iam delete-user-policy / aws iam delete-role-policy); where admin power is needed, keep it \
-                  on a small set of roles assumed with MFA.",
+                  on a small set of roles assumed with MFA. For an escalation path, remove the first step's \
+                  permission (the actions named in the path) or scope it to resources that do not lead to admin \
+                  (e.g. iam:PassRole with a Resource list and an iam:PassedToService condition), and check the \
+                  result with `iam-auditor explain --why-admin ARN`.",
     family: Family::AdminPower,
     needs: &[Input::AuthorizationDetails],
     run,
 };
 
-fn paths(assessment: &AdminAssessment) -> String {
-    assessment.granted_by.iter().map(|s| s.describe()).collect::<Vec<_>>().join("; ")
+fn conditions_sentence(conditions: &[String]) -> String {
+    if conditions.is_empty() {
+        String::new()
+    } else {
+        format!(" This rests on conditions the snapshot cannot decide: {}.", conditions.join("; "))
+    }
 }
 
 fn run(context: &AccountContext) -> Vec<Finding> {
     let mut findings = Vec::new();
-    for holder in context.admin_holders() {
-        let kind = if holder.resource_type == crate::findings::ResourceType::User { "User" } else { "Role" };
-        let who = match &holder.sso_permission_set {
-            Some(set) => format!("{kind} {} (IAM Identity Center permission set {set})", holder.name),
-            None => format!("{kind} {}", holder.name),
+    for verdict in context.admin_verdicts() {
+        let (kind, resource_type) = match verdict.kind {
+            NodeKind::User => ("User", ResourceType::User),
+            _ => ("Role", ResourceType::Role),
         };
-        let builder = context.finding(&CHECK, holder.resource_type, &holder.arn, &holder.name);
-        let finding = match &holder.verdict {
-            AdminVerdict::NotAdmin => continue,
-            AdminVerdict::Admin(assessment) => {
-                let mut detail =
-                    format!("{who} has {} through {}.", assessment.power.describe(), paths(assessment));
-                if assessment.conditional {
-                    detail.push_str(
-                        " Every granting statement carries a Condition: the power holds when it is met.",
-                    );
-                }
+        let who = match &verdict.sso_permission_set {
+            Some(set) => format!("{kind} {} (IAM Identity Center permission set {set})", verdict.name),
+            None => format!("{kind} {}", verdict.name),
+        };
+        let builder = context.finding(&CHECK, resource_type, &verdict.arn, &verdict.name);
+        let finding = match &verdict.standing {
+            Standing::NotAdmin => continue,
+            Standing::Holds { holding, granted_by } => {
+                let paths: Vec<String> = granted_by.iter().map(|s| s.describe()).collect();
+                let detail = format!(
+                    "{who} has {} through {}.{}",
+                    holding.power.describe(),
+                    if paths.is_empty() { "its policies".to_string() } else { paths.join("; ") },
+                    conditions_sentence(&holding.conditions)
+                );
                 let builder = builder
                     .title(format!("{who} is admin-equivalent"))
-                    .evidence("power", &assessment.power)
-                    .evidence("granted_by", &assessment.granted_by)
-                    .evidence("conditional", assessment.conditional);
-                if holder.service_linked {
+                    .evidence("standing", "holds")
+                    .evidence("power", &holding.power)
+                    .evidence("granted_by", granted_by)
+                    .evidence("conditional", !holding.conditions.is_empty())
+                    .evidence("conditions", &holding.conditions);
+                if verdict.service_linked {
                     // Managed by an AWS service: nothing to remediate, but auditors should see it.
                     builder.severity(Severity::Info).detail(format!(
                         "{detail} It is a service-linked role, managed by AWS and not editable."
@@ -55,27 +70,61 @@ fn run(context: &AccountContext) -> Vec<Finding> {
                     builder.detail(detail)
                 }
             }
-            AdminVerdict::Capped { would_be, capped_by } => builder
-                .title(format!("{who} has admin policies, capped by {}", capped_by.join(", ")))
-                .detail(format!(
-                    "{who} would have {} through {}, but {} does not allow it, so it is not admin.",
-                    would_be.power.describe(),
-                    paths(would_be),
-                    capped_by.join(" and ")
-                ))
-                .severity(Severity::Info)
-                .evidence("power", &would_be.power)
-                .evidence("granted_by", &would_be.granted_by)
-                .evidence("capped_by", capped_by),
+            Standing::Escalates(escalation) => {
+                let hops = escalation.steps.len();
+                let mut detail = format!(
+                    "{who} can reach admin in {hops} step(s): {}. {} holds admin at the end.{}",
+                    escalation.describe(),
+                    short(&escalation.admin_node),
+                    conditions_sentence(&escalation.conditions)
+                );
+                let builder = builder
+                    .title(format!(
+                        "{who} can escalate to admin ({})",
+                        escalation.steps.iter().map(|s| s.path_id).collect::<Vec<_>>().join(" → ")
+                    ))
+                    .evidence("standing", "escalates")
+                    .evidence("path", &escalation.steps)
+                    .evidence("admin_node", &escalation.admin_node)
+                    .evidence("conditional", !escalation.conditions.is_empty())
+                    .evidence("conditions", &escalation.conditions)
+                    .evidence("potential", escalation.potential);
+                if escalation.potential {
+                    detail.push_str(
+                        " Potential: a step takes over an existing resource that runs as a role (a function, \
+                         instance, job …), which the IAM snapshot does not list; the path holds if such a \
+                         resource exists.",
+                    );
+                    builder.severity(Severity::Medium).detail(detail)
+                } else {
+                    builder.detail(detail)
+                }
+            }
+            Standing::Capped { power, granted_by, capped_by } => {
+                let paths: Vec<String> = granted_by.iter().map(|s| s.describe()).collect();
+                builder
+                    .title(format!("{who} has admin policies, capped by {}", capped_by.join(", ")))
+                    .detail(format!(
+                        "{who} would have {} through {}, but {} does not allow it, so it is not admin.",
+                        power.describe(),
+                        paths.join("; "),
+                        capped_by.join(" and ")
+                    ))
+                    .severity(Severity::Info)
+                    .evidence("standing", "capped")
+                    .evidence("power", power)
+                    .evidence("granted_by", granted_by)
+                    .evidence("capped_by", capped_by)
+            }
         };
-        let finding = match &holder.sso_permission_set {
+        let finding = match &verdict.sso_permission_set {
             Some(set) => finding.evidence("permission_set", set),
             None => finding,
         };
-        let finding = if holder.unknown_policies.is_empty() {
+        let finding = if verdict.unknown_policies.is_empty() {
             finding
         } else {
-            finding.evidence("policies_not_in_snapshot", &holder.unknown_policies)
+            finding.evidence("policies_not_in_snapshot", &verdict.unknown_policies)
         };
         findings.push(finding.build());
     }
@@ -203,7 +252,8 @@ mod tests {
         );
         let findings = fixture.run(&CHECK);
         assert_eq!(findings[0].severity, Severity::High);
-        assert!(findings[0].detail.contains("deleterolepermissionsboundary"), "{}", findings[0].detail);
+        assert!(findings[0].detail.contains("iam:DeleteRolePermissionsBoundary"), "{}", findings[0].detail);
+        assert_eq!(findings[0].evidence.value()["standing"], "escalates");
     }
 
     #[test]
@@ -223,8 +273,10 @@ mod tests {
         let findings = fixture.run(&CHECK);
         let names: Vec<&str> = findings.iter().map(|f| f.resource_name.as_str()).collect();
         assert_eq!(names, vec!["escalator", "iamfull"]);
-        assert_eq!(findings[0].evidence.value()["power"]["kind"], "can-grant-itself");
-        assert!(findings[0].detail.contains("PutUserPolicy on itself"));
+        let evidence = findings[0].evidence.value();
+        assert_eq!(evidence["standing"], "escalates");
+        assert_eq!(evidence["path"][0]["actions"][0], "iam:PutUserPolicy", "{evidence}");
+        assert!(findings[0].detail.contains("gives itself an admin policy"), "{}", findings[0].detail);
     }
 
     #[test]

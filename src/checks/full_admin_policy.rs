@@ -3,9 +3,12 @@
 
 use super::{AccountContext, Check, Family, Input};
 use crate::findings::{Finding, ResourceType, Severity};
-use crate::policy::admin::{document_grants_admin, AdminPower};
+use crate::policy::admin::AdminPower;
+use crate::policy::condition::RequestContext;
 use crate::policy::document::PolicyDocument;
-use crate::policy::effective::{Grant, Permissions, PolicySource};
+use crate::policy::effective::PolicySource;
+use crate::policy::engine::{Named, PolicySet};
+use crate::policy::escalation::graph::holds_everything;
 use std::collections::BTreeSet;
 
 pub const CHECK: Check = Check {
@@ -22,9 +25,12 @@ pub const CHECK: Check = Check {
     run,
 };
 
+/// The document alone, uncapped, asked by the same engine as every principal: does it grant
+/// every action on every resource (or all but a few, IAM included)?
 fn grants_admin(name: &str, document: &PolicyDocument) -> Option<AdminPower> {
     let source = PolicySource { policy: name.to_string(), policy_arn: None, via_group: None };
-    document_grants_admin(&Permissions { grants: vec![Grant { source, document }], caps: Vec::new() })
+    let set = PolicySet { identity: vec![Named { source, document }], ..Default::default() };
+    holds_everything(&set, &RequestContext::new()).map(|holding| holding.power)
 }
 
 fn run(context: &AccountContext) -> Vec<Finding> {

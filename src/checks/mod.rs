@@ -30,6 +30,7 @@ pub(crate) mod test_support;
 
 use crate::config::Thresholds;
 use crate::findings::{fingerprint, Change, Finding, ResourceType, Severity, Status};
+use crate::policy::escalation::graph::Verdict;
 use crate::snapshot::organization::Organization;
 use crate::snapshot::AccountSnapshot;
 use chrono::{DateTime, Utc};
@@ -134,6 +135,10 @@ pub const CATALOG: &[&Check] = &[
     &account_not_audited::CHECK,
 ];
 
+/// Checks judged after every account is read: they need the organization-wide
+/// escalation pass (a principal of one account may reach admin through another).
+pub const AFTER_ORGANIZATION_PASS: &[&str] = &["admin-access"];
+
 pub fn by_id(id: &str) -> Option<&'static Check> {
     CATALOG.iter().copied().find(|c| c.id == id)
 }
@@ -148,7 +153,7 @@ pub struct AccountContext<'a> {
     pub as_of: DateTime<Utc>,
     /// Why the account could not be (fully) audited, if so.
     pub failure: Option<String>,
-    admin_holders: OnceCell<Vec<admin_holders::Holder>>,
+    admin_verdicts: OnceCell<Vec<Verdict>>,
 }
 
 impl<'a> AccountContext<'a> {
@@ -167,13 +172,21 @@ impl<'a> AccountContext<'a> {
             thresholds,
             as_of,
             failure,
-            admin_holders: OnceCell::new(),
+            admin_verdicts: OnceCell::new(),
         }
     }
 
-    /// Admin verdicts for every user and role, computed once per account.
-    pub fn admin_holders(&self) -> &[admin_holders::Holder] {
-        self.admin_holders.get_or_init(|| admin_holders::assess_account(self))
+    /// The verdicts of the organization-wide escalation pass, which this account's
+    /// `admin-access` then reports (see `audit.rs`).
+    pub fn with_admin_verdicts(self, verdicts: Vec<Verdict>) -> Self {
+        let _ = self.admin_verdicts.set(verdicts);
+        self
+    }
+
+    /// Every user and role that holds, reaches, or is capped from admin. Given by the
+    /// organization-wide pass; otherwise (one account alone) searched here, once.
+    pub fn admin_verdicts(&self) -> &[Verdict] {
+        self.admin_verdicts.get_or_init(|| admin_holders::analyse(self.account, self.organization).verdicts)
     }
 
     pub fn days_since(&self, instant: DateTime<Utc>) -> i64 {

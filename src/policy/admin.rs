@@ -15,7 +15,7 @@ use serde::Serialize;
 use std::collections::BTreeSet;
 
 /// An action of a service that does not exist: only "everything" grants it.
-const UNKNOWN_SERVICE_ACTION: &str = "zzfutureservice:zzprobeaction";
+pub const UNKNOWN_SERVICE_ACTION: &str = "zzfutureservice:zzprobeaction";
 /// An ARN that only "every resource" patterns (`*`, `arn:*`, NotResource …) match.
 pub const ANY_RESOURCE: &str = "arn:aws:zzprobe:zz-probe-1:000000000000:zzprobe/zzprobe";
 

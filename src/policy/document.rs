@@ -95,6 +95,9 @@ pub struct Statement {
     pub principal: Option<Principal>,
     pub not_principal: Option<Principal>,
     pub conditions: Vec<Condition>,
+    /// The Resource (or NotResource) patterns as written, kept only when one holds a policy
+    /// variable: the engine fills those in per request.
+    pub resource_written: Option<Vec<String>>,
 }
 
 impl Statement {
@@ -114,6 +117,12 @@ impl Statement {
             ResourceSpec::NotResource(patterns) => !patterns.iter().any(|p| wildcard_match(p, resource)),
             ResourceSpec::Absent => false,
         }
+    }
+
+    /// The written patterns when they hold policy variables, and whether they are NotResource.
+    pub fn resource_with_variables(&self) -> Option<(&[String], bool)> {
+        let written = self.resource_written.as_deref()?;
+        Some((written, matches!(self.resource, ResourceSpec::NotResource(_))))
     }
 
     pub fn is_conditional(&self) -> bool {
@@ -291,6 +300,15 @@ impl RawStatement {
                 return Err(DocumentError(format!("statement {index}: has neither Action nor NotAction")))
             }
         };
+        let resource_written = self
+            .resource
+            .as_ref()
+            .or(self.not_resource.as_ref())
+            .map(|r| match r {
+                OneOrMany::One(one) => vec![one.clone()],
+                OneOrMany::Many(many) => many.clone(),
+            })
+            .filter(|r| r.iter().any(|p| p.contains("${")));
         let resource = match (self.resource, self.not_resource) {
             (Some(r), None) => {
                 ResourceSpec::Resource(r.into_vec().iter().map(|r| resource_match_form(r)).collect())
@@ -320,6 +338,7 @@ impl RawStatement {
             principal: self.principal.map(|p| p.into_principal(index)).transpose()?,
             not_principal: self.not_principal.map(|p| p.into_principal(index)).transpose()?,
             conditions: self.condition.conditions,
+            resource_written,
         })
     }
 }

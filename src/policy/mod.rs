@@ -8,6 +8,7 @@ pub mod aws_managed;
 pub mod condition;
 pub mod document;
 pub mod effective;
+pub mod engine;
 pub mod escalation;
 pub mod known_services;
 pub mod pattern;

@@ -66,6 +66,9 @@ pub struct Role {
     pub last_used: Option<DateTime<Utc>>,
     pub last_used_region: Option<String>,
     pub tags: Vec<Tag>,
+    /// The instance profiles holding the role (what EC2 can run as); None when the
+    /// snapshot does not say (a hand-made file without `InstanceProfileList`).
+    pub instance_profiles: Option<Vec<String>>,
 }
 
 impl Role {
@@ -92,6 +95,9 @@ pub struct ManagedPolicy {
     pub document: Option<PolicyDocument>,
     pub default_version: Option<String>,
     pub attachment_count: Option<u64>,
+    /// The versions not in force, as written (version id, document JSON): what
+    /// `iam:SetDefaultPolicyVersion` can bring back. Parsed only when the graph asks.
+    pub other_versions: Vec<(String, Box<RawValue>)>,
 }
 
 impl ManagedPolicy {
@@ -182,10 +188,23 @@ impl IamGraph {
                 last_used: last_used.last_used_date,
                 last_used_region: last_used.region,
                 tags: tags(r.tags),
+                instance_profiles: r.instance_profile_list.map(|list| {
+                    list.into_iter().map(|p| p.instance_profile_name.unwrap_or_default()).collect()
+                }),
             });
         }
-        for (i, p) in raw.policies.into_iter().enumerate() {
+        for (i, mut p) in raw.policies.into_iter().enumerate() {
             let default = p.policy_version_list.iter().position(|v| v.is_default_version);
+            let other_versions = p
+                .policy_version_list
+                .iter_mut()
+                .enumerate()
+                .filter(|(v, _)| Some(*v) != default)
+                .filter_map(|(v, version)| {
+                    let id = version.version_id.clone().unwrap_or_else(|| format!("#{v}"));
+                    version.document.take().map(|d| (id, d))
+                })
+                .collect();
             let document = match default {
                 Some(v) => match p.policy_version_list[v].document.as_deref() {
                     Some(d) => doc(d, format!("Policies[{i}].PolicyVersionList[{v}].Document")),
@@ -213,6 +232,7 @@ impl IamGraph {
                     document,
                     default_version,
                     attachment_count: p.attachment_count,
+                    other_versions,
                 },
             );
         }
@@ -309,6 +329,13 @@ struct RawRole {
     role_last_used: Option<RawLastUsed>,
     #[serde(default)]
     tags: Vec<RawTag>,
+    instance_profile_list: Option<Vec<RawInstanceProfile>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct RawInstanceProfile {
+    instance_profile_name: Option<String>,
 }
 
 #[derive(Deserialize, Default)]

@@ -1,4 +1,8 @@
 //! Privilege escalation as a graph: which principals can become or control which others,
 //! and so who reaches admin, by what steps.
 
+pub mod assume;
 pub mod catalogue;
+pub mod graph;
+pub mod org;
+pub mod principal;
