@@ -9,7 +9,7 @@ amplifyuibuilder aoss apigateway app-integrations appconfig appfabric appflow ap
 application-cost-profiler application-signals applicationinsights appmesh appmesh-preview apprunner appstream \
 appsync aps arc-zonal-shift arsenal artifact athena auditmanager autoscaling autoscaling-plans aws-marketplace \
 aws-marketplace-management aws-portal awsconnector b2bi backup backup-gateway backup-storage batch bcm-data-exports \
-bedrock billing billingconductor braket budgets bugbust cases cassandra ce chatbot chime cleanrooms cleanrooms-ml \
+bedrock bedrock-agentcore billing billingconductor braket budgets bugbust cases cassandra ce chatbot chime cleanrooms cleanrooms-ml \
 cloud9 clouddirectory cloudformation cloudfront cloudhsm cloudsearch cloudshell cloudtrail cloudtrail-data \
 cloudwatch codeartifact codebuild codecatalyst codecommit codeconnections codedeploy codedeploy-commands-secure \
 codeguru codeguru-profiler codeguru-reviewer codeguru-security codepipeline codestar codestar-connections \
