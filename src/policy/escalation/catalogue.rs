@@ -90,6 +90,9 @@ pub enum Requirement {
     TrustAllowsX,
     /// The target has a permissions boundary to remove.
     TargetHasBoundary,
+    /// The target holds a policy with a Deny statement; removing it (delete the inline
+    /// policy, detach the managed one) leaves it admin.
+    DenyRemoval,
     /// The user has no login profile yet (CreateLoginProfile) / has one (UpdateLoginProfile).
     /// The snapshot's credential report tells; without it the edge is kept.
     NoLoginProfile,
@@ -986,6 +989,84 @@ pub const PATHS: &[CataloguePath] = &[
 /// snapshot does not list as potential edges.
 pub const NOT_DETECTED: &[(&str, &str)] = &[];
 
+/// Paths beyond pathfinding.cloud's catalogue, with ids of our own (`iam-auditor-NNN`):
+/// a permission that gives power by taking something away, and an old policy version
+/// brought back.
+pub const EXTRA_PATHS: &[CataloguePath] = &[
+    CataloguePath {
+        id: "iam-auditor-001",
+        name: "iam:SetDefaultPolicyVersion (an admin non-default version of its own policy)",
+        category: SelfEscalation,
+        target: SelfPrincipal,
+        needs: &[on_policy("iam:SetDefaultPolicyVersion")],
+        requirement: Requirement::AdminNonDefaultVersion,
+    },
+    CataloguePath {
+        id: "iam-auditor-002",
+        name: "iam:DeleteRolePermissionsBoundary (on itself)",
+        category: SelfEscalation,
+        target: SelfRole,
+        needs: &[on_target("iam:DeleteRolePermissionsBoundary")],
+        requirement: Requirement::TargetHasBoundary,
+    },
+    CataloguePath {
+        id: "iam-auditor-003",
+        name: "iam:DeleteUserPermissionsBoundary (on itself)",
+        category: SelfEscalation,
+        target: SelfUser,
+        needs: &[on_target("iam:DeleteUserPermissionsBoundary")],
+        requirement: Requirement::TargetHasBoundary,
+    },
+    CataloguePath {
+        id: "iam-auditor-004",
+        name: "iam:PutRolePermissionsBoundary (a permissive boundary on itself)",
+        category: SelfEscalation,
+        target: SelfRole,
+        needs: &[on_target("iam:PutRolePermissionsBoundary")],
+        requirement: Requirement::TargetHasBoundary,
+    },
+    CataloguePath {
+        id: "iam-auditor-005",
+        name: "iam:PutUserPermissionsBoundary (a permissive boundary on itself)",
+        category: SelfEscalation,
+        target: SelfUser,
+        needs: &[on_target("iam:PutUserPermissionsBoundary")],
+        requirement: Requirement::TargetHasBoundary,
+    },
+    CataloguePath {
+        id: "iam-auditor-006",
+        name: "iam:DeleteRolePolicy (its own inline Deny)",
+        category: SelfEscalation,
+        target: SelfRole,
+        needs: &[on_target("iam:DeleteRolePolicy")],
+        requirement: Requirement::DenyRemoval,
+    },
+    CataloguePath {
+        id: "iam-auditor-007",
+        name: "iam:DeleteUserPolicy (its own inline Deny)",
+        category: SelfEscalation,
+        target: SelfUser,
+        needs: &[on_target("iam:DeleteUserPolicy")],
+        requirement: Requirement::DenyRemoval,
+    },
+    CataloguePath {
+        id: "iam-auditor-008",
+        name: "iam:DetachRolePolicy (its own managed Deny)",
+        category: SelfEscalation,
+        target: SelfRole,
+        needs: &[on_target("iam:DetachRolePolicy")],
+        requirement: Requirement::DenyRemoval,
+    },
+    CataloguePath {
+        id: "iam-auditor-009",
+        name: "iam:DetachUserPolicy (its own managed Deny)",
+        category: SelfEscalation,
+        target: SelfUser,
+        needs: &[on_target("iam:DetachUserPolicy")],
+        requirement: Requirement::DenyRemoval,
+    },
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1141,7 +1222,7 @@ mod tests {
 
     #[test]
     fn actions_are_service_colon_action_of_known_services() {
-        for path in PATHS {
+        for path in PATHS.iter().chain(EXTRA_PATHS) {
             for need in path.needs {
                 let (service, action) =
                     need.action.split_once(':').unwrap_or_else(|| panic!("{}: {}", path.id, need.action));
@@ -1215,14 +1296,14 @@ mod tests {
 
     #[test]
     fn targets_requirements_and_resources_fit_together() {
-        for path in PATHS {
+        for path in PATHS.iter().chain(EXTRA_PATHS) {
             let id = path.id;
             match path.requirement {
                 Requirement::NoLoginProfile | Requirement::HasLoginProfile => {
                     assert_eq!(path.target, Target::User, "{id}")
                 }
                 Requirement::TrustAllowsX => assert_eq!(path.target, Target::Role, "{id}"),
-                Requirement::TargetHasBoundary => {
+                Requirement::TargetHasBoundary | Requirement::DenyRemoval => {
                     assert!(matches!(path.target, Target::SelfUser | Target::SelfRole), "{id}")
                 }
                 Requirement::InstanceProfile => assert_eq!(path.target, Target::ServiceRole(EC2), "{id}"),

@@ -14,7 +14,7 @@
 //! Candidates are filtered first by the actions their identity policies name at all.
 
 use super::assume::{trust_answer, Caller};
-use super::catalogue::{CataloguePath, Category, On, Requirement, Target, PATHS};
+use super::catalogue::{CataloguePath, Category, On, Requirement, Target, EXTRA_PATHS, PATHS};
 use super::principal::{Node, NodeKind};
 use crate::identifiers::arn_account;
 use crate::policy::admin::{AdminPower, ANY_RESOURCE, UNKNOWN_SERVICE_ACTION};
@@ -252,6 +252,14 @@ struct NodeFacts {
     write_context: RequestContext,
 }
 
+/// Every path the graph tries: the catalogue's, then ours.
+pub fn paths() -> &'static [&'static CataloguePath] {
+    static ALL: OnceLock<Vec<&'static CataloguePath>> = OnceLock::new();
+    ALL.get_or_init(|| PATHS.iter().chain(EXTRA_PATHS).collect())
+}
+
+const COGNITO: &str = "cognito-identity.amazonaws.com";
+
 /// The distinct actions of the catalogue, lower case, and each path's indexes into them.
 struct ActionIndex {
     actions: Vec<String>,
@@ -262,7 +270,7 @@ fn action_index() -> &'static ActionIndex {
     static INDEX: OnceLock<ActionIndex> = OnceLock::new();
     INDEX.get_or_init(|| {
         let mut actions: Vec<String> = Vec::new();
-        let per_path = PATHS
+        let per_path = paths()
             .iter()
             .map(|p| {
                 p.needs
@@ -401,8 +409,11 @@ impl<'g> AccountGraph<'g> {
                 }
                 best
             }
-            On::PassTarget => {
-                let Target::ServiceRole(service) = path.target else { return Decision::Denied };
+            On::PassTarget | On::PassTargetTo(_) => {
+                let service = match (need.on, path.target) {
+                    (On::PassTargetTo(service), _) | (_, Target::ServiceRole(service)) => service,
+                    _ => return Decision::Denied,
+                };
                 let mut pass = context.clone();
                 pass.set("iam:PassedToService", vec![service.to_string()]);
                 self.ask(x, &action, self.nodes[t].arn, &pass)
@@ -428,7 +439,9 @@ impl<'g> AccountGraph<'g> {
         let mut decision = Decision::Allowed;
         let mut trust_names_x = false;
         match path.target {
-            Target::AssumableRole => {
+            Target::AssumableRole | Target::Role
+                if path.target == Target::AssumableRole || path.requirement == Requirement::TrustAllowsX =>
+            {
                 let Some(trust) = target.trust else { return Decision::Denied };
                 let answer = trust_answer(
                     trust,
@@ -450,16 +463,16 @@ impl<'g> AccountGraph<'g> {
                     "aws:SourceAccount",
                     vec![arn_account(self.nodes[x].arn).unwrap_or_default().to_string()],
                 );
-                service_context.set("aws:PrincipalIsAWSService", vec!["true".into()]);
-                decision = trust_answer(
-                    trust,
-                    target.arn,
-                    "sts:assumerole",
-                    Caller::Service(service),
-                    &service_context,
-                    &mut Vec::new(),
-                )
-                .decision;
+                // Cognito identity pools hand out web-identity tokens: the trust names the
+                // service as a Federated principal, with AssumeRoleWithWebIdentity.
+                let (caller, action) = if service == COGNITO {
+                    (Caller::Federated(service), "sts:assumerolewithwebidentity")
+                } else {
+                    service_context.set("aws:PrincipalIsAWSService", vec!["true".into()]);
+                    (Caller::Service(service), "sts:assumerole")
+                };
+                decision = trust_answer(trust, target.arn, action, caller, &service_context, &mut Vec::new())
+                    .decision;
             }
             _ => {}
         }
@@ -470,6 +483,9 @@ impl<'g> AccountGraph<'g> {
             Requirement::TargetHasBoundary if target.policies.boundary.is_none() => return Decision::Denied,
             Requirement::NoLoginProfile if target.has_login_profile == Some(true) => return Decision::Denied,
             Requirement::HasLoginProfile if target.has_login_profile == Some(false) => {
+                return Decision::Denied
+            }
+            Requirement::InstanceProfile if target.in_instance_profile == Some(false) => {
                 return Decision::Denied
             }
             _ => {}
@@ -497,8 +513,10 @@ impl<'g> AccountGraph<'g> {
             Target::SelfUser if self.nodes[x].kind == NodeKind::User => vec![x],
             Target::SelfRole if self.nodes[x].kind == NodeKind::Role => vec![x],
             Target::SelfUser | Target::SelfRole => vec![],
+            Target::SelfPrincipal => vec![x],
             Target::User => kind_of(NodeKind::User).filter(|&t| t != x).collect(),
-            Target::Group => kind_of(NodeKind::Group).collect(),
+            Target::Group if self.nodes[x].kind == NodeKind::User => kind_of(NodeKind::Group).collect(),
+            Target::Group => vec![],
             Target::AssumableRole | Target::Role | Target::ServiceRole(_) => {
                 kind_of(NodeKind::Role).filter(|&t| t != x).collect()
             }
@@ -523,6 +541,28 @@ impl<'g> AccountGraph<'g> {
                 .capable
                 .clone()
                 .map(|c| (c, format!("writes an admin policy on its group {}", target.name)));
+        }
+        if path.requirement == Requirement::DenyRemoval {
+            let inline = path.needs.iter().any(|n| n.action.starts_with("iam:Delete"));
+            let kept: Vec<Named> = target
+                .policies
+                .identity
+                .iter()
+                .filter(|n| {
+                    let removable = n.source.via_group.is_none() && n.source.policy_arn.is_none() == inline;
+                    !(removable && n.document.statements.iter().any(|s| s.effect == Effect::Deny))
+                })
+                .cloned()
+                .collect();
+            if kept.len() == target.policies.identity.len() {
+                return None;
+            }
+            return holds_everything(&target.policies.with_identity(kept), &target.context).map(|h| {
+                (
+                    h.conditions,
+                    format!("removes its own Deny policy from {}, which then holds admin", target.name),
+                )
+            });
         }
         if path.requirement == Requirement::TargetHasBoundary {
             let unbounded = PolicySet { boundary: None, ..target.policies.clone() };
@@ -594,9 +634,11 @@ impl<'g> AccountGraph<'g> {
     /// X's shortest way to admin through one edge into a node already known, if any.
     fn best_edge(&mut self, x: usize, phase: Phase, frontier: Option<&[bool]>) -> Option<Escalation> {
         let mut best: Option<Escalation> = None;
-        for (p, path) in PATHS.iter().enumerate() {
+        for (p, path) in paths().iter().copied().enumerate() {
             let potential = path.category == Category::ExistingPassRole;
-            let grants = writes_permissions(path) || path.target == Target::Group;
+            let grants = writes_permissions(path)
+                || path.target == Target::Group
+                || matches!(path.requirement, Requirement::TargetHasBoundary | Requirement::DenyRemoval);
             let asked = match (phase, frontier) {
                 (Phase::Certain, None) => !potential,
                 (Phase::Potential, None) => potential,
@@ -621,7 +663,7 @@ impl<'g> AccountGraph<'g> {
                 }
                 let tail = if writes_permissions(path)
                     || path.target == Target::Group
-                    || path.requirement == Requirement::TargetHasBoundary
+                    || matches!(path.requirement, Requirement::TargetHasBoundary | Requirement::DenyRemoval)
                 {
                     Escalation {
                         steps: Vec::new(),
