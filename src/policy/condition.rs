@@ -265,6 +265,12 @@ const OPERATORS: &[(&str, Family, bool, &str)] = &[
 /// `ForAnyValue:StringLikeIfExists` and the like, case-insensitively, without allocating.
 /// None for anything AWS does not define, including `NullIfExists` and a qualified `Null`
 /// (AWS allows neither).
+/// Whether the evaluator knows this operator (as written, e.g. `ForAnyValue:StringLike`).
+/// For the snapshot reader, which names an unknown one as a problem of its file.
+pub fn is_known_operator(written: &str) -> bool {
+    parse_operator(written).is_some()
+}
+
 fn parse_operator(written: &str) -> Option<Operator> {
     let (quantifier, rest) = match written.split_once(':') {
         Some((q, rest)) if q.eq_ignore_ascii_case("ForAnyValue") => (Some(Quantifier::ForAnyValue), rest),

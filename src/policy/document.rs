@@ -325,6 +325,15 @@ impl RawStatement {
             serde_json::Value::String(s) => s,
             other => other.to_string(),
         });
+        for condition in &self.condition.conditions {
+            if !super::condition::is_known_operator(&condition.operator) {
+                notes.push(format!(
+                    "statement {index}: unknown condition operator `{}` on key `{}`: the policy engine \
+                     treats this condition as unknown (neither met nor failed), and findings resting on it say so",
+                    condition.operator, condition.key
+                ));
+            }
+        }
         for duplicate in &self.condition.duplicates {
             notes.push(format!(
                 "statement {index}: condition {duplicate} appears twice; IAM keeps only one of them"

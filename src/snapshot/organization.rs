@@ -134,7 +134,12 @@ impl Organization {
         self.account_paths = parsed.account_paths;
         for (i, raw) in parsed.policies.into_iter().enumerate() {
             let document = match PolicyDocument::from_raw(&raw.content) {
-                Ok(d) => Some(d),
+                Ok(d) => {
+                    for note in &d.notes {
+                        problems.push(InputProblem::note(file, &format!("Policies[{i}].Content"), note));
+                    }
+                    Some(d)
+                }
                 Err(e) => {
                     problems.push(InputProblem::at(file, &format!("Policies[{i}].Content"), &e.0));
                     None

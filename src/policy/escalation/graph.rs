@@ -433,7 +433,7 @@ impl<'g> AccountGraph<'g> {
     }
 
     /// Every need of `path` for X toward T, and the trust where the target must be assumed.
-    fn edge(&mut self, x: usize, t: usize, path: &CataloguePath) -> Decision {
+    pub(crate) fn edge(&mut self, x: usize, t: usize, path: &CataloguePath) -> Decision {
         self.stats.edges_evaluated += 1;
         let target = &self.nodes[t];
         let mut decision = Decision::Allowed;
@@ -524,7 +524,7 @@ impl<'g> AccountGraph<'g> {
     }
 
     /// What T's standing becomes for X once the path's writes are done, if it is admin then.
-    fn gained(&self, x: usize, t: usize, path: &CataloguePath) -> Option<(Vec<String>, String)> {
+    pub(crate) fn gained(&self, x: usize, t: usize, path: &CataloguePath) -> Option<(Vec<String>, String)> {
         let target = &self.nodes[t];
         if path.target == Target::Group {
             if path.needs.iter().any(|n| n.action.eq_ignore_ascii_case("iam:AddUserToGroup")) {

@@ -6,3 +6,8 @@ pub mod catalogue;
 pub mod graph;
 pub mod org;
 pub mod principal;
+
+#[cfg(test)]
+mod graph_tests;
+#[cfg(test)]
+mod catalogue_fixture_tests;

@@ -1,0 +1,308 @@
+//! The escalation graph on hand-made accounts: each kind of edge, what must be found and
+//! what must not (the look-alike that differs in the one thing that matters).
+
+use super::graph::{AccountGraph, Standing, Verdict};
+use super::org::{cross_account, AccountExport};
+use super::principal;
+use crate::checks::admin_holders;
+use crate::identifiers::AccountId;
+use crate::snapshot::authorization::IamGraph;
+use crate::snapshot::organization::Organization;
+use crate::snapshot::AccountSnapshot;
+
+const A: &str = "111122223333";
+const ADMIN: &str =
+    r#"{"PolicyName":"AdministratorAccess","PolicyArn":"arn:aws:iam::aws:policy/AdministratorAccess"}"#;
+
+fn user(name: &str, policy: &str, extra: &str) -> String {
+    let inline = if policy.is_empty() {
+        String::new()
+    } else {
+        format!(r#","UserPolicyList":[{{"PolicyName":"p","PolicyDocument":{{"Statement":[{policy}]}}}}]"#)
+    };
+    format!(r#"{{"UserName":"{name}","Path":"/","Arn":"arn:aws:iam::{A}:user/{name}"{inline}{extra}}}"#)
+}
+
+fn role(name: &str, trust: &str, extra: &str) -> String {
+    format!(
+        r#"{{"RoleName":"{name}","Path":"/","Arn":"arn:aws:iam::{A}:role/{name}","AssumeRolePolicyDocument":{{"Statement":[{trust}]}}{extra}}}"#
+    )
+}
+
+fn admin_role(name: &str, trust: &str) -> String {
+    role(name, trust, &format!(r#","AttachedManagedPolicies":[{ADMIN}]"#))
+}
+
+fn service_trust(service: &str) -> String {
+    format!(r#"{{"Effect":"Allow","Principal":{{"Service":"{service}"}},"Action":"sts:AssumeRole"}}"#)
+}
+
+fn graph(users: &[String], roles: &[String], extra: &str) -> IamGraph {
+    let json = format!(
+        r#"{{"UserDetailList":[{}],"RoleDetailList":[{}]{extra}}}"#,
+        users.join(","),
+        roles.join(",")
+    );
+    let mut problems = Vec::new();
+    let graph = IamGraph::from_json(&json, "gaad.json", &mut problems).expect("fixture parses");
+    assert!(problems.iter().all(|p| p.note_only), "{problems:?}");
+    graph
+}
+
+fn verdicts_in(graph: &IamGraph, organization: &Organization) -> Vec<Verdict> {
+    let account = AccountId::parse(A).unwrap();
+    let none = |_: &str| None;
+    let mut search = AccountGraph::new(principal::nodes(graph, &account, organization, &none));
+    search.search(Vec::new());
+    search.verdicts()
+}
+
+fn verdicts(users: &[String], roles: &[String]) -> Vec<Verdict> {
+    verdicts_in(&graph(users, roles, ""), &Organization::default())
+}
+
+fn standing<'v>(verdicts: &'v [Verdict], name: &str) -> &'v Standing {
+    &verdicts.iter().find(|v| v.name == name).unwrap_or_else(|| panic!("no {name}")).standing
+}
+
+/// The catalogue ids of the path `name` escalates by, or None.
+fn path_of(verdicts: &[Verdict], name: &str) -> Option<Vec<&'static str>> {
+    match standing(verdicts, name) {
+        Standing::Escalates(e) => Some(e.steps.iter().map(|s| s.path_id).collect()),
+        _ => None,
+    }
+}
+
+const LAMBDA_PASS: &str = r#"{"Effect":"Allow","Action":["iam:PassRole","lambda:CreateFunction","lambda:InvokeFunction"],"Resource":"*"}"#;
+
+#[test]
+fn passing_an_admin_role_to_a_new_function_is_escalation() {
+    let v = verdicts(
+        &[user("dev", LAMBDA_PASS, "")],
+        &[admin_role("fn-admin", &service_trust("lambda.amazonaws.com"))],
+    );
+    let path = path_of(&v, "dev").expect("dev escalates");
+    assert!(path[0].starts_with("lambda-"), "{path:?}");
+    let Standing::Escalates(e) = standing(&v, "dev") else { unreachable!() };
+    assert_eq!(e.steps[0].target, format!("arn:aws:iam::{A}:role/fn-admin"));
+    assert!(!e.potential);
+}
+
+#[test]
+fn no_admin_target_or_a_role_lambda_cannot_assume_is_not_escalation() {
+    // The only role lambda may assume is not admin.
+    let weak = role(
+        "fn-weak",
+        &service_trust("lambda.amazonaws.com"),
+        r#","RolePolicyList":[{"PolicyName":"s3","PolicyDocument":{"Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}}]"#,
+    );
+    let v = verdicts(&[user("dev", LAMBDA_PASS, "")], &[weak]);
+    assert_eq!(standing(&v, "dev"), &Standing::NotAdmin);
+    // The admin role trusts EC2, not Lambda, and dev may not run instances.
+    let v = verdicts(
+        &[user("dev", LAMBDA_PASS, "")],
+        &[admin_role("ec2-admin", &service_trust("ec2.amazonaws.com"))],
+    );
+    assert_eq!(standing(&v, "dev"), &Standing::NotAdmin);
+}
+
+#[test]
+fn pass_role_scoped_to_another_service_does_not_reach_lambda() {
+    let scoped = r#"{"Effect":"Allow","Action":"iam:PassRole","Resource":"*","Condition":{"StringEquals":{"iam:PassedToService":"ecs-tasks.amazonaws.com"}}},
+                    {"Effect":"Allow","Action":["lambda:CreateFunction","lambda:InvokeFunction"],"Resource":"*"}"#;
+    let v = verdicts(
+        &[user("dev", scoped, "")],
+        &[admin_role("fn-admin", &service_trust("lambda.amazonaws.com"))],
+    );
+    assert_eq!(standing(&v, "dev"), &Standing::NotAdmin);
+}
+
+#[test]
+fn existing_resources_give_a_potential_path() {
+    let update =
+        r#"{"Effect":"Allow","Action":["lambda:UpdateFunctionCode","lambda:InvokeFunction"],"Resource":"*"}"#;
+    let v = verdicts(
+        &[user("dev", update, "")],
+        &[admin_role("fn-admin", &service_trust("lambda.amazonaws.com"))],
+    );
+    let Standing::Escalates(e) = standing(&v, "dev") else { panic!("{:?}", standing(&v, "dev")) };
+    assert!(e.potential, "an existing function is not in the snapshot");
+}
+
+#[test]
+fn access_keys_for_an_admin_user_but_not_for_oneself() {
+    let any_keys = r#"{"Effect":"Allow","Action":"iam:CreateAccessKey","Resource":"*"}"#;
+    let own_keys = r#"{"Effect":"Allow","Action":"iam:CreateAccessKey","Resource":"arn:aws:iam::111122223333:user/${aws:username}"}"#;
+    let boss = user("boss", "", &format!(r#","AttachedManagedPolicies":[{ADMIN}]"#));
+    let v = verdicts(&[user("helpdesk", any_keys, ""), user("self-service", own_keys, ""), boss], &[]);
+    assert_eq!(path_of(&v, "helpdesk"), Some(vec!["iam-002"]));
+    assert_eq!(standing(&v, "self-service"), &Standing::NotAdmin);
+}
+
+#[test]
+fn assuming_an_admin_role_needs_trust_and_where_aws_requires_it_identity() {
+    let root_trust = format!(
+        r#"{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{A}:root"}},"Action":"sts:AssumeRole"}}"#
+    );
+    let named_trust = format!(
+        r#"{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{A}:user/named"}},"Action":"sts:AssumeRole"}}"#
+    );
+    let assume = r#"{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}"#;
+    let v = verdicts(
+        &[user("caller", assume, ""), user("bystander", "", ""), user("named", "", "")],
+        &[admin_role("by-account", &root_trust), admin_role("by-name", &named_trust)],
+    );
+    assert_eq!(path_of(&v, "caller"), Some(vec!["sts-001"]), "account trust + identity permission");
+    assert_eq!(standing(&v, "bystander"), &Standing::NotAdmin, "account trust without identity permission");
+    assert_eq!(
+        path_of(&v, "named"),
+        Some(vec!["sts-001"]),
+        "same-account trust naming the user needs no identity permission"
+    );
+}
+
+#[test]
+fn rewriting_a_trust_is_escalation() {
+    let rewrite = r#"{"Effect":"Allow","Action":"iam:UpdateAssumeRolePolicy","Resource":"*"}"#;
+    let v =
+        verdicts(&[user("ops", rewrite, "")], &[admin_role("admin", &service_trust("ec2.amazonaws.com"))]);
+    assert_eq!(path_of(&v, "ops"), Some(vec!["iam-012"]));
+}
+
+#[test]
+fn two_steps_attach_then_assume_through_a_chain() {
+    // ops may assume "middle"; middle may attach policies to itself: ops → middle → admin.
+    let trust = format!(
+        r#"{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{A}:user/ops"}},"Action":"sts:AssumeRole"}}"#
+    );
+    let middle = role(
+        "middle",
+        &trust,
+        r#","RolePolicyList":[{"PolicyName":"self","PolicyDocument":{"Statement":[{"Effect":"Allow","Action":"iam:AttachRolePolicy","Resource":"arn:aws:iam::111122223333:role/middle"}]}}]"#,
+    );
+    let v = verdicts(&[user("ops", "", "")], &[middle]);
+    assert_eq!(path_of(&v, "middle"), Some(vec!["iam-009"]));
+    assert_eq!(path_of(&v, "ops"), Some(vec!["sts-001", "iam-009"]));
+}
+
+#[test]
+fn a_self_grant_under_a_narrow_boundary_is_not_admin() {
+    let put_self = r#"{"Effect":"Allow","Action":"iam:PutUserPolicy","Resource":"arn:aws:iam::111122223333:user/${aws:username}"}"#;
+    let boundary =
+        r#","PermissionsBoundary":{"PermissionsBoundaryArn":"arn:aws:iam::111122223333:policy/Narrow"}"#;
+    let narrow = r#","Policies":[{"PolicyName":"Narrow","Arn":"arn:aws:iam::111122223333:policy/Narrow","DefaultVersionId":"v1","PolicyVersionList":[{"VersionId":"v1","IsDefaultVersion":true,"Document":{"Statement":[{"Effect":"Allow","Action":["s3:*","iam:PutUserPolicy"],"Resource":"*"}]}}]}]"#;
+    let g = graph(&[user("bounded", put_self, boundary), user("free", put_self, "")], &[], narrow);
+    let v = verdicts_in(&g, &Organization::default());
+    assert_eq!(standing(&v, "bounded"), &Standing::NotAdmin);
+    assert_eq!(path_of(&v, "free"), Some(vec!["iam-007"]));
+}
+
+#[test]
+fn quick_setup_style_conditions_decide_attach_role_policy() {
+    // AttachRolePolicy only for a fixed non-admin policy, and only by another role.
+    let quick_setup = r#"{"Effect":"Allow","Action":"iam:AttachRolePolicy","Resource":"*","Condition":{
+        "ArnEquals":{"iam:PolicyARN":["arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"]},
+        "ArnLike":{"aws:PrincipalArn":"arn:aws:iam::*:role/AWS-QuickSetup-*"}}}"#;
+    let r = role(
+        "qs",
+        &service_trust("ssm.amazonaws.com"),
+        &format!(
+            r#","RolePolicyList":[{{"PolicyName":"qs","PolicyDocument":{{"Statement":[{quick_setup}]}}}}]"#
+        ),
+    );
+    let v = verdicts(&[], &[r]);
+    assert_eq!(standing(&v, "qs"), &Standing::NotAdmin);
+}
+
+#[test]
+fn conditions_the_snapshot_cannot_decide_are_named() {
+    let mfa_self = r#"{"Effect":"Allow","Action":"iam:AttachUserPolicy","Resource":"arn:aws:iam::111122223333:user/${aws:username}","Condition":{"Bool":{"aws:MultiFactorAuthPresent":"true"}}}"#;
+    let v = verdicts(&[user("mfa-admin", mfa_self, "")], &[]);
+    let Standing::Escalates(e) = standing(&v, "mfa-admin") else { panic!() };
+    assert!(e.conditions.iter().any(|c| c.contains("MultiFactorAuthPresent")), "{:?}", e.conditions);
+}
+
+#[test]
+fn an_old_admin_version_that_can_be_made_default() {
+    let set_default = r#"{"Effect":"Allow","Action":"iam:SetDefaultPolicyVersion","Resource":"*"}"#;
+    let attached = r#","AttachedManagedPolicies":[{"PolicyName":"Tools","PolicyArn":"arn:aws:iam::111122223333:policy/Tools"}]"#;
+    let policies = |old: &str| {
+        format!(
+            r#","Policies":[{{"PolicyName":"Tools","Arn":"arn:aws:iam::111122223333:policy/Tools","DefaultVersionId":"v2","PolicyVersionList":[
+            {{"VersionId":"v2","IsDefaultVersion":true,"Document":{{"Statement":[{set_default}]}}}},
+            {{"VersionId":"v1","IsDefaultVersion":false,"Document":{{"Statement":[{old}]}}}}]}}]"#
+        )
+    };
+    let star = r#"{"Effect":"Allow","Action":"*","Resource":"*"}"#;
+    let g = graph(&[user("dev", "", attached)], &[], &policies(star));
+    assert_eq!(path_of(&verdicts_in(&g, &Organization::default()), "dev"), Some(vec!["iam-auditor-001"]));
+    let s3 = r#"{"Effect":"Allow","Action":"s3:*","Resource":"*"}"#;
+    let g = graph(&[user("dev", "", attached)], &[], &policies(s3));
+    assert_eq!(standing(&verdicts_in(&g, &Organization::default()), "dev"), &Standing::NotAdmin);
+}
+
+fn organization(scp: &str) -> Organization {
+    let mut org = Organization::default();
+    org.read_accounts(
+        &format!(
+            r#"{{"Accounts":[{{"Id":"999999999999","Arn":"arn:aws:organizations::999999999999:account/o-abc/999999999999","Name":"m"}},
+               {{"Id":"{A}","Arn":"arn:aws:organizations::999999999999:account/o-abc/{A}","Name":"member"}}]}}"#
+        ),
+        "accounts.json",
+    )
+    .unwrap();
+    org.read_scps(
+        &format!(
+            r#"{{"OrganizationId":"o-abc","RootId":"r-1","Policies":[{{"Id":"p-1","Name":"Guard","Content":{{"Statement":[{scp}]}},"Targets":[{{"TargetId":"r-1"}}]}}]}}"#
+        ),
+        "scps.json",
+        &mut Vec::new(),
+    )
+    .unwrap();
+    org
+}
+
+#[test]
+fn an_scp_denying_iam_except_to_break_glass_is_applied() {
+    let guard = r#"{"Effect":"Deny","Action":"iam:*","Resource":"*","Condition":{"ArnNotLike":{"aws:PrincipalArn":"arn:aws:iam::*:role/break-glass"}}}"#;
+    let attach_any = r#","RolePolicyList":[{"PolicyName":"p","PolicyDocument":{"Statement":[{"Effect":"Allow","Action":"iam:AttachRolePolicy","Resource":"*"}]}}]"#;
+    let trust = service_trust("ec2.amazonaws.com");
+    let g = graph(&[], &[role("break-glass", &trust, attach_any), role("ci", &trust, attach_any)], "");
+    let v = verdicts_in(&g, &organization(guard));
+    assert_eq!(path_of(&v, "break-glass"), Some(vec!["iam-009"]));
+    assert_eq!(standing(&v, "ci"), &Standing::NotAdmin, "the SCP denies ci any IAM write");
+}
+
+#[test]
+fn roles_reach_admin_across_accounts_where_trust_allows() {
+    const B: &str = "444455556666";
+    let deployer_arn = format!("arn:aws:iam::{A}:role/deployer");
+    let assume_any = r#","RolePolicyList":[{"PolicyName":"p","PolicyDocument":{"Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}]}}]"#;
+    let a = graph(
+        &[],
+        &[
+            role("deployer", &service_trust("codebuild.amazonaws.com"), assume_any),
+            role("other", &service_trust("codebuild.amazonaws.com"), assume_any),
+        ],
+        "",
+    );
+    let b_json = format!(
+        r#"{{"RoleDetailList":[{{"RoleName":"prod-admin","Path":"/","Arn":"arn:aws:iam::{B}:role/prod-admin",
+            "AssumeRolePolicyDocument":{{"Statement":[{{"Effect":"Allow","Principal":{{"AWS":"{deployer_arn}"}},"Action":"sts:AssumeRole"}}]}},
+            "AttachedManagedPolicies":[{ADMIN}]}}]}}"#
+    );
+    let b = IamGraph::from_json(&b_json, "b.json", &mut Vec::new()).unwrap();
+    let snapshot = |id: &str, graph: IamGraph| {
+        let mut s = AccountSnapshot::empty(AccountId::parse(id).unwrap(), id.into());
+        s.authorization = Some(graph);
+        s
+    };
+    let org = Organization::default();
+    let exports: Vec<AccountExport> =
+        [snapshot(A, a), snapshot(B, b)].iter().map(|s| admin_holders::analyse(s, &org).export).collect();
+    let found = cross_account(&exports);
+    let deployer = found.get(&deployer_arn).expect("deployer reaches prod-admin");
+    assert_eq!(deployer.steps[0].path_id, "sts-001");
+    assert_eq!(deployer.admin_node, format!("arn:aws:iam::{B}:role/prod-admin"));
+    assert!(!found.contains_key(&format!("arn:aws:iam::{A}:role/other")), "the trust names only deployer");
+}
