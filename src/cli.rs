@@ -4,7 +4,7 @@
 use crate::audit::audit;
 use crate::checks::CATALOG;
 use crate::collect::{self, permissions, AccountStatus};
-use crate::config::{Config, MailTransport};
+use crate::config::{Config, ConfigError, MailTransport};
 use crate::deliver::archive::{free_name, CHECKSUMS};
 use crate::deliver::{mail, Archive};
 use crate::findings::{diff, Severity};
@@ -155,6 +155,8 @@ pub const CONFIG_TOML_ENV: &str = "IAM_AUDITOR_CONFIG_TOML";
 /// The config from a file, an `s3://BUCKET/KEY` URI (scheduled jobs) or `IAM_AUDITOR_CONFIG_TOML`,
 /// and the sha256 of its bytes; with `IAM_AUDITOR_SMTP_SECRET_ARN` set, the SMTP login from Secrets Manager
 /// (read before collection, so a broken secret is known early, but only the mail fails).
+/// Every command that takes a config (run, the Lambda handler's run, collect, audit-policy)
+/// loads it here, so each refuses a config naming a check the catalog lacks before any work.
 fn load_config(path: Option<&Path>) -> Result<(Config, Option<String>), String> {
     let (mut config, sha256) = match path {
         Some(path) if path.to_string_lossy().starts_with("s3://") => {
@@ -165,6 +167,8 @@ fn load_config(path: Option<&Path>) -> Result<(Config, Option<String>), String> 
         }
         Some(path) => {
             let (config, text) = Config::load(path).map_err(|e| e.to_string())?;
+            crate::checks::validate_config(&config, &text)
+                .map_err(|message| ConfigError::Invalid { path: path.to_path_buf(), message }.to_string())?;
             (config, Some(hex(&Sha256::digest(text.as_bytes()))))
         }
         // The TOML text itself in an environment variable (a Lambda or task definition).
@@ -184,7 +188,8 @@ fn load_config(path: Option<&Path>) -> Result<(Config, Option<String>), String> 
 
 /// A config that is not a local file, named `source` in errors, with its sha256.
 fn parse_config(text: &str, source: &str) -> Result<(Config, Option<String>), String> {
-    let config = Config::parse(text, &|id| crate::checks::by_id(id).is_some())
+    let config = Config::parse(text)
+        .and_then(|config| crate::checks::validate_config(&config, text).map(|()| config))
         .map_err(|message| format!("config {source}: {message}"))?;
     Ok((config, Some(hex(&Sha256::digest(text.as_bytes())))))
 }

@@ -1,7 +1,8 @@
 //! The TOML configuration: one file, every key documented in
 //! `config/iam-auditor.example.toml`. Unknown keys and bad values are errors that name the
 //! key and its line; a run needs no config at all. Secrets never live here: the config
-//! names the environment variable or file that holds them.
+//! names the environment variable or file that holds them. Check ids are plain text here:
+//! the check catalog judges the ones [`Config::named_checks`] lists.
 
 use crate::findings::Severity;
 use serde::Deserialize;
@@ -353,43 +354,21 @@ pub enum ConfigError {
 }
 
 impl Config {
+    /// The config in the file `path`, and its text (for the check ids' lines and the digest).
     pub fn load(path: &Path) -> Result<(Config, String), ConfigError> {
         let text = std::fs::read_to_string(path)
             .map_err(|source| ConfigError::Unreadable { path: path.to_path_buf(), source })?;
-        let config = Config::parse(&text, &|id| crate::checks::by_id(id).is_some())
+        let config = Config::parse(&text)
             .map_err(|message| ConfigError::Invalid { path: path.to_path_buf(), message })?;
         Ok((config, text))
     }
 
-    /// Parses and validates; `known_check` says whether a check id exists.
-    pub fn parse(text: &str, known_check: &dyn Fn(&str) -> bool) -> Result<Config, String> {
+    /// Parses and validates everything but the check ids: the config holds those as plain
+    /// text, and the check catalog judges them from [`Config::named_checks`].
+    pub fn parse(text: &str) -> Result<Config, String> {
         let mut config: Config = toml::from_str(text).map_err(|e| e.to_string().trim_end().to_string())?;
-        let line = |span: std::ops::Range<usize>| text[..span.start.min(text.len())].lines().count().max(1);
-        let unknown = |id: &str, at: usize, key: &str| {
-            format!("line {at}: `{key}` names unknown check `{id}`; `iam-auditor checks` lists the check ids")
-        };
-        for id in &config.checks.disable {
-            if !known_check(id.get_ref()) {
-                return Err(unknown(id.get_ref(), line(id.span()), "checks.disable"));
-            }
-        }
-        for id in config.checks.severity.keys() {
-            if !known_check(id) {
-                let at = text
-                    .find(&format!("\"{id}\""))
-                    .or_else(|| text.find(id.as_str()))
-                    .map_or(0, |p| line(p..p));
-                return Err(unknown(id, at, "checks.severity"));
-            }
-        }
+        let line = |span: std::ops::Range<usize>| line_at(text, span.start);
         for (i, rule) in config.suppressions.iter_mut().enumerate() {
-            if !known_check(rule.check.get_ref()) {
-                return Err(unknown(
-                    rule.check.get_ref(),
-                    line(rule.check.span()),
-                    &format!("suppressions[{i}].check"),
-                ));
-            }
             if rule.reason.trim().is_empty() {
                 return Err(format!(
                     "line {}: suppressions[{i}].reason is empty: say why the risk is accepted",
@@ -442,6 +421,46 @@ impl Config {
     pub fn is_disabled(&self, check: &str) -> bool {
         self.checks.disable.iter().any(|d| d.get_ref() == check)
     }
+
+    /// Every check id the config names (`[checks] disable`, `[checks.severity]` keys,
+    /// `[[suppressions]] check`), in that order, with its key and its line in `text`, the
+    /// TOML the config was parsed from.
+    pub fn named_checks(&self, text: &str) -> Vec<NamedCheck<'_>> {
+        let disabled = self.checks.disable.iter().map(|id| NamedCheck {
+            key: "checks.disable".into(),
+            id: id.get_ref(),
+            line: line_at(text, id.span().start),
+        });
+        let overridden = self.checks.severity.keys().map(|id| NamedCheck {
+            key: "checks.severity".into(),
+            id,
+            line: text
+                .find(&format!("\"{id}\""))
+                .or_else(|| text.find(id.as_str()))
+                .map_or(0, |at| line_at(text, at)),
+        });
+        let suppressed = self.suppressions.iter().enumerate().map(|(i, rule)| NamedCheck {
+            key: format!("suppressions[{i}].check"),
+            id: rule.check.get_ref(),
+            line: line_at(text, rule.check.span().start),
+        });
+        disabled.chain(overridden).chain(suppressed).collect()
+    }
+}
+
+/// A check id named in the config: where (`key`, `line`; 0 when the line is not known) and
+/// which (`id`), whether or not such a check exists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamedCheck<'a> {
+    pub key: String,
+    pub id: &'a str,
+    pub line: usize,
+}
+
+/// The 1-based line of byte `offset` in `text` (an offset at the start of a line is on that
+/// line, not the one before).
+fn line_at(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
 }
 
 fn validate_organization(org: &OrganizationConfig) -> Result<(), String> {
@@ -562,7 +581,12 @@ mod tests {
     use super::*;
 
     fn parse(text: &str) -> Result<Config, String> {
-        Config::parse(text, &|id| ["admin-access", "unused-role"].contains(&id))
+        Config::parse(text)
+    }
+
+    fn named(text: &str) -> Vec<(String, String, usize)> {
+        let config = parse(text).unwrap();
+        config.named_checks(text).into_iter().map(|n| (n.key, n.id.to_string(), n.line)).collect()
     }
 
     #[test]
@@ -587,14 +611,20 @@ mod tests {
     }
 
     #[test]
-    fn unknown_check_ids_are_errors_with_the_line() {
-        let err = parse("[checks]\ndisable = [\"admin-access\",\n  \"no-such-check\"]\n").unwrap_err();
-        assert!(err.contains("line 3") && err.contains("no-such-check"), "{err}");
-        let err = parse("\n[[suppressions]]\ncheck = \"nope\"\nresource = \"*\"\nreason = \"x\"\nexpires = \"2030-01-01\"\n")
-            .unwrap_err();
-        assert!(err.contains("line 3") && err.contains("nope"), "{err}");
-        let err = parse("[checks.severity]\n\"unused-rol\" = \"high\"\n").unwrap_err();
-        assert!(err.contains("unused-rol"), "{err}");
+    fn every_named_check_id_comes_with_its_key_and_line() {
+        let text = "[checks]\ndisable = [\"admin-access\",\n  \"no-such-check\"]\n\n[checks.severity]\n\"unused-rol\" = \"high\"\n\n\
+                    [[suppressions]]\ncheck = \"nope\"\nresource = \"*\"\nreason = \"x\"\nexpires = \"2030-01-01\"\n";
+        let at = |key: &str, id: &str, line: usize| (key.to_string(), id.to_string(), line);
+        assert_eq!(
+            named(text),
+            [
+                at("checks.disable", "admin-access", 2),
+                at("checks.disable", "no-such-check", 3),
+                at("checks.severity", "unused-rol", 6),
+                at("suppressions[0].check", "nope", 9),
+            ]
+        );
+        assert!(named("").is_empty());
     }
 
     #[test]

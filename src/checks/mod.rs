@@ -28,7 +28,7 @@ mod wide_trust;
 #[cfg(test)]
 pub(crate) mod test_support;
 
-use crate::config::Thresholds;
+use crate::config::{Config, Thresholds};
 use crate::findings::{fingerprint, Change, Finding, ResourceType, Severity, Status};
 use crate::policy::escalation::graph::Verdict;
 use crate::snapshot::organization::Organization;
@@ -141,6 +141,19 @@ pub const AFTER_ORGANIZATION_PASS: &[&str] = &["admin-access"];
 
 pub fn by_id(id: &str) -> Option<&'static Check> {
     CATALOG.iter().copied().find(|c| c.id == id)
+}
+
+/// The check ids a config names (disabled, severity overrides, suppressions) must be in the
+/// catalog; `text` is the TOML `config` was parsed from. The error names the first unknown
+/// id with its key and line, for the caller to prefix with the config's source.
+pub fn validate_config(config: &Config, text: &str) -> Result<(), String> {
+    match config.named_checks(text).into_iter().find(|named| by_id(named.id).is_none()) {
+        Some(named) => Err(format!(
+            "line {}: `{}` names unknown check `{}`; `iam-auditor checks` lists the check ids",
+            named.line, named.key, named.id
+        )),
+        None => Ok(()),
+    }
 }
 
 /// Everything a check may look at for one account.
@@ -315,5 +328,37 @@ mod tests {
             assert!(check.remediation.contains("aws "), "{}: remediation names no AWS CLI command", check.id);
             assert!(!check.title.is_empty());
         }
+    }
+
+    fn validate(text: &str) -> Result<(), String> {
+        validate_config(&Config::parse(text).expect("a valid config"), text)
+    }
+
+    #[test]
+    fn unknown_check_ids_in_a_config_are_errors_with_the_key_and_line() {
+        let err = validate("[checks]\ndisable = [\"admin-access\",\n  \"no-such-check\"]\n").unwrap_err();
+        assert_eq!(
+            err,
+            "line 3: `checks.disable` names unknown check `no-such-check`; `iam-auditor checks` lists the check ids"
+        );
+        let err = validate("\n[[suppressions]]\ncheck = \"nope\"\nresource = \"*\"\nreason = \"x\"\nexpires = \"2030-01-01\"\n")
+            .unwrap_err();
+        assert!(
+            err.contains("line 3") && err.contains("`suppressions[0].check`") && err.contains("nope"),
+            "{err}"
+        );
+        let err = validate("[checks.severity]\n\"unused-rol\" = \"high\"\n").unwrap_err();
+        assert!(
+            err.contains("line 2") && err.contains("`checks.severity`") && err.contains("unused-rol"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_config_naming_only_catalog_checks_is_valid() {
+        let text = "[checks]\ndisable = [\"admin-access\"]\n[checks.severity]\n\"unused-role\" = \"low\"\n\n\
+                    [[suppressions]]\ncheck = \"wide-trust\"\nresource = \"*\"\nreason = \"x\"\nexpires = \"2030-01-01\"\n";
+        assert_eq!(validate(text), Ok(()));
+        assert_eq!(validate(""), Ok(()));
     }
 }

@@ -364,7 +364,7 @@ mod tests {
     use crate::config::Config;
 
     fn mail_config(extra: &str) -> MailConfig {
-        Config::parse(&format!("[mail]\n{extra}"), &|_| true).unwrap().mail.unwrap()
+        Config::parse(&format!("[mail]\n{extra}")).unwrap().mail.unwrap()
     }
 
     #[test]

@@ -77,7 +77,7 @@ mod tests {
     }
 
     fn config(text: &str) -> Config {
-        Config::parse(text, &|_| true).unwrap()
+        Config::parse(text).unwrap()
     }
 
     #[test]
