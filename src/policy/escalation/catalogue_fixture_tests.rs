@@ -3,7 +3,7 @@
 //! must be found (as an edge of the graph, and the attacker reported); the same attacker
 //! with no admin target must not be reported at high or critical.
 
-use super::catalogue::{Category, CataloguePath, On, Requirement, Target};
+use super::catalogue::{CataloguePath, Category, On, Requirement, Target};
 use super::graph::{paths, AccountGraph, Standing};
 use super::principal;
 use crate::identifiers::AccountId;
@@ -11,7 +11,8 @@ use crate::snapshot::authorization::IamGraph;
 use crate::snapshot::organization::Organization;
 
 const A: &str = "111122223333";
-const ADMIN: &str = r#"{"PolicyName":"AdministratorAccess","PolicyArn":"arn:aws:iam::aws:policy/AdministratorAccess"}"#;
+const ADMIN: &str =
+    r#"{"PolicyName":"AdministratorAccess","PolicyArn":"arn:aws:iam::aws:policy/AdministratorAccess"}"#;
 const STAR: &str = r#"{"Effect":"Allow","Action":"*","Resource":"*"}"#;
 const WEAK: &str = r#"{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}"#;
 
@@ -22,7 +23,9 @@ fn statement_list(actions: &[&str]) -> String {
 
 fn managed(name: &str, default: &str, old: Option<&str>) -> String {
     let old = old
-        .map(|d| format!(r#",{{"VersionId":"v1","IsDefaultVersion":false,"Document":{{"Statement":[{d}]}}}}"#))
+        .map(|d| {
+            format!(r#",{{"VersionId":"v1","IsDefaultVersion":false,"Document":{{"Statement":[{d}]}}}}"#)
+        })
         .unwrap_or_default();
     format!(
         r#"{{"PolicyName":"{name}","Arn":"arn:aws:iam::{A}:policy/{name}","DefaultVersionId":"v2","PolicyVersionList":[{{"VersionId":"v2","IsDefaultVersion":true,"Document":{{"Statement":[{default}]}}}}{old}]}}"#
@@ -55,9 +58,12 @@ fn account(path: &CataloguePath, admin_target: bool) -> String {
     let mut policies = Vec::new();
     let mut attacker_extra = String::new();
     let mut attacker_statements = vec![own.clone()];
+    let mut second_inline: Option<String> = None;
     let target_power = if admin_target { STAR } else { WEAK };
     let trust_attacker = |kind: &str| {
-        format!(r#"{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{A}:{kind}/attacker"}},"Action":"sts:AssumeRole"}}"#)
+        format!(
+            r#"{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{A}:{kind}/attacker"}},"Action":"sts:AssumeRole"}}"#
+        )
     };
     let attacker_kind = if attacker_is_role { "role" } else { "user" };
     let self_target = matches!(path.target, Target::SelfUser | Target::SelfRole | Target::SelfPrincipal);
@@ -69,7 +75,9 @@ fn account(path: &CataloguePath, admin_target: bool) -> String {
                 attacker_statements.push(STAR.to_string());
             }
             policies.push(managed("Narrow", &own, None));
-            attacker_extra.push_str(&format!(r#","PermissionsBoundary":{{"PermissionsBoundaryArn":"arn:aws:iam::{A}:policy/Narrow"}}"#));
+            attacker_extra.push_str(&format!(
+                r#","PermissionsBoundary":{{"PermissionsBoundaryArn":"arn:aws:iam::{A}:policy/Narrow"}}"#
+            ));
         }
         Requirement::DenyRemoval => {
             let deny = format!(r#"{{"Effect":"Deny","NotAction":{:?},"Resource":"*"}}"#, actions);
@@ -79,8 +87,9 @@ fn account(path: &CataloguePath, admin_target: bool) -> String {
                 attacker_extra.push_str(&attach(&["Quarantine"]));
                 attacker_statements.push(identity.to_string());
             } else {
+                // Its own inline policy, beside the one that grants.
                 attacker_statements.push(identity.to_string());
-                attacker_statements.push(deny);
+                second_inline = Some(deny);
             }
         }
         _ if self_target => {
@@ -94,10 +103,25 @@ fn account(path: &CataloguePath, admin_target: bool) -> String {
             if !admin_target && path.requirement != Requirement::AdminNonDefaultVersion {
                 // Not admin-capable: a boundary that allows only the path's own actions.
                 policies.push(managed("Narrow", &own, None));
-                attacker_extra.push_str(&format!(r#","PermissionsBoundary":{{"PermissionsBoundaryArn":"arn:aws:iam::{A}:policy/Narrow"}}"#));
+                attacker_extra.push_str(&format!(
+                    r#","PermissionsBoundary":{{"PermissionsBoundaryArn":"arn:aws:iam::{A}:policy/Narrow"}}"#
+                ));
             }
         }
         _ => {}
+    }
+    // A path that writes policies "on *" also lets the attacker write them on itself: the
+    // look-alike caps the attacker too, so that only the path's own target is in question.
+    let writes = path.needs.iter().any(|n| {
+        n.on == On::TargetPolicy || n.action.contains("Policy") && !n.action.contains("AssumeRolePolicy")
+    });
+    if !admin_target && !self_target && writes && !attacker_extra.contains("PermissionsBoundary") {
+        if !policies.iter().any(|p| p.contains(r#""PolicyName":"Narrow""#)) {
+            policies.push(managed("Narrow", &own, None));
+        }
+        attacker_extra.push_str(&format!(
+            r#","PermissionsBoundary":{{"PermissionsBoundaryArn":"arn:aws:iam::{A}:policy/Narrow"}}"#
+        ));
     }
     match path.target {
         Target::User => {
@@ -106,34 +130,44 @@ fn account(path: &CataloguePath, admin_target: bool) -> String {
             // victim is capped by a boundary instead.
             let capped = if !admin_target {
                 policies.push(managed("VictimCap", WEAK, None));
-                format!(r#","PermissionsBoundary":{{"PermissionsBoundaryArn":"arn:aws:iam::{A}:policy/VictimCap"}}"#)
+                format!(
+                    r#","PermissionsBoundary":{{"PermissionsBoundaryArn":"arn:aws:iam::{A}:policy/VictimCap"}}"#
+                )
             } else {
                 String::new()
             };
-            users.push(format!(r#"{{"UserName":"victim","Path":"/","Arn":"arn:aws:iam::{A}:user/victim"{extra}{capped}}}"#));
+            users.push(format!(
+                r#"{{"UserName":"victim","Path":"/","Arn":"arn:aws:iam::{A}:user/victim"{extra}{capped}}}"#
+            ));
         }
         Target::Group => {
             let is_join = path.needs.iter().any(|n| n.action == "iam:AddUserToGroup");
             if is_join {
                 let power = if admin_target { attach(&["AdministratorAccess"]) } else { String::new() };
-                groups.push(format!(r#"{{"GroupName":"admins","Arn":"arn:aws:iam::{A}:group/admins"{power}}}"#));
+                groups.push(format!(
+                    r#"{{"GroupName":"admins","Arn":"arn:aws:iam::{A}:group/admins"{power}}}"#
+                ));
             } else {
                 groups.push(format!(r#"{{"GroupName":"team","Arn":"arn:aws:iam::{A}:group/team"}}"#));
                 attacker_extra.push_str(r#","GroupList":["team"]"#);
-                if !admin_target {
+                if !admin_target && !attacker_extra.contains("PermissionsBoundary") {
                     policies.push(managed("Narrow", &own, None));
                     attacker_extra.push_str(&format!(r#","PermissionsBoundary":{{"PermissionsBoundaryArn":"arn:aws:iam::{A}:policy/Narrow"}}"#));
                 }
             }
         }
         Target::Role | Target::AssumableRole => {
-            let trust = if path.target == Target::AssumableRole || path.requirement == Requirement::TrustAllowsX {
+            let trust = if path.target == Target::AssumableRole
+                || path.requirement == Requirement::TrustAllowsX
+            {
                 trust_attacker(attacker_kind)
             } else {
-                r#"{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}"#.to_string()
+                r#"{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}"#
+                    .to_string()
             };
             let writes = path.needs.iter().any(|n| {
-                n.on == On::TargetPolicy || n.action.contains("Policy") && !n.action.contains("AssumeRolePolicy")
+                n.on == On::TargetPolicy
+                    || n.action.contains("Policy") && !n.action.contains("AssumeRolePolicy")
             });
             let mut extra = String::new();
             if path.needs.iter().any(|n| n.on == On::TargetPolicy) {
@@ -148,7 +182,9 @@ fn account(path: &CataloguePath, admin_target: bool) -> String {
                 }
                 String::new()
             } else {
-                format!(r#","RolePolicyList":[{{"PolicyName":"power","PolicyDocument":{{"Statement":[{target_power}]}}}}]"#)
+                format!(
+                    r#","RolePolicyList":[{{"PolicyName":"power","PolicyDocument":{{"Statement":[{target_power}]}}}}]"#
+                )
             };
             roles.push(format!(
                 r#"{{"RoleName":"victim-role","Path":"/","Arn":"arn:aws:iam::{A}:role/victim-role","AssumeRolePolicyDocument":{{"Statement":[{trust}]}}{power}{extra}}}"#
@@ -156,9 +192,13 @@ fn account(path: &CataloguePath, admin_target: bool) -> String {
         }
         Target::ServiceRole(service) => {
             let trust = if service == "cognito-identity.amazonaws.com" {
-                format!(r#"{{"Effect":"Allow","Principal":{{"Federated":"{service}"}},"Action":"sts:AssumeRoleWithWebIdentity"}}"#)
+                format!(
+                    r#"{{"Effect":"Allow","Principal":{{"Federated":"{service}"}},"Action":"sts:AssumeRoleWithWebIdentity"}}"#
+                )
             } else {
-                format!(r#"{{"Effect":"Allow","Principal":{{"Service":"{service}"}},"Action":"sts:AssumeRole"}}"#)
+                format!(
+                    r#"{{"Effect":"Allow","Principal":{{"Service":"{service}"}},"Action":"sts:AssumeRole"}}"#
+                )
             };
             let profile = if path.requirement == Requirement::InstanceProfile {
                 r#","InstanceProfileList":[{"InstanceProfileName":"victim-profile"}]"#
@@ -171,7 +211,15 @@ fn account(path: &CataloguePath, admin_target: bool) -> String {
         }
         Target::SelfUser | Target::SelfRole | Target::SelfPrincipal => {}
     }
-    let attacker_policy = format!(r#"{{"PolicyName":"attacker","PolicyDocument":{{"Statement":[{}]}}}}"#, attacker_statements.join(","));
+    let mut attacker_policy = format!(
+        r#"{{"PolicyName":"attacker","PolicyDocument":{{"Statement":[{}]}}}}"#,
+        attacker_statements.join(",")
+    );
+    if let Some(deny) = second_inline {
+        attacker_policy.push_str(&format!(
+            r#",{{"PolicyName":"quarantine","PolicyDocument":{{"Statement":[{deny}]}}}}"#
+        ));
+    }
     if attacker_is_role {
         roles.push(format!(
             r#"{{"RoleName":"attacker","Path":"/","Arn":"arn:aws:iam::{A}:role/attacker","AssumeRolePolicyDocument":{{"Statement":[{{"Effect":"Allow","Principal":{{"Service":"ec2.amazonaws.com"}},"Action":"sts:AssumeRole"}}]}},"RolePolicyList":[{attacker_policy}]{attacker_extra}}}"#
@@ -198,7 +246,8 @@ struct Outcome {
 fn judge(path: &CataloguePath, admin_target: bool) -> Outcome {
     let json = account(path, admin_target);
     let mut problems = Vec::new();
-    let graph = IamGraph::from_json(&json, "gaad.json", &mut problems).unwrap_or_else(|e| panic!("{}: {e}\n{json}", path.id));
+    let graph = IamGraph::from_json(&json, "gaad.json", &mut problems)
+        .unwrap_or_else(|e| panic!("{}: {e}\n{json}", path.id));
     assert!(problems.iter().all(|p| p.note_only), "{}: {problems:?}", path.id);
     let organization = Organization::default();
     let none = |_: &str| None;
@@ -210,9 +259,8 @@ fn judge(path: &CataloguePath, admin_target: bool) -> Outcome {
         Target::SelfUser | Target::SelfRole | Target::SelfPrincipal => vec![x],
         _ => (0..search.nodes.len()).filter(|&t| t != x).collect(),
     };
-    let edge_found = targets
-        .iter()
-        .any(|&t| search.gained(x, t, path).is_some() && !search.edge(x, t, path).is_denied());
+    let edge_found =
+        targets.iter().any(|&t| search.gained(x, t, path).is_some() && !search.edge(x, t, path).is_denied());
     let standing = search.verdicts().into_iter().find(|v| v.name == "attacker").unwrap().standing;
     Outcome { edge_found, standing }
 }

@@ -500,11 +500,16 @@ impl<'g> AccountGraph<'g> {
         decision
     }
 
+    /// A cheap filter: X's identity policies name every action of the path at all.
+    /// `sts:AssumeRole` is exempt: a same-account trust naming X needs no identity permission.
     fn is_candidate(&self, x: usize, path_index: usize) -> bool {
         let node = &self.nodes[x];
+        let index = action_index();
         node.kind != NodeKind::Group
             && !node.service_linked
-            && action_index().per_path[path_index].iter().all(|&a| self.facts[x].actions[a])
+            && index.per_path[path_index]
+                .iter()
+                .all(|&a| self.facts[x].actions[a] || index.actions[a] == "sts:assumerole")
     }
 
     fn targets_of(&self, x: usize, path: &CataloguePath) -> Vec<usize> {

@@ -8,6 +8,6 @@ pub mod org;
 pub mod principal;
 
 #[cfg(test)]
-mod graph_tests;
-#[cfg(test)]
 mod catalogue_fixture_tests;
+#[cfg(test)]
+mod graph_tests;
