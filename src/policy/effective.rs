@@ -25,6 +25,10 @@ pub struct PolicySource {
 
 impl PolicySource {
     pub fn describe(&self) -> String {
+        // Service control policies carry their `p-…` id where a managed policy has its ARN.
+        if self.policy_arn.as_deref().is_some_and(|id| id.starts_with("p-")) {
+            return format!("SCP {}", self.policy);
+        }
         let kind = if self.policy_arn.is_some() { "managed policy" } else { "inline policy" };
         match &self.via_group {
             Some(group) => format!("{kind} {} via group {group}", self.policy),

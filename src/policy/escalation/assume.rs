@@ -105,7 +105,9 @@ pub fn trust_answer(
                     statements: vec![index],
                 }
             }
-            (Effect::Deny, Truth::Depends(on)) => deny_if.push(format!("not ({})", on.join(" and "))),
+            (Effect::Deny, Truth::Depends(on)) => {
+                deny_if.push(crate::policy::engine::deny_does_not_apply(&on))
+            }
             (Effect::Allow, truth) => {
                 statements.push(index);
                 if let Caller::Aws { arn } = caller {

@@ -250,6 +250,8 @@ struct NodeFacts {
     actions: Vec<bool>,
     /// A context with the keys an escalation request adds (iam:PolicyARN of the admin policy).
     write_context: RequestContext,
+    /// The same for IAM's own actions, which AWS serves from us-east-1 (aws:RequestedRegion).
+    iam_context: RequestContext,
 }
 
 /// Every path the graph tries: the catalogue's, then ours.
@@ -354,7 +356,9 @@ impl<'g> AccountGraph<'g> {
                 let actions = index.actions.iter().map(|a| node.policies.may_allow_action(a)).collect();
                 let mut write_context = node.context.clone();
                 write_context.set("iam:PolicyARN", vec![ADMIN_POLICY_ARN.to_string()]);
-                NodeFacts { holding, capable, actions, write_context }
+                let mut iam_context = write_context.clone();
+                iam_context.set("aws:RequestedRegion", vec!["us-east-1".to_string()]);
+                NodeFacts { holding, capable, actions, write_context, iam_context }
             })
             .collect();
         let reached = vec![None; nodes.len()];
@@ -377,7 +381,11 @@ impl<'g> AccountGraph<'g> {
     ) -> Decision {
         let action = need.action.to_ascii_lowercase();
         let node = &self.nodes[x];
-        let context = &self.facts[x].write_context;
+        let context = if action.starts_with("iam:") {
+            &self.facts[x].iam_context
+        } else {
+            &self.facts[x].write_context
+        };
         match need.on {
             On::Target => {
                 if action == "sts:assumerole" && trust_names_x {
