@@ -39,6 +39,13 @@ on this list):
               unused-role: legacy-backup-vendor, reporting-etl-old; password-policy-weak (length 8,
               reuse 5); access-analyzer-disabled: eu-west-1; access-analyzer-finding: a public bucket
               (critical), a shared bucket and an external role (high), an unused role (low)
+  escalation  admin-access by a privilege-escalation path (the escalation graph): prod's release-bot
+              (iam:PassRole + lambda:CreateFunction → ops-automation, lambda-001) and helpdesk
+              (iam:CreateAccessKey for sam.contractor, iam-002); the management account's
+              release-orchestrator (sts:AssumeRole into the member accounts' OrganizationAccountAccessRole,
+              across accounts); dev's ml-notebook (iam:SetDefaultPolicyVersion brings back v1 of its own
+              policy notebook-tools, which granted *); ProdOperator (PowerUserAccess) may update any
+              Lambda function's code, and ops-automation runs as one: a potential path (medium)
   dev-sandbox admin-access: sandbox-admin (info: AdministratorAccess capped by
               SandboxPermissionsBoundary), =cmd@evil (may attach policies to itself),
               OrganizationAccountAccessRole; oidc-trust-unscoped: github-actions-sandbox (:aud only);
@@ -56,7 +63,12 @@ AWSReservedSSO_ReadOnlyAccess / PowerUserAccess roles, github-actions-deploy-pro
 pinned to repo:acme-corp/payments-api:ref:refs/heads/main), eks-external-dns (IRSA pinned to one
 service account), cicd-deployer (trusts the management account's org-pipeline role),
 org-readonly-access (Principal AWS * limited by aws:PrincipalOrgID), dev.kim (PowerUserAccess),
-new.hire (never signed in, created 6 days ago), an ARCHIVED Access Analyzer finding, the
+new.hire (never signed in, created 6 days ago), the escalation look-alikes key-self-service (access
+keys for itself only), app-deployer (PassRole only for app-* roles to Lambda; app-thumbnailer is not
+admin), intern.boundary (may write its own policies, capped by SandboxPermissionsBoundary),
+quicksetup-ssm-helper (AttachRolePolicy only for AmazonSSMManagedInstanceCore and only by
+AWS-QuickSetup-* roles), sandbox-trust-editor (may rewrite sandbox-admin's trust, but sandbox-admin
+is capped), an ARCHIVED Access Analyzer finding, the
 management account's strong password policy and organization analyzers.
 
 Untrusted strings: the sandbox user `=cmd@evil` (a formula in a spreadsheet cell) carries tags
@@ -482,6 +494,13 @@ def management():
            trust_service("codebuild.amazonaws.com", {"StringEquals": {"aws:SourceAccount": MGMT}}),
            inline={"assume-deployers": doc(allow("sts:AssumeRole", "arn:aws:iam::*:role/cicd-deployer"))},
            last_used=0)
+    # Escalates across accounts: it may assume OrganizationAccountAccessRole, which every member
+    # account's copy grants AdministratorAccess and trusts this account.
+    a.role("release-orchestrator", datetime(2025, 3, 3, 9, 0, 0, tzinfo=timezone.utc),
+           trust_service("codebuild.amazonaws.com", {"StringEquals": {"aws:SourceAccount": MGMT}}),
+           inline={"assume-member-admin": doc(allow("sts:AssumeRole",
+                                                    "arn:aws:iam::*:role/OrganizationAccountAccessRole"))},
+           last_used=2)
     a.role("stacksets-legacy-execution", datetime(2021, 5, 19, 12, 0, 7, tzinfo=timezone.utc),
            trust_aws(f"arn:aws:iam::{MGMT}:root"),
            attached=[a.customer_policy("stacksets-legacy-deploy", [
@@ -570,6 +589,29 @@ def prod():
     a.user("svc-metrics-pusher", datetime(2021, 9, 30, 7, 0, 0, tzinfo=timezone.utc), groups=["ServiceAccounts"],
            keys=[(True, 40, 0, "us-east-1", "monitoring")])
 
+    # Escalation paths: a release bot that may pass any role to a new Lambda function (and
+    # ops-automation, which Lambda may assume, holds everything but billing), and a help desk
+    # account that may create access keys for any user (sam.contractor is admin).
+    a.user("release-bot", datetime(2025, 6, 2, 10, 0, 0, tzinfo=timezone.utc),
+           inline={"deploy-functions": doc(allow(["iam:PassRole", "lambda:CreateFunction", "lambda:InvokeFunction",
+                                                  "lambda:GetFunction"]))},
+           keys=[(True, 30, 0, "us-east-1", "lambda")])
+    a.user("helpdesk", datetime(2024, 1, 15, 9, 0, 0, tzinfo=timezone.utc), password=(1, 80), mfa=True,
+           inline={"reset-credentials": doc(allow(["iam:CreateAccessKey", "iam:ListAccessKeys", "iam:ListUsers"],
+                                                  f"arn:aws:iam::{PROD}:user/*"))})
+    # Look-alikes that must not fire: keys for oneself only, and PassRole limited to app-* roles
+    # (none of which is admin) and to Lambda.
+    a.user("key-self-service", datetime(2024, 1, 15, 9, 5, 0, tzinfo=timezone.utc),
+           inline={"own-keys": doc(allow(["iam:CreateAccessKey", "iam:DeleteAccessKey", "iam:UpdateAccessKey"],
+                                         f"arn:aws:iam::{PROD}:user/${{aws:username}}"))},
+           keys=[(True, 10, 0, "us-east-1", "iam")])
+    a.user("app-deployer", datetime(2024, 5, 5, 9, 0, 0, tzinfo=timezone.utc),
+           inline={"deploy-app-functions": doc(
+               allow("iam:PassRole", f"arn:aws:iam::{PROD}:role/app-*",
+                     condition={"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}}),
+               allow(["lambda:CreateFunction", "lambda:InvokeFunction"]))},
+           keys=[(True, 12, 0, "us-east-1", "lambda")])
+
     a.root_row(datetime(2018, 6, 30, 16, 20, 11, tzinfo=timezone.utc), password_used=411, mfa=True)
 
     a.role("OrganizationAccountAccessRole", datetime(2018, 6, 30, 16, 21, 2, tzinfo=timezone.utc),
@@ -626,6 +668,10 @@ def prod():
     a.role("bastion-ssm", datetime(2020, 1, 8, 10, 0, 0, tzinfo=timezone.utc), trust_service("ec2.amazonaws.com"),
            inline={"ssm-core": doc(allow(["ssm:UpdateInstanceInformation", "ssmmessages:*", "ec2messages:*"]))},
            instance_profile=True, last_used=0)
+    a.role("app-thumbnailer", datetime(2024, 5, 5, 9, 10, 0, tzinfo=timezone.utc),
+           trust_service("lambda.amazonaws.com"),
+           inline={"thumbnails": doc(allow(["s3:GetObject", "s3:PutObject"], "arn:aws:s3:::acme-prod-media/*"))},
+           last_used=0)
     a.role("reporting-etl-old", datetime(2020, 6, 1, 9, 0, 0, tzinfo=timezone.utc),
            trust_service("glue.amazonaws.com"),
            inline={"etl": doc(allow(["s3:GetObject", "s3:PutObject"], "arn:aws:s3:::acme-prod-reports/*"))},
@@ -699,8 +745,22 @@ def dev_sandbox():
            password=(50, 120), mfa=True)
     a.user("test-user-2021", datetime(2021, 2, 2, 16, 45, 0, tzinfo=timezone.utc), groups=["Developers"],
            password=(400, 650), mfa=False)
+    # Its own policy's old version v1 granted everything, and it may choose the default version.
+    notebook_tools = a.customer_policy("notebook-tools", [
+        (doc(allow(["s3:GetObject", "s3:ListBucket"], "arn:aws:s3:::acme-sandbox-datasets*"),
+             allow(["iam:GetPolicyVersion", "iam:ListPolicyVersions", "iam:SetDefaultPolicyVersion"],
+                   f"arn:aws:iam::{DEV}:policy/notebook-tools")), 60, True),
+        (doc(allow("*")), 400, False),
+    ], datetime(2024, 4, 18, 9, 55, 0, tzinfo=timezone.utc),
+        description="Datasets for the ML notebook (v1: set up during the POC)")
     a.user("ml-notebook", datetime(2024, 4, 18, 10, 0, 0, tzinfo=timezone.utc),
-           attached=[a.aws_policy("AmazonSageMakerFullAccess")], keys=[(True, 95, 10, "us-east-1", "sagemaker")])
+           attached=[a.aws_policy("AmazonSageMakerFullAccess"), notebook_tools],
+           keys=[(True, 95, 10, "us-east-1", "sagemaker")])
+    # Look-alike: may write its own policies, but the sandbox boundary allows no IAM writes,
+    # so whatever it grants itself stays capped.
+    a.user("intern.boundary", ago(20, 2), password=(1, 20), mfa=True, boundary=boundary,
+           inline={"self-service": doc(allow(["iam:PutUserPolicy", "iam:AttachUserPolicy"],
+                                             f"arn:aws:iam::{DEV}:user/${{aws:username}}"))})
     # Created three days ago by someone with sandbox admin; its name is a spreadsheet formula.
     a.user("=cmd@evil", ago(3, 4, 11), password=(2, 3), mfa=False,
            inline={"self-service": doc(allow(["iam:AttachUserPolicy", "iam:PutUserPolicy", "iam:ListAttachedUserPolicies"],
@@ -720,6 +780,18 @@ def dev_sandbox():
     a.role("github-actions-sandbox", datetime(2024, 8, 1, 12, 0, 0, tzinfo=timezone.utc),
            trust_oidc(DEV, GITHUB, {"StringEquals": {f"{GITHUB}:aud": "sts.amazonaws.com"}}),
            attached=[power], last_used=0)
+    # Look-alikes: AttachRolePolicy only for one fixed non-admin policy and only by Quick Setup
+    # roles (as AWS's own Quick Setup policies do), and a trust rewrite of a role whose boundary
+    # caps it.
+    a.role("quicksetup-ssm-helper", ago(90, 1), trust_service("ssm.amazonaws.com"),
+           inline={"attach-ssm-core": doc(allow("iam:AttachRolePolicy", "*", condition={
+               "ArnEquals": {"iam:PolicyARN": "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"},
+               "ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/AWS-QuickSetup-*"}}))},
+           last_used=5)
+    a.role("sandbox-trust-editor", ago(90, 2), trust_service("codebuild.amazonaws.com"),
+           inline={"edit-sandbox-trust": doc(allow(["iam:UpdateAssumeRolePolicy", "iam:GetRole"],
+                                                   f"arn:aws:iam::{DEV}:role/sandbox-admin"))},
+           last_used=5)
     a.role("old-poc-lambda-role", ago(300, 2), trust_service("lambda.amazonaws.com"),
            inline={"poc": doc(allow(["logs:CreateLogStream", "logs:PutLogEvents", "s3:GetObject"]))})
     a.role("sandbox-lambda-exec", ago(40, 5), trust_service("lambda.amazonaws.com"),
