@@ -29,10 +29,7 @@ pub fn analyse(account: &AccountSnapshot, organization: &Organization) -> Accoun
         .credential_report
         .iter()
         .flat_map(|r| r.users())
-        .filter_map(|row| match row.password_enabled.value() {
-            Some(enabled) => Some((row.user.as_str(), enabled)),
-            None => None,
-        })
+        .filter_map(|row| row.password_enabled.value().map(|enabled| (row.user.as_str(), enabled)))
         .collect();
     let login_profiles = |user: &str| login.get(user).copied();
     let nodes = principal::nodes(graph, &account.account_id, organization, &login_profiles);

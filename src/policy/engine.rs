@@ -228,11 +228,7 @@ fn scan_layer(
             let result = statement_match(statement, request, problems);
             match (&result, statement.effect) {
                 (StatementMatch::Applies, Effect::Allow) => allow = Some(Vec::new()),
-                (StatementMatch::AppliesIf(on), Effect::Allow) => {
-                    if allow.is_none() {
-                        allow = Some(on.clone());
-                    }
-                }
+                (StatementMatch::AppliesIf(on), Effect::Allow) if allow.is_none() => allow = Some(on.clone()),
                 (StatementMatch::Applies, Effect::Deny) => deny = Some(Vec::new()),
                 (StatementMatch::AppliesIf(on), Effect::Deny) => match &mut deny {
                     Some(existing) if existing.is_empty() => {}
