@@ -1,9 +1,11 @@
 //! `external-trust`: roles that trust an AWS account outside the organization (or, without
-//! organization data, outside the audited accounts).
+//! organization data, outside the audited accounts): named as a principal, or by an
+//! `aws:PrincipalAccount` / `aws:PrincipalArn` condition on a `"*"` principal, and let in by
+//! the whole trust policy, Deny statements included, as the engine judges it ([`trusted_accounts`]).
 
 use super::{AccountContext, Check, Family, Input};
 use crate::findings::{Finding, ResourceType, Severity};
-use crate::policy::trust::trusted_accounts;
+use crate::policy::trust::{trusted_accounts, Scope};
 
 pub const CHECK: Check = Check {
     id: "external-trust",
@@ -21,25 +23,34 @@ pub const CHECK: Check = Check {
 
 fn run(context: &AccountContext) -> Vec<Finding> {
     let Some(graph) = &context.account.authorization else { return Vec::new() };
-    let scope =
-        if context.organization.accounts.is_empty() { "the audited accounts" } else { "the organization" };
+    let members_known = !context.organization.accounts.is_empty();
+    let scope_name = if members_known { "the organization" } else { "the audited accounts" };
+    let scope = Scope {
+        known_accounts: context.known_accounts,
+        organization_id: context.organization.id.as_deref().filter(|_| members_known),
+    };
     let mut findings = Vec::new();
     for role in &graph.roles {
         let Some(trust) = &role.trust_policy else { continue };
-        let (accounts, deleted) = trusted_accounts(trust);
-        let external: Vec<_> =
-            accounts.into_iter().filter(|a| !context.known_accounts.contains(&a.account_id)).collect();
+        let found = trusted_accounts(trust, &role.arn, &scope);
+        let external = &found.accounts;
         if external.is_empty() {
             continue;
         }
-        let mut ids: Vec<&str> = external.iter().map(|a| a.account_id.as_str()).collect();
-        ids.dedup();
+        let ids: Vec<&str> = external.iter().map(|a| a.account_id.as_str()).collect();
         let without_external_id: Vec<&str> =
             external.iter().filter(|a| !a.external_id_required).map(|a| a.account_id.as_str()).collect();
         let mut detail = format!(
-            "Its trust policy lets account(s) {} assume it; they are outside {scope}.",
+            "Its trust policy lets account(s) {} assume it; they are outside {scope_name}.",
             ids.join(", ")
         );
+        for account in external.iter().filter(|a| a.named_by_condition.is_some()) {
+            detail.push_str(&format!(
+                " Account {} is let in by the condition {} on a principal of \"*\".",
+                account.account_id,
+                account.named_by_condition.as_deref().unwrap_or_default()
+            ));
+        }
         if external.iter().any(|a| a.whole_account) {
             detail.push_str(" A bare account id or :root principal means every principal that account allows, not its root user.");
         }
@@ -49,14 +60,24 @@ fn run(context: &AccountContext) -> Vec<Finding> {
                 without_external_id.join(", ")
             ));
         }
+        for account in external.iter().filter(|a| !a.rests_on.is_empty()) {
+            detail.push_str(&format!(
+                " The trust of {} rests on conditions the snapshot cannot decide: {}.",
+                account.account_id,
+                account.rests_on.join("; ")
+            ));
+        }
         let mut builder = context
             .finding(&CHECK, ResourceType::Role, &role.arn, &role.name)
             .title(format!("Role {} trusts external account(s) {}", role.name, ids.join(", ")))
             .detail(detail)
-            .evidence("external_accounts", &external)
+            .evidence("external_accounts", external)
             .evidence("external_id_missing", !without_external_id.is_empty());
-        if !deleted.is_empty() {
-            builder = builder.evidence("deleted_principals", &deleted);
+        if !found.unique_ids.is_empty() {
+            builder = builder.evidence("deleted_principals", &found.unique_ids);
+        }
+        if !found.unreadable_conditions.is_empty() {
+            builder = builder.evidence("unreadable_conditions", &found.unreadable_conditions);
         }
         findings.push(builder.build());
     }
@@ -106,5 +127,73 @@ mod tests {
         let findings = fixture.run(&CHECK);
         assert_eq!(findings.len(), 1);
         assert!(findings[0].detail.contains("audited accounts"));
+    }
+
+    fn anyone(name: &str, condition: &str) -> String {
+        format!(
+            r#"{{"RoleName":"{name}","Path":"/","Arn":"{}","AssumeRolePolicyDocument":{{"Statement":[{{"Effect":"Allow","Principal":"*","Action":"sts:AssumeRole","Condition":{condition}}}]}}}}"#,
+            role_arn(name)
+        )
+    }
+
+    #[test]
+    fn finds_accounts_named_by_a_condition_on_a_star_principal() {
+        let roles = [
+            anyone("by-account", r#"{"StringEquals":{"aws:PrincipalAccount":"999988887777"}}"#),
+            anyone("by-arn", r#"{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::888877776666:role/ci-*"}}"#),
+            anyone("sibling", r#"{"StringEquals":{"aws:PrincipalAccount":"444455556666"}}"#),
+            anyone(
+                "excluded",
+                r#"{"StringNotEquals":{"aws:PrincipalAccount":"999988887777"},"StringEquals":{"aws:PrincipalOrgID":"o-abc"}}"#,
+            ),
+        ];
+        let fixture = Fixture::new()
+            .org(ORG, Some(r#"{"OrganizationId":"o-abc","RootId":"r-1","Policies":[]}"#))
+            .gaad(&format!(r#"{{"RoleDetailList":[{}]}}"#, roles.join(",")));
+        let findings = fixture.run(&CHECK);
+        let names: Vec<&str> = findings.iter().map(|f| f.resource_name.as_str()).collect();
+        assert_eq!(names, vec!["by-account", "by-arn"]);
+        assert!(
+            findings[0].detail.contains("StringEquals aws:PrincipalAccount = 999988887777"),
+            "{}",
+            findings[0].detail
+        );
+        assert_eq!(findings[1].evidence.value()["external_accounts"][0]["account_id"], "888877776666");
+        assert_eq!(findings[1].evidence.value()["external_accounts"][0]["whole_account"], false);
+    }
+
+    #[test]
+    fn a_deny_for_callers_outside_the_organization_is_applied() {
+        let fixture = Fixture::new().org(ORG, Some(r#"{"OrganizationId":"o-abc","RootId":"r-1","Policies":[]}"#)).gaad(
+            &format!(
+                r#"{{"RoleDetailList":[{{"RoleName":"guarded","Path":"/","Arn":"{}","AssumeRolePolicyDocument":{{"Statement":[
+                    {{"Effect":"Allow","Principal":{{"AWS":"999988887777"}},"Action":"sts:AssumeRole"}},
+                    {{"Effect":"Deny","Principal":"*","Action":"sts:AssumeRole","Condition":{{"StringNotEquals":{{"aws:PrincipalOrgID":"o-abc"}}}}}}]}}}}]}}"#,
+                role_arn("guarded")
+            ),
+        );
+        assert!(fixture.run(&CHECK).is_empty());
+    }
+
+    #[test]
+    fn an_undecidable_condition_is_named() {
+        let fixture = Fixture::new().gaad(&format!(
+            r#"{{"RoleDetailList":[{}]}}"#,
+            role(
+                "partner",
+                "999988887777",
+                r#","Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-partner"},"StringEqualz":{"sts:ExternalId":"x"}}"#
+            )
+        ));
+        let findings = fixture.run(&CHECK);
+        assert_eq!(findings.len(), 1);
+        let detail = &findings[0].detail;
+        assert!(detail.contains("belongs to organization o-partner"), "{detail}");
+        assert!(detail.contains("StringEqualz sts:ExternalId"), "{detail}");
+        let evidence = findings[0].evidence.value();
+        assert!(
+            evidence["unreadable_conditions"][0].as_str().unwrap().contains("StringEqualz"),
+            "{evidence}"
+        );
     }
 }

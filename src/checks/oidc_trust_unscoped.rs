@@ -1,5 +1,8 @@
 //! `oidc-trust-unscoped`: web-identity roles (GitHub Actions, EKS IRSA, any OIDC provider)
-//! whose trust does not pin the token's subject to one repository or service account.
+//! whose trust does not pin the token's subject to one repository or service account (for a
+//! Cognito identity pool: the audience to one pool), judged by the engine with the tokens an
+//! attacker can get ([`web_identity_trust`]). Only statements that allow
+//! `sts:AssumeRoleWithWebIdentity` count, and Deny statements apply.
 
 use super::{AccountContext, Check, Family, Input};
 use crate::findings::{Finding, ResourceType, Severity};
@@ -30,13 +33,29 @@ fn run(context: &AccountContext) -> Vec<Finding> {
         }
         let providers: Vec<&str> = problems.iter().map(|p| p.provider.as_str()).collect();
         let all: Vec<&str> = problems.iter().flat_map(|p| p.problems.iter().map(String::as_str)).collect();
+        let mut detail = format!("{}.", all.join("; "));
+        let mut rests_on: Vec<&str> =
+            problems.iter().flat_map(|p| p.rests_on.iter().map(String::as_str)).collect();
+        rests_on.dedup();
+        if !rests_on.is_empty() {
+            detail.push_str(&format!(
+                " A token gets in under conditions the snapshot cannot decide or the caller controls: {}.",
+                rests_on.join("; ")
+            ));
+        }
+        let unreadable: Vec<&str> =
+            problems.iter().flat_map(|p| p.unreadable_conditions.iter().map(String::as_str)).collect();
         let mut builder = context
             .finding(&CHECK, ResourceType::Role, &role.arn, &role.name)
             .title(format!("Role {} trusts {} without scoping the token", role.name, providers.join(", ")))
-            .detail(format!("{}.", all.join("; ")))
+            .detail(detail)
             .evidence("web_identity", &problems);
-        // A pinned subject without an audience check is a weakness, not an open door.
-        if problems.iter().all(|p| p.audience_only) {
+        if !unreadable.is_empty() {
+            builder = builder.evidence("unreadable_conditions", &unreadable);
+        }
+        // A pinned subject without an audience check is a weakness, not an open door; so are
+        // the guests of one's own identity pool.
+        if problems.iter().all(|p| p.audience_only || p.guests_only) {
             builder = builder.severity(Severity::Medium);
         }
         findings.push(builder.build());
@@ -88,5 +107,56 @@ mod tests {
             ]
         );
         assert!(findings[0].detail.contains("any repository on GitHub"));
+        assert!(findings[0].detail.contains(":aud = sts.amazonaws.com"), "{}", findings[0].detail);
+    }
+
+    fn federated(name: &str, provider: &str, action: &str, condition: &str) -> String {
+        format!(
+            r#"{{"RoleName":"{name}","Path":"/","Arn":"{}","AssumeRolePolicyDocument":{{"Statement":[{{"Effect":"Allow","Principal":{{"Federated":"{provider}"}},"Action":"{action}","Condition":{condition}}}]}}}}"#,
+            role_arn(name)
+        )
+    }
+
+    #[test]
+    fn a_federated_principal_allowed_only_assume_role_is_not_reported() {
+        let github = "arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com";
+        let roles = [
+            federated("assume-role-only", github, "sts:AssumeRole", "{}"),
+            federated("web-identity", github, "sts:AssumeRoleWithWebIdentity", "{}"),
+        ];
+        let fixture = Fixture::new().gaad(&format!(r#"{{"RoleDetailList":[{}]}}"#, roles.join(",")));
+        let names: Vec<String> = fixture.run(&CHECK).into_iter().map(|f| f.resource_name).collect();
+        assert_eq!(names, vec!["web-identity"]);
+    }
+
+    #[test]
+    fn cognito_identity_pools() {
+        let pool = r#""StringEquals":{"cognito-identity.amazonaws.com:aud":"eu-west-1:11111111-2222-3333-4444-555555555555"}"#;
+        let amr =
+            |v: &str| format!(r#""ForAnyValue:StringLike":{{"cognito-identity.amazonaws.com:amr":"{v}"}}"#);
+        let cognito = |name: &str, condition: String| {
+            federated(name, "cognito-identity.amazonaws.com", "sts:AssumeRoleWithWebIdentity", &condition)
+        };
+        let roles = [
+            cognito("documented", format!("{{{pool},{}}}", amr("authenticated"))),
+            cognito("any-pool", format!("{{{}}}", amr("authenticated"))),
+            cognito("any-pool-guests", format!("{{{}}}", amr("unauthenticated"))),
+            cognito("own-pool-guests", format!("{{{pool},{}}}", amr("unauthenticated"))),
+        ];
+        let fixture = Fixture::new().gaad(&format!(r#"{{"RoleDetailList":[{}]}}"#, roles.join(",")));
+        let findings = fixture.run(&CHECK);
+        let got: Vec<(&str, Severity)> =
+            findings.iter().map(|f| (f.resource_name.as_str(), f.severity)).collect();
+        assert_eq!(
+            got,
+            vec![
+                ("any-pool", Severity::Critical),
+                ("any-pool-guests", Severity::Critical),
+                ("own-pool-guests", Severity::Medium)
+            ]
+        );
+        assert!(!findings[0].detail.contains("guest"), "{}", findings[0].detail);
+        assert!(findings[1].detail.contains("guest"), "{}", findings[1].detail);
+        assert!(findings[2].detail.contains("guest"), "{}", findings[2].detail);
     }
 }

@@ -156,6 +156,16 @@ pub fn evaluate(conditions: &[Condition], context: &RequestContext) -> BlockVerd
     BlockVerdict { truth, problems }
 }
 
+/// One condition as a reader would say it (`StringEquals aws:PrincipalAccount = 999988887777`),
+/// whether or not the evaluator understands its operator: what a finding quotes when it
+/// names the condition it rests on.
+pub fn written(c: &Condition) -> String {
+    match parse_operator(&c.operator) {
+        Some(op) => describe(c, &op),
+        None => format!("{} {} {}", c.operator, display_key(&c.key), compact(&c.values)),
+    }
+}
+
 /// Policy variables in `text` (`${aws:username}`, `${aws:PrincipalTag/team}`, `${*}`, …)
 /// replaced from `context`. None when a variable's value is unknown or absent (and has no
 /// default). The escapes come out as the plain characters `*`, `?` and `$`, so a caller
@@ -572,6 +582,10 @@ const GLOBAL_KEYS: &[&str] = &[
     "aws:username",
     "aws:ViaAWSService",
     "aws:VpcSourceIp",
+    // Not global, but quoted in every trust finding.
+    "sts:ExternalId",
+    "sts:RoleSessionName",
+    "sts:SourceIdentity",
 ];
 
 /// Tag key prefixes; the tag name after the slash is shown as the policy gives it.
