@@ -274,7 +274,7 @@ pub fn deny_does_not_apply(deny_conditions: &[String]) -> String {
 }
 
 /// The decision one layer contributes: deny, allow, or allow under conditions (a
-/// conditional Deny contributes "not (its condition)").
+/// conditional Deny contributes "a Deny does not apply (it applies when …)").
 fn layer_decision(outcome: &LevelOutcome) -> Decision {
     match outcome {
         LevelOutcome::Allows => Decision::Allowed,
