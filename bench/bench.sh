@@ -10,12 +10,11 @@
 #
 # Environment: IAM_AUDITOR_BENCH_DIR (default /tmp/iam-auditor-bench) caches the generated
 # snapshots, regenerated only when missing; RUNS (default 3) runs per scenario, median reported;
-# SHARED (default <repo>/../shared) holds bench/gen_org_snapshot.py; CARGO_TARGET_DIR as cargo.
+# CARGO_TARGET_DIR as cargo. The organizations come from bench/gen_org.py.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-SHARED=${SHARED:-$REPO/../shared}
-GENERATOR=$SHARED/bench/gen_org_snapshot.py
+GENERATOR=$REPO/bench/gen_org.py
 CACHE=${IAM_AUDITOR_BENCH_DIR:-/tmp/iam-auditor-bench}
 RUNS=${RUNS:-3}
 TARGET=${CARGO_TARGET_DIR:-$REPO/target}
@@ -23,7 +22,6 @@ AS_OF=2024-06-01T00:00:00Z
 WHICH=${1:-all}
 
 die() { echo "bench.sh: $*" >&2; exit 1; }
-[[ -f $GENERATOR ]] || die "no generator at $GENERATOR: check out shared/ beside the repository or set SHARED"
 command -v python3 >/dev/null || die "python3 (3.11+) is needed for the generator and bench/ground_truth.py"
 case $WHICH in single | org | all) ;; *) die "usage: bench/bench.sh [single|org|all]" ;; esac
 
@@ -118,7 +116,7 @@ scenario() {
     echo "   outputs: ${sizes%, }"
     echo "== ground truth ($label)"
     local gt_status=0
-    python3 "$REPO/bench/ground_truth.py" "$snapshot" "$dir/expected" "$out" --json "$WORK/$name-gt.json" | sed 's/^/   /' ||
+    python3 "$REPO/bench/ground_truth.py" "$dir/expected" "$out" --json "$WORK/$name-gt.json" | sed 's/^/   /' ||
         gt_status=$?
     local agreement
     agreement=$(python3 - "$WORK/$name-gt.json" <<'EOF'
@@ -137,11 +135,11 @@ EOF
 }
 
 if [[ $WHICH == single || $WHICH == all ]]; then
-    scenario "single: 1 acct, 5000 users/roles" a1-u5000-r5000-g250-p1500-s7 2 300 \
+    scenario "single: 1 acct, 5000 users/roles" gen_org-a1-u5000-r5000-g250-p1500-s7 2 300 \
         --accounts 1 --users 5000 --roles 5000 --groups 250 --policies 1500 --seed 7 --compact
 fi
 if [[ $WHICH == org || $WHICH == all ]]; then
-    scenario "org: 1000 accts, 200 users/roles" a1000-u200-r200-g20-p100-s7 60 1024 \
+    scenario "org: 1000 accts, 200 users/roles" gen_org-a1000-u200-r200-g20-p100-s7 60 1024 \
         --accounts 1000 --users 200 --roles 200 --groups 20 --policies 100 --seed 7 --compact
 fi
 

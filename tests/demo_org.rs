@@ -224,3 +224,94 @@ fn the_example_config_loads() {
     );
     assert!(run.out.path().join("findings.json").is_file());
 }
+
+/// The demo block of README's "Two commands": the command, the lines it prints, its exit code.
+struct ReadmeDemo {
+    command: String,
+    lines: Vec<String>,
+    exit_code: i32,
+}
+
+/// Reads the first `console` block under "## Two commands": `$ COMMAND`, the lines it
+/// prints (stderr and stdout, in order), then `$ echo $?` and the exit code.
+fn readme_demo() -> ReadmeDemo {
+    let readme = std::fs::read_to_string(repo().join("README.md")).expect("README.md");
+    let section =
+        readme.split("\n## Two commands\n").nth(1).expect("README has a \"## Two commands\" section");
+    let block = section
+        .split("```console\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n```").next())
+        .expect("a ```console block in \"Two commands\"");
+    let mut lines = block.lines();
+    let command = lines.next().and_then(|l| l.strip_prefix("$ ")).expect("the block starts with `$ COMMAND`");
+    let mut printed = Vec::new();
+    let mut exit_code = None;
+    while let Some(line) = lines.next() {
+        if line == "$ echo $?" {
+            exit_code = lines.next().map(|code| code.trim().parse().expect("an exit code after `$ echo $?`"));
+            break;
+        }
+        printed.push(line.to_string());
+    }
+    ReadmeDemo {
+        command: command.to_string(),
+        lines: printed,
+        exit_code: exit_code.expect("the block ends with `$ echo $?` and the exit code"),
+    }
+}
+
+/// The line with its run id (the run's start, `20261202T002639Z`: it differs every run) as `<run id>`.
+fn without_run_id(line: &str) -> String {
+    let is_run_id = |word: &str| {
+        let b = word.as_bytes();
+        b.len() == 16
+            && b[8] == b'T'
+            && b[15] == b'Z'
+            && b[..8].iter().chain(&b[9..15]).all(u8::is_ascii_digit)
+    };
+    line.split(' ').map(|w| if is_run_id(w) { "<run id>" } else { w }).collect::<Vec<_>>().join(" ")
+}
+
+/// README's first command, run as it is written (only `--out` is redirected into a temporary
+/// folder, and that folder's path written back as README's in what it prints): what the block
+/// shows must be exactly what the binary prints, so a change of the output fails here until
+/// README is updated.
+#[test]
+fn the_readme_demo_block_is_what_the_demo_prints() {
+    let demo = readme_demo();
+    // A debug build: the same one `scripts/test.sh` makes, so the demo costs no second build.
+    let args = demo
+        .command
+        .strip_prefix("cargo run -- ")
+        .unwrap_or_else(|| panic!("README's demo is not `cargo run -- …`: {}", demo.command));
+    let mut args: Vec<String> = args.split_whitespace().map(str::to_string).collect();
+    let out_flag = args.iter().position(|a| a == "--out").expect("the demo command names --out");
+    let readme_out = args[out_flag + 1].clone();
+    let out = tempfile::tempdir().expect("temp dir");
+    let temp_out = out.path().join("demo").to_str().expect("a UTF-8 temp path").to_string();
+    args[out_flag + 1] = temp_out.clone();
+
+    // stdout and stderr into one file, so their lines keep the order a terminal shows.
+    let log_path = out.path().join("console.log");
+    let log = std::fs::File::create(&log_path).expect("console log");
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_iam-auditor"));
+    command.current_dir(repo()).args(&args).stdin(std::process::Stdio::null());
+    command.stdout(log.try_clone().expect("console log")).stderr(log);
+    for (name, _) in std::env::vars_os() {
+        if name.to_str().is_some_and(|n| n.starts_with("IAM_AUDITOR_") || n.starts_with("RUST_LOG")) {
+            command.env_remove(name);
+        }
+    }
+    let status = command.status().expect("iam-auditor runs");
+    let printed = std::fs::read_to_string(&log_path).expect("console log").replace(&temp_out, &readme_out);
+    let printed: Vec<String> = printed.lines().map(without_run_id).collect();
+    let readme: Vec<String> = demo.lines.iter().map(|l| without_run_id(l)).collect();
+    assert_eq!(
+        printed, readme,
+        "README.md's demo block (\"Two commands\") no longer matches what `{}` prints; update README.md \
+         with the lines on the left",
+        demo.command
+    );
+    assert_eq!(status.code(), Some(demo.exit_code), "README.md's demo exit code");
+}
