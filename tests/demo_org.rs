@@ -205,6 +205,58 @@ fn an_admin_capped_by_its_permissions_boundary_is_info() {
     assert!(capped_by.contains("SandboxPermissionsBoundary"), "{capped_by}");
 }
 
+/// The catalogue path ids of an escalation finding, first step first.
+fn path_ids(finding: &Value) -> Vec<String> {
+    finding["evidence"]["path"].as_array().map_or_else(Vec::new, |steps| {
+        steps.iter().map(|s| s["path_id"].as_str().unwrap_or_default().to_string()).collect()
+    })
+}
+
+#[test]
+fn escalation_paths_are_reported_step_by_step_and_their_look_alikes_are_not() {
+    let report = run_demo(DEMO_CONFIG).findings();
+    let escalation = |account: &str, kind: &str, name: &str| -> Value {
+        let found = on(&report, "admin-access", &format!("arn:aws:iam::{account}:{kind}/{name}"));
+        assert_eq!(found.len(), 1, "{name}: {found:?}");
+        assert_eq!(found[0]["evidence"]["standing"], "escalates", "{name}: {}", found[0]);
+        found[0].clone()
+    };
+    let release_bot = escalation(PROD, "user", "release-bot");
+    assert_eq!(path_ids(&release_bot), vec!["lambda-001"]);
+    assert_eq!(release_bot["severity"], "high");
+    assert!(release_bot["detail"].as_str().unwrap().contains("ops-automation"), "{release_bot}");
+    assert_eq!(path_ids(&escalation(PROD, "user", "helpdesk")), vec!["iam-002"]);
+    assert_eq!(path_ids(&escalation(DEV, "user", "ml-notebook")), vec!["iam-auditor-001"]);
+    let orchestrator = escalation(MANAGEMENT, "role", "release-orchestrator");
+    assert_eq!(path_ids(&orchestrator), vec!["sts-001"]);
+    let admin_node = orchestrator["evidence"]["admin_node"].as_str().unwrap();
+    assert!(admin_node.ends_with(":role/OrganizationAccountAccessRole"), "{admin_node}");
+    assert!(!admin_node.contains(MANAGEMENT), "the path crosses into a member account: {admin_node}");
+    // ProdOperator (PowerUserAccess) may update any function's code: potential, medium.
+    let operator = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| {
+            f["check"] == "admin-access" && f["resource_name"].as_str().unwrap().contains("ProdOperator")
+        })
+        .expect("ProdOperator's potential path");
+    assert_eq!(operator["severity"], "medium");
+    assert_eq!(operator["evidence"]["potential"], true);
+
+    for (account, kind, name) in [
+        (PROD, "user", "key-self-service"),
+        (PROD, "user", "app-deployer"),
+        (DEV, "user", "intern.boundary"),
+        (DEV, "role", "quicksetup-ssm-helper"),
+        (DEV, "role", "sandbox-trust-editor"),
+        (PROD, "user", "jenkins-deploy"),
+    ] {
+        let arn = format!("arn:aws:iam::{account}:{kind}/{name}");
+        assert!(on(&report, "admin-access", &arn).is_empty(), "look-alike {name} was reported");
+    }
+}
+
 #[test]
 fn untrusted_names_are_neutralised_in_findings_csv() {
     let run = run_demo(DEMO_CONFIG);

@@ -1231,7 +1231,10 @@ mod tests {
         );
         let open = open_trust(&doc);
         assert_eq!(open.len(), 1);
-        assert_eq!(open[0].rests_on, vec!["a Deny does not apply (it applies when NotIpAddress aws:SourceIp not in 10.0.0.0/8)"]);
+        assert_eq!(
+            open[0].rests_on,
+            vec!["a Deny does not apply (it applies when NotIpAddress aws:SourceIp not in 10.0.0.0/8)"]
+        );
     }
 
     #[test]
