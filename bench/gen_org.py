@@ -100,6 +100,7 @@ USER_KINDS = (
     ("admin-customer", 0.010), ("self-put-policy", 0.005), ("iam-full-access", 0.005),
     ("edits-own-policy", 0.005), ("joins-admin-group", 0.004),
     ("poweruser", 0.050), ("fake-admin-name", 0.006), ("quarantined", 0.004), ("iam-reader", 0.010),
+    ("self-put-wrong-path", 0.004),
 )
 ADMIN_USER_KINDS = {"admin-direct", "admin-group", "admin-group-inline", "admin-inline", "admin-customer",
                     "self-put-policy", "iam-full-access", "edits-own-policy", "joins-admin-group"}
@@ -114,6 +115,9 @@ ROLE_TRUSTS = (
     ("github-branch", 0.005), ("github-any-ref", 0.002), ("github-literal-star", 0.001),
     ("eks-no-sub", 0.002), ("eks-wildcard-sa", 0.001), ("eks-one-sa", 0.004),
 )
+# Trusts that let principals of the organization assume the role.
+ADMITS_ORGANIZATION = {"anyone", "anyone-star", "anyone-external-id", "anyone-in-org", "anyone-in-account",
+                       "org-account", "own-account"}
 # Customer managed policies with a role in the ground truth, as (kind, share of the policies).
 POLICY_KINDS = (("admin-star", 0.010), ("admin-notaction", 0.005), ("policy-editor", 0.010),
                 ("fake-admin-name", 0.001), ("admin-old-version", 0.005), ("star-on-bucket", 0.005),
@@ -275,6 +279,16 @@ class Account:
     def decoy(self, row, key, why):
         self.decoys[row][key] = why
 
+    def power_user(self, arn, why):
+        """Every action but IAM is not admin, except that it includes sts:AssumeRole: in the
+        management account that reaches every member account's OrganizationAccountAccessRole
+        (AdministratorAccess, trusting the management account)."""
+        if self.index == 0 and len(self.org.ids) > 1:
+            self.expect("admin-access (high)", arn, why + ", and sts:AssumeRole into the member accounts' "
+                        "OrganizationAccountAccessRole")
+        else:
+            self.decoy("admin-access (any)", arn, why + ": no IAM")
+
     def scoped_document(self):
         """Least-privilege work: named actions on named resources of this account."""
         team, number, region = self.rng.choice(TEAMS), self.rng.randrange(1, 60), self.rng.choice(
@@ -315,7 +329,7 @@ class Account:
             self.policies.append((kind, name, path, documents))
         self.boundary_arn = self.arn("policy", "DeveloperBoundary")
         self.policies.append(("boundary", "DeveloperBoundary", "/", [document(
-            allow(["s3:*", "dynamodb:*", "sqs:*", "logs:*", "cloudwatch:*", "lambda:*", "ec2:Describe*"]))]))
+            allow(["s3:*", "dynamodb:*", "sqs:*", "logs:*", "cloudwatch:*", "ec2:Describe*"]))]))
         self.by_kind = {}
         for kind, name, path, _ in self.policies:
             self.by_kind.setdefault(kind, []).append((name, self.arn("policy", name, path)))
@@ -367,8 +381,9 @@ class Account:
             self.attach(user, name, policy_arn)
             return f"customer policy {name} (every action, or all but billing)"
         if kind == "self-put-policy":
+            # A user's ARN holds its path: the grant must name it to reach the user itself.
             user["UserPolicyList"].append({"PolicyName": "self-service", "PolicyDocument": document(
-                allow(["iam:PutUserPolicy", "iam:GetUserPolicy"], self.arn("user", "${aws:username}")))})
+                allow(["iam:PutUserPolicy", "iam:GetUserPolicy"], self.arn("user", "${aws:username}", user["Path"])))})
             return "can put an inline policy on itself (iam:PutUserPolicy on ${aws:username})"
         if kind == "iam-full-access":
             self.attach(user, "IAMFullAccess", aws_policy_arn("IAMFullAccess"))
@@ -383,7 +398,7 @@ class Account:
             return "can add itself to Administrators"
         if kind == "poweruser":
             user["GroupList"].append("Developers")
-            self.decoy("admin-access (any)", arn, "PowerUserAccess via Developers: no IAM")
+            self.power_user(arn, "PowerUserAccess via Developers")
         elif kind == "fake-admin-name":
             name, policy_arn = self.pick("fake-admin-name")
             self.attach(user, name, policy_arn)
@@ -393,6 +408,13 @@ class Account:
             user["UserPolicyList"].append({"PolicyName": "quarantine", "PolicyDocument": document(
                 {"Effect": "Deny", "Action": "*", "Resource": "*"})})
             self.decoy("admin-access (any)", arn, "AdministratorAccess cancelled by an inline Deny */*")
+        elif kind == "self-put-wrong-path":
+            # user/${aws:username} names only users at path /; this one lives elsewhere, so the
+            # grant reaches no user at all (AWS compares the whole ARN, path included).
+            other = "/" if user["Path"] != "/" else "/elsewhere/"
+            user["UserPolicyList"].append({"PolicyName": "self-service", "PolicyDocument": document(
+                allow(["iam:PutUserPolicy", "iam:GetUserPolicy"], self.arn("user", "${aws:username}", other)))})
+            self.decoy("admin-access (any)", arn, "PutUserPolicy on user" + other + "${aws:username}: not its own ARN")
         elif kind == "iam-reader":
             user["UserPolicyList"].append({"PolicyName": "iam-read", "PolicyDocument": document(
                 allow(["iam:Get*", "iam:List*", "iam:GenerateCredentialReport"]))})
@@ -406,7 +428,7 @@ class Account:
             if self.rng.random() < 0.04:
                 name, policy_arn = self.pick("poweruser-copy")
                 self.attach(user, name, policy_arn)
-                self.decoy("admin-access (any)", arn, f"{name}: every action but IAM")
+                self.power_user(arn, f"{name}: every action but IAM")
         return None
 
     def grant_normal(self, entity, inline_list):
@@ -712,6 +734,15 @@ class Account:
         yield from specials
         count = max(0, self.args.roles - len(specials))
         powers, trusts = self.slots(count, ROLE_POWERS), self.slots(count, ROLE_TRUSTS)
+        # An admin role that principals of the organization may assume makes each of them that
+        # can call sts:AssumeRole (PowerUserAccess can) an escalation path. The truth plants
+        # escalation only where it says so: admin powers go with trusts that admit nobody of
+        # the organization (services, vendors, GitHub, EKS).
+        safe = [j for j, t in enumerate(trusts) if t not in ADMITS_ORGANIZATION and powers[j] == "normal"]
+        for k, (power, trust_kind) in enumerate(zip(list(powers), trusts)):
+            if power != "normal" and trust_kind in ADMITS_ORGANIZATION and safe:
+                j = safe.pop()
+                powers[j], powers[k] = power, "normal"
         for i, (power, trust_kind) in enumerate(zip(powers, trusts)):
             team = self.rng.choice(TEAMS)
             name = (f"github-actions-{team}-{i}" if trust_kind.startswith("github") else

@@ -13,7 +13,9 @@ look-alikes it must not report in that row ("decoys"); bench/gen_org.py's docstr
 each row means. A finding becomes a key as follows:
 
   admin-access          its resource ARN, in "admin-access (high)" or "admin-access (info,
-                        capped)" by severity, and in "admin-access (any)" whatever the severity
+                        capped)" by severity, and in "admin-access (any)" whatever the severity;
+                        a potential path (evidence.potential, medium) is left out: it says
+                        "may reach admin if the resource exists", not "is admin"
   full-admin-policy     the resource ARN, + "#" + evidence.policy_name for an inline policy
   stale-access-key      the resource ARN + "#access_key_" + evidence.access_key
   external-trust        the resource ARN, also in "external-trust (no ExternalId)" when
@@ -36,6 +38,8 @@ def found_rows(findings):
     rows = defaultdict(set)
     for finding in findings:
         check, arn, evidence = finding["check"], finding["resource_arn"], finding.get("evidence") or {}
+        if check == "admin-access" and evidence.get("potential") is True:
+            continue  # "may reach admin if the resource exists": no claim of admin power
         if check == "admin-access":
             rows["admin-access (any)"].add(arn)
             severity = {"high": "admin-access (high)", "info": "admin-access (info, capped)"}.get(finding["severity"])

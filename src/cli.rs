@@ -371,6 +371,7 @@ pub fn run(args: &RunArgs, log_format: LogFormat) -> Result<i32, String> {
         stats: RunStats {
             api_calls: snapshot.manifest.as_ref().map(|m| m.api_calls.clone()).unwrap_or_default(),
             api_retries: snapshot.manifest.as_ref().map(|m| m.api_retries.clone()).unwrap_or_default(),
+            escalation_graph: outcome.escalation_stats,
             ..RunStats::default()
         },
     };

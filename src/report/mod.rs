@@ -52,6 +52,9 @@ pub struct RunStats {
     pub accounts_audited: usize,
     pub accounts_failed: usize,
     pub accounts_skipped: usize,
+    /// The escalation search's size: nodes, candidate (principal, path) pairs, edges asked
+    /// and found, and principals reached only across accounts.
+    pub escalation_graph: crate::audit::EscalationStats,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]

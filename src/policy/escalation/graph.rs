@@ -522,7 +522,7 @@ impl<'g> AccountGraph<'g> {
 
     fn targets_of(&self, x: usize, path: &CataloguePath) -> Vec<usize> {
         let kind_of = |kind: NodeKind| (0..self.nodes.len()).filter(move |&t| self.nodes[t].kind == kind);
-        match path.target {
+        let targets: Vec<usize> = match path.target {
             Target::SelfUser if self.nodes[x].kind == NodeKind::User => vec![x],
             Target::SelfRole if self.nodes[x].kind == NodeKind::Role => vec![x],
             Target::SelfUser | Target::SelfRole => vec![],
@@ -533,6 +533,18 @@ impl<'g> AccountGraph<'g> {
             Target::AssumableRole | Target::Role | Target::ServiceRole(_) => {
                 kind_of(NodeKind::Role).filter(|&t| t != x).collect()
             }
+        };
+        // Service-linked roles and Identity Center's reserved roles cannot be changed in IAM
+        // (IAM answers UnmodifiableEntity): no path that writes them or their trust applies.
+        // They are still assumed where their trust allows.
+        let writes_target = !matches!(path.target, Target::AssumableRole | Target::ServiceRole(_));
+        if writes_target {
+            targets
+                .into_iter()
+                .filter(|&t| !self.nodes[t].service_linked && self.nodes[t].sso_permission_set.is_none())
+                .collect()
+        } else {
+            targets
         }
     }
 
@@ -779,17 +791,17 @@ impl<'g> AccountGraph<'g> {
         }
         let uncapped =
             PolicySet { scp_levels: Vec::new(), identity: node.policies.identity.clone(), boundary: None };
-        let holding = holds_everything(&uncapped, &node.context)?;
+        let power = self.admin_under(i, &uncapped)?;
         let mut capped_by = Vec::new();
         for level in &node.policies.scp_levels {
             let one = PolicySet { scp_levels: vec![level.clone()], ..uncapped.clone() };
-            if holds_everything(&one, &node.context).is_none() {
+            if self.admin_under(i, &one).is_none() {
                 capped_by.push(level.label.clone());
             }
         }
         if let Some(boundary) = &node.policies.boundary {
             let one = PolicySet { boundary: Some(boundary.clone()), ..uncapped.clone() };
-            if holds_everything(&one, &node.context).is_none() {
+            if self.admin_under(i, &one).is_none() {
                 capped_by.push(format!("permissions boundary {}", boundary.source.policy));
             }
         }
@@ -799,11 +811,48 @@ impl<'g> AccountGraph<'g> {
                 node.policies.boundary.iter().map(|b| format!("permissions boundary {}", b.source.policy)),
             );
         }
-        Some(Standing::Capped {
-            power: holding.power,
-            granted_by: granting_policies(&uncapped, &node.context),
-            capped_by,
-        })
+        Some(Standing::Capped { power, granted_by: granting_policies(&uncapped, &node.context), capped_by })
+    }
+
+    /// Node `i` under `set` instead of its own policies: holds admin, or may grant it to
+    /// itself (a self-escalation path whose actions `set` allows, and under which an admin
+    /// policy would work).
+    fn admin_under(&self, i: usize, set: &PolicySet) -> Option<AdminPower> {
+        let node = &self.nodes[i];
+        if let Some(holding) = holds_everything(set, &node.context) {
+            return Some(holding.power);
+        }
+        holds_everything(&set.with_identity(vec![admin_named()]), &node.context)?;
+        let context = &self.facts[i].iam_context;
+        let methods: Vec<String> = paths()
+            .iter()
+            .filter(|p| {
+                let own = match p.target {
+                    Target::SelfUser => node.kind == NodeKind::User,
+                    Target::SelfRole => node.kind == NodeKind::Role,
+                    Target::SelfPrincipal => true,
+                    _ => false,
+                };
+                own && p.requirement == Requirement::None && writes_permissions(p)
+            })
+            .filter(|p| {
+                p.needs.iter().all(|need| {
+                    let action = need.action.to_ascii_lowercase();
+                    let ask = |resource: &str| {
+                        !set.decide(&Request { action: &action, resource, context }).is_denied()
+                    };
+                    match need.on {
+                        On::Target => ask(node.arn),
+                        On::TargetPolicy => node.customer_policies.iter().any(|policy| ask(&policy.arn)),
+                        _ => false,
+                    }
+                })
+            })
+            .map(|p| {
+                format!("{} ({})", p.needs.iter().map(|n| n.action).collect::<Vec<_>>().join(" + "), p.id)
+            })
+            .collect();
+        (!methods.is_empty()).then_some(AdminPower::CanGrantItself { methods })
     }
 }
 

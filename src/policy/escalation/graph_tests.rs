@@ -306,3 +306,24 @@ fn roles_reach_admin_across_accounts_where_trust_allows() {
     assert_eq!(deployer.admin_node, format!("arn:aws:iam::{B}:role/prod-admin"));
     assert!(!found.contains_key(&format!("arn:aws:iam::{A}:role/other")), "the trust names only deployer");
 }
+
+#[test]
+fn service_linked_and_identity_center_roles_cannot_be_written() {
+    let write_any = r#"{"Effect":"Allow","Action":["iam:AttachRolePolicy","iam:UpdateAssumeRolePolicy","iam:PutRolePolicy"],"Resource":"*"}"#;
+    let slr = format!(
+        r#"{{"RoleName":"AWSServiceRoleForSupport","Path":"/aws-service-role/support.amazonaws.com/","Arn":"arn:aws:iam::{A}:role/aws-service-role/support.amazonaws.com/AWSServiceRoleForSupport","AssumeRolePolicyDocument":{{"Statement":[{}]}}}}"#,
+        service_trust("support.amazonaws.com")
+    );
+    let sso = format!(
+        r#"{{"RoleName":"AWSReservedSSO_Admin_0123456789abcdef","Path":"/aws-reserved/sso.amazonaws.com/","Arn":"arn:aws:iam::{A}:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_0123456789abcdef","AssumeRolePolicyDocument":{{"Statement":[{{"Effect":"Allow","Principal":{{"Federated":"arn:aws:iam::{A}:saml-provider/AWSSSO_x_DO_NOT_DELETE"}},"Action":"sts:AssumeRoleWithSAML"}}]}},"AttachedManagedPolicies":[{ADMIN}]}}"#
+    );
+    // The writer is capped by a boundary allowing only these writes, so it cannot use them on itself.
+    let boundary =
+        r#","PermissionsBoundary":{"PermissionsBoundaryArn":"arn:aws:iam::111122223333:policy/Writes"}"#;
+    let policies = format!(
+        r#","Policies":[{{"PolicyName":"Writes","Arn":"arn:aws:iam::{A}:policy/Writes","DefaultVersionId":"v1","PolicyVersionList":[{{"VersionId":"v1","IsDefaultVersion":true,"Document":{{"Statement":[{write_any}]}}}}]}}]"#
+    );
+    let g = graph(&[user("writer", write_any, boundary)], &[slr, sso], &policies);
+    let v = verdicts_in(&g, &Organization::default());
+    assert_eq!(standing(&v, "writer"), &Standing::NotAdmin, "{v:?}");
+}
