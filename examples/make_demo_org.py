@@ -65,7 +65,7 @@ service account), cicd-deployer (trusts the management account's org-pipeline ro
 org-readonly-access (Principal AWS * limited by aws:PrincipalOrgID), dev.kim (PowerUserAccess),
 new.hire (never signed in, created 6 days ago), the escalation look-alikes key-self-service (access
 keys for itself only), app-deployer (PassRole only for app-* roles to Lambda; app-thumbnailer is not
-admin), intern.boundary (may write its own policies, capped by SandboxPermissionsBoundary),
+admin), intern.boundary (may write its own policies, capped by SandboxPermissionsBoundary: info),
 quicksetup-ssm-helper (AttachRolePolicy only for AmazonSSMManagedInstanceCore and only by
 AWS-QuickSetup-* roles), sandbox-trust-editor (may rewrite sandbox-admin's trust, but sandbox-admin
 is capped), an ARCHIVED Access Analyzer finding, the

@@ -71,21 +71,7 @@ const HIGH: &[High] = &[
 /// Reported high but NOT admin-equivalent or self-escalating: engine bugs, listed so the test
 /// passes while they stand and fails once they are fixed (then delete the entry). `reason`
 /// says why the finding is wrong.
-const KNOWN_FALSE_POSITIVES: &[High] = &[High {
-    policy: "AmazonSecurityLakeAdministrator",
-    standing: "escalates",
-    paths: &["iam-005"],
-    conditions: &[
-        "ForAnyValue:StringEquals aws:CalledVia = securitylake.amazonaws.com",
-        "StringEquals iam:permissionsboundary = arn:aws:iam::aws:policy/AmazonSecurityLakePermissionsBoundary",
-    ],
-    reason: "Statement AllowRolePolicyActionsforSubscibersandSources allows iam:PutRolePolicy on \
-             role/AmazonSecurityLake* (which the role's name matches) only if iam:PermissionsBoundary is \
-             AmazonSecurityLakePermissionsBoundary, i.e. the role already has that boundary. The snapshot decides \
-             it: the role has no boundary, so the request is denied (and under that boundary the role would be \
-             capped, not admin). The engine leaves iam:PermissionsBoundary unknown instead of reading the \
-             target's boundary.",
-}];
+const KNOWN_FALSE_POSITIVES: &[High] = &[];
 
 /// Policies reported medium: a *potential* path through an existing resource that runs as a
 /// role. None here, and none may appear: every role trusts EC2 without an instance profile,

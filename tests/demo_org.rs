@@ -244,10 +244,14 @@ fn escalation_paths_are_reported_step_by_step_and_their_look_alikes_are_not() {
     assert_eq!(operator["severity"], "medium");
     assert_eq!(operator["evidence"]["potential"], true);
 
+    // A self-grant under a boundary that allows no IAM writes: capped, info, not high.
+    let intern = on(&report, "admin-access", &format!("arn:aws:iam::{DEV}:user/intern.boundary"));
+    assert_eq!(intern.len(), 1);
+    assert_eq!(intern[0]["severity"], "info");
+    assert_eq!(intern[0]["evidence"]["standing"], "capped");
     for (account, kind, name) in [
         (PROD, "user", "key-self-service"),
         (PROD, "user", "app-deployer"),
-        (DEV, "user", "intern.boundary"),
         (DEV, "role", "quicksetup-ssm-helper"),
         (DEV, "role", "sandbox-trust-editor"),
         (PROD, "user", "jenkins-deploy"),

@@ -102,8 +102,12 @@ fn run(context: &AccountContext) -> Vec<Finding> {
             }
             Standing::Capped { power, granted_by, capped_by } => {
                 let paths: Vec<String> = granted_by.iter().map(|s| s.describe()).collect();
+                let what = match power {
+                    crate::policy::admin::AdminPower::CanGrantItself { .. } => "could grant itself admin",
+                    _ => "has admin policies",
+                };
                 builder
-                    .title(format!("{who} has admin policies, capped by {}", capped_by.join(", ")))
+                    .title(format!("{who} {what}, capped by {}", capped_by.join(", ")))
                     .detail(format!(
                         "{who} would have {} through {}, but {} does not allow it, so it is not admin.",
                         power.describe(),

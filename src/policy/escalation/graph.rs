@@ -401,6 +401,18 @@ impl<'g> AccountGraph<'g> {
                         context,
                     });
                 }
+                if action.starts_with("iam:") && self.nodes[t].kind != NodeKind::Group {
+                    // iam:PermissionsBoundary is the boundary of the principal written to.
+                    let mut on_target = context.clone();
+                    match &self.nodes[t].policies.boundary {
+                        Some(b) => on_target.set(
+                            "iam:PermissionsBoundary",
+                            vec![b.source.policy_arn.clone().unwrap_or_default()],
+                        ),
+                        None => on_target.set_absent("iam:PermissionsBoundary"),
+                    }
+                    return self.ask(x, &action, self.nodes[t].arn, &on_target);
+                }
                 self.ask(x, &action, self.nodes[t].arn, context)
             }
             On::TargetPolicy => {
