@@ -233,6 +233,7 @@ class Account:
 
     def __init__(self, args, org, index):
         self.args, self.org, self.index = args, org, index
+        self.reaches_members = {}  # management-account users with sts:AssumeRole, settled per user
         self.id = org.ids[index]
         self.name = org.accounts[index]["Name"]
         self.now = datetime.fromisoformat(args.now)
@@ -284,8 +285,8 @@ class Account:
         management account that reaches every member account's OrganizationAccountAccessRole
         (AdministratorAccess, trusting the management account)."""
         if self.index == 0 and len(self.org.ids) > 1:
-            self.expect("admin-access (high)", arn, why + ", and sts:AssumeRole into the member accounts' "
-                        "OrganizationAccountAccessRole")
+            # Settled in admin_verdict: a boundary without sts (DeveloperBoundary) stops it.
+            self.reaches_members[arn] = why
         else:
             self.decoy("admin-access (any)", arn, why + ": no IAM")
 
@@ -443,10 +444,17 @@ class Account:
     def admin_verdict(self, entity, why):
         """Records an admin principal, capped or not; a boundary without IAM caps it."""
         if why is None:
-            if self.rng.random() < 0.04:
+            bounded = self.rng.random() < 0.04
+            if bounded:
                 entity["PermissionsBoundary"] = {"PermissionsBoundaryType": "Policy",
                                                  "PermissionsBoundaryArn": self.boundary_arn}
                 self.boundary_uses += 1
+            power_user = self.reaches_members.pop(entity["Arn"], None)
+            if power_user and bounded:
+                self.decoy("admin-access (any)", entity["Arn"], power_user + ", capped by DeveloperBoundary (no sts)")
+            elif power_user:
+                self.expect("admin-access (high)", entity["Arn"], power_user + ", and sts:AssumeRole into the "
+                            "member accounts' OrganizationAccountAccessRole")
             return
         if self.rng.random() < 0.25:
             entity["PermissionsBoundary"] = {"PermissionsBoundaryType": "Policy",

@@ -397,6 +397,10 @@ fn assert_agreement_except(
     }
     assert_eq!(tallies.len(), rows, "{table}");
     assert!(below.is_empty(), "below {MIN} (or nothing planted):\n{}\n{table}", below.join("\n"));
+    let decoys_found: Vec<&String> = decoys_found
+        .iter()
+        .filter(|d| !printed_only.iter().any(|row| d.starts_with(row.split(' ').next().unwrap_or(row))))
+        .collect();
     assert!(decoys_found.is_empty(), "decoys reported: {decoys_found:#?}\n{table}");
 }
 
@@ -447,7 +451,10 @@ fn the_shared_generator_agrees_too_when_present() {
     // escalation, so the graph's other paths (PassRole to a service, trust rewrites, access
     // keys for an admin, assuming an admin role) are "not planted" there, and its capped
     // admins whose boundary still allows hijacking an admin's Lambda function or Batch job are
-    // reported as potential escalation (medium), not as capped (info). Those two rows are held
-    // to recall, and printed; bench/README.md says why each extra finding is right.
+    // reported as potential escalation (medium), not as capped (info); and its PowerUser
+    // decoys of the management account can assume every member account's
+    // OrganizationAccountAccessRole. The admin-access rows are held to recall, or printed, and
+    // its admin-access decoys are printed only; bench/README.md says why the extra findings
+    // are right.
     assert_agreement_except(&truths, &report, 13, &["admin-access (high)"], &["admin-access (info, capped)"]);
 }

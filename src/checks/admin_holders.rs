@@ -83,7 +83,10 @@ pub fn merge_cross_account(
     for caller in &export.callers {
         let Some(escalation) = found.get(&caller.arn) else { continue };
         match verdicts.iter_mut().find(|v| v.arn == caller.arn) {
-            Some(verdict) if matches!(verdict.standing, Standing::Holds { .. } | Standing::Escalates(_)) => {}
+            Some(verdict) if matches!(&verdict.standing, Standing::Holds { .. }) => {}
+            // A certain path across accounts beats a potential one at home.
+            Some(verdict) if matches!(&verdict.standing, Standing::Escalates(e) if !e.potential || escalation.potential) =>
+                {}
             Some(verdict) => verdict.standing = Standing::Escalates(escalation.clone()),
             None => verdicts.push(Verdict {
                 kind: caller.kind,

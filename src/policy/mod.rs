@@ -13,6 +13,3 @@ pub mod escalation;
 pub mod known_services;
 pub mod pattern;
 pub mod trust;
-
-#[cfg(test)]
-mod admin_tests;

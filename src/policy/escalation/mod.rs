@@ -11,3 +11,5 @@ pub mod principal;
 mod catalogue_fixture_tests;
 #[cfg(test)]
 mod graph_tests;
+#[cfg(test)]
+mod holding_tests;

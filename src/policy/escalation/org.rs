@@ -174,7 +174,9 @@ pub fn cross_account(exports: &[AccountExport]) -> BTreeMap<String, Escalation> 
                     continue;
                 }
                 for caller in &callers_by_account[account] {
-                    if reached.contains_key(caller.arn.as_str()) {
+                    // A potential path (through a resource that may not exist) does not stop
+                    // the search for a certain one.
+                    if reached.get(caller.arn.as_str()).is_some_and(|e| !e.potential || tail.potential) {
                         continue;
                     }
                     let trust = trust_answer(
