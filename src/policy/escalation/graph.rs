@@ -252,12 +252,20 @@ struct NodeFacts {
     write_context: RequestContext,
     /// The same for IAM's own actions, which AWS serves from us-east-1 (aws:RequestedRegion).
     iam_context: RequestContext,
+    /// Some condition of its identity policies reads `iam:PermissionsBoundary` (the written
+    /// principal's boundary, set per target only then).
+    asks_boundary: bool,
 }
 
 /// Every path the graph tries: the catalogue's, then ours.
 pub fn paths() -> &'static [&'static CataloguePath] {
     static ALL: OnceLock<Vec<&'static CataloguePath>> = OnceLock::new();
-    ALL.get_or_init(|| PATHS.iter().chain(EXTRA_PATHS).collect())
+    // A principal's own policies first: the cheapest edges, and one step whenever they hold.
+    ALL.get_or_init(|| {
+        let mut all: Vec<&'static CataloguePath> = PATHS.iter().chain(EXTRA_PATHS).collect();
+        all.sort_by_key(|p| !matches!(p.target, Target::SelfUser | Target::SelfRole | Target::SelfPrincipal));
+        all
+    })
 }
 
 const COGNITO: &str = "cognito-identity.amazonaws.com";
@@ -358,7 +366,13 @@ impl<'g> AccountGraph<'g> {
                 write_context.set("iam:PolicyARN", vec![ADMIN_POLICY_ARN.to_string()]);
                 let mut iam_context = write_context.clone();
                 iam_context.set("aws:RequestedRegion", vec!["us-east-1".to_string()]);
-                NodeFacts { holding, capable, actions, write_context, iam_context }
+                let asks_boundary = node
+                    .policies
+                    .identity
+                    .iter()
+                    .flat_map(|n| n.document.statements.iter())
+                    .any(|s| s.conditions.iter().any(|c| c.key == "iam:permissionsboundary"));
+                NodeFacts { holding, capable, actions, write_context, iam_context, asks_boundary }
             })
             .collect();
         let reached = vec![None; nodes.len()];
@@ -401,7 +415,10 @@ impl<'g> AccountGraph<'g> {
                         context,
                     });
                 }
-                if action.starts_with("iam:") && self.nodes[t].kind != NodeKind::Group {
+                if self.facts[x].asks_boundary
+                    && action.starts_with("iam:")
+                    && self.nodes[t].kind != NodeKind::Group
+                {
                     // iam:PermissionsBoundary is the boundary of the principal written to.
                     let mut on_target = context.clone();
                     match &self.nodes[t].policies.boundary {
@@ -456,6 +473,20 @@ impl<'g> AccountGraph<'g> {
     pub(crate) fn edge(&mut self, x: usize, t: usize, path: &CataloguePath) -> Decision {
         self.stats.edges_evaluated += 1;
         let target = &self.nodes[t];
+        // A cheap filter first: an Allow of X's names the action on T's ARN at all (conditions
+        // and policy variables read as "may match"); the engine decides the rest.
+        let named = |action: &str| {
+            let action = action.to_ascii_lowercase();
+            self.nodes[x].policies.identity.iter().flat_map(|n| n.document.statements.iter()).any(|s| {
+                s.effect == Effect::Allow && s.matches_action(&action) && s.matches_resource(target.arn)
+            })
+        };
+        let on_target = |n: &&super::catalogue::Need| {
+            matches!(n.on, On::Target | On::PassTarget | On::PassTargetTo(_)) && n.action != "sts:AssumeRole"
+        };
+        if !path.needs.iter().filter(on_target).all(|n| named(n.action)) {
+            return Decision::Denied;
+        }
         let mut decision = Decision::Allowed;
         let mut trust_names_x = false;
         match path.target {
@@ -754,7 +785,12 @@ impl<'g> AccountGraph<'g> {
                     }
                 };
                 if better {
+                    // One unconditional step is as short as a path gets: stop looking.
+                    let done = candidate.steps.len() == 1 && candidate.conditions.is_empty();
                     best = Some(candidate);
+                    if done {
+                        return best;
+                    }
                 }
             }
         }
