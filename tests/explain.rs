@@ -11,6 +11,16 @@ fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// `iam-auditor explain --snapshot examples/demo-org ARGS…`, run from the repository.
+fn explain_demo(args: &[&str]) -> std::process::Output {
+    iam_auditor()
+        .current_dir(repo())
+        .args(["explain", "--snapshot", "examples/demo-org"])
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
 /// The `explain` commands of the README's console blocks, each with the lines it prints.
 fn readme_examples() -> Vec<(Vec<String>, String)> {
     let readme = std::fs::read_to_string(repo().join("README.md")).expect("README.md");
@@ -59,23 +69,16 @@ fn the_readme_examples_are_the_real_output() {
 
 #[test]
 fn the_json_form_carries_the_decision_level_by_level() {
-    let output = iam_auditor()
-        .current_dir(repo())
-        .args([
-            "explain",
-            "--snapshot",
-            "examples/demo-org",
-            "--principal",
-            "arn:aws:iam::444455556666:user/helpdesk",
-            "--action",
-            "iam:CreateAccessKey",
-            "--resource",
-            "arn:aws:iam::444455556666:user/sam.contractor",
-            "--format",
-            "json",
-        ])
-        .output()
-        .unwrap();
+    let output = explain_demo(&[
+        "--principal",
+        "arn:aws:iam::444455556666:user/helpdesk",
+        "--action",
+        "iam:CreateAccessKey",
+        "--resource",
+        "arn:aws:iam::444455556666:user/sam.contractor",
+        "--format",
+        "json",
+    ]);
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(value["evaluation"]["decision"], "allowed", "{value}");
@@ -84,88 +87,40 @@ fn the_json_form_carries_the_decision_level_by_level() {
     assert!(levels.iter().filter(|l| l["kind"] == "scp").count() >= 2, "root and OU levels: {value}");
 
     // The same user may not create keys outside its account's users.
-    let denied = iam_auditor()
-        .current_dir(repo())
-        .args([
-            "explain",
-            "--snapshot",
-            "examples/demo-org",
-            "--principal",
-            "arn:aws:iam::444455556666:user/helpdesk",
-            "--action",
-            "iam:CreateAccessKey",
-            "--resource",
-            "arn:aws:iam::777788889999:user/dev.kim",
-            "--format",
-            "json",
-        ])
-        .output()
-        .unwrap();
+    let denied = explain_demo(&[
+        "--principal",
+        "arn:aws:iam::444455556666:user/helpdesk",
+        "--action",
+        "iam:CreateAccessKey",
+        "--resource",
+        "arn:aws:iam::777788889999:user/dev.kim",
+        "--format",
+        "json",
+    ]);
     let value: serde_json::Value = serde_json::from_slice(&denied.stdout).unwrap();
     assert_eq!(value["evaluation"]["decision"], "denied", "{value}");
 }
 
 #[test]
 fn why_admin_follows_a_path_across_accounts() {
-    let output = iam_auditor()
-        .current_dir(repo())
-        .args([
-            "explain",
-            "--snapshot",
-            "examples/demo-org",
-            "--why-admin",
-            "arn:aws:iam::111122223333:role/release-orchestrator",
-        ])
-        .output()
-        .unwrap();
+    let output = explain_demo(&["--why-admin", "arn:aws:iam::111122223333:role/release-orchestrator"]);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success());
     assert!(stdout.contains("sts:AssumeRole [sts-001]"), "{stdout}");
     assert!(stdout.contains("OrganizationAccountAccessRole"), "{stdout}");
     // A look-alike: keys for itself only.
-    let output = iam_auditor()
-        .current_dir(repo())
-        .args([
-            "explain",
-            "--snapshot",
-            "examples/demo-org",
-            "--why-admin",
-            "arn:aws:iam::444455556666:user/key-self-service",
-        ])
-        .output()
-        .unwrap();
+    let output = explain_demo(&["--why-admin", "arn:aws:iam::444455556666:user/key-self-service"]);
     assert!(String::from_utf8_lossy(&output.stdout).contains("no escalation path to admin was found"));
 }
 
 #[test]
 fn an_unknown_principal_or_account_says_what_to_do() {
-    let output = iam_auditor()
-        .current_dir(repo())
-        .args([
-            "explain",
-            "--snapshot",
-            "examples/demo-org",
-            "--principal",
-            "arn:aws:iam::444455556666:user/nobody",
-            "--action",
-            "s3:GetObject",
-        ])
-        .output()
-        .unwrap();
+    let output =
+        explain_demo(&["--principal", "arn:aws:iam::444455556666:user/nobody", "--action", "s3:GetObject"]);
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("no user or role arn:aws:iam::444455556666:user/nobody"), "{stderr}");
-    let output = iam_auditor()
-        .current_dir(repo())
-        .args([
-            "explain",
-            "--snapshot",
-            "examples/demo-org",
-            "--why-admin",
-            "arn:aws:iam::000000000000:user/x",
-        ])
-        .output()
-        .unwrap();
+    let output = explain_demo(&["--why-admin", "arn:aws:iam::000000000000:user/x"]);
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).contains("account 000000000000 is not in the snapshot"));
 }
