@@ -8,6 +8,7 @@
 pub mod account_settings;
 pub mod authorization;
 pub mod credential_report;
+pub mod identity_center;
 pub mod organization;
 
 use crate::identifiers::AccountId;
