@@ -134,11 +134,17 @@ pub struct BlockVerdict {
 /// Every condition is judged even after one fails, so that `problems` lists everything
 /// unreadable in the block whatever the request; the failure reported is the first one.
 pub fn evaluate(conditions: &[Condition], context: &RequestContext) -> BlockVerdict {
+    evaluate_explained(conditions, context, true)
+}
+
+/// [`evaluate`]; with `explain` false, a failing block's reason is left empty (the engine's
+/// untraced decisions never read it, and writing it out is most of their cost).
+pub fn evaluate_explained(conditions: &[Condition], context: &RequestContext, explain: bool) -> BlockVerdict {
     let mut problems = Vec::new();
     let mut failure: Option<String> = None;
     let mut depends = Vec::new();
     for condition in conditions {
-        match evaluate_one(condition, context, failure.is_none(), &mut problems) {
+        match evaluate_one(condition, context, explain && failure.is_none(), &mut problems) {
             Outcome::Holds => {}
             Outcome::Fails(why) => {
                 if failure.is_none() {

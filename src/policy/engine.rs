@@ -167,6 +167,16 @@ pub fn statement_match(
     request: &Request,
     problems: &mut Vec<String>,
 ) -> StatementMatch {
+    statement_match_explained(statement, request, true, problems)
+}
+
+/// [`statement_match`]; with `explain` false, a failing condition's reason is left empty.
+fn statement_match_explained(
+    statement: &Statement,
+    request: &Request,
+    explain: bool,
+    problems: &mut Vec<String>,
+) -> StatementMatch {
     if !statement.matches_action(request.action) {
         return StatementMatch::ActionNotMatched;
     }
@@ -176,7 +186,7 @@ pub fn statement_match(
     if statement.conditions.is_empty() {
         return StatementMatch::Applies;
     }
-    let verdict = condition::evaluate(&statement.conditions, request.context);
+    let verdict = condition::evaluate_explained(&statement.conditions, request.context, explain);
     problems.extend(verdict.problems);
     match verdict.truth {
         Truth::Holds => StatementMatch::Applies,
@@ -225,7 +235,7 @@ fn scan_layer(
     for named in policies {
         for (index, statement) in named.document.statements.iter().enumerate() {
             has_allow_statement |= statement.effect == Effect::Allow;
-            let result = statement_match(statement, request, problems);
+            let result = statement_match_explained(statement, request, trace, problems);
             match (&result, statement.effect) {
                 (StatementMatch::Applies, Effect::Allow) => allow = Some(Vec::new()),
                 (StatementMatch::AppliesIf(on), Effect::Allow) if allow.is_none() => allow = Some(on.clone()),

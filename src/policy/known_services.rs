@@ -50,7 +50,8 @@ workmailmessageflow workspaces workspaces-web xray";
 
 /// Is `prefix` (lower case) a known AWS service prefix?
 pub fn is_known_service(prefix: &str) -> bool {
-    PREFIXES.split_ascii_whitespace().any(|p| p == prefix)
+    static KNOWN: std::sync::OnceLock<std::collections::HashSet<&'static str>> = std::sync::OnceLock::new();
+    KNOWN.get_or_init(|| PREFIXES.split_ascii_whitespace().collect()).contains(prefix)
 }
 
 #[cfg(test)]

@@ -92,7 +92,7 @@ pub fn trust_answer(
         let truth = if statement.conditions.is_empty() {
             Truth::Holds
         } else {
-            let verdict = condition::evaluate(&statement.conditions, context);
+            let verdict = condition::evaluate_explained(&statement.conditions, context, false);
             problems.extend(verdict.problems);
             verdict.truth
         };

@@ -293,3 +293,31 @@ fn every_catalogue_path_is_found_with_an_admin_target_and_not_without() {
     assert!(missed.is_empty(), "paths not found with an admin target:\n{}", missed.join("\n"));
     assert!(false_alarms.is_empty(), "reported without an admin target:\n{}", false_alarms.join("\n"));
 }
+
+/// The indexed search (trust index, named targets, answers fixed per path, pruning against
+/// the best path known) finds exactly what asking every edge toward every target finds.
+#[test]
+fn the_indexed_search_finds_what_asking_every_edge_finds() {
+    let organization = Organization::default();
+    let none = |_: &str| None;
+    for path in paths() {
+        for admin_target in [true, false] {
+            let json = account(path, admin_target);
+            let graph = IamGraph::from_json(&json, "gaad.json", &mut Vec::new()).unwrap();
+            let standings = |exhaustive: bool| {
+                let nodes = principal::nodes(&graph, &AccountId::parse(A).unwrap(), &organization, &none);
+                let mut search = AccountGraph::new(nodes);
+                search.exhaustive = exhaustive;
+                search.search(Vec::new());
+                let stats = search.stats;
+                let verdicts: Vec<String> =
+                    search.verdicts().iter().map(|v| format!("{} {:?}", v.arn, v.standing)).collect();
+                (verdicts, stats.edges_evaluated)
+            };
+            let (indexed, indexed_edges) = standings(false);
+            let (every, every_edges) = standings(true);
+            assert_eq!(indexed, every, "{} (admin target: {admin_target})", path.id);
+            assert!(indexed_edges <= every_edges, "{}: {indexed_edges} > {every_edges}", path.id);
+        }
+    }
+}

@@ -23,8 +23,10 @@ use crate::policy::document::{Effect, PolicyDocument, ResourceSpec};
 use crate::policy::effective::PolicySource;
 use crate::policy::engine::{Decision, LevelKind, Named, PolicySet, Request, StatementMatch};
 use crate::policy::known_services::is_known_service;
+use rayon::prelude::*;
 use serde::Serialize;
-use std::collections::BTreeSet;
+use std::borrow::Cow;
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::OnceLock;
 
 const ADMIN_POLICY_ARN: &str = "arn:aws:iam::aws:policy/AdministratorAccess";
@@ -67,6 +69,39 @@ const PERMISSION_WRITES: &[&str] = &[
 
 fn writes_permissions(path: &CataloguePath) -> bool {
     path.needs.iter().any(|n| PERMISSION_WRITES.iter().any(|w| n.action.eq_ignore_ascii_case(w)))
+}
+
+/// What kind of gain a path is, worked out once per path.
+struct PathFlags {
+    /// Writes permissions (see [`PERMISSION_WRITES`]).
+    writes: bool,
+    /// Makes its target admin itself (writes, joins a group, removes a cap) rather than
+    /// borrowing the target's current standing.
+    grants: bool,
+    /// Existing-passrole: needs a resource the snapshot does not list.
+    potential: bool,
+}
+
+fn path_flags() -> &'static [PathFlags] {
+    static FLAGS: OnceLock<Vec<PathFlags>> = OnceLock::new();
+    FLAGS.get_or_init(|| {
+        paths()
+            .iter()
+            .map(|path| {
+                let writes = writes_permissions(path);
+                PathFlags {
+                    writes,
+                    grants: writes
+                        || path.target == Target::Group
+                        || matches!(
+                            path.requirement,
+                            Requirement::TargetHasBoundary | Requirement::DenyRemoval
+                        ),
+                    potential: path.category == Category::ExistingPassRole,
+                }
+            })
+            .collect()
+    })
 }
 
 /// What a node holds of "every action on every resource".
@@ -242,20 +277,174 @@ pub struct SearchStats {
     pub edges_found: usize,
 }
 
+impl SearchStats {
+    fn add(&mut self, other: &SearchStats) {
+        self.candidates += other.candidates;
+        self.edges_evaluated += other.edges_evaluated;
+        self.edges_found += other.edges_found;
+    }
+}
+
+/// A principal's context with the keys an escalation request adds.
+struct Contexts {
+    /// iam:PolicyARN: the admin policy it would attach.
+    write: RequestContext,
+    /// The same for IAM's own actions, which AWS serves from us-east-1 (aws:RequestedRegion).
+    iam: RequestContext,
+}
+
+impl Contexts {
+    fn of(node: &Node) -> Contexts {
+        let mut write = node.context.clone();
+        write.set("iam:PolicyARN", vec![ADMIN_POLICY_ARN.to_string()]);
+        let mut iam = write.clone();
+        iam.set("aws:RequestedRegion", vec!["us-east-1".to_string()]);
+        Contexts { write, iam }
+    }
+
+    fn for_action(&self, action: &str) -> &RequestContext {
+        if action.starts_with("iam:") {
+            &self.iam
+        } else {
+            &self.write
+        }
+    }
+}
+
 struct NodeFacts {
     holding: Option<Holding>,
     /// Conditions under which an admin policy written onto it would work; None: it would not.
     capable: Option<Vec<String>>,
     /// Bit i: its identity policies name catalogue action i at all.
     actions: Vec<bool>,
-    /// A context with the keys an escalation request adds (iam:PolicyARN of the admin policy).
-    write_context: RequestContext,
-    /// The same for IAM's own actions, which AWS serves from us-east-1 (aws:RequestedRegion).
-    iam_context: RequestContext,
+    /// The contexts its escalation requests are asked in (see [`Contexts`]), made the first
+    /// time it is asked anything: most principals never are.
+    contexts: OnceLock<Contexts>,
     /// Some condition of its identity policies reads `iam:PermissionsBoundary` (the written
     /// principal's boundary, set per target only then).
     asks_boundary: bool,
+    /// Bit i: every statement of every layer that names catalogue action i names it on `*`
+    /// (no other pattern, no NotResource, no variable), so the engine's answer for it is the
+    /// same on every resource and is asked once per path rather than once per target.
+    same_everywhere: Vec<bool>,
 }
+
+/// Who a role's trust could let in at all, by the principals it names: the cheap side of
+/// `trust_answer`, which still decides every edge it lets through.
+#[derive(Default)]
+struct TrustIndex {
+    /// Roles whose trust names this principal ARN.
+    by_arn: HashMap<String, Vec<usize>>,
+    /// Roles whose trust names this account (its id or its root).
+    by_account: HashMap<String, Vec<usize>>,
+    /// Roles whose trust names everyone (`*`, or a NotPrincipal).
+    open: Vec<usize>,
+    /// Roles whose trust names this service or federated provider (lower case), the open
+    /// ones included.
+    by_service: HashMap<String, Vec<usize>>,
+    /// `by_account` with the open ones, per account.
+    account_or_open: HashMap<String, Vec<usize>>,
+}
+
+impl TrustIndex {
+    fn new(nodes: &[Node]) -> TrustIndex {
+        use crate::policy::document::Principal;
+        let mut index = TrustIndex::default();
+        let mut services: Vec<(String, usize)> = Vec::new();
+        for (t, node) in nodes.iter().enumerate() {
+            let Some(trust) = node.trust else { continue };
+            let mut open = false;
+            for statement in trust.statements.iter().filter(|s| s.effect == Effect::Allow) {
+                match (&statement.principal, &statement.not_principal) {
+                    (Some(Principal::Anyone), _) | (None, Some(_)) => open = true,
+                    (Some(principal), None) => {
+                        for entry in principal.entries() {
+                            let value = entry.value.trim();
+                            match entry.kind.as_str() {
+                                "AWS" if value == "*" => open = true,
+                                "AWS" => {
+                                    let account =
+                                        if value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit()) {
+                                            Some(value)
+                                        } else {
+                                            value
+                                                .strip_prefix("arn:aws:iam::")
+                                                .and_then(|r| r.strip_suffix(":root"))
+                                        };
+                                    match account {
+                                        Some(account) => {
+                                            index.by_account.entry(account.to_string()).or_default().push(t)
+                                        }
+                                        None => index.by_arn.entry(value.to_string()).or_default().push(t),
+                                    }
+                                }
+                                "Service" | "Federated" => services.push((value.to_ascii_lowercase(), t)),
+                                _ => {}
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            if open {
+                index.open.push(t);
+            }
+        }
+        for (service, t) in services {
+            index.by_service.entry(service).or_default().push(t);
+        }
+        let open = index.open.clone();
+        for roles in index.by_service.values_mut() {
+            roles.extend(&open);
+        }
+        for roles in index
+            .by_arn
+            .values_mut()
+            .chain(index.by_account.values_mut())
+            .chain(index.by_service.values_mut())
+        {
+            roles.sort_unstable();
+            roles.dedup();
+        }
+        index.account_or_open = index
+            .by_account
+            .iter()
+            .map(|(account, roles)| {
+                let mut merged: Vec<usize> = roles.iter().chain(&index.open).copied().collect();
+                merged.sort_unstable();
+                merged.dedup();
+                (account.clone(), merged)
+            })
+            .collect();
+        index
+    }
+
+    /// The roles whose trust could let `node` in, in node order; with `named_only`, only
+    /// those that name its ARN (X may not call `sts:AssumeRole` by its own policies, so
+    /// only a same-account trust naming X lets it in).
+    fn trusting(&self, node: &Node, named_only: bool) -> Cow<'_, [usize]> {
+        let named = self.by_arn.get(node.arn).map_or(&[][..], Vec::as_slice);
+        if named_only {
+            return Cow::Borrowed(named);
+        }
+        let account = arn_account(node.arn).unwrap_or_default();
+        let others = self.account_or_open.get(account).map_or(self.open.as_slice(), Vec::as_slice);
+        if named.is_empty() {
+            return Cow::Borrowed(others);
+        }
+        let mut out: Vec<usize> = named.iter().chain(others).copied().collect();
+        out.sort_unstable();
+        out.dedup();
+        Cow::Owned(out)
+    }
+
+    fn service(&self, service: &str) -> &[usize] {
+        self.by_service.get(&service.to_ascii_lowercase()).map_or(&self.open, Vec::as_slice)
+    }
+}
+
+/// Per need of a path, X's decision when it is the same toward every target.
+type Fixed = Vec<Option<Decision>>;
 
 /// Every path the graph tries: the catalogue's, then ours.
 pub fn paths() -> &'static [&'static CataloguePath] {
@@ -314,7 +503,142 @@ pub struct AccountGraph<'g> {
     facts: Vec<NodeFacts>,
     reached: Vec<Option<Escalation>>,
     pub stats: SearchStats,
+    users: Vec<usize>,
+    roles: Vec<usize>,
+    groups: Vec<usize>,
+    by_arn: HashMap<&'g str, usize>,
+    trust: TrustIndex,
+    /// Customer managed policies with a non-default version that holds admin.
+    admin_versions: HashSet<&'g str>,
+    /// Tests: ask every edge toward every target, without the indexes and the per-path
+    /// answers, to show the indexed search finds the same.
+    #[cfg(test)]
+    pub(crate) exhaustive: bool,
 }
+
+/// Is `action` on `resource` plainly refused, without asking the engine: no Allow of the
+/// identity policies (or of the boundary) names it at all, or an unconditional Deny of any
+/// layer does. Conditions and policy variables read as "may match" for an Allow and as
+/// "may not" for a Deny, so this never refuses what the engine would allow.
+fn refused(set: &PolicySet, action: &str, resource: &str) -> bool {
+    let names = |s: &crate::policy::document::Statement| {
+        s.matches_action(action) && (s.resource_written.is_some() || s.matches_resource(resource))
+    };
+    let allows =
+        |named: &Named| named.document.statements.iter().any(|s| s.effect == Effect::Allow && names(s));
+    if !set.identity.iter().any(allows) || set.boundary.as_ref().is_some_and(|b| !allows(b)) {
+        return true;
+    }
+    set.scp_levels
+        .iter()
+        .flat_map(|l| l.policies.iter())
+        .chain(&set.identity)
+        .chain(&set.boundary)
+        .flat_map(|n| n.document.statements.iter())
+        .any(|s| {
+            s.effect == Effect::Deny
+                && s.conditions.is_empty()
+                && s.resource_written.is_none()
+                && s.matches_action(action)
+                && s.matches_resource(resource)
+        })
+}
+
+/// One policy document against the catalogue's actions.
+struct DocumentActions {
+    /// Bit i: an Allow statement names action i at all.
+    allows: Vec<bool>,
+    /// Bit i: a statement names action i on something other than `*` (a pattern, a
+    /// NotResource, a policy variable).
+    narrow: Vec<bool>,
+}
+
+impl DocumentActions {
+    fn new(document: &PolicyDocument) -> DocumentActions {
+        let actions = &action_index().actions;
+        let mut allows = vec![false; actions.len()];
+        let mut narrow = vec![false; actions.len()];
+        for statement in &document.statements {
+            let everywhere = statement.resource_written.is_none()
+                && matches!(&statement.resource, ResourceSpec::Resource(p) if p.iter().any(|p| p == "*"));
+            for (i, action) in actions.iter().enumerate() {
+                if statement.matches_action(action) {
+                    allows[i] |= statement.effect == Effect::Allow;
+                    narrow[i] |= !everywhere;
+                }
+            }
+        }
+        DocumentActions { allows, narrow }
+    }
+
+    /// For a principal's policies: which actions its identity policies allow at all, and
+    /// which every layer names on `*` only.
+    fn of_set(set: &PolicySet, summaries: &HashMap<usize, DocumentActions>) -> (Vec<bool>, Vec<bool>) {
+        let count = action_index().actions.len();
+        let mut allows = vec![false; count];
+        let mut narrow = vec![false; count];
+        let layers = set.scp_levels.iter().flat_map(|l| l.policies.iter()).chain(&set.boundary);
+        for (named, identity) in layers.map(|n| (n, false)).chain(set.identity.iter().map(|n| (n, true))) {
+            let summary = &summaries[&document_key(named.document)];
+            for (n, s) in narrow.iter_mut().zip(&summary.narrow) {
+                *n |= s;
+            }
+            if identity {
+                for (a, s) in allows.iter_mut().zip(&summary.allows) {
+                    *a |= s;
+                }
+            }
+        }
+        (allows, narrow.into_iter().map(|n| !n).collect())
+    }
+}
+
+/// A document's identity: its address (documents are shared, never copied, in one graph).
+fn document_key(document: &PolicyDocument) -> usize {
+    document as *const PolicyDocument as usize
+}
+
+/// The caps of `set` (its SCP levels and boundary) as a key: the documents, and how each
+/// of their condition blocks comes out for this principal (what the answer depends on,
+/// since the principal is asked with its own context only). None when a cap reads the
+/// principal some other way (a policy variable).
+fn caps_key(set: &PolicySet, context: &RequestContext) -> Option<CapsKey> {
+    use crate::policy::condition::{evaluate_explained, Truth};
+    let mut documents = Vec::new();
+    for level in &set.scp_levels {
+        documents.extend(level.policies.iter().map(|n| document_key(n.document)));
+        documents.push(0);
+    }
+    documents.push(0);
+    documents.extend(set.boundary.iter().map(|n| document_key(n.document)));
+    let mut outcomes: Vec<String> = Vec::new();
+    let statements = set
+        .scp_levels
+        .iter()
+        .flat_map(|l| l.policies.iter())
+        .chain(&set.boundary)
+        .flat_map(|n| n.document.statements.iter());
+    for statement in statements {
+        if statement.resource_written.is_some() {
+            return None;
+        }
+        if statement.conditions.is_empty() {
+            continue;
+        }
+        if statement.conditions.iter().any(|c| c.values.iter().any(|v| v.contains("${"))) {
+            return None;
+        }
+        let verdict = evaluate_explained(&statement.conditions, context, false);
+        outcomes.push(match verdict.truth {
+            Truth::Holds => "holds".to_string(),
+            Truth::Fails(_) => "fails".to_string(),
+            Truth::Depends(on) => format!("depends on {}", on.join("\u{1}")),
+        });
+    }
+    Some((documents, outcomes))
+}
+
+type CapsKey = (Vec<usize>, Vec<String>);
 
 /// Concrete resources an action is asked on when any resource will do (the attacker names
 /// the new function, stack or instance): one per resource pattern of the statements that
@@ -346,10 +670,47 @@ fn existential_resources(set: &PolicySet, action: &str, context: &RequestContext
 
 impl<'g> AccountGraph<'g> {
     pub fn new(nodes: Vec<Node<'g>>) -> AccountGraph<'g> {
-        let index = action_index();
-        let facts = nodes
-            .iter()
+        // Per policy document (shared by every principal it is attached to), which catalogue
+        // actions it allows at all and which it names on more than `*`: worked out once.
+        let mut documents: HashMap<usize, &PolicyDocument> = HashMap::new();
+        for node in &nodes {
+            let set = &node.policies;
+            for named in set
+                .scp_levels
+                .iter()
+                .flat_map(|l| l.policies.iter())
+                .chain(&set.identity)
+                .chain(&set.boundary)
+            {
+                documents.insert(document_key(named.document), named.document);
+            }
+        }
+        let summaries: HashMap<usize, DocumentActions> =
+            documents.into_par_iter().map(|(key, document)| (key, DocumentActions::new(document))).collect();
+        // Whether an admin policy would work depends on the caps alone: the same for every
+        // principal under the same SCPs and boundary, unless a cap reads the principal.
+        let keys: Vec<Option<CapsKey>> = nodes
+            .par_iter()
             .map(|node| {
+                (node.kind != NodeKind::Group).then(|| caps_key(&node.policies, &node.context)).flatten()
+            })
+            .collect();
+        let mut under: HashMap<&CapsKey, usize> = HashMap::new();
+        for (i, key) in keys.iter().enumerate() {
+            if let Some(key) = key {
+                under.entry(key).or_insert(i);
+            }
+        }
+        let capable_of = |node: &Node| {
+            holds_everything(&node.policies.with_identity(vec![admin_named()]), &node.context)
+                .map(|h| h.conditions)
+        };
+        let capable_under: HashMap<&CapsKey, Option<Vec<String>>> =
+            under.into_par_iter().map(|(key, i)| (key, capable_of(&nodes[i]))).collect();
+        let facts = nodes
+            .par_iter()
+            .zip(&keys)
+            .map(|(node, key)| {
                 let holding = if node.kind == NodeKind::Group {
                     None
                 } else {
@@ -358,26 +719,69 @@ impl<'g> AccountGraph<'g> {
                 let capable = if node.kind == NodeKind::Group {
                     None
                 } else {
-                    holds_everything(&node.policies.with_identity(vec![admin_named()]), &node.context)
-                        .map(|h| h.conditions)
+                    match key {
+                        Some(key) => capable_under[key].clone(),
+                        None => capable_of(node),
+                    }
                 };
-                let actions = index.actions.iter().map(|a| node.policies.may_allow_action(a)).collect();
-                let mut write_context = node.context.clone();
-                write_context.set("iam:PolicyARN", vec![ADMIN_POLICY_ARN.to_string()]);
-                let mut iam_context = write_context.clone();
-                iam_context.set("aws:RequestedRegion", vec!["us-east-1".to_string()]);
+                let (actions, same_everywhere) = DocumentActions::of_set(&node.policies, &summaries);
                 let asks_boundary = node
                     .policies
                     .identity
                     .iter()
                     .flat_map(|n| n.document.statements.iter())
                     .any(|s| s.conditions.iter().any(|c| c.key == "iam:permissionsboundary"));
-                NodeFacts { holding, capable, actions, write_context, iam_context, asks_boundary }
+                NodeFacts {
+                    holding,
+                    capable,
+                    actions,
+                    contexts: OnceLock::new(),
+                    asks_boundary,
+                    same_everywhere,
+                }
             })
             .collect();
         let reached = vec![None; nodes.len()];
         let stats = SearchStats { nodes: nodes.len(), ..Default::default() };
-        AccountGraph { nodes, facts, reached, stats }
+        let of_kind =
+            |kind: NodeKind| (0..nodes.len()).filter(|&i| nodes[i].kind == kind).collect::<Vec<_>>();
+        let (users, roles, groups) =
+            (of_kind(NodeKind::User), of_kind(NodeKind::Role), of_kind(NodeKind::Group));
+        let by_arn = nodes.iter().enumerate().map(|(i, n)| (n.arn, i)).collect();
+        let trust = TrustIndex::new(&nodes);
+        let mut judged = HashSet::new();
+        let mut admin_versions = HashSet::new();
+        for policy in nodes.iter().flat_map(|n| n.customer_policies.iter()) {
+            if judged.insert(policy.arn.as_str()) && has_admin_version(policy) {
+                admin_versions.insert(policy.arn.as_str());
+            }
+        }
+        AccountGraph {
+            nodes,
+            facts,
+            reached,
+            stats,
+            users,
+            roles,
+            groups,
+            by_arn,
+            trust,
+            admin_versions,
+            #[cfg(test)]
+            exhaustive: false,
+        }
+    }
+
+    /// Tests only: every edge asked, no index or pruning (see `exhaustive`).
+    fn is_exhaustive(&self) -> bool {
+        #[cfg(test)]
+        return self.exhaustive;
+        #[cfg(not(test))]
+        false
+    }
+
+    fn contexts(&self, x: usize) -> &Contexts {
+        self.facts[x].contexts.get_or_init(|| Contexts::of(&self.nodes[x]))
     }
 
     fn ask(&self, x: usize, action: &str, resource: &str, context: &RequestContext) -> Decision {
@@ -391,15 +795,11 @@ impl<'g> AccountGraph<'g> {
         t: usize,
         path: &CataloguePath,
         need: &super::catalogue::Need,
+        action: &str,
         trust_names_x: bool,
     ) -> Decision {
-        let action = need.action.to_ascii_lowercase();
         let node = &self.nodes[x];
-        let context = if action.starts_with("iam:") {
-            &self.facts[x].iam_context
-        } else {
-            &self.facts[x].write_context
-        };
+        let context = self.contexts(x).for_action(action);
         match need.on {
             On::Target => {
                 if action == "sts:assumerole" && trust_names_x {
@@ -409,11 +809,7 @@ impl<'g> AccountGraph<'g> {
                         identity: vec![admin_named()],
                         boundary: None,
                     };
-                    return scps_only.decide(&Request {
-                        action: &action,
-                        resource: self.nodes[t].arn,
-                        context,
-                    });
+                    return scps_only.decide(&Request { action, resource: self.nodes[t].arn, context });
                 }
                 if self.facts[x].asks_boundary
                     && action.starts_with("iam:")
@@ -428,17 +824,19 @@ impl<'g> AccountGraph<'g> {
                         ),
                         None => on_target.set_absent("iam:PermissionsBoundary"),
                     }
-                    return self.ask(x, &action, self.nodes[t].arn, &on_target);
+                    return self.ask(x, action, self.nodes[t].arn, &on_target);
                 }
-                self.ask(x, &action, self.nodes[t].arn, context)
+                self.ask(x, action, self.nodes[t].arn, context)
             }
             On::TargetPolicy => {
                 let mut best = Decision::Denied;
                 for policy in &self.nodes[t].customer_policies {
-                    if path.requirement == Requirement::AdminNonDefaultVersion && !has_admin_version(policy) {
+                    if path.requirement == Requirement::AdminNonDefaultVersion
+                        && !self.admin_versions.contains(policy.arn.as_str())
+                    {
                         continue;
                     }
-                    match self.ask(x, &action, &policy.arn, context) {
+                    match self.ask(x, action, &policy.arn, context) {
                         Decision::Allowed => return Decision::Allowed,
                         Decision::AllowedIf(c) if best.is_denied() => best = Decision::AllowedIf(c),
                         _ => {}
@@ -453,12 +851,12 @@ impl<'g> AccountGraph<'g> {
                 };
                 let mut pass = context.clone();
                 pass.set("iam:PassedToService", vec![service.to_string()]);
-                self.ask(x, &action, self.nodes[t].arn, &pass)
+                self.ask(x, action, self.nodes[t].arn, &pass)
             }
             On::Any => {
                 let mut best = Decision::Denied;
-                for resource in existential_resources(&node.policies, &action, context) {
-                    match self.ask(x, &action, &resource, context) {
+                for resource in existential_resources(&node.policies, action, context) {
+                    match self.ask(x, action, &resource, context) {
                         Decision::Allowed => return Decision::Allowed,
                         Decision::AllowedIf(c) if best.is_denied() => best = Decision::AllowedIf(c),
                         _ => {}
@@ -470,22 +868,83 @@ impl<'g> AccountGraph<'g> {
     }
 
     /// Every need of `path` for X toward T, and the trust where the target must be assumed.
+    #[cfg(test)]
     pub(crate) fn edge(&mut self, x: usize, t: usize, path: &CataloguePath) -> Decision {
-        self.stats.edges_evaluated += 1;
+        let p = paths().iter().position(|q| std::ptr::eq(*q, path)).expect("a path of paths()");
+        match self.prepare(x, p) {
+            Some(fixed) => {
+                let mut stats = SearchStats::default();
+                let decision = self.edge_with(x, t, p, &fixed, &mut stats);
+                self.stats.add(&stats);
+                decision
+            }
+            None => Decision::Denied,
+        }
+    }
+
+    /// X's answer for each need of path `p` that is the same toward every target; None
+    /// when one of them is denied, so that no target can be reached by the path.
+    fn prepare(&self, x: usize, p: usize) -> Option<Fixed> {
+        let path = paths()[p];
+        let index = action_index();
+        let facts = &self.facts[x];
+        let node = &self.nodes[x];
+        let mut fixed = Vec::with_capacity(path.needs.len());
+        for (need, &a) in path.needs.iter().zip(&index.per_path[p]) {
+            let action = index.actions[a].as_str();
+            let context = self.contexts(x).for_action(action);
+            let decision = match need.on {
+                // The resource is the attacker's to name: the same for every target.
+                On::Any => Some(self.need_allowed(x, x, path, need, action, false)),
+                _ if !facts.same_everywhere[a] => None,
+                // A same-account trust naming X needs no identity permission: a denial
+                // here leaves the roles whose trust names X.
+                On::Target if action == "sts:assumerole" => {
+                    fixed.push(Some(self.ask(x, action, node.arn, context)));
+                    continue;
+                }
+                On::Target if facts.asks_boundary && action.starts_with("iam:") => None,
+                On::Target => Some(self.ask(x, action, node.arn, context)),
+                On::TargetPolicy => {
+                    let probe =
+                        format!("arn:aws:iam::{}:policy/zzprobe", arn_account(node.arn).unwrap_or_default());
+                    Some(self.ask(x, action, &probe, context))
+                }
+                On::PassTarget | On::PassTargetTo(_) => {
+                    let service = match (need.on, path.target) {
+                        (On::PassTargetTo(service), _) | (_, Target::ServiceRole(service)) => service,
+                        _ => return None,
+                    };
+                    let mut pass = context.clone();
+                    pass.set("iam:PassedToService", vec![service.to_string()]);
+                    Some(self.ask(x, action, node.arn, &pass))
+                }
+            };
+            if decision.as_ref().is_some_and(Decision::is_denied) {
+                return None;
+            }
+            fixed.push(decision);
+        }
+        Some(fixed)
+    }
+
+    /// [`Self::edge`], with the answers `prepare` fixed for path `p`.
+    fn edge_with(&self, x: usize, t: usize, p: usize, fixed: &Fixed, stats: &mut SearchStats) -> Decision {
+        stats.edges_evaluated += 1;
+        let path = paths()[p];
+        let index = action_index();
         let target = &self.nodes[t];
-        // A cheap filter first: an Allow of X's names the action on T's ARN at all (conditions
-        // and policy variables read as "may match"); the engine decides the rest.
-        let named = |action: &str| {
-            let action = action.to_ascii_lowercase();
-            self.nodes[x].policies.identity.iter().flat_map(|n| n.document.statements.iter()).any(|s| {
-                s.effect == Effect::Allow && s.matches_action(&action) && s.matches_resource(target.arn)
-            })
-        };
-        let on_target = |n: &&super::catalogue::Need| {
-            matches!(n.on, On::Target | On::PassTarget | On::PassTargetTo(_)) && n.action != "sts:AssumeRole"
-        };
-        if !path.needs.iter().filter(on_target).all(|n| named(n.action)) {
-            return Decision::Denied;
+        // A cheap filter first (see `refused`); the engine decides the rest.
+        for ((need, &a), known) in path.needs.iter().zip(&index.per_path[p]).zip(fixed) {
+            let action = index.actions[a].as_str();
+            let on_target = matches!(need.on, On::Target | On::PassTarget | On::PassTargetTo(_));
+            if on_target
+                && known.is_none()
+                && action != "sts:assumerole"
+                && refused(&self.nodes[x].policies, action, target.arn)
+            {
+                return Decision::Denied;
+            }
         }
         let mut decision = Decision::Allowed;
         let mut trust_names_x = false;
@@ -541,13 +1000,32 @@ impl<'g> AccountGraph<'g> {
             }
             _ => {}
         }
-        for need in path.needs {
-            decision = decision.and(self.need_allowed(x, t, path, need, trust_names_x));
+        for ((need, &a), known) in path.needs.iter().zip(&index.per_path[p]).zip(fixed) {
+            let assume = need.on == On::Target && index.actions[a] == "sts:assumerole";
+            let answer = match known {
+                Some(_) if assume && trust_names_x => {
+                    self.need_allowed(x, t, path, need, &index.actions[a], trust_names_x)
+                }
+                Some(answer) if need.on == On::TargetPolicy => {
+                    let has_policy = self.nodes[t].customer_policies.iter().any(|policy| {
+                        path.requirement != Requirement::AdminNonDefaultVersion
+                            || self.admin_versions.contains(policy.arn.as_str())
+                    });
+                    if has_policy {
+                        answer.clone()
+                    } else {
+                        Decision::Denied
+                    }
+                }
+                Some(answer) => answer.clone(),
+                None => self.need_allowed(x, t, path, need, &index.actions[a], trust_names_x),
+            };
+            decision = decision.and(answer);
             if decision.is_denied() {
                 return decision;
             }
         }
-        self.stats.edges_found += 1;
+        stats.edges_found += 1;
         decision
     }
 
@@ -563,31 +1041,104 @@ impl<'g> AccountGraph<'g> {
                 .all(|&a| self.facts[x].actions[a] || index.actions[a] == "sts:assumerole")
     }
 
-    fn targets_of(&self, x: usize, path: &CataloguePath) -> Vec<usize> {
-        let kind_of = |kind: NodeKind| (0..self.nodes.len()).filter(move |&t| self.nodes[t].kind == kind);
-        let targets: Vec<usize> = match path.target {
-            Target::SelfUser if self.nodes[x].kind == NodeKind::User => vec![x],
-            Target::SelfRole if self.nodes[x].kind == NodeKind::Role => vec![x],
-            Target::SelfUser | Target::SelfRole => vec![],
-            Target::SelfPrincipal => vec![x],
-            Target::User => kind_of(NodeKind::User).filter(|&t| t != x).collect(),
-            Target::Group if self.nodes[x].kind == NodeKind::User => kind_of(NodeKind::Group).collect(),
-            Target::Group => vec![],
-            Target::AssumableRole | Target::Role | Target::ServiceRole(_) => {
-                kind_of(NodeKind::Role).filter(|&t| t != x).collect()
+    /// The nodes path `p` may lead X to, in node order. `trusting`: the roles whose trust
+    /// could let X in (see [`TrustIndex`]).
+    fn targets_of(&self, x: usize, p: usize, trusting: &[usize]) -> Cow<'_, [usize]> {
+        let path = paths()[p];
+        let exhaustive = self.is_exhaustive();
+        let kind = self.nodes[x].kind;
+        let targets: Cow<[usize]> = match path.target {
+            Target::SelfUser if kind == NodeKind::User => Cow::Owned(vec![x]),
+            Target::SelfRole if kind == NodeKind::Role => Cow::Owned(vec![x]),
+            Target::SelfUser | Target::SelfRole => Cow::Owned(vec![]),
+            Target::SelfPrincipal => Cow::Owned(vec![x]),
+            Target::User => Cow::Borrowed(&self.users),
+            Target::Group if kind == NodeKind::User => Cow::Borrowed(&self.groups),
+            Target::Group => Cow::Owned(vec![]),
+            Target::AssumableRole | Target::Role if exhaustive => Cow::Borrowed(&self.roles),
+            // The trust must let X in: before the path, or after X rewrote it.
+            Target::AssumableRole => Cow::Owned(trusting.to_vec()),
+            Target::Role if path.requirement == Requirement::TrustAllowsX => Cow::Owned(trusting.to_vec()),
+            Target::Role => Cow::Borrowed(&self.roles),
+            Target::ServiceRole(_) if exhaustive => Cow::Borrowed(&self.roles),
+            Target::ServiceRole(service) => Cow::Borrowed(self.trust.service(service)),
+        };
+        // An on-target action X may do only on named ARNs (`user/${aws:username}`, a list
+        // of roles): only those targets.
+        let named = if exhaustive { None } else { self.named_targets(x, p) };
+        let targets = match named {
+            Some(named) => {
+                Cow::Owned(targets.iter().copied().filter(|t| named.binary_search(t).is_ok()).collect())
             }
+            None => targets,
         };
         // Service-linked roles and Identity Center's reserved roles cannot be changed in IAM
         // (IAM answers UnmodifiableEntity): no path that writes them or their trust applies.
         // They are still assumed where their trust allows.
+        let self_path = matches!(path.target, Target::SelfUser | Target::SelfRole | Target::SelfPrincipal);
         let writes_target = !matches!(path.target, Target::AssumableRole | Target::ServiceRole(_));
-        if writes_target {
+        let keep = |t: usize| {
+            (self_path || t != x)
+                && (!writes_target
+                    || (!self.nodes[t].service_linked && self.nodes[t].sso_permission_set.is_none()))
+        };
+        if targets.iter().all(|&t| keep(t)) {
             targets
-                .into_iter()
-                .filter(|&t| !self.nodes[t].service_linked && self.nodes[t].sso_permission_set.is_none())
-                .collect()
         } else {
-            targets
+            Cow::Owned(targets.iter().copied().filter(|&t| keep(t)).collect())
+        }
+    }
+
+    /// When every Allow of X's for the first per-target action of path `p` names literal
+    /// ARNs (after X's own variables are filled in), the nodes they name, sorted; None when
+    /// some pattern is a wildcard, a NotResource or unknown.
+    fn named_targets(&self, x: usize, p: usize) -> Option<Vec<usize>> {
+        let path = paths()[p];
+        let index = action_index();
+        let (_, &a) = path.needs.iter().zip(&index.per_path[p]).find(|(need, &a)| {
+            matches!(need.on, On::Target | On::PassTarget | On::PassTargetTo(_))
+                && index.actions[a] != "sts:assumerole"
+        })?;
+        let action = index.actions[a].as_str();
+        let context = &self.nodes[x].context;
+        let mut out = Vec::new();
+        for statement in self.nodes[x].policies.identity.iter().flat_map(|n| n.document.statements.iter()) {
+            if statement.effect != Effect::Allow || !statement.matches_action(action) {
+                continue;
+            }
+            let patterns: Vec<String> = match (&statement.resource, statement.resource_with_variables()) {
+                (_, Some((written, false))) => {
+                    written.iter().map(|w| substitute(w, context)).collect::<Option<Vec<_>>>()?
+                }
+                (ResourceSpec::Resource(patterns), None) => patterns.clone(),
+                _ => return None,
+            };
+            for pattern in patterns {
+                if pattern.contains(['*', '?']) {
+                    return None;
+                }
+                if let Some(&t) = self.by_arn.get(pattern.as_str()) {
+                    out.push(t);
+                }
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        Some(out)
+    }
+
+    /// The cheap half of [`Self::gained`]: could T's standing after the path be admin at all?
+    fn may_gain(&self, x: usize, t: usize, p: usize) -> bool {
+        let path = paths()[p];
+        if path.target == Target::Group {
+            return path.needs.iter().any(|n| n.action.eq_ignore_ascii_case("iam:AddUserToGroup"))
+                || (self.nodes[x].groups.contains(&t) && self.facts[x].capable.is_some());
+        }
+        match path.requirement {
+            Requirement::DenyRemoval => true,
+            Requirement::TargetHasBoundary => self.nodes[t].policies.boundary.is_some(),
+            _ if path_flags()[p].writes => self.facts[t].capable.is_some(),
+            _ => self.reached[t].is_some(),
         }
     }
 
@@ -677,15 +1228,28 @@ impl<'g> AccountGraph<'g> {
         for phase in [Phase::Certain, Phase::Potential] {
             let mut frontier: Option<Vec<bool>> = None;
             loop {
-                let mut found: Vec<(usize, Escalation)> = Vec::new();
-                for x in 0..self.nodes.len() {
-                    if self.reached[x].is_some() {
-                        continue;
-                    }
-                    if let Some(escalation) = self.best_edge(x, phase, frontier.as_deref()) {
-                        found.push((x, escalation));
-                    }
-                }
+                // Every unreached node's best edge into what is known: independent of each
+                // other, so asked in parallel.
+                let this = &*self;
+                let (found, stats) = (0..this.nodes.len())
+                    .into_par_iter()
+                    .filter(|&x| this.reached[x].is_none())
+                    .map(|x| {
+                        let mut stats = SearchStats::default();
+                        let best = this.best_edge(x, phase, frontier.as_deref(), &mut stats);
+                        (best.map(|e| vec![(x, e)]).unwrap_or_default(), stats)
+                    })
+                    .reduce(
+                        || (Vec::new(), SearchStats::default()),
+                        |(mut a, mut sa), (b, sb)| {
+                            a.extend(b);
+                            sa.add(&sb);
+                            (a, sa)
+                        },
+                    );
+                self.stats.add(&stats);
+                let mut found = found;
+                found.sort_by_key(|(x, _)| *x);
                 if found.is_empty() {
                     break;
                 }
@@ -700,39 +1264,76 @@ impl<'g> AccountGraph<'g> {
     }
 
     /// X's shortest way to admin through one edge into a node already known, if any.
-    fn best_edge(&mut self, x: usize, phase: Phase, frontier: Option<&[bool]>) -> Option<Escalation> {
+    fn best_edge(
+        &self,
+        x: usize,
+        phase: Phase,
+        frontier: Option<&[bool]>,
+        stats: &mut SearchStats,
+    ) -> Option<Escalation> {
         let mut best: Option<Escalation> = None;
         for (p, path) in paths().iter().copied().enumerate() {
-            let potential = path.category == Category::ExistingPassRole;
-            let grants = writes_permissions(path)
-                || path.target == Target::Group
-                || matches!(path.requirement, Requirement::TargetHasBoundary | Requirement::DenyRemoval);
+            let flags = &path_flags()[p];
             let asked = match (phase, frontier) {
-                (Phase::Certain, None) => !potential,
-                (Phase::Potential, None) => potential,
+                (Phase::Certain, None) => !flags.potential,
+                (Phase::Potential, None) => flags.potential,
                 // Later rounds: only edges that borrow a target's standing can change.
-                (Phase::Certain, Some(_)) => !potential && !grants,
-                (Phase::Potential, Some(_)) => !grants,
+                (Phase::Certain, Some(_)) => !flags.potential && !flags.grants,
+                (Phase::Potential, Some(_)) => !flags.grants,
             };
             if !asked || !self.is_candidate(x, p) {
                 continue;
             }
-            self.stats.candidates += 1;
-            for t in self.targets_of(x, path) {
-                if let Some(frontier) = frontier {
-                    if !frontier[t] {
+            stats.candidates += 1;
+            let fixed =
+                if self.is_exhaustive() { Some(vec![None; path.needs.len()]) } else { self.prepare(x, p) };
+            let Some(fixed) = fixed else { continue };
+            // The conditions every edge of this path rests on at least: when a one-step
+            // path on as few is known, this path cannot do better.
+            let floor = fixed.iter().flatten().fold(Decision::Allowed, |d, f| d.and(f.clone()));
+            let beaten = |best: &Option<Escalation>| {
+                best.as_ref()
+                    .is_some_and(|b| b.steps.len() == 1 && b.conditions.len() <= floor.conditions().len())
+            };
+            if !self.is_exhaustive() && beaten(&best) {
+                continue;
+            }
+            let index = action_index();
+            let assume_denied =
+                path.needs.iter().zip(&index.per_path[p]).zip(&fixed).any(|((need, &a), known)| {
+                    need.on == On::Target
+                        && index.actions[a] == "sts:assumerole"
+                        && known == &Some(Decision::Denied)
+                });
+            let trusting = self.trust.trusting(&self.nodes[x], assume_denied);
+            let targets = self.targets_of(x, p, &trusting).into_owned();
+            drop(trusting);
+            for t in targets {
+                if frontier.is_some_and(|frontier| !frontier[t]) || !self.may_gain(x, t, p) {
+                    continue;
+                }
+                // What an edge to T would cost at least, in steps and conditions: skip T
+                // when that cannot beat the best known.
+                if let Some(b) = best.as_ref().filter(|_| !self.is_exhaustive()) {
+                    let (steps, conditions) = if flags.grants {
+                        let capable =
+                            if flags.writes { self.facts[t].capable.as_ref().map_or(0, Vec::len) } else { 0 };
+                        (1, capable)
+                    } else {
+                        self.reached[t].as_ref().map_or((1, 0), |r| (1 + r.steps.len(), r.conditions.len()))
+                    };
+                    if (steps, conditions.max(floor.conditions().len()))
+                        >= (b.steps.len(), b.conditions.len())
+                    {
                         continue;
                     }
                 }
-                let Some((conditions, effect)) = self.gained(x, t, path) else { continue };
-                let decision = self.edge(x, t, path);
+                let decision = self.edge_with(x, t, p, &fixed, stats);
                 if decision.is_denied() {
                     continue;
                 }
-                let tail = if writes_permissions(path)
-                    || path.target == Target::Group
-                    || matches!(path.requirement, Requirement::TargetHasBoundary | Requirement::DenyRemoval)
-                {
+                let Some((conditions, effect)) = self.gained(x, t, path) else { continue };
+                let tail = if flags.grants {
                     Escalation {
                         steps: Vec::new(),
                         admin_node: self.nodes[t].arn.to_string(),
@@ -761,7 +1362,7 @@ impl<'g> AccountGraph<'g> {
                     target: self.nodes[t].arn.to_string(),
                     effect,
                     conditions: step_conditions.clone(),
-                    potential,
+                    potential: flags.potential,
                 };
                 let mut all_conditions = step_conditions;
                 for c in &tail.conditions {
@@ -772,7 +1373,7 @@ impl<'g> AccountGraph<'g> {
                 let mut steps = vec![step];
                 steps.extend(tail.steps.iter().cloned());
                 let candidate = Escalation {
-                    potential: potential || tail.potential,
+                    potential: flags.potential || tail.potential,
                     admin_node: tail.admin_node.clone(),
                     conditions: all_conditions,
                     steps,
@@ -790,6 +1391,9 @@ impl<'g> AccountGraph<'g> {
                     best = Some(candidate);
                     if done {
                         return best;
+                    }
+                    if !self.is_exhaustive() && beaten(&best) {
+                        break;
                     }
                 }
             }
@@ -871,7 +1475,7 @@ impl<'g> AccountGraph<'g> {
             return Some(holding.power);
         }
         holds_everything(&set.with_identity(vec![admin_named()]), &node.context)?;
-        let context = &self.facts[i].iam_context;
+        let context = &self.contexts(i).iam;
         let methods: Vec<String> = paths()
             .iter()
             .filter(|p| {

@@ -56,12 +56,15 @@ pub struct ExportedCaller {
     scp_levels: Vec<(String, Vec<Owned>)>,
     identity: Vec<Owned>,
     boundary: Option<Owned>,
+    /// Its `sts:AssumeRole` decision when the same on every role (every statement that
+    /// names the action names it on `*`).
+    everywhere: Option<crate::policy::engine::Decision>,
 }
 
 impl ExportedCaller {
     pub fn new(arn: &str, kind: NodeKind, context: &RequestContext, policies: &PolicySet) -> ExportedCaller {
         const ACTION: &str = "sts:assumerole";
-        ExportedCaller {
+        let mut caller = ExportedCaller {
             arn: arn.to_string(),
             kind,
             context: context.clone(),
@@ -74,7 +77,25 @@ impl ExportedCaller {
                 .collect(),
             identity: policies.identity.iter().filter_map(|n| keep_statements(n, ACTION)).collect(),
             boundary: policies.boundary.as_ref().and_then(|b| keep_statements(b, ACTION)),
+            everywhere: None,
+        };
+        let on_any = caller
+            .scp_levels
+            .iter()
+            .flat_map(|(_, owned)| owned.iter())
+            .chain(&caller.identity)
+            .chain(&caller.boundary)
+            .flat_map(|o| o.document.statements.iter())
+            .filter(|s| s.matches_action(ACTION))
+            .all(|s| {
+                s.resource_written.is_none()
+                    && matches!(&s.resource, crate::policy::document::ResourceSpec::Resource(p) if p.iter().any(|p| p == "*"))
+            });
+        if on_any {
+            let account = arn_account(arn).unwrap_or_default();
+            caller.everywhere = Some(caller.decide(&format!("arn:aws:iam::{account}:role/zzprobe")));
         }
+        caller
     }
 
     fn decide(&self, role_arn: &str) -> crate::policy::engine::Decision {
@@ -152,6 +173,7 @@ pub fn cross_account(exports: &[AccountExport]) -> BTreeMap<String, Escalation> 
     let callers_by_account: HashMap<&str, Vec<&ExportedCaller>> =
         exports.iter().map(|e| (e.account.as_str(), e.callers.iter().collect())).collect();
     let roles: Vec<&ExportedRole> = exports.iter().flat_map(|e| e.roles.iter()).collect();
+    let roles_by_arn: HashMap<&str, &ExportedRole> = roles.iter().map(|r| (r.arn.as_str(), *r)).collect();
     let mut found: BTreeMap<String, Escalation> = BTreeMap::new();
     // Roles reached by their own account's search had their same-account callers judged
     // there; a role reached across accounts has not.
@@ -179,6 +201,12 @@ pub fn cross_account(exports: &[AccountExport]) -> BTreeMap<String, Escalation> 
                     if reached.get(caller.arn.as_str()).is_some_and(|e| !e.potential || tail.potential) {
                         continue;
                     }
+                    // Its own policies refuse sts:AssumeRole on every role: only a trust in its
+                    // own account that names it could still let it in.
+                    let refused = caller.everywhere.as_ref().is_some_and(|d| d.is_denied());
+                    if refused && account != role_account {
+                        continue;
+                    }
                     let trust = trust_answer(
                         &role.trust,
                         &role.arn,
@@ -192,6 +220,8 @@ pub fn cross_account(exports: &[AccountExport]) -> BTreeMap<String, Escalation> 
                     }
                     let identity = if trust.names_caller {
                         crate::policy::engine::Decision::Allowed
+                    } else if let Some(everywhere) = &caller.everywhere {
+                        everywhere.clone()
                     } else {
                         caller.decide(&role.arn)
                     };
@@ -225,7 +255,7 @@ pub fn cross_account(exports: &[AccountExport]) -> BTreeMap<String, Escalation> 
                     };
                     reached.insert(caller.arn.as_str(), escalation.clone());
                     found.insert(caller.arn.clone(), escalation);
-                    if let Some(as_role) = roles.iter().find(|r| r.arn == caller.arn) {
+                    if let Some(as_role) = roles_by_arn.get(caller.arn.as_str()) {
                         next.push((*as_role, false));
                     }
                 }
