@@ -123,7 +123,7 @@ pub struct AccountAssignmentsFile {
     pub account_assignments: Vec<AccountAssignment>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct AccountAssignment {
     pub account_id: String,
@@ -271,7 +271,7 @@ impl IdentityCenter {
                 serde_json::Value::String(s) => s.clone(),
                 other => other.to_string(),
             };
-            match PolicyDocument::from_raw(&text) {
+            match PolicyDocument::from_json_text(&text) {
                 Ok(document) => {
                     out.inline_documents.insert(set.permission_set_arn.clone(), document);
                 }
