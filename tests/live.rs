@@ -834,6 +834,24 @@ fn identity_center_is_collected_with_every_assignment_moto_cannot_place() {
     }
     assert_eq!(seen, attempts, "interceptor and proxy disagree");
 
+    // What collect wrote reads back through the snapshot's own reader, without a problem.
+    let mut problems = Vec::new();
+    let read = iam_auditor::snapshot::identity_center::IdentityCenter::read(&snapshot, &mut problems)
+        .expect("organization/identity-center/ is read");
+    assert!(problems.is_empty(), "{problems:?}");
+    let data_science = seeded["permission_sets"]["DataScience"]["arn"].as_str().unwrap();
+    assert_eq!(
+        read.inline_documents.keys().collect::<Vec<_>>(),
+        [data_science],
+        "the one inline policy, parsed"
+    );
+    match read.coverage() {
+        iam_auditor::snapshot::identity_center::Coverage::Collected { partial } => {
+            assert_eq!(partial.len(), 3, "the three unread boundaries: {partial:?}")
+        }
+        other => panic!("{other:?}"),
+    }
+
     // The reserved roles AWS makes for assigned sets are ordinary IAM roles of the members.
     for role in seeded["reserved_roles"].as_array().unwrap() {
         let account = role["account"].as_str().unwrap();
