@@ -13,7 +13,7 @@ scheduled-job.yaml. Checked:
    case-insensitively), every statement allowing on Resource "*".
 2. The job's execution role in scheduled-job.yaml (the role the Lambda function runs as,
    which is also the ECS task role): every action of caller_policy is allowed, and no
-   iam:, organizations:, sts: or access-analyzer: action beyond them is (a wildcard is an
+   iam:, organizations:, sts:, access-analyzer:, sso: or identitystore: action beyond them is (a wildcard is an
    action beyond them). Statements under Fn::If count with both branches, so a
    conditional grant cannot hide. The sts:AssumeRole resources, resolved with the
    parameters' defaults, equal caller_policy's.
@@ -31,7 +31,7 @@ import re
 import sys
 from pathlib import Path
 
-AUDITED_SERVICES = ("iam", "organizations", "sts", "access-analyzer")
+AUDITED_SERVICES = ("iam", "organizations", "sts", "access-analyzer", "sso", "identitystore")
 MEMBER_POLICY_NAME = "IamAuditorReadOnly"
 
 

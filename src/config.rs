@@ -57,6 +57,12 @@ pub struct OrganizationConfig {
     /// How long to wait for IAM to generate an account's credential report.
     #[serde(default = "default_report_timeout")]
     pub credential_report_timeout_seconds: u64,
+    /// IAM Identity Center calls per second, sso-admin and identitystore together (they share
+    /// one AWS rate limit of about 20 per second).
+    #[serde(default = "default_identity_center_rate")]
+    pub identity_center_requests_per_second: u32,
+    /// The region of the Identity Center instance; default: the SDK's region.
+    pub identity_center_region: Option<String>,
 }
 
 impl Default for OrganizationConfig {
@@ -73,6 +79,8 @@ impl Default for OrganizationConfig {
             max_attempts: default_max_attempts(),
             call_timeout_seconds: default_call_timeout(),
             credential_report_timeout_seconds: default_report_timeout(),
+            identity_center_requests_per_second: default_identity_center_rate(),
+            identity_center_region: None,
         }
     }
 }
@@ -91,6 +99,9 @@ fn default_call_timeout() -> u64 {
 }
 fn default_report_timeout() -> u64 {
     300
+}
+fn default_identity_center_rate() -> u32 {
+    20
 }
 fn default_regions() -> Vec<String> {
     vec!["us-east-1".into()]
@@ -472,6 +483,23 @@ fn validate_organization(org: &OrganizationConfig) -> Result<(), String> {
                     must be at least 1"
             .into());
     }
+    if org.identity_center_requests_per_second == 0 {
+        return Err(
+            "organization.identity_center_requests_per_second must be at least 1 (AWS allows about 20 \
+                    Identity Center calls a second)"
+                .into(),
+        );
+    }
+    if let Some(region) = &org.identity_center_region {
+        let well_formed = !region.is_empty()
+            && region.split('-').count() >= 3
+            && region.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if !well_formed {
+            return Err(format!(
+                "organization.identity_center_region = {region:?} is not an AWS region name (like \"eu-west-1\")"
+            ));
+        }
+    }
     for (key, list) in
         [("include_accounts", &org.include_accounts), ("exclude_accounts", &org.exclude_accounts)]
     {
@@ -656,6 +684,22 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.contains("line 3") && err.contains("FOREVER"), "{err}");
+    }
+
+    #[test]
+    fn identity_center_settings_are_checked() {
+        let config = parse("").unwrap();
+        assert_eq!(config.organization.identity_center_requests_per_second, 20);
+        assert_eq!(config.organization.identity_center_region, None);
+        let config =
+            parse("[organization]\nidentity_center_requests_per_second = 5\nidentity_center_region = \"eu-west-1\"\n")
+                .unwrap();
+        assert_eq!(config.organization.identity_center_requests_per_second, 5);
+        assert_eq!(config.organization.identity_center_region.as_deref(), Some("eu-west-1"));
+        let err = parse("[organization]\nidentity_center_requests_per_second = 0\n").unwrap_err();
+        assert!(err.contains("identity_center_requests_per_second must be at least 1"), "{err}");
+        let err = parse("[organization]\nidentity_center_region = \"Ireland\"\n").unwrap_err();
+        assert!(err.contains("\"Ireland\" is not an AWS region"), "{err}");
     }
 
     #[test]

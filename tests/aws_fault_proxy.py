@@ -8,7 +8,8 @@
 It listens on 127.0.0.1 on a free port and writes that port to --port-file (atomically) once it
 accepts connections. Every request is classified from its SigV4 credential scope and body:
 
-  service    iam | sts | organizations | access-analyzer | ... (credential scope)
+  service    iam | sts | organizations | access-analyzer | sso | identitystore | ... (credential
+             scope; sso is sso-admin's signing name)
   operation  awsQuery (iam, sts): the Action parameter; JSON 1.1 (organizations): the part of
              X-Amz-Target after the dot; access-analyzer (restJson1): GET /analyzer ->
              ListAnalyzers, POST /findingv2 -> ListFindingsV2, anything else "METHOD /path"
@@ -198,7 +199,9 @@ def query_error(info, respond, principal_arn, params):
 
 
 def json11_error(info, respond, principal_arn):
-    """AWS JSON 1.1 (Organizations) error."""
+    """AWS JSON 1.1 error: Organizations', or IAM Identity Center's (sso, identitystore)."""
+    if info["service"] in ("sso", "identitystore"):
+        return identity_center_error(info, respond, principal_arn)
     if respond == "AccessDenied":
         status, code = 400, "AccessDeniedException"
         message = (f"You don't have permissions to access this resource. User: {principal_arn} is not "
@@ -213,6 +216,24 @@ def json11_error(info, respond, principal_arn):
         status, code, message = 503, "ServiceUnavailableException", "Service is unavailable"
     request_id = str(uuid.uuid4())
     body = json.dumps({"__type": code, "Message": message}).encode()
+    return status, [("Content-Type", "application/x-amz-json-1.1"), ("x-amzn-RequestId", request_id),
+                    ("x-amzn-ErrorType", code)], body
+
+
+def identity_center_error(info, respond, principal_arn):
+    """sso-admin and identitystore errors (AWS JSON 1.1; lowercase "message", as AWS sends it)."""
+    action = f"{info['service']}:{info['operation']}"
+    if respond == "AccessDenied":
+        status, code = 400, "AccessDeniedException"
+        message = f"User: {principal_arn} is not authorized to perform: {action}"
+    elif respond == "Throttling":
+        status, code, message = 400, "ThrottlingException", "Rate exceeded"
+    elif respond == "InternalError":
+        status, code, message = 500, "InternalServerException", "An internal failure occurred"
+    else:
+        status, code, message = 503, "ServiceUnavailableException", "Service is unavailable"
+    request_id = str(uuid.uuid4())
+    body = json.dumps({"__type": code, "message": message}).encode()
     return status, [("Content-Type", "application/x-amz-json-1.1"), ("x-amzn-RequestId", request_id),
                     ("x-amzn-ErrorType", code)], body
 

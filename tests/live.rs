@@ -38,6 +38,15 @@ impl Outcome {
 impl LiveOrg {
     /// `members` accounts besides the management account; GAAD paged by `gaad_page_size`.
     fn start(members: usize, gaad_page_size: usize) -> LiveOrg {
+        LiveOrg::start_seeded(members, gaad_page_size, &[])
+    }
+
+    /// [`LiveOrg::start`] with IAM Identity Center seeded too (moto_org.py --identity-center).
+    fn start_with_identity_center(members: usize) -> LiveOrg {
+        LiveOrg::start_seeded(members, 0, &["--identity-center"])
+    }
+
+    fn start_seeded(members: usize, gaad_page_size: usize, seed_args: &[&str]) -> LiveOrg {
         let moto = Moto::start();
         let scratch = tempfile::tempdir().expect("temporary folder");
         let seed_file = scratch.path().join("seed.json");
@@ -45,6 +54,7 @@ impl LiveOrg {
             .arg(repo().join("tests/moto_org.py"))
             .args(["--endpoint", &moto.endpoint, "--members", &members.to_string(), "--out"])
             .arg(&seed_file)
+            .args(seed_args)
             .output()
             .expect("python runs");
         assert!(output.status.success(), "moto_org.py: {}", String::from_utf8_lossy(&output.stderr));
@@ -198,6 +208,48 @@ fn calls(row: &Value) -> BTreeMap<String, u64> {
     serde_json::from_value(row["api_calls"].clone()).unwrap_or_default()
 }
 
+/// Calls made once for the organization, from the caller's account.
+fn is_organization_level(operation: &str) -> bool {
+    ["organizations:", "sso:", "identitystore:"].iter().any(|p| operation.starts_with(p))
+        || operation == "sts:GetCallerIdentity"
+}
+
+fn read_json(path: &Path) -> Value {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The files of `organization/identity-center/` that exist, by name.
+fn identity_center_files(snapshot: &Path) -> BTreeSet<String> {
+    std::fs::read_dir(snapshot.join("organization/identity-center"))
+        .expect("organization/identity-center/ is written")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect()
+}
+
+/// Identity Center's calls in `counts` (manifest `api_calls` or `api_retries`).
+fn identity_center_calls(counts: &Value) -> BTreeMap<String, u64> {
+    let all: BTreeMap<String, u64> = serde_json::from_value(counts.clone()).unwrap_or_default();
+    all.into_iter().filter(|(op, _)| op.starts_with("sso:") || op.starts_with("identitystore:")).collect()
+}
+
+/// Every account's IAM files are there and none failed.
+fn assert_iam_complete(org: &LiveOrg, snapshot: &Path) {
+    for account in org.accounts() {
+        let dir = snapshot.join("accounts").join(account["id"].as_str().unwrap());
+        for file in ["account-authorization-details.json", "credential-report.csv", "password-policy.json"] {
+            assert!(dir.join(file).is_file(), "{} missing", dir.join(file).display());
+        }
+        assert!(
+            !dir.join("error.json").exists(),
+            "{}: {:?}",
+            dir.display(),
+            std::fs::read_to_string(dir.join("error.json"))
+        );
+    }
+}
+
 /// Requests the proxy saw for `account` (retries included), by `service:operation`.
 fn seen_by_proxy(proxy: &FaultProxy, account: &str) -> BTreeMap<String, u64> {
     let mut seen = BTreeMap::new();
@@ -259,9 +311,10 @@ fn a_live_run_audits_every_account_and_finds_what_was_planted() {
 
         // The calls: counted by the SDK interceptor, and the same as the proxy saw.
         let counted = calls(row);
-        // The proxy puts the organization-level calls on the caller's (management) account.
+        // The proxy puts the organization-level calls (Identity Center's too) on the caller's
+        // (management) account.
         let mut seen = seen_by_proxy(&org.proxy, id);
-        seen.retain(|op, _| !op.starts_with("organizations:") && op != "sts:GetCallerIdentity");
+        seen.retain(|op, _| !is_organization_level(op));
         assert_eq!(counted, seen, "{id}: interceptor and proxy disagree");
         let member = !account["role_arn"].is_null();
         // moto answers STARTED to the first GenerateCredentialReport and COMPLETE to the next.
@@ -561,4 +614,349 @@ fn excluded_accounts_and_ous_are_listed_as_skipped() {
     assert!(row["error"].as_str().unwrap().contains(&ou), "{row}");
     assert!(seen_by_proxy(&org.proxy, excluded).is_empty(), "a skipped account is never called");
     assert_eq!(coverage(&findings, &org.management())["status"], "audited");
+}
+
+#[test]
+fn identity_center_is_collected_with_every_assignment_moto_cannot_place() {
+    let org = LiveOrg::start_with_identity_center(2);
+    let seeded = &org.seed["identity_center"];
+    let config = org.config("ic.toml", "");
+    let (collected, snapshot) = org.collect("evidence", &config);
+    assert_eq!(collected.code, 0, "Identity Center never fails a run: {}", collected.describe());
+    assert_iam_complete(&org, &snapshot);
+    let dir = snapshot.join("organization/identity-center");
+    let files: BTreeSet<String> = [
+        "status.json",
+        "instances.json",
+        "permission-sets.json",
+        "account-assignments.json",
+        "users.json",
+        "groups.json",
+        "group-memberships.json",
+    ]
+    .iter()
+    .map(|f| f.to_string())
+    .collect();
+    assert_eq!(identity_center_files(&snapshot), files);
+
+    // moto does not implement GetPermissionsBoundaryForPermissionSet (HTTP 500): each set is
+    // kept, and the boundary that could not be read is named.
+    let status = read_json(&dir.join("status.json"));
+    assert_eq!(status["Collected"], true, "{status}");
+    assert!(status.get("Reason").is_none(), "{status}");
+    let partial: BTreeSet<String> = status["Partial"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap().split(':').next().unwrap().to_string())
+        .collect();
+    let names = ["Admin", "DataScience", "ReadOnly"];
+    assert_eq!(
+        partial,
+        names.iter().map(|n| format!("PermissionsBoundary not read for {n}")).collect::<BTreeSet<_>>(),
+        "{status}"
+    );
+
+    let instances = read_json(&dir.join("instances.json"));
+    assert_eq!(instances["Instances"].as_array().unwrap().len(), 1, "{instances}");
+    assert_eq!(instances["Instances"][0]["InstanceArn"], seeded["instance_arn"]);
+    assert_eq!(instances["Instances"][0]["IdentityStoreId"], seeded["identity_store_id"]);
+
+    // Exactly the seeded permission sets, each with its policies.
+    let sets = read_json(&dir.join("permission-sets.json"));
+    let sets = sets["PermissionSets"].as_array().unwrap();
+    let mut by_arn = BTreeMap::new();
+    assert_eq!(sets.len(), 3, "{sets:#?}");
+    for set in sets {
+        let name = set["Name"].as_str().unwrap();
+        let want = &seeded["permission_sets"][name];
+        assert_eq!(set["PermissionSetArn"], want["arn"], "{name}");
+        assert_eq!(set["SessionDuration"], "PT1H", "{name}");
+        assert_eq!(set["Description"], format!("{name} access"), "{name}");
+        let managed: Vec<&Value> =
+            set["AttachedManagedPolicies"].as_array().unwrap().iter().map(|p| &p["Arn"]).collect();
+        assert_eq!(managed, want["managed"].as_array().unwrap().iter().collect::<Vec<_>>(), "{name}");
+        assert_eq!(set["CustomerManagedPolicyReferences"], want["customer_managed"], "{name}");
+        // The inline policy is decoded from the API's JSON string into an object.
+        assert_eq!(set.get("InlinePolicy").unwrap_or(&Value::Null), &want["inline"], "{name}");
+        assert!(set.get("PermissionsBoundary").is_none(), "{name}: moto stores none");
+        // AccountIds is what ListAccountsForProvisionedPermissionSet answered (moto: the caller only).
+        assert_eq!(set["AccountIds"], seeded["provisioned"][name]["accounts_listed"], "{name}");
+        by_arn.insert(set["PermissionSetArn"].as_str().unwrap().to_string(), name.to_string());
+    }
+
+    // Every assignment, in the member accounts moto's provisioning view does not name.
+    let principal = |kind: &str, name: &str| -> String {
+        let table = if kind == "USER" { "users" } else { "groups" };
+        seeded[table][name]["id"].as_str().unwrap().to_string()
+    };
+    let want: BTreeSet<(String, String, String, String)> = seeded["assignments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            let kind = a["principal_type"].as_str().unwrap();
+            (
+                a["account"].as_str().unwrap().to_string(),
+                a["permission_set"].as_str().unwrap().to_string(),
+                kind.to_string(),
+                principal(kind, a["principal"].as_str().unwrap()),
+            )
+        })
+        .collect();
+    let written = read_json(&dir.join("account-assignments.json"));
+    let written = written["AccountAssignments"].as_array().unwrap();
+    let got: BTreeSet<(String, String, String, String)> = written
+        .iter()
+        .map(|a| {
+            (
+                a["AccountId"].as_str().unwrap().to_string(),
+                by_arn[a["PermissionSetArn"].as_str().unwrap()].clone(),
+                a["PrincipalType"].as_str().unwrap().to_string(),
+                a["PrincipalId"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(got, want);
+    assert_eq!(written.len(), 3, "each assignment once: {written:#?}");
+    let members = org.members();
+    assert!(want.iter().any(|a| a.0 == members[0]) && want.iter().any(|a| a.0 == members[1]));
+
+    // The identity store: users with their emails, groups, and who is in which.
+    let users = read_json(&dir.join("users.json"));
+    let got: BTreeMap<String, (String, String, String)> = users["Users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| {
+            let primary = u["Emails"].as_array().unwrap().iter().find(|e| e["Primary"] == true).unwrap();
+            (
+                u["UserName"].as_str().unwrap().to_string(),
+                (
+                    u["UserId"].as_str().unwrap().to_string(),
+                    u["DisplayName"].as_str().unwrap().to_string(),
+                    primary["Value"].as_str().unwrap().to_string(),
+                ),
+            )
+        })
+        .collect();
+    let want: BTreeMap<String, (String, String, String)> = seeded["users"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(name, u)| {
+            let field = |k: &str| u[k].as_str().unwrap().to_string();
+            (name.clone(), (field("id"), field("display_name"), field("email")))
+        })
+        .collect();
+    assert_eq!(got, want);
+    let groups = read_json(&dir.join("groups.json"));
+    let got: BTreeMap<String, String> = groups["Groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| (g["DisplayName"].as_str().unwrap().to_string(), g["GroupId"].as_str().unwrap().to_string()))
+        .collect();
+    let want: BTreeMap<String, String> = seeded["groups"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(name, g)| (name.clone(), g["id"].as_str().unwrap().to_string()))
+        .collect();
+    assert_eq!(got, want);
+    let memberships = read_json(&dir.join("group-memberships.json"));
+    let got: BTreeSet<(String, String)> = memberships["GroupMemberships"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["GroupId"].as_str().unwrap().to_string(),
+                m["MemberId"]["UserId"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let want: BTreeSet<(String, String)> = seeded["groups"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|g| {
+            g["members"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| (g["id"].as_str().unwrap().to_string(), principal("USER", m.as_str().unwrap())))
+        })
+        .collect();
+    assert_eq!(got, want);
+    assert_eq!(got.len(), 3);
+
+    // The calls: 1 + 1 + 6 per set + one per ACTIVE account + one per (account, set) pair
+    // (moto lists every set as provisioned to every account) + 1 + 1 + one per group.
+    let manifest = read_json(&snapshot.join("manifest.json"));
+    let (sets_n, accounts_n, groups_n) = (3, org.accounts().len() as u64, 2);
+    let per_set = [
+        "sso:DescribePermissionSet",
+        "sso:GetInlinePolicyForPermissionSet",
+        "sso:GetPermissionsBoundaryForPermissionSet",
+        "sso:ListAccountsForProvisionedPermissionSet",
+        "sso:ListCustomerManagedPolicyReferencesInPermissionSet",
+        "sso:ListManagedPoliciesInPermissionSet",
+    ];
+    let mut expected: BTreeMap<String, u64> = per_set.iter().map(|op| (op.to_string(), sets_n)).collect();
+    expected.extend([
+        ("sso:ListInstances".to_string(), 1),
+        ("sso:ListPermissionSets".to_string(), 1),
+        ("sso:ListPermissionSetsProvisionedToAccount".to_string(), accounts_n),
+        ("sso:ListAccountAssignments".to_string(), accounts_n * sets_n),
+        ("identitystore:ListUsers".to_string(), 1),
+        ("identitystore:ListGroups".to_string(), 1),
+        ("identitystore:ListGroupMemberships".to_string(), groups_n),
+    ]);
+    let counted = identity_center_calls(&manifest["api_calls"]);
+    assert_eq!(counted, expected);
+    assert_eq!(
+        counted.values().sum::<u64>(),
+        2 + 6 * sets_n + accounts_n + accounts_n * sets_n + 2 + groups_n
+    );
+    assert_eq!(manifest["organization_api_calls"]["sso:ListAccountAssignments"], accounts_n * sets_n);
+    // moto's 500s were retried (max_attempts = 3), and the proxy saw every attempt.
+    let retries = identity_center_calls(&manifest["api_retries"]);
+    assert_eq!(
+        retries,
+        BTreeMap::from([("sso:GetPermissionsBoundaryForPermissionSet".to_string(), 2 * sets_n)])
+    );
+    let mut seen = seen_by_proxy(&org.proxy, &org.management());
+    seen.retain(|op, _| op.starts_with("sso:") || op.starts_with("identitystore:"));
+    let mut attempts = counted.clone();
+    for (op, n) in &retries {
+        *attempts.get_mut(op).unwrap() += n;
+    }
+    assert_eq!(seen, attempts, "interceptor and proxy disagree");
+
+    // What collect wrote reads back through the snapshot's own reader, without a problem.
+    let mut problems = Vec::new();
+    let read = iam_auditor::snapshot::identity_center::IdentityCenter::read(&snapshot, &mut problems)
+        .expect("organization/identity-center/ is read");
+    assert!(problems.is_empty(), "{problems:?}");
+    let data_science = seeded["permission_sets"]["DataScience"]["arn"].as_str().unwrap();
+    assert_eq!(
+        read.inline_documents.keys().collect::<Vec<_>>(),
+        [data_science],
+        "the one inline policy, parsed"
+    );
+    match read.coverage() {
+        iam_auditor::snapshot::identity_center::Coverage::Collected { partial } => {
+            assert_eq!(partial.len(), 3, "the three unread boundaries: {partial:?}")
+        }
+        other => panic!("{other:?}"),
+    }
+
+    // The reserved roles AWS makes for assigned sets are ordinary IAM roles of the members.
+    for role in seeded["reserved_roles"].as_array().unwrap() {
+        let account = role["account"].as_str().unwrap();
+        let details =
+            read_json(&snapshot.join("accounts").join(account).join("account-authorization-details.json"));
+        let found = details["RoleDetailList"].as_array().unwrap().iter().find(|r| r["Arn"] == role["arn"]);
+        let found = found.unwrap_or_else(|| panic!("{} not collected in {account}", role["arn"]));
+        assert_eq!(found["Path"], "/aws-reserved/sso.amazonaws.com/");
+        assert!(found["RoleName"].as_str().unwrap().starts_with("AWSReservedSSO_"));
+    }
+}
+
+#[test]
+fn a_caller_denied_identity_center_still_audits_iam_and_says_why() {
+    let org = LiveOrg::start(1, 0);
+    org.proxy.set_rules(&json!([
+        {"service": "sso", "respond": "AccessDenied"},
+        {"service": "identitystore", "respond": "AccessDenied"},
+    ]));
+    let config = org.config("denied.toml", "");
+    let (collected, snapshot) = org.collect("evidence", &config);
+    assert_eq!(collected.code, 0, "{}", collected.describe());
+    assert_iam_complete(&org, &snapshot);
+    assert_eq!(identity_center_files(&snapshot), BTreeSet::from(["status.json".to_string()]));
+    let status = read_json(&snapshot.join("organization/identity-center/status.json"));
+    assert_eq!(status["Collected"], false, "{status}");
+    let reason = status["Reason"].as_str().unwrap();
+    for part in
+        ["sso:ListInstances", "AccessDeniedException", "management account", "delegated", "audit-policy"]
+    {
+        assert!(reason.contains(part), "the reason lacks {part:?}: {reason}");
+    }
+    let manifest = read_json(&snapshot.join("manifest.json"));
+    assert!(
+        manifest["notes"].to_string().contains("IAM Identity Center not collected"),
+        "{}",
+        manifest["notes"]
+    );
+    assert_eq!(
+        identity_center_calls(&manifest["api_calls"]),
+        BTreeMap::from([("sso:ListInstances".to_string(), 1)]),
+        "nothing more is asked once ListInstances is denied"
+    );
+    assert!(collected.stderr.contains("IAM Identity Center not collected"), "{}", collected.stderr);
+}
+
+#[test]
+fn identity_center_throttled_ends_the_collection_with_what_is_missing_named() {
+    let org = LiveOrg::start_with_identity_center(2);
+    let config = org.config("throttled.toml", "");
+
+    // Every Identity Center call throttled, every attempt: nothing of it, IAM whole.
+    org.proxy.set_rules(&json!([
+        {"service": "sso", "respond": "Throttling"},
+        {"service": "identitystore", "respond": "Throttling"},
+    ]));
+    let (collected, snapshot) = org.collect("all-throttled", &config);
+    assert_eq!(collected.code, 0, "{}", collected.describe());
+    assert_iam_complete(&org, &snapshot);
+    assert_eq!(identity_center_files(&snapshot), BTreeSet::from(["status.json".to_string()]));
+    let status = read_json(&snapshot.join("organization/identity-center/status.json"));
+    assert_eq!(status["Collected"], false, "{status}");
+    let reason = status["Reason"].as_str().unwrap();
+    for part in
+        ["sso:ListInstances", "ThrottlingException", "3 attempts", "identity_center_requests_per_second"]
+    {
+        assert!(reason.contains(part), "the reason lacks {part:?}: {reason}");
+    }
+    let manifest = read_json(&snapshot.join("manifest.json"));
+    assert_eq!(manifest["api_retries"]["sso:ListInstances"], 2, "max_attempts = 3");
+
+    // Only the identity store throttled: the permission sets and assignments are kept, and
+    // status.json names the files that are not there.
+    org.proxy.set_rules(&json!([{"service": "identitystore", "respond": "Throttling"}]));
+    let (collected, snapshot) = org.collect("store-throttled", &config);
+    assert_eq!(collected.code, 0, "{}", collected.describe());
+    assert_iam_complete(&org, &snapshot);
+    let files = identity_center_files(&snapshot);
+    for file in ["status.json", "instances.json", "permission-sets.json", "account-assignments.json"] {
+        assert!(files.contains(file), "{file} missing: {files:?}");
+    }
+    for file in ["users.json", "groups.json", "group-memberships.json"] {
+        assert!(!files.contains(file), "{file} written from a throttled store: {files:?}");
+    }
+    let dir = snapshot.join("organization/identity-center");
+    let status = read_json(&dir.join("status.json"));
+    assert_eq!(status["Collected"], true, "{status}");
+    let partial: Vec<&str> =
+        status["Partial"].as_array().unwrap().iter().map(|p| p.as_str().unwrap()).collect();
+    for (file, call) in
+        [("users.json", "identitystore:ListUsers"), ("groups.json", "identitystore:ListGroups")]
+    {
+        assert!(
+            partial
+                .iter()
+                .any(|p| p.starts_with(file) && p.contains(call) && p.contains("ThrottlingException")),
+            "status.json does not name {file} ({call}): {partial:#?}"
+        );
+    }
+    let assignments = read_json(&dir.join("account-assignments.json"));
+    assert_eq!(assignments["AccountAssignments"].as_array().unwrap().len(), 3, "{assignments}");
+    let manifest = read_json(&snapshot.join("manifest.json"));
+    assert!(
+        manifest["notes"].to_string().contains("IAM Identity Center collected in part"),
+        "{}",
+        manifest["notes"]
+    );
 }

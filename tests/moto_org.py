@@ -3,6 +3,7 @@
 
   moto_org.py --endpoint http://127.0.0.1:PORT --out seed.json [--members 3]
               [--users N] [--roles M] [--groups G] [--policies P] [--no-problems] [--workers 16]
+              [--identity-center]
 
 Talks to moto directly (not through the fault proxy) with static credentials ("testing",
 us-east-1): the caller is the management account (moto's default 123456789012). It creates
@@ -21,6 +22,24 @@ Filler entities, created in parallel (--workers):
   roles  role-00001...  lambda.amazonaws.com trust, two filler policies attached
   policies policy-00001... read-only S3 access to one bucket (default: one per 20 users+roles)
 
+--identity-center (needs --members 2 or more) seeds IAM Identity Center in moto's default
+instance, from the management account, with member accounts A (the first) and B (the second):
+
+  permission sets  Admin (AdministratorAccess), ReadOnly (ReadOnlyAccess), DataScience (an inline
+                   policy and a customer managed policy reference; its permissions boundary is
+                   tried, and moto refuses it)
+  users            alice, bob, carol (display names, work emails); groups ops (bob, carol) and
+                   auditors (alice)
+  assignments      alice -> A Admin; ops -> B Admin; ops -> A ReadOnly; DataScience is provisioned
+                   to B and assigned to nobody
+  IAM              the reserved role AWS would make for each assigned set in its account,
+                   AWSReservedSSO_<set>_<16 hex> under /aws-reserved/sso.amazonaws.com/ (made
+                   through the account's OrganizationAccountAccessRole), with the set's AWS managed
+                   policy when moto knows it (only with MOTO_IAM_LOAD_MANAGED_POLICIES=true)
+
+and records, under "identity_center" in seed.json, what ProvisionPermissionSet answered and what
+ListAccountsForProvisionedPermissionSet then lists (moto names only the caller's account).
+
 seed.json (written at the end):
   {"organization_id", "root_id", "management_account",
    "ous": {"Production": {"id", "path": [root, ou]}, ...},
@@ -31,7 +50,13 @@ seed.json (written at the end):
                  "password_policy": "weak" | "none",
                  "planted": {check id: [resource ARN, ...]},
                  "must_not_flag": {check id: [resource ARN, ...]},
-                 "info_only": {check id: [resource ARN, ...]}}]}
+                 "info_only": {check id: [resource ARN, ...]}}],
+   "identity_center": null, or with --identity-center {"instance_arn", "identity_store_id",
+     "permission_sets": {name: {"arn", "managed", "inline", "customer_managed"}},
+     "users": {name: {"id", "display_name", "email"}}, "groups": {name: {"id", "members"}},
+     "assignments": [{"account", "permission_set", "principal_type", "principal"}],
+     "provisioned": {name: {"targets", "answers", "accounts_listed"}}, "boundary",
+     "reserved_roles": [{"account", "permission_set", "role_name", "arn", "attached"}]}}
   "info_only" lists resources the check should report at severity info at most (capped-admin,
   an admin capped by its permissions boundary). Check ids: admin-access, full-admin-policy,
   wide-trust, external-trust, oidc-trust-unscoped, console-without-mfa, direct-user-policy,
@@ -42,6 +67,7 @@ import argparse
 import json
 import math
 import os
+import secrets
 import sys
 import threading
 import time
@@ -134,6 +160,118 @@ class Findings:
     def as_json(self):
         return {kind: {check: sorted(arns) for check, arns in sorted(m.items())}
                 for kind, m in self.maps.items()}
+
+
+SSO_PATH = "/aws-reserved/sso.amazonaws.com/"
+
+
+def seed_identity_center(endpoint, config, iam_clients, account_a, account_b):
+    """IAM Identity Center as the module docstring describes; the "identity_center" part of seed.json."""
+    sso = make_client("sso-admin", endpoint, config)
+    store = make_client("identitystore", endpoint, config)
+    instance = sso.list_instances()["Instances"][0]  # moto's default instance
+    inst, store_id = instance["InstanceArn"], instance["IdentityStoreId"]
+    inline = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["s3:GetObject", "athena:*"], "Resource": "*"}]}
+    specs = {"Admin": {"managed": ["AdministratorAccess"]}, "ReadOnly": {"managed": ["ReadOnlyAccess"]},
+             "DataScience": {"managed": [], "inline": inline,
+                             "customer_managed": [{"Name": "DataLakeRead", "Path": "/"}]}}
+    sets = {}
+    boundary = "stored"
+    for name, spec in specs.items():
+        # SessionDuration as a string: without it moto answers the number 3600, which the Rust
+        # SDK (a string in the model) cannot read.
+        arn = sso.create_permission_set(InstanceArn=inst, Name=name, Description=f"{name} access",
+                                        SessionDuration="PT1H")["PermissionSet"]["PermissionSetArn"]
+        for policy in spec["managed"]:
+            sso.attach_managed_policy_to_permission_set(
+                InstanceArn=inst, PermissionSetArn=arn, ManagedPolicyArn=f"arn:aws:iam::aws:policy/{policy}")
+        if spec.get("inline"):
+            sso.put_inline_policy_to_permission_set(InstanceArn=inst, PermissionSetArn=arn,
+                                                    InlinePolicy=json.dumps(spec["inline"]))
+        for ref in spec.get("customer_managed", []):
+            sso.attach_customer_managed_policy_reference_to_permission_set(
+                InstanceArn=inst, PermissionSetArn=arn, CustomerManagedPolicyReference=ref)
+        if spec.get("inline"):
+            try:
+                sso.put_permissions_boundary_to_permission_set(
+                    InstanceArn=inst, PermissionSetArn=arn,
+                    PermissionsBoundary={"ManagedPolicyArn": "arn:aws:iam::aws:policy/PowerUserAccess"})
+            except ClientError as e:
+                boundary = f"not stored: {e.response['Error']['Code']}"
+        sets[name] = {"arn": arn, "managed": [f"arn:aws:iam::aws:policy/{p}" for p in spec["managed"]],
+                      "inline": spec.get("inline"), "customer_managed": spec.get("customer_managed", [])}
+
+    people = {"alice": "Alice Liddell", "bob": "Bob Builder", "carol": "Carol Danvers"}
+    users = {}
+    for user, display in people.items():
+        given, family = display.split(" ")
+        email = f"{user}@example.com"
+        user_id = store.create_user(IdentityStoreId=store_id, UserName=user, DisplayName=display,
+                                    Name={"GivenName": given, "FamilyName": family},
+                                    Emails=[{"Value": email, "Type": "work", "Primary": True}])["UserId"]
+        users[user] = {"id": user_id, "display_name": display, "email": email}
+    groups = {}
+    for group, members in (("ops", ["bob", "carol"]), ("auditors", ["alice"])):
+        group_id = store.create_group(IdentityStoreId=store_id, DisplayName=group,
+                                      Description=f"the {group} team")["GroupId"]
+        for member in members:
+            store.create_group_membership(IdentityStoreId=store_id, GroupId=group_id,
+                                          MemberId={"UserId": users[member]["id"]})
+        groups[group] = {"id": group_id, "members": members}
+
+    assignments = [(account_a, "Admin", "USER", "alice"), (account_b, "Admin", "GROUP", "ops"),
+                   (account_a, "ReadOnly", "GROUP", "ops")]
+    for account, name, kind, principal in assignments:  # once each: moto pages duplicates forever
+        principal_id = users[principal]["id"] if kind == "USER" else groups[principal]["id"]
+        sso.create_account_assignment(InstanceArn=inst, TargetId=account, TargetType="AWS_ACCOUNT",
+                                      PermissionSetArn=sets[name]["arn"], PrincipalType=kind,
+                                      PrincipalId=principal_id)
+    provisioned = {}
+    for name, accounts in (("Admin", [account_a, account_b]), ("ReadOnly", [account_a]),
+                           ("DataScience", [account_b])):
+        answers = []
+        for account in accounts:
+            status = sso.provision_permission_set(InstanceArn=inst, PermissionSetArn=sets[name]["arn"],
+                                                  TargetType="AWS_ACCOUNT", TargetId=account)
+            status = status["PermissionSetProvisioningStatus"]
+            answers.append({"target": account, "status": status.get("Status"),
+                            "account_id": status.get("AccountId")})
+        listed = sso.list_accounts_for_provisioned_permission_set(
+            InstanceArn=inst, PermissionSetArn=sets[name]["arn"])["AccountIds"]
+        provisioned[name] = {"targets": accounts, "answers": answers, "accounts_listed": sorted(listed)}
+        if sorted(listed) != sorted(accounts):
+            print(f"moto_org.py: {name} was provisioned to {accounts}, but ListAccountsForProvisionedPermissionSet "
+                  f"lists {listed}", file=sys.stderr)
+
+    # The reserved role AWS makes in an account for each set assigned there.
+    saml = "arn:aws:iam::{account}:saml-provider/AWSSSO_0123456789abcdef_DO_NOT_DELETE"
+    reserved = []
+    for account, name in sorted({(a, n) for a, n, _, _ in assignments}):
+        iam = iam_clients[account]
+        role_name = f"AWSReservedSSO_{name}_{secrets.token_hex(8)}"
+        trust = doc([{"Effect": "Allow", "Principal": {"Federated": saml.format(account=account)},
+                      "Action": ["sts:AssumeRoleWithSAML", "sts:TagSession"],
+                      "Condition": {"StringEquals": {"SAML:aud": "https://signin.aws.amazon.com/saml"}}}])
+        arn = iam.create_role(RoleName=role_name, Path=SSO_PATH, AssumeRolePolicyDocument=trust,
+                              Description=f"Identity Center permission set {name}")["Role"]["Arn"]
+        attached = []
+        for policy in sets[name]["managed"]:
+            try:
+                iam.attach_role_policy(RoleName=role_name, PolicyArn=policy)
+                attached.append(policy)
+            except ClientError as e:
+                # moto knows AWS managed policies only with MOTO_IAM_LOAD_MANAGED_POLICIES=true.
+                if e.response["Error"]["Code"] != "NoSuchEntity":
+                    raise
+        reserved.append({"account": account, "permission_set": name, "role_name": role_name, "arn": arn,
+                         "attached": attached})
+
+    return {"instance_arn": inst, "identity_store_id": store_id, "permission_sets": sets, "users": users,
+            "groups": groups,
+            "assignments": [{"account": a, "permission_set": n, "principal_type": k, "principal": p}
+                            for a, n, k, p in assignments],
+            "provisioned": provisioned, "boundary": boundary, "reserved_roles": reserved}
 
 
 def plant_problems(iam, account, org_id, out):
@@ -393,6 +531,10 @@ class Seeder:
         self.run_all([t for a in accounts for t in first_phase(a)])
         self.run_all([t for a in accounts for t in second_phase(a)])
         self.run_all([t for a in accounts for t in third_phase(a)])
+        identity_center = None
+        if args.identity_center:
+            identity_center = seed_identity_center(self.endpoint, self.config, clients,
+                                                   accounts[1]["id"], accounts[2]["id"])
         for account in accounts:
             if account["role_arn"] is not None:
                 # The role the auditor assumes trusts the management account: inside the organization.
@@ -405,7 +547,7 @@ class Seeder:
               f"in {seconds:.2f}s", file=sys.stderr)
         return {"organization_id": org_id, "root_id": root_id, "management_account": management,
                 "ous": {OU_NAMES[k]: v for k, v in ous.items()}, "scps": scps,
-                "seconds": round(seconds, 3), "accounts": accounts}
+                "seconds": round(seconds, 3), "accounts": accounts, "identity_center": identity_center}
 
 
 def main():
@@ -421,7 +563,11 @@ def main():
                         help="filler managed policies per account (default: one per 20 filler users+roles)")
     parser.add_argument("--no-problems", action="store_true", help="no planted problems, filler only")
     parser.add_argument("--workers", type=int, default=16, help="parallel requests (default 16)")
+    parser.add_argument("--identity-center", action="store_true",
+                        help="seed IAM Identity Center too (needs --members 2 or more)")
     args = parser.parse_args()
+    if args.identity_center and args.members < 2:
+        parser.error("--identity-center assigns permission sets in two member accounts: give --members 2 or more")
     for name in ("members", "users", "roles", "groups", "policies"):
         value = getattr(args, name)
         if value is not None and value < 0:

@@ -418,6 +418,24 @@ def run(args, workdir, procs, timings):
           f"log of the fault sequence: {summary}")
     check(new[0]["account"] == management and new[2]["account"] == member_a["id"], "accounts in the log")
 
+    step("IAM Identity Center (sso-admin, identitystore) faults in their JSON 1.1 wire format")
+    sso = client("sso-admin", proxy, sent)
+    write_rules(rules, [{"service": "sso", "operation": "ListInstances", "respond": "AccessDenied"}])
+    try:
+        sso.list_instances()
+        raise CheckFailed("ListInstances not denied")
+    except ClientError as e:
+        check(e.response["Error"]["Code"] == "AccessDeniedException"
+              and "sso:ListInstances" in e.response["Error"]["Message"], f"{e.response['Error']}")
+    write_rules(rules, [{"service": "identitystore", "respond": "Throttling", "times": 1}])
+    store = client("identitystore", proxy, sent)
+    before = len(read_log(log))
+    check(store.list_users(IdentityStoreId="d-0000000000")["Users"] == [], "ListUsers after a throttle")
+    summary = [(x["service"], x["operation"], x["status"], x["injected"]) for x in read_log(log)[before:]]
+    check(summary == [("identitystore", "ListUsers", 400, "Throttling"), ("identitystore", "ListUsers", 200, None)],
+          f"log of the identitystore throttle: {summary}")
+    write_rules(rules, [])
+
     step("Access Analyzer from recorded responses (restJson1), paginated; per-account override")
     write_rules(rules, [])
     aa_a = client("accessanalyzer", proxy, sent, creds_a)
@@ -498,7 +516,8 @@ def run(args, workdir, procs, timings):
     check(all(set(x) == LOG_KEYS for x in lines), "every line has exactly the documented keys")
     check(len(lines) == sent.count, f"{len(lines)} log lines for {sent.count} requests sent")
     check(all(x["region"] == REGION for x in lines), "regions")
-    check({x["service"] for x in lines} == {"sts", "iam", "organizations", "access-analyzer"}, "services")
+    check({x["service"] for x in lines} == {"sts", "iam", "organizations", "access-analyzer", "sso", "identitystore"},
+          "services")
 
     step("SIGTERM stops the proxy cleanly")
     code = procs.stop(proxy_proc)

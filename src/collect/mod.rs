@@ -9,9 +9,11 @@
 
 pub mod account;
 pub mod calls;
+pub mod identity_center;
 pub mod organization;
 pub mod permissions;
 pub mod progress;
+pub mod rate_limit;
 pub mod shapes;
 
 use crate::config::{Config, OrganizationConfig};
@@ -298,8 +300,22 @@ async fn collect_async(
         }
     }
     let accounts_dir = partial.join("accounts");
+    // Identity Center is read from the caller's account, beside the accounts: its own rate
+    // limit, its calls on the organization's tally.
+    let identity_center_plan = identity_center::Plan {
+        sdk: &sdk,
+        region: org_config.identity_center_region.as_deref(),
+        requests_per_second: org_config.identity_center_requests_per_second,
+        max_attempts: org_config.max_attempts,
+        caller_account: &caller_account,
+        accounts: match &view {
+            Some(view) => active_accounts(view),
+            None => vec![caller_account.clone()],
+        },
+    };
+    let identity_center = identity_center::collect(&identity_center_plan, &org_tally);
     let plan = Plan {
-        sdk,
+        sdk: sdk.clone(),
         caller_account: caller_account.clone(),
         caller_arn: caller_arn.clone(),
         partition,
@@ -312,14 +328,23 @@ async fn collect_async(
     };
     let progress = Progress::new(targets.len(), text_logs);
     let concurrency = org_config.concurrency.max(1) as usize;
-    let mut results = futures::stream::iter(targets.iter())
-        .map(|target| collect_one(&plan, target, &accounts_dir, &progress))
-        .buffer_unordered(concurrency);
-    while let Some(record) = results.next().await {
-        records.push(record?);
-    }
-    drop(results);
+    let accounts = async {
+        let mut results = futures::stream::iter(targets.iter())
+            .map(|target| collect_one(&plan, target, &accounts_dir, &progress))
+            .buffer_unordered(concurrency);
+        while let Some(record) = results.next().await {
+            records.push(record?);
+        }
+        Ok::<(), CollectError>(())
+    };
+    let (accounts, identity_center) = tokio::join!(accounts, identity_center);
+    accounts?;
     progress.finish();
+    identity_center.write(&partial)?;
+    if let Some(note) = identity_center.note() {
+        tracing::warn!(event = "identity-center", "{note}");
+        notes.push(note);
+    }
     records.sort_by(|a, b| a.account_id.cmp(&b.account_id));
 
     if let Some(view) = &view {
@@ -344,6 +369,15 @@ async fn collect_async(
         )
     })?;
     Ok(collection)
+}
+
+/// The ACTIVE accounts of the organization, whether or not they are audited.
+fn active_accounts(view: &organization::OrganizationView) -> Vec<String> {
+    view.accounts
+        .iter()
+        .filter(|a| a["State"].as_str().or(a["Status"].as_str()).unwrap_or("ACTIVE") == "ACTIVE")
+        .filter_map(|a| a["Id"].as_str().map(str::to_string))
+        .collect()
 }
 
 /// The organization's accounts to collect, and those listed as skipped (with why).

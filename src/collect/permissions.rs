@@ -14,6 +14,9 @@ pub const OPERATIONS: &[&str] = &[
     "iam:GetAccountPasswordPolicy",
     "iam:GetAccountSummary",
     "iam:GetCredentialReport",
+    "identitystore:ListGroupMemberships",
+    "identitystore:ListGroups",
+    "identitystore:ListUsers",
     "organizations:DescribeOrganization",
     "organizations:DescribePolicy",
     "organizations:ListAccounts",
@@ -22,6 +25,16 @@ pub const OPERATIONS: &[&str] = &[
     "organizations:ListPolicies",
     "organizations:ListRoots",
     "organizations:ListTargetsForPolicy",
+    "sso:DescribePermissionSet",
+    "sso:GetInlinePolicyForPermissionSet",
+    "sso:GetPermissionsBoundaryForPermissionSet",
+    "sso:ListAccountAssignments",
+    "sso:ListAccountsForProvisionedPermissionSet",
+    "sso:ListCustomerManagedPolicyReferencesInPermissionSet",
+    "sso:ListInstances",
+    "sso:ListManagedPoliciesInPermissionSet",
+    "sso:ListPermissionSets",
+    "sso:ListPermissionSetsProvisionedToAccount",
     "sts:AssumeRole",
     "sts:GetCallerIdentity",
 ];
@@ -62,6 +75,12 @@ pub fn organization_actions() -> Vec<&'static str> {
     actions_of(&["organizations"])
 }
 
+/// What the caller needs to read IAM Identity Center (once, from its own account: the
+/// management account or the Identity Center delegated administrator).
+pub fn identity_center_actions() -> Vec<&'static str> {
+    actions_of(&["sso", "identitystore"])
+}
+
 pub fn member_role_policy() -> Value {
     json!({
         "Version": "2012-10-17",
@@ -88,13 +107,14 @@ pub fn member_role_trust_policy(caller_arn: &str, organization_id: &str, externa
     })
 }
 
-/// The caller's policy: read the organization, assume the audit role, and audit its own
-/// account (which it reads with its own credentials).
+/// The caller's policy: read the organization and its Identity Center, assume the audit
+/// role, and audit its own account (which it reads with its own credentials).
 pub fn caller_policy(role_name: &str, partition: &str) -> Value {
     json!({
         "Version": "2012-10-17",
         "Statement": [
             {"Sid": "ReadOrganization", "Effect": "Allow", "Action": organization_actions(), "Resource": "*"},
+            {"Sid": "ReadIdentityCenter", "Effect": "Allow", "Action": identity_center_actions(), "Resource": "*"},
             {"Sid": "AssumeAuditRole", "Effect": "Allow", "Action": ASSUME_ROLE,
              "Resource": format!("arn:{partition}:iam::*:role/{role_name}")},
             {"Sid": "AuditOwnAccount", "Effect": "Allow", "Action": member_actions(), "Resource": "*"}
@@ -112,6 +132,7 @@ mod tests {
         let action = action_for(operation);
         member_actions().contains(&action)
             || organization_actions().contains(&action)
+            || identity_center_actions().contains(&action)
             || UNRESTRICTED_ACTIONS.contains(&action)
             || action == ASSUME_ROLE
     }
@@ -120,7 +141,9 @@ mod tests {
     fn lists_are_sorted_and_read_only() {
         assert_eq!(member_actions().len(), 7);
         assert!(member_actions().contains(&"access-analyzer:ListFindings"));
-        for list in [member_actions(), organization_actions()] {
+        assert_eq!(identity_center_actions().len(), 13);
+        assert!(!member_actions().iter().any(|a| a.starts_with("sso:")), "read once, from the caller");
+        for list in [member_actions(), organization_actions(), identity_center_actions()] {
             assert!(list.windows(2).all(|w| w[0] < w[1]), "{list:?} sorted, no duplicates");
             for action in list {
                 let verb = action.split(':').nth(1).unwrap_or_default();
@@ -153,5 +176,7 @@ mod tests {
         assert!(OPERATIONS.iter().all(|op| is_allowed(op)));
         assert!(!is_allowed("iam:ListUsers"), "one call per entity is never needed");
         assert!(!is_allowed("organizations:ListParents"));
+        assert!(is_allowed("sso:ListPermissionSetsProvisionedToAccount"));
+        assert!(!is_allowed("sso:CreateAccountAssignment"), "Identity Center is only read");
     }
 }

@@ -123,7 +123,7 @@ pub struct AccountAssignmentsFile {
     pub account_assignments: Vec<AccountAssignment>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct AccountAssignment {
     pub account_id: String,
@@ -266,14 +266,12 @@ impl IdentityCenter {
         for (i, set) in out.permission_sets.iter().flatten().enumerate() {
             let Some(inline) = &set.inline_policy else { continue };
             // The CLI prints the inline policy as a JSON string; collect writes it decoded.
-            // `from_raw` reads both.
-            if matches!(inline, serde_json::Value::String(s) if s.trim().is_empty()) {
-                continue;
-            }
-            let parsed = serde_json::value::to_raw_value(inline)
-                .map_err(|e| e.to_string())
-                .and_then(|raw| PolicyDocument::from_raw(&raw).map_err(|e| e.to_string()));
-            match parsed {
+            let text = match inline {
+                serde_json::Value::String(s) if s.trim().is_empty() => continue,
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            match PolicyDocument::from_json_text(&text) {
                 Ok(document) => {
                     out.inline_documents.insert(set.permission_set_arn.clone(), document);
                 }
