@@ -220,6 +220,18 @@ fn read_json(path: &Path) -> Value {
 }
 
 /// The files of `organization/identity-center/` that exist, by name.
+/// Identity Center not collected: only status.json, saying `"Collected": false` with a reason
+/// that names each of `parts`.
+fn assert_identity_center_not_collected(snapshot: &Path, parts: &[&str]) {
+    assert_eq!(identity_center_files(snapshot), BTreeSet::from(["status.json".to_string()]));
+    let status = read_json(&snapshot.join("organization/identity-center/status.json"));
+    assert_eq!(status["Collected"], false, "{status}");
+    let reason = status["Reason"].as_str().unwrap();
+    for part in parts {
+        assert!(reason.contains(part), "the reason lacks {part:?}: {reason}");
+    }
+}
+
 fn identity_center_files(snapshot: &Path) -> BTreeSet<String> {
     std::fs::read_dir(snapshot.join("organization/identity-center"))
         .expect("organization/identity-center/ is written")
@@ -875,15 +887,10 @@ fn a_caller_denied_identity_center_still_audits_iam_and_says_why() {
     let (collected, snapshot) = org.collect("evidence", &config);
     assert_eq!(collected.code, 0, "{}", collected.describe());
     assert_iam_complete(&org, &snapshot);
-    assert_eq!(identity_center_files(&snapshot), BTreeSet::from(["status.json".to_string()]));
-    let status = read_json(&snapshot.join("organization/identity-center/status.json"));
-    assert_eq!(status["Collected"], false, "{status}");
-    let reason = status["Reason"].as_str().unwrap();
-    for part in
-        ["sso:ListInstances", "AccessDeniedException", "management account", "delegated", "audit-policy"]
-    {
-        assert!(reason.contains(part), "the reason lacks {part:?}: {reason}");
-    }
+    assert_identity_center_not_collected(
+        &snapshot,
+        &["sso:ListInstances", "AccessDeniedException", "management account", "delegated", "audit-policy"],
+    );
     let manifest = read_json(&snapshot.join("manifest.json"));
     assert!(
         manifest["notes"].to_string().contains("IAM Identity Center not collected"),
@@ -911,15 +918,10 @@ fn identity_center_throttled_ends_the_collection_with_what_is_missing_named() {
     let (collected, snapshot) = org.collect("all-throttled", &config);
     assert_eq!(collected.code, 0, "{}", collected.describe());
     assert_iam_complete(&org, &snapshot);
-    assert_eq!(identity_center_files(&snapshot), BTreeSet::from(["status.json".to_string()]));
-    let status = read_json(&snapshot.join("organization/identity-center/status.json"));
-    assert_eq!(status["Collected"], false, "{status}");
-    let reason = status["Reason"].as_str().unwrap();
-    for part in
-        ["sso:ListInstances", "ThrottlingException", "3 attempts", "identity_center_requests_per_second"]
-    {
-        assert!(reason.contains(part), "the reason lacks {part:?}: {reason}");
-    }
+    assert_identity_center_not_collected(
+        &snapshot,
+        &["sso:ListInstances", "ThrottlingException", "3 attempts", "identity_center_requests_per_second"],
+    );
     let manifest = read_json(&snapshot.join("manifest.json"));
     assert_eq!(manifest["api_retries"]["sso:ListInstances"], 2, "max_attempts = 3");
 

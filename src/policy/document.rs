@@ -108,6 +108,14 @@ impl Statement {
         }
     }
 
+    /// Does it name every resource, the same way for any request (`Resource` holding `*`,
+    /// no NotResource, no policy variable)? Then whether it matches never depends on the
+    /// resource asked.
+    pub fn names_every_resource(&self) -> bool {
+        self.resource_written.is_none()
+            && matches!(&self.resource, ResourceSpec::Resource(p) if p.iter().any(|p| p == "*"))
+    }
+
     /// Resource ARNs compare case-sensitively; an absent Resource matches nothing in an
     /// identity policy, but trust policies (no Resource) are never asked.
     pub fn matches_resource(&self, resource: &str) -> bool {

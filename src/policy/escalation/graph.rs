@@ -559,8 +559,7 @@ impl DocumentActions {
         let mut allows = vec![false; actions.len()];
         let mut narrow = vec![false; actions.len()];
         for statement in &document.statements {
-            let everywhere = statement.resource_written.is_none()
-                && matches!(&statement.resource, ResourceSpec::Resource(p) if p.iter().any(|p| p == "*"));
+            let everywhere = statement.names_every_resource();
             for (i, action) in actions.iter().enumerate() {
                 if statement.matches_action(action) {
                     allows[i] |= statement.effect == Effect::Allow;
@@ -892,7 +891,6 @@ impl<'g> AccountGraph<'g> {
         let mut fixed = Vec::with_capacity(path.needs.len());
         for (need, &a) in path.needs.iter().zip(&index.per_path[p]) {
             let action = index.actions[a].as_str();
-            let context = self.contexts(x).for_action(action);
             let decision = match need.on {
                 // The resource is the attacker's to name: the same for every target.
                 On::Any => Some(self.need_allowed(x, x, path, need, action, false)),
@@ -900,24 +898,18 @@ impl<'g> AccountGraph<'g> {
                 // A same-account trust naming X needs no identity permission: a denial
                 // here leaves the roles whose trust names X.
                 On::Target if action == "sts:assumerole" => {
-                    fixed.push(Some(self.ask(x, action, node.arn, context)));
+                    fixed.push(Some(self.need_allowed(x, x, path, need, action, false)));
                     continue;
                 }
                 On::Target if facts.asks_boundary && action.starts_with("iam:") => None,
-                On::Target => Some(self.ask(x, action, node.arn, context)),
+                // Every resource gets the same answer: X's own ARN stands for the target.
+                On::Target | On::PassTarget | On::PassTargetTo(_) => {
+                    Some(self.need_allowed(x, x, path, need, action, false))
+                }
                 On::TargetPolicy => {
                     let probe =
                         format!("arn:aws:iam::{}:policy/zzprobe", arn_account(node.arn).unwrap_or_default());
-                    Some(self.ask(x, action, &probe, context))
-                }
-                On::PassTarget | On::PassTargetTo(_) => {
-                    let service = match (need.on, path.target) {
-                        (On::PassTargetTo(service), _) | (_, Target::ServiceRole(service)) => service,
-                        _ => return None,
-                    };
-                    let mut pass = context.clone();
-                    pass.set("iam:PassedToService", vec![service.to_string()]);
-                    Some(self.ask(x, action, node.arn, &pass))
+                    Some(self.ask(x, action, &probe, self.contexts(x).for_action(action)))
                 }
             };
             if decision.as_ref().is_some_and(Decision::is_denied) {

@@ -87,10 +87,7 @@ impl ExportedCaller {
             .chain(&caller.boundary)
             .flat_map(|o| o.document.statements.iter())
             .filter(|s| s.matches_action(ACTION))
-            .all(|s| {
-                s.resource_written.is_none()
-                    && matches!(&s.resource, crate::policy::document::ResourceSpec::Resource(p) if p.iter().any(|p| p == "*"))
-            });
+            .all(|s| s.names_every_resource());
         if on_any {
             let account = arn_account(arn).unwrap_or_default();
             caller.everywhere = Some(caller.decide(&format!("arn:aws:iam::{account}:role/zzprobe")));
