@@ -2,16 +2,22 @@
 //! findings out. Accounts are read and judged one at a time (in parallel), and only their
 //! findings are kept, so memory follows the findings, not the organization's size.
 
+use crate::access::join::{AccountAccess, Directory};
+use crate::access::roster::{self, IamPrincipal, RosterRow};
 use crate::checks::admin_holders::{self, AccountEscalation};
-use crate::checks::{AccountContext, AFTER_ORGANIZATION_PASS, CATALOG};
+use crate::checks::{
+    AccountContext, AdminPermissionSet, AdminPermissionSets, AFTER_ORGANIZATION_PASS, CATALOG,
+};
 use crate::config::Config;
 use crate::findings::{self, Finding, Status};
 use crate::identifiers::AccountId;
+use crate::policy::escalation::graph::Verdict;
+use crate::policy::escalation::principal::NodeKind;
 use crate::snapshot::{AccountEntry, AccountSnapshot, InputProblem, PlannedStatus, Snapshot};
 use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -67,6 +73,9 @@ pub struct AuditOutcome {
     pub snapshot_problems: Vec<InputProblem>,
     /// The escalation graph's size, for the bench.
     pub escalation_stats: EscalationStats,
+    /// Who has access to each account, people first (`access-roster.csv`).
+    pub roster: Vec<RosterRow>,
+    pub identity_center: crate::access::IdentityCenterSummary,
 }
 
 /// How large the escalation search was, summed over accounts.
@@ -88,10 +97,11 @@ impl AuditOutcome {
 pub fn audit(snapshot: &Snapshot, config: &Config, as_of: DateTime<Utc>) -> AuditOutcome {
     let mut known_accounts: BTreeSet<String> = snapshot.accounts.iter().map(|a| a.id.to_string()).collect();
     known_accounts.extend(snapshot.organization.accounts.iter().map(|a| a.id.to_string()));
+    let directory = snapshot.identity_center.as_ref().and_then(Directory::new);
     let mut per_account: Vec<AccountResult> = snapshot
         .accounts
         .par_iter()
-        .map(|entry| audit_account(snapshot, entry, config, as_of, &known_accounts))
+        .map(|entry| audit_account(snapshot, entry, config, as_of, &known_accounts, directory.as_ref()))
         .collect();
 
     // The organization-wide pass: principals that reach admin through another account.
@@ -100,17 +110,35 @@ pub fn audit(snapshot: &Snapshot, config: &Config, as_of: DateTime<Utc>) -> Audi
     let cross = crate::policy::escalation::org::cross_account(&exports);
     drop(exports);
     let mut stats = EscalationStats { cross_account_found: cross.len(), ..Default::default() };
+    per_account.par_iter_mut().for_each(|result| {
+        if let Some(escalation) = result.escalation.take() {
+            let AccountEscalation { mut verdicts, export, stats: _ } = escalation;
+            admin_holders::merge_cross_account(&mut verdicts, &export, &cross);
+            result.verdicts = Some(verdicts);
+        }
+    });
+    let admin_sets = admin_permission_sets(&per_account, directory.as_ref(), &snapshot.organization);
     let after: Vec<_> = CATALOG
         .iter()
         .filter(|c| AFTER_ORGANIZATION_PASS.contains(&c.id) && !config.is_disabled(c.id))
         .collect();
-    let late: Vec<Vec<Finding>> = per_account
+    let late: Vec<(Vec<Finding>, Vec<RosterRow>)> = per_account
         .par_iter_mut()
         .map(|result| {
-            let Some(escalation) = result.escalation.take() else { return Vec::new() };
-            let AccountEscalation { mut verdicts, export, stats: _ } = escalation;
-            admin_holders::merge_cross_account(&mut verdicts, &export, &cross);
-            let account = AccountSnapshot::empty(result.account_id.clone(), result.row.account_name.clone());
+            if result.row.status == CoverageStatus::Skipped {
+                return (Vec::new(), Vec::new());
+            }
+            let verdicts = result.verdicts.take().unwrap_or_default();
+            let roster = roster::account_rows(
+                result.account_id.as_str(),
+                &result.row.account_name,
+                result.access.as_ref(),
+                result.principals.as_deref(),
+                &verdicts,
+            );
+            let mut account =
+                AccountSnapshot::empty(result.account_id.clone(), result.row.account_name.clone());
+            account.identity_center = directory.is_some();
             let context = AccountContext::new(
                 &account,
                 &snapshot.organization,
@@ -119,18 +147,29 @@ pub fn audit(snapshot: &Snapshot, config: &Config, as_of: DateTime<Utc>) -> Audi
                 as_of,
                 result.failure.clone(),
             )
+            .with_directory(directory.as_ref())
+            .with_access(result.access.take())
+            .with_admin_permission_sets(&admin_sets)
             .with_admin_verdicts(verdicts);
-            after.iter().flat_map(|check| (check.run)(&context)).collect()
+            let findings = after
+                .iter()
+                .filter(|check| !result.row.checks_without_input.iter().any(|c| c == check.id))
+                .flat_map(|check| (check.run)(&context))
+                .collect();
+            (findings, roster)
         })
         .collect();
 
+    let identity_center = crate::access::IdentityCenterSummary::of(snapshot.identity_center.as_ref());
+    let mut roster = Vec::new();
     let mut coverage = Vec::with_capacity(per_account.len());
     // Sized once: on a large organization the findings are most of the run's memory.
     let mut all = Vec::with_capacity(
         per_account.iter().map(|r| r.findings.len()).sum::<usize>()
-            + late.iter().map(Vec::len).sum::<usize>(),
+            + late.iter().map(|(f, _)| f.len()).sum::<usize>(),
     );
-    for (result, late) in per_account.into_iter().zip(late) {
+    for (result, (late, rows)) in per_account.into_iter().zip(late) {
+        roster.extend(rows);
         stats.nodes += result.stats.nodes;
         stats.candidates += result.stats.candidates;
         stats.edges_evaluated += result.stats.edges_evaluated;
@@ -155,7 +194,55 @@ pub fn audit(snapshot: &Snapshot, config: &Config, as_of: DateTime<Utc>) -> Audi
         findings: all,
         snapshot_problems: snapshot.problems.clone(),
         escalation_stats: stats,
+        roster,
+        identity_center,
     }
+}
+
+/// Permission sets whose role is admin-equivalent in some account (a certain verdict
+/// preferred, then the lowest account id), and where organization-wide Identity Center
+/// findings are filed.
+fn admin_permission_sets(
+    results: &[AccountResult],
+    directory: Option<&Directory>,
+    organization: &crate::snapshot::organization::Organization,
+) -> AdminPermissionSets {
+    let Some(directory) = directory else { return AdminPermissionSets::default() };
+    let audited: BTreeSet<&str> = results
+        .iter()
+        .filter(|r| r.row.status != CoverageStatus::Skipped)
+        .map(|r| r.account_id.as_str())
+        .collect();
+    let management = organization.management_account.as_ref().map(|a| a.to_string());
+    let home_account = [directory.owner_account.clone(), management]
+        .into_iter()
+        .flatten()
+        .find(|a| audited.contains(a.as_str()))
+        .or_else(|| audited.first().map(|a| a.to_string()))
+        .unwrap_or_default();
+    let mut sets: HashMap<String, AdminPermissionSet> = HashMap::new();
+    for result in results {
+        let (Some(access), Some(verdicts)) = (&result.access, &result.verdicts) else { continue };
+        for role in &access.roles {
+            let Some(set_arn) = &role.permission_set_arn else { continue };
+            let standing = verdicts.iter().find(|v| v.arn == role.arn).map(|v| &v.standing);
+            let (admin, how) = roster::judge(standing);
+            if !admin.is_admin() {
+                continue;
+            }
+            let better = sets.get(set_arn).is_none_or(|seen| admin < seen.admin);
+            if better {
+                let found = AdminPermissionSet {
+                    account_id: result.account_id.to_string(),
+                    role_arn: role.arn.clone(),
+                    admin,
+                    how,
+                };
+                sets.insert(set_arn.clone(), found);
+            }
+        }
+    }
+    AdminPermissionSets { home_account, sets }
 }
 
 /// One account's first pass: its coverage row, the findings of every check but those
@@ -166,7 +253,13 @@ struct AccountResult {
     findings: Vec<Finding>,
     failure: Option<String>,
     escalation: Option<AccountEscalation>,
+    /// The admin verdicts, once the organization pass has merged its paths in.
+    verdicts: Option<Vec<Verdict>>,
     stats: crate::policy::escalation::graph::SearchStats,
+    /// The account's side of the Identity Center join (None when it was not collected).
+    access: Option<AccountAccess>,
+    /// The account's IAM users and roles, for the roster (None when not read).
+    principals: Option<Vec<IamPrincipal>>,
 }
 
 fn audit_account(
@@ -175,6 +268,7 @@ fn audit_account(
     config: &Config,
     as_of: DateTime<Utc>,
     known_accounts: &BTreeSet<String>,
+    directory: Option<&Directory>,
 ) -> AccountResult {
     let mut row = CoverageRow {
         account_id: entry.id.to_string(),
@@ -196,7 +290,10 @@ fn audit_account(
             findings: Vec::new(),
             failure: None,
             escalation: None,
+            verdicts: None,
             stats: Default::default(),
+            access: None,
+            principals: None,
         };
     }
     let account = snapshot.load_account(entry);
@@ -233,7 +330,8 @@ fn audit_account(
         &config.thresholds,
         as_of,
         failure.clone(),
-    );
+    )
+    .with_directory(directory);
     let mut findings = Vec::new();
     let mut escalation = None;
     for check in CATALOG.iter().filter(|c| !config.is_disabled(c.id)) {
@@ -263,7 +361,37 @@ fn audit_account(
         account.problems.iter().cloned().partition(|p| p.note_only);
     row.problems = problems;
     row.notes = notes;
-    AccountResult { account_id: entry.id.clone(), row, findings, failure: context_failure, escalation, stats }
+    let access = context.access().cloned();
+    let principals = account.authorization.as_ref().map(iam_principals);
+    AccountResult {
+        account_id: entry.id.clone(),
+        row,
+        findings,
+        failure: context_failure,
+        escalation,
+        verdicts: None,
+        stats,
+        access,
+        principals,
+    }
+}
+
+/// The users and roles the roster lists (service-linked roles, which no one uses or
+/// changes, left out).
+fn iam_principals(graph: &crate::snapshot::authorization::IamGraph) -> Vec<IamPrincipal> {
+    let users = graph.users.iter().map(|u| IamPrincipal {
+        kind: NodeKind::User,
+        name: u.name.clone(),
+        arn: u.arn.clone(),
+        reserved: false,
+    });
+    let roles = graph.roles.iter().filter(|r| !r.is_service_linked()).map(|r| IamPrincipal {
+        kind: NodeKind::Role,
+        name: r.name.clone(),
+        arn: r.arn.clone(),
+        reserved: r.sso_permission_set().is_some(),
+    });
+    users.chain(roles).collect()
 }
 
 #[cfg(test)]

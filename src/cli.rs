@@ -341,7 +341,22 @@ pub fn run(args: &RunArgs, log_format: LogFormat) -> Result<i32, String> {
     let archive = Archive::from_config(&config.archive)?;
 
     let mut findings = outcome.findings;
-    let (resolved, previous_run) = compare_with_previous(archive.as_ref(), &mut findings, &outcome.coverage);
+    let (resolved, previous_run, previous_roster) =
+        compare_with_previous(archive.as_ref(), &mut findings, &outcome.coverage);
+    let mut roster = outcome.roster;
+    let iam_accounts: std::collections::HashSet<String> = outcome
+        .coverage
+        .iter()
+        .filter(|c| c.status == crate::audit::CoverageStatus::Audited && c.inventory.is_some())
+        .map(|c| c.account_id.clone())
+        .collect();
+    let judged = crate::access::roster::Judged {
+        iam_accounts: &iam_accounts,
+        identity_center: outcome.identity_center.collected(),
+    };
+    let as_of_text = as_of.to_rfc3339_opts(SecondsFormat::Secs, true);
+    let admin_changes =
+        crate::access::roster::compare(&mut roster, previous_roster.as_ref(), &as_of_text, &judged);
 
     let pending = match (&args.out, &archive) {
         (None, Some(archive)) => Some(archive.begin(&run_id)?),
@@ -375,7 +390,8 @@ pub fn run(args: &RunArgs, log_format: LogFormat) -> Result<i32, String> {
             ..RunStats::default()
         },
     };
-    let report = RunReport::new(info, outcome.coverage, findings, resolved, outcome.snapshot_problems);
+    let report = RunReport::new(info, outcome.coverage, findings, resolved, outcome.snapshot_problems)
+        .with_access(roster, admin_changes, outcome.identity_center);
     let mut written = report::write_all(&report, &config, &out_dir).map_err(|e| e.to_string())?;
     // The digest is composed from the files just written and filed with them (SHA256SUMS
     // covers it); it is sent only after the run is archived.
@@ -528,22 +544,26 @@ impl Drop for LiveSnapshot {
     }
 }
 
-/// Marks `findings` against the archive's newest complete run; returns the resolved findings
-/// and that run's name. Without a readable previous run every finding stays new.
+/// Marks `findings` against the archive's newest complete run; returns the resolved findings,
+/// that run's name and its access roster. Without a readable previous run every finding
+/// stays new.
 fn compare_with_previous(
     archive: Option<&Archive>,
     findings: &mut [crate::findings::Finding],
     coverage: &[crate::audit::CoverageRow],
-) -> (Vec<crate::findings::Finding>, Option<String>) {
+) -> (Vec<crate::findings::Finding>, Option<String>, Option<crate::access::roster::PreviousRoster>) {
     match archive.map(Archive::previous_run).transpose() {
-        Ok(Some(Some((name, previous)))) => (diff::compare(findings, coverage, previous), Some(name)),
-        Ok(_) => (Vec::new(), None),
+        Ok(Some(Some((name, mut previous)))) => {
+            let roster = previous.roster.take();
+            (diff::compare(findings, coverage, previous), Some(name), roster)
+        }
+        Ok(_) => (Vec::new(), None, None),
         Err(message) => {
             tracing::warn!(
                 event = "no-previous-run",
                 "cannot compare with the previous run: {message}; every finding counts as new"
             );
-            (Vec::new(), None)
+            (Vec::new(), None, None)
         }
     }
 }

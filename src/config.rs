@@ -123,6 +123,8 @@ pub struct Thresholds {
     pub password_require_lowercase: bool,
     /// 0: password expiry not required.
     pub password_max_age_days: u32,
+    /// The longest session an admin-equivalent permission set may allow, in hours.
+    pub sso_admin_session_max_hours: u32,
 }
 
 impl Default for Thresholds {
@@ -139,6 +141,7 @@ impl Default for Thresholds {
             password_require_uppercase: false,
             password_require_lowercase: false,
             password_max_age_days: 0,
+            sso_admin_session_max_hours: 4,
         }
     }
 }
@@ -304,8 +307,17 @@ fn default_retry_delay_seconds() -> u64 {
 }
 
 /// What `[mail] subject` may contain between braces.
-pub const SUBJECT_PLACEHOLDERS: [&str; 7] =
-    ["new_critical", "new_high", "new", "open", "resolved", "date", "accounts_failed"];
+pub const SUBJECT_PLACEHOLDERS: [&str; 9] = [
+    "new_critical",
+    "new_high",
+    "new",
+    "open",
+    "resolved",
+    "date",
+    "accounts_failed",
+    "admin_gained",
+    "admin_lost",
+];
 
 pub const DEFAULT_SUBJECT: &str =
     "[IAM audit] {new_critical} new critical · {open} open · {resolved} fixed — {date}";

@@ -874,6 +874,96 @@ fn identity_center_is_collected_with_every_assignment_moto_cannot_place() {
         assert_eq!(found["Path"], "/aws-reserved/sso.amazonaws.com/");
         assert!(found["RoleName"].as_str().unwrap().starts_with("AWSReservedSSO_"));
     }
+
+    assert_people_named_on_exactly_their_accounts(&org, &config, &snapshot);
+}
+
+/// The audit of what was collected joins each account's reserved roles to the assignments
+/// made on that account: alice is Admin on A only, though Admin's role exists in B too
+/// (for ops); bob and carol are Admin on B through ops and read-only on A.
+fn assert_people_named_on_exactly_their_accounts(org: &LiveOrg, config: &Path, snapshot: &Path) {
+    let members = org.members();
+    let (a, b) = (members[0].as_str(), members[1].as_str());
+    let (outcome, findings) = org.run_snapshot("people", config, snapshot);
+    assert_eq!(outcome.code, 0, "{}", outcome.describe());
+    assert_eq!(
+        findings["identity_center"]["status"], "partial",
+        "boundaries unread: {}",
+        findings["identity_center"]
+    );
+    let of = |check: &str| -> BTreeSet<(String, String)> {
+        findings["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["check"] == check)
+            .map(|f| {
+                (
+                    f["account_id"].as_str().unwrap().to_string(),
+                    f["resource_name"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let pairs = |list: &[(&str, &str)]| -> BTreeSet<(String, String)> {
+        list.iter().map(|(x, y)| (x.to_string(), y.to_string())).collect()
+    };
+    assert_eq!(of("sso-admin-assignment"), pairs(&[(a, "alice"), (b, "bob"), (b, "carol")]));
+    let role_of = |account: &str, set: &str| -> String {
+        let roles = org.seed["identity_center"]["reserved_roles"].as_array().unwrap();
+        let role = roles.iter().find(|r| r["account"] == account && r["permission_set"] == set).unwrap();
+        role["role_name"].as_str().unwrap().to_string()
+    };
+    assert_eq!(of("sso-role-without-assignment"), pairs(&[(b, &role_of(b, "DataScience"))]));
+    assert!(of("sso-assignment-without-role").is_empty() && of("sso-assignment-to-nobody").is_empty());
+
+    // admin-access on each Admin role names the people who can use it there.
+    let people_on = |account: &str| -> Vec<(String, Value)> {
+        let role = role_of(account, "Admin");
+        let finding = findings["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["check"] == "admin-access" && f["resource_name"] == role.as_str())
+            .unwrap_or_else(|| panic!("no admin-access finding for {role}"));
+        finding["evidence"]["people"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| (p["user_name"].as_str().unwrap().to_string(), p["via_group"].clone()))
+            .collect()
+    };
+    assert_eq!(people_on(a), [("alice".to_string(), Value::Null)]);
+    assert_eq!(people_on(b), [("bob".to_string(), json!("ops")), ("carol".to_string(), json!("ops"))]);
+
+    // The roster: people first, each on exactly the accounts they are assigned.
+    let roster = org.scratch.path().join("people/access-roster.csv");
+    let mut reader = csv::Reader::from_path(&roster).expect("access-roster.csv is written");
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+    let people: BTreeSet<(String, String, String, String, String, String)> = rows
+        .iter()
+        .filter(|r| &r[2] == "person")
+        .map(|r| (r[0].into(), r[4].into(), r[5].into(), r[7].into(), r[8].into(), r[9].into()))
+        .collect();
+    let row = |acct: &str, name: &str, display: &str, set: &str, via: &str, admin: &str| {
+        (acct.into(), name.into(), display.into(), format!("permission set {set}"), via.into(), admin.into())
+    };
+    let want = BTreeSet::from([
+        row(a, "alice", "Alice Liddell", "Admin", "", "yes"),
+        row(a, "bob", "Bob Builder", "ReadOnly", "ops", "no"),
+        row(a, "carol", "Carol Danvers", "ReadOnly", "ops", "no"),
+        row(b, "bob", "Bob Builder", "Admin", "ops", "yes"),
+        row(b, "carol", "Carol Danvers", "Admin", "ops", "yes"),
+    ]);
+    assert_eq!(people, want);
+    // Within each account, people come first.
+    for pair in rows.windows(2) {
+        let same_account = pair[0][0] == pair[1][0];
+        assert!(
+            !(same_account && &pair[0][2] != "person" && &pair[1][2] == "person"),
+            "people come first: {pair:?}"
+        );
+    }
 }
 
 #[test]
@@ -903,6 +993,26 @@ fn a_caller_denied_identity_center_still_audits_iam_and_says_why() {
         "nothing more is asked once ListInstances is denied"
     );
     assert!(collected.stderr.contains("IAM Identity Center not collected"), "{}", collected.stderr);
+
+    // The audit says so too, and the Identity Center checks count as without input.
+    let (outcome, findings) = org.run_snapshot("denied-run", &config, &snapshot);
+    assert_eq!(outcome.code, 0, "{}", outcome.describe());
+    assert_eq!(findings["identity_center"]["status"], "not-collected");
+    assert!(
+        findings["identity_center"]["reason"].as_str().unwrap().contains("AccessDenied"),
+        "{}",
+        findings["identity_center"]
+    );
+    for row in findings["coverage"].as_array().unwrap() {
+        let without: Vec<&str> =
+            row["checks_without_input"].as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
+        assert!(
+            without.contains(&"sso-admin-assignment") && without.contains(&"sso-assignment-to-nobody"),
+            "{row}"
+        );
+    }
+    let html = std::fs::read_to_string(org.scratch.path().join("denied-run/report.html")).unwrap();
+    assert!(html.contains("Identity Center not collected."), "the report's banner says so");
 }
 
 #[test]

@@ -32,10 +32,13 @@ instance, from the management account, with member accounts A (the first) and B 
                    auditors (alice)
   assignments      alice -> A Admin; ops -> B Admin; ops -> A ReadOnly; DataScience is provisioned
                    to B and assigned to nobody
-  IAM              the reserved role AWS would make for each assigned set in its account,
+  IAM              the reserved role AWS would make for each provisioned set in its account
+                   (the assigned pairs, and DataScience in B, assigned to nobody),
                    AWSReservedSSO_<set>_<16 hex> under /aws-reserved/sso.amazonaws.com/ (made
                    through the account's OrganizationAccountAccessRole), with the set's AWS managed
-                   policy when moto knows it (only with MOTO_IAM_LOAD_MANAGED_POLICIES=true)
+                   policy when moto knows it (only with MOTO_IAM_LOAD_MANAGED_POLICIES=true); when
+                   it does not, Admin's role gets AdministratorAccess's grant (* on *) as its
+                   inline policy AwsSSOInlinePolicy, so that it is admin as in AWS
 
 and records, under "identity_center" in seed.json, what ProvisionPermissionSet answered and what
 ListAccountsForProvisionedPermissionSet then lists (moto names only the caller's account).
@@ -56,7 +59,7 @@ seed.json (written at the end):
      "users": {name: {"id", "display_name", "email"}}, "groups": {name: {"id", "members"}},
      "assignments": [{"account", "permission_set", "principal_type", "principal"}],
      "provisioned": {name: {"targets", "answers", "accounts_listed"}}, "boundary",
-     "reserved_roles": [{"account", "permission_set", "role_name", "arn", "attached"}]}}
+     "reserved_roles": [{"account", "permission_set", "role_name", "arn", "attached", "admin_stand_in"}]}}
   "info_only" lists resources the check should report at severity info at most (capped-admin,
   an admin capped by its permissions boundary). Check ids: admin-access, full-admin-policy,
   wide-trust, external-trust, oidc-trust-unscoped, console-without-mfa, direct-user-policy,
@@ -244,10 +247,11 @@ def seed_identity_center(endpoint, config, iam_clients, account_a, account_b):
             print(f"moto_org.py: {name} was provisioned to {accounts}, but ListAccountsForProvisionedPermissionSet "
                   f"lists {listed}", file=sys.stderr)
 
-    # The reserved role AWS makes in an account for each set assigned there.
+    # The reserved role AWS makes in an account for each set provisioned there: the assigned
+    # pairs, and DataScience in B, which no one is assigned (drift: a role with no assignment).
     saml = "arn:aws:iam::{account}:saml-provider/AWSSSO_0123456789abcdef_DO_NOT_DELETE"
     reserved = []
-    for account, name in sorted({(a, n) for a, n, _, _ in assignments}):
+    for account, name in sorted({(a, n) for a, n, _, _ in assignments} | {(account_b, "DataScience")}):
         iam = iam_clients[account]
         role_name = f"AWSReservedSSO_{name}_{secrets.token_hex(8)}"
         trust = doc([{"Effect": "Allow", "Principal": {"Federated": saml.format(account=account)},
@@ -256,6 +260,7 @@ def seed_identity_center(endpoint, config, iam_clients, account_a, account_b):
         arn = iam.create_role(RoleName=role_name, Path=SSO_PATH, AssumeRolePolicyDocument=trust,
                               Description=f"Identity Center permission set {name}")["Role"]["Arn"]
         attached = []
+        stand_in = None
         for policy in sets[name]["managed"]:
             try:
                 iam.attach_role_policy(RoleName=role_name, PolicyArn=policy)
@@ -264,8 +269,17 @@ def seed_identity_center(endpoint, config, iam_clients, account_a, account_b):
                 # moto knows AWS managed policies only with MOTO_IAM_LOAD_MANAGED_POLICIES=true.
                 if e.response["Error"]["Code"] != "NoSuchEntity":
                     raise
+                if policy.endswith("/AdministratorAccess"):
+                    # What AdministratorAccess grants, as the role's inline policy, so that
+                    # the role is admin as it is in AWS.
+                    stand_in = "AwsSSOInlinePolicy"
+                    iam.put_role_policy(RoleName=role_name, PolicyName=stand_in, PolicyDocument=doc(
+                        [{"Effect": "Allow", "Action": "*", "Resource": "*"}]))
+        if sets[name]["inline"] and stand_in is None:
+            iam.put_role_policy(RoleName=role_name, PolicyName="AwsSSOInlinePolicy",
+                                PolicyDocument=json.dumps(sets[name]["inline"]))
         reserved.append({"account": account, "permission_set": name, "role_name": role_name, "arn": arn,
-                         "attached": attached})
+                         "attached": attached, "admin_stand_in": stand_in})
 
     return {"instance_arn": inst, "identity_store_id": store_id, "permission_sets": sets, "users": users,
             "groups": groups,

@@ -32,6 +32,42 @@ fn conditions_sentence(conditions: &[String]) -> String {
     }
 }
 
+/// An Identity Center role's finding names the people who can use it on this account.
+fn with_people<'a>(
+    finding: crate::checks::FindingBuilder<'a>,
+    context: &AccountContext,
+    role_arn: &str,
+    set: &str,
+) -> crate::checks::FindingBuilder<'a> {
+    let Some(access) = context.access() else {
+        return finding
+            .append_detail("Identity Center was not collected, so the people who can use it are not known.");
+    };
+    let grants: Vec<_> = access.grants_of_role(role_arn).collect();
+    let people: Vec<serde_json::Value> = grants
+        .iter()
+        .map(|g| {
+            serde_json::json!({
+                "user_id": g.person.user_id, "user_name": g.person.user_name, "display_name": g.person.display_name,
+                "email": g.person.email, "via_group": g.via_group,
+            })
+        })
+        .collect();
+    let sentence = if grants.is_empty() {
+        format!("No one is assigned permission set {set} on this account.")
+    } else {
+        let named: Vec<String> = grants
+            .iter()
+            .map(|g| match &g.via_group {
+                Some(group) => format!("{} via group {group}", g.person.label()),
+                None => format!("{} (assigned directly)", g.person.label()),
+            })
+            .collect();
+        format!("People who can use it: {}.", named.join("; "))
+    };
+    finding.append_detail(&sentence).evidence("people", people)
+}
+
 fn run(context: &AccountContext) -> Vec<Finding> {
     let mut findings = Vec::new();
     for verdict in context.admin_verdicts() {
@@ -122,7 +158,7 @@ fn run(context: &AccountContext) -> Vec<Finding> {
             }
         };
         let finding = match &verdict.sso_permission_set {
-            Some(set) => finding.evidence("permission_set", set),
+            Some(set) => with_people(finding.evidence("permission_set", set), context, &verdict.arn, set),
             None => finding,
         };
         let finding = if verdict.unknown_policies.is_empty() {

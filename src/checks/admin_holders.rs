@@ -10,6 +10,7 @@ use crate::policy::document::Effect;
 use crate::policy::escalation::graph::{AccountGraph, SearchStats, Standing, Verdict};
 use crate::policy::escalation::org::{AccountExport, ExportedCaller, ExportedRole};
 use crate::policy::escalation::principal::{self, NodeKind};
+use crate::snapshot::authorization::sso_permission_set_of_arn;
 use crate::snapshot::organization::Organization;
 use crate::snapshot::AccountSnapshot;
 use std::collections::HashMap;
@@ -94,15 +95,9 @@ pub fn merge_cross_account(
                 name: caller.arn.rsplit('/').next().unwrap_or(&caller.arn).to_string(),
                 standing: Standing::Escalates(escalation.clone()),
                 service_linked: false,
-                sso_permission_set: sso_permission_set(&caller.arn),
+                sso_permission_set: sso_permission_set_of_arn(&caller.arn).map(str::to_string),
                 unknown_policies: Vec::new(),
             }),
         }
     }
-}
-
-fn sso_permission_set(arn: &str) -> Option<String> {
-    let rest = arn.split_once(":role/aws-reserved/sso.amazonaws.com/")?.1;
-    let name = rest.rsplit('/').next()?.strip_prefix("AWSReservedSSO_")?;
-    Some(name.rsplit_once('_').map_or(name, |(set, _)| set).to_string())
 }

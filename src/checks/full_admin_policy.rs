@@ -27,7 +27,7 @@ pub const CHECK: Check = Check {
 
 /// The document alone, uncapped, asked by the same engine as every principal: does it grant
 /// every action on every resource (or all but a few, IAM included)?
-fn grants_admin(name: &str, document: &PolicyDocument) -> Option<AdminPower> {
+pub(crate) fn grants_admin(name: &str, document: &PolicyDocument) -> Option<AdminPower> {
     let source = PolicySource { policy: name.to_string(), policy_arn: None, via_group: None };
     let set = PolicySet { identity: vec![Named { source, document }], ..Default::default() };
     holds_everything(&set, &RequestContext::new()).map(|holding| holding.power)

@@ -19,6 +19,11 @@ mod password_policy_weak;
 mod root_access_keys;
 mod root_mfa_disabled;
 mod root_recent_use;
+mod sso_admin_assignment;
+mod sso_admin_long_session;
+mod sso_assignment_to_nobody;
+mod sso_assignment_without_role;
+mod sso_role_without_assignment;
 mod stale_access_key;
 mod unused_credentials;
 mod unused_role;
@@ -26,8 +31,11 @@ mod unused_user;
 mod wide_trust;
 
 #[cfg(test)]
+pub(crate) mod sso_test_support;
+#[cfg(test)]
 pub(crate) mod test_support;
 
+use crate::access::join::{AccountAccess, Directory};
 use crate::config::{Config, Thresholds};
 use crate::findings::{fingerprint, Change, Finding, ResourceType, Severity, Status};
 use crate::policy::escalation::graph::Verdict;
@@ -36,7 +44,7 @@ use crate::snapshot::AccountSnapshot;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::cell::OnceCell;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 /// Report sections, in the order an auditor reads them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -76,6 +84,8 @@ pub enum Input {
     RootFacts,
     /// Nothing: the check judges the collection itself.
     CollectionStatus,
+    /// `organization/identity-center/`, collected (it is read once for the organization).
+    IdentityCenter,
 }
 
 impl Input {
@@ -90,6 +100,7 @@ impl Input {
                     || account.account_summary.is_some()
             }
             Input::CollectionStatus => true,
+            Input::IdentityCenter => account.identity_center,
         }
     }
 }
@@ -115,7 +126,9 @@ impl Check {
 /// Every check, in report order.
 pub const CATALOG: &[&Check] = &[
     &admin_access::CHECK,
+    &sso_admin_assignment::CHECK,
     &full_admin_policy::CHECK,
+    &sso_admin_long_session::CHECK,
     &wide_trust::CHECK,
     &external_trust::CHECK,
     &oidc_trust_unscoped::CHECK,
@@ -132,12 +145,17 @@ pub const CATALOG: &[&Check] = &[
     &password_policy_weak::CHECK,
     &access_analyzer_disabled::CHECK,
     &access_analyzer_finding::CHECK,
+    &sso_role_without_assignment::CHECK,
+    &sso_assignment_without_role::CHECK,
+    &sso_assignment_to_nobody::CHECK,
     &account_not_audited::CHECK,
 ];
 
 /// Checks judged after every account is read: they need the organization-wide
 /// escalation pass (a principal of one account may reach admin through another).
-pub const AFTER_ORGANIZATION_PASS: &[&str] = &["admin-access"];
+/// The Identity Center admin checks need the admin verdicts of the roles people use.
+pub const AFTER_ORGANIZATION_PASS: &[&str] =
+    &["admin-access", "sso-admin-assignment", "sso-admin-long-session"];
 
 pub fn by_id(id: &str) -> Option<&'static Check> {
     CATALOG.iter().copied().find(|c| c.id == id)
@@ -166,7 +184,30 @@ pub struct AccountContext<'a> {
     pub as_of: DateTime<Utc>,
     /// Why the account could not be (fully) audited, if so.
     pub failure: Option<String>,
+    /// Identity Center, indexed; None when it was not collected.
+    pub directory: Option<&'a Directory<'a>>,
     admin_verdicts: OnceCell<Vec<Verdict>>,
+    access: OnceCell<AccountAccess>,
+    admin_permission_sets: Option<&'a AdminPermissionSets>,
+}
+
+/// Permission sets whose role is admin-equivalent in some account, found by the
+/// organization-wide pass.
+#[derive(Debug, Clone, Default)]
+pub struct AdminPermissionSets {
+    /// Where organization-wide Identity Center findings are filed: the account that runs
+    /// Identity Center, else the management account, else the lowest audited account id.
+    pub home_account: String,
+    /// Permission set ARN → one account where its role is admin-equivalent, and how.
+    pub sets: HashMap<String, AdminPermissionSet>,
+}
+
+#[derive(Debug, Clone)]
+pub struct AdminPermissionSet {
+    pub account_id: String,
+    pub role_arn: String,
+    pub admin: crate::access::roster::AdminEquivalent,
+    pub how: String,
 }
 
 impl<'a> AccountContext<'a> {
@@ -185,8 +226,47 @@ impl<'a> AccountContext<'a> {
             thresholds,
             as_of,
             failure,
+            directory: None,
             admin_verdicts: OnceCell::new(),
+            access: OnceCell::new(),
+            admin_permission_sets: None,
         }
+    }
+
+    /// Identity Center, when it was collected.
+    pub fn with_directory(mut self, directory: Option<&'a Directory<'a>>) -> Self {
+        self.directory = directory;
+        self
+    }
+
+    /// The account's side of the Identity Center join, made by the first pass (the late
+    /// pass no longer has the account's roles).
+    pub fn with_access(self, access: Option<AccountAccess>) -> Self {
+        if let Some(access) = access {
+            let _ = self.access.set(access);
+        }
+        self
+    }
+
+    pub fn with_admin_permission_sets(mut self, sets: &'a AdminPermissionSets) -> Self {
+        self.admin_permission_sets = Some(sets);
+        self
+    }
+
+    /// The people behind this account's Identity Center roles, and the drift; None when
+    /// Identity Center was not collected.
+    pub fn access(&self) -> Option<&AccountAccess> {
+        if let Some(access) = self.access.get() {
+            return Some(access);
+        }
+        let directory = self.directory?;
+        let account = self.account.account_id.as_str();
+        Some(self.access.get_or_init(|| directory.account(account, self.account.authorization.as_ref())))
+    }
+
+    /// Permission sets found admin-equivalent across the organization (late pass only).
+    pub fn admin_permission_sets(&self) -> Option<&AdminPermissionSets> {
+        self.admin_permission_sets
     }
 
     /// The verdicts of the organization-wide escalation pass, which this account's
@@ -269,6 +349,15 @@ impl FindingBuilder<'_> {
         self
     }
 
+    /// Adds a sentence to the detail.
+    pub fn append_detail(mut self, more: &str) -> Self {
+        if !self.detail.is_empty() && !more.is_empty() {
+            self.detail.push(' ');
+        }
+        self.detail.push_str(more);
+        self
+    }
+
     pub fn evidence(mut self, name: &str, value: impl Serialize) -> Self {
         let value = serde_json::to_value(value).unwrap_or(serde_json::Value::Null);
         self.evidence.insert(name.to_string(), value);
@@ -319,10 +408,10 @@ mod tests {
     #[test]
     fn catalog_ids_are_unique_kebab_case_and_complete() {
         let mut ids: Vec<&str> = CATALOG.iter().map(|c| c.id).collect();
-        assert_eq!(ids.len(), 19);
+        assert_eq!(ids.len(), 24);
         ids.sort();
         ids.dedup();
-        assert_eq!(ids.len(), 19, "duplicate check id");
+        assert_eq!(ids.len(), 24, "duplicate check id");
         for check in CATALOG {
             assert!(check.id.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'), "{}", check.id);
             assert!(check.remediation.contains("aws "), "{}: remediation names no AWS CLI command", check.id);

@@ -104,6 +104,21 @@ impl Fixture {
         (check.run)(&context)
     }
 
+    /// [`Fixture::run`] with Identity Center collected.
+    pub fn run_with(&self, check: &Check, directory: &crate::access::join::Directory) -> Vec<Finding> {
+        assert!(check.has_input(&self.account), "fixture lacks the input {} needs", check.id);
+        let context = AccountContext::new(
+            &self.account,
+            &self.organization,
+            &self.known_accounts,
+            &self.thresholds,
+            self.as_of,
+            self.failure.clone(),
+        )
+        .with_directory(Some(directory));
+        (check.run)(&context)
+    }
+
     /// Resource ARNs of the findings, sorted.
     pub fn arns(&self, check: &Check) -> Vec<String> {
         let mut arns: Vec<String> = self.run(check).into_iter().map(|f| f.resource_arn).collect();

@@ -5,6 +5,7 @@ pub mod archive;
 pub mod mail;
 pub mod s3_archive;
 
+use crate::access::roster::PreviousRoster;
 use crate::config::ArchiveConfig;
 use crate::findings::diff::PreviousRun;
 use archive::{LocalArchive, PendingRun};
@@ -32,14 +33,23 @@ impl Archive {
         Ok(Some(Archive::S3 { archive: S3Archive::connect(config, uri)?, staging }))
     }
 
-    /// The newest complete run: its name and its findings. A findings.json that cannot be read
+    /// The newest complete run: its name, its findings and its access roster. A findings.json that cannot be read
     /// is an error for the caller to report; it does not stop the run.
     pub fn previous_run(&self) -> Result<Option<(String, PreviousRun)>, String> {
         match self {
             Archive::Local(local) => {
                 let Some(dir) = local.previous_run().map_err(|e| e.to_string())? else { return Ok(None) };
                 let name = dir.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
-                Ok(Some((name, PreviousRun::load(&dir.join("findings.json"))?)))
+                let mut previous = PreviousRun::load(&dir.join("findings.json"))?;
+                let roster = dir.join(crate::report::ROSTER);
+                if roster.is_file() {
+                    let bytes = std::fs::read(&roster)
+                        .map_err(|e| format!("cannot read {}: {e}", roster.display()))?;
+                    previous.roster = Some(PreviousRoster::parse(&bytes).map_err(|e| {
+                        format!("{} is not an access roster of this tool: {e}", roster.display())
+                    })?);
+                }
+                Ok(Some((name, previous)))
             }
             Archive::S3 { archive, .. } => archive.previous_run(),
         }

@@ -6,10 +6,12 @@
 //! the diff is read from here too. Runs are never overwritten: a run id whose folder already
 //! holds objects gets a `-2` suffix.
 
+use crate::access::roster::PreviousRoster;
 use crate::aws_sdk::error_text;
 use crate::config::{ArchiveConfig, ObjectLockMode};
 use crate::deliver::archive::{free_name, run_files, CHECKSUMS};
 use crate::findings::diff::PreviousRun;
+use crate::report::ROSTER;
 use aws_sdk_s3::primitives::{ByteStream, DateTime};
 use aws_sdk_s3::types::{ObjectLockMode as SdkLockMode, ServerSideEncryption};
 use std::path::Path;
@@ -88,26 +90,37 @@ impl S3Archive {
         }
     }
 
-    /// The newest complete run (one holding SHA256SUMS) and its findings.
+    fn get(&self, key: &str) -> Result<Vec<u8>, String> {
+        let object = self
+            .runtime
+            .block_on(self.client.get_object().bucket(&self.bucket).key(key).send())
+            .map_err(|e| format!("cannot read s3://{}/{key}: {}", self.bucket, error_text(&e)))?;
+        let bytes = self
+            .runtime
+            .block_on(object.body.collect())
+            .map_err(|e| format!("cannot read s3://{}/{key}: {e}", self.bucket))?
+            .into_bytes();
+        Ok(bytes.to_vec())
+    }
+
+    /// The newest complete run (one holding SHA256SUMS): its findings, and its access
+    /// roster when it has one (runs before the roster existed do not).
     pub fn previous_run(&self) -> Result<Option<(String, PreviousRun)>, String> {
         for folder in self.run_folders()?.into_iter().rev() {
             let base = format!("{}{folder}/", self.prefix);
             if !self.exists(&format!("{base}{CHECKSUMS}"))? {
                 continue;
             }
-            let key = format!("{base}findings.json");
-            let object = self
-                .runtime
-                .block_on(self.client.get_object().bucket(&self.bucket).key(&key).send())
-                .map_err(|e| format!("cannot read s3://{}/{key}: {}", self.bucket, error_text(&e)))?;
-            let bytes = self
-                .runtime
-                .block_on(object.body.collect())
-                .map_err(|e| format!("cannot read s3://{}/{key}: {e}", self.bucket))?
-                .into_bytes();
-            let previous = serde_json::from_slice(&bytes).map_err(|e| {
-                format!("s3://{}/{key} is not a findings.json of this tool: {e}", self.bucket)
+            let bytes = self.get(&format!("{base}findings.json"))?;
+            let mut previous: PreviousRun = serde_json::from_slice(&bytes).map_err(|e| {
+                format!("s3://{}/{base}findings.json is not a findings.json of this tool: {e}", self.bucket)
             })?;
+            let roster_key = format!("{base}{ROSTER}");
+            if self.exists(&roster_key)? {
+                previous.roster = Some(PreviousRoster::parse(&self.get(&roster_key)?).map_err(|e| {
+                    format!("s3://{}/{roster_key} is not an access roster of this tool: {e}", self.bucket)
+                })?);
+            }
             return Ok(Some((folder, previous)));
         }
         Ok(None)

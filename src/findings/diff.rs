@@ -16,6 +16,9 @@ use std::path::Path;
 pub struct PreviousRun {
     pub run: PreviousRunInfo,
     pub findings: Vec<Finding>,
+    /// Its access-roster.csv, read beside findings.json when the run has one.
+    #[serde(skip)]
+    pub roster: Option<crate::access::roster::PreviousRoster>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -111,6 +114,7 @@ mod tests {
                 finding("kept", "console-without-mfa", A, "2026-01-01T00:00:00Z"),
                 finding("fixed", "console-without-mfa", A, "2026-01-01T00:00:00Z"),
             ],
+            roster: None,
         };
         let mut current = vec![
             finding("kept", "console-without-mfa", A, "2026-02-01T00:00:00Z"),
@@ -133,6 +137,7 @@ mod tests {
                 finding("check-had-no-input", "console-without-mfa", A, "t"),
                 finding("really-fixed", "admin-access", A, "t"),
             ],
+            roster: None,
         };
         let coverage =
             [row(A, CoverageStatus::Audited, &["console-without-mfa"]), row(B, CoverageStatus::Failed, &[])];
@@ -144,7 +149,8 @@ mod tests {
     fn a_lapsed_suppression_is_new_again() {
         let mut earlier = finding("risk", "admin-access", A, "2025-01-01T00:00:00Z");
         earlier.status = Status::Suppressed;
-        let previous = PreviousRun { run: PreviousRunInfo { id: "r1".into() }, findings: vec![earlier] };
+        let previous =
+            PreviousRun { run: PreviousRunInfo { id: "r1".into() }, findings: vec![earlier], roster: None };
         let mut current = vec![finding("risk", "admin-access", A, "2026-02-01T00:00:00Z")];
         compare(&mut current, &[row(A, CoverageStatus::Audited, &[])], previous);
         assert_eq!(current[0].change, Change::New);

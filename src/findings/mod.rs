@@ -56,6 +56,10 @@ pub enum ResourceType {
     Policy,
     Account,
     AnalyzerFinding,
+    /// A person of the Identity Center identity store.
+    Person,
+    /// An Identity Center permission set.
+    PermissionSet,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -113,6 +113,42 @@ pub fn write_coverage(report: &RunReport, out: &mut impl Write) -> Result<(), Wr
     write_rows(out, &header, rows)
 }
 
+/// `access-roster.csv`: who has access to each account, people first, and whether it is
+/// admin-equivalent (columns in DESIGN.md).
+pub fn write_roster(report: &RunReport, out: &mut impl Write) -> Result<(), WriteFailure> {
+    let header = [
+        "account_id",
+        "account_name",
+        "principal_kind",
+        "principal_id",
+        "name",
+        "display_name",
+        "email",
+        "access",
+        "via_group",
+        "admin_equivalent",
+        "how",
+        "first_seen",
+    ];
+    let rows = report.roster.iter().map(|r| {
+        vec![
+            r.account_id.clone(),
+            r.account_name.clone(),
+            r.principal_kind.as_str().to_string(),
+            r.principal_id.clone(),
+            r.name.clone(),
+            r.display_name.clone(),
+            r.email.clone(),
+            r.access.clone(),
+            r.via_group.clone(),
+            r.admin_equivalent.as_str().to_string(),
+            r.how.clone(),
+            r.first_seen.clone(),
+        ]
+    });
+    write_rows(out, &header, rows)
+}
+
 /// The serde name of a unit enum variant (`open`, `new`, `user` …).
 fn variant<T: serde::Serialize>(value: &T) -> String {
     match serde_json::to_value(value) {

@@ -8,6 +8,7 @@
 //! plain text must not be HTML-escaped. Not here: the MIME message and sending (`deliver::mail`).
 
 use super::{ReportError, RunReport};
+use crate::access::roster::AdminChangeKind;
 use crate::audit::CoverageStatus;
 use crate::findings::{Change, Finding, Severity, Status};
 use serde::Serialize;
@@ -64,6 +65,12 @@ struct View<'a> {
     fixed_rows: Vec<Row<'a>>,
     fixed_more: usize,
     not_audited: Vec<AccountGap<'a>>,
+    /// "… gained admin on …" sentences, then "lost", capped at [`ROWS_MAX`] each.
+    admin_gained: Vec<String>,
+    admin_lost: Vec<String>,
+    admin_more: usize,
+    /// Why Identity Center was not collected, when it was not.
+    identity_center_gap: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -149,8 +156,16 @@ pub fn subject(report: &RunReport, template: &str) -> String {
         ("resolved", c.resolved.to_string()),
         ("date", run_date(report).to_string()),
         ("accounts_failed", c.accounts_failed.to_string()),
+        ("admin_gained", report.summary.admin_gained.to_string()),
+        ("admin_lost", report.summary.admin_lost.to_string()),
     ];
-    let mut subject = template.to_string();
+    // Someone gaining admin is the line an auditor must not miss: the subject leads with it
+    // unless the template places it itself.
+    let mut subject = if report.summary.admin_gained > 0 && !template.contains("{admin_gained}") {
+        format!("{} gained admin · {template}", report.summary.admin_gained)
+    } else {
+        template.to_string()
+    };
     for (name, value) in values {
         subject = subject.replace(&format!("{{{name}}}"), &value);
     }
@@ -183,6 +198,10 @@ fn rows<'a>(findings: impl Iterator<Item = &'a Finding>) -> (Vec<Row<'a>>, usize
         })
         .collect();
     (rows, more)
+}
+
+fn admin_sentences(report: &RunReport, kind: AdminChangeKind) -> Vec<String> {
+    report.admin_changes.iter().filter(|c| c.change == kind).take(ROWS_MAX).map(|c| c.sentence()).collect()
 }
 
 pub fn render(
@@ -219,6 +238,8 @@ pub fn render(
             error: c.error.as_deref().unwrap_or("not audited"),
         })
         .collect();
+    let admin_gained = admin_sentences(report, AdminChangeKind::Gained);
+    let admin_lost = admin_sentences(report, AdminChangeKind::Lost);
     let view = View {
         title,
         notes,
@@ -234,6 +255,10 @@ pub fn render(
         fixed_rows,
         fixed_more,
         not_audited,
+        admin_more: report.admin_changes.len() - admin_gained.len() - admin_lost.len(),
+        admin_gained,
+        admin_lost,
+        identity_center_gap: (!report.identity_center.collected()).then(|| report.identity_center.sentence()),
     };
     let tera = engine()?;
     let context = Context::from_serialize(&view).map_err(|e| render_error(&e))?;

@@ -8,6 +8,7 @@
 //! Not here: CSV and JSON (`csv.rs`, `json.rs`), which always hold every finding whole.
 
 use super::{ReportError, RunReport};
+use crate::access::roster::{AdminChangeKind, RosterRow};
 use crate::audit::{CoverageRow, CoverageStatus, Inventory};
 use crate::checks::{Check, Family, CATALOG};
 use crate::config::ReportConfig;
@@ -89,6 +90,44 @@ struct Page<'a> {
     resolved: Capped<FindingRef<'a>>,
     method: Method<'a>,
     catalog: Vec<CatalogRow>,
+    identity_center: &'a crate::access::IdentityCenterSummary,
+    identity_center_sentence: String,
+    /// Who gained, then who lost, admin on which account since the previous run.
+    admin_changes: Vec<AdminChangeView>,
+    /// Per account, who can act as admin and how, people first.
+    roster: Vec<RosterAccount<'a>>,
+    roster_admins: usize,
+}
+
+#[derive(Serialize)]
+struct AdminChangeView {
+    change: &'static str,
+    sentence: String,
+}
+
+#[derive(Serialize)]
+struct RosterAccount<'a> {
+    id: &'a str,
+    name: &'a str,
+    anchor: String,
+    rows: Vec<RosterView<'a>>,
+    /// Admin rows past the cap, in access-roster.csv.
+    more: usize,
+    /// Rows of this account without admin power (in access-roster.csv).
+    not_admin: usize,
+}
+
+#[derive(Serialize)]
+struct RosterView<'a> {
+    kind: &'static str,
+    name: &'a str,
+    display_name: &'a str,
+    email: &'a str,
+    access: &'a str,
+    via_group: &'a str,
+    admin: &'static str,
+    how: &'a str,
+    first_seen: &'a str,
 }
 
 #[derive(Serialize)]
@@ -516,8 +555,61 @@ impl<'a> Page<'a> {
                 evidence_max_chars: EVIDENCE_VALUE_MAX_CHARS,
             },
             catalog,
+            identity_center: &report.identity_center,
+            identity_center_sentence: report.identity_center.sentence(),
+            admin_changes: report
+                .admin_changes
+                .iter()
+                .map(|c| AdminChangeView {
+                    change: match c.change {
+                        AdminChangeKind::Gained => "gained",
+                        AdminChangeKind::Lost => "lost",
+                    },
+                    sentence: c.sentence(),
+                })
+                .collect(),
+            roster: roster_accounts(&report.roster, max_rows),
+            roster_admins: report.roster.iter().filter(|r| r.admin_equivalent.is_admin()).count(),
         }
     }
+}
+
+/// The roster's admin rows by account (in the roster's order: people first), each account
+/// capped at `cap` rows; accounts without an admin are left out.
+fn roster_accounts(rows: &[RosterRow], cap: usize) -> Vec<RosterAccount<'_>> {
+    let mut accounts: Vec<RosterAccount> = Vec::new();
+    for row in rows {
+        if accounts.last().is_none_or(|a| a.id != row.account_id) {
+            accounts.push(RosterAccount {
+                id: &row.account_id,
+                name: &row.account_name,
+                anchor: anchor("roster", &row.account_id),
+                rows: Vec::new(),
+                more: 0,
+                not_admin: 0,
+            });
+        }
+        let account = accounts.last_mut().expect("pushed above");
+        if !row.admin_equivalent.is_admin() {
+            account.not_admin += 1;
+        } else if account.rows.len() >= cap {
+            account.more += 1;
+        } else {
+            account.rows.push(RosterView {
+                kind: row.principal_kind.as_str(),
+                name: &row.name,
+                display_name: &row.display_name,
+                email: &row.email,
+                access: &row.access,
+                via_group: &row.via_group,
+                admin: row.admin_equivalent.as_str(),
+                how: &row.how,
+                first_seen: &row.first_seen,
+            });
+        }
+    }
+    accounts.retain(|a| !a.rows.is_empty());
+    accounts
 }
 
 /// One section per family in catalog order, then any check the catalog does not know

@@ -1,4 +1,4 @@
-//! The run's outputs: `findings.json`, `findings.csv`, `coverage.csv`, `report.html` and the
+//! The run's outputs: `findings.json`, `findings.csv`, `coverage.csv`, `access-roster.csv`, `report.html` and the
 //! mail digest (`digest.rs`; the message around it is `deliver::mail`).
 //! Renderers consume the [`RunReport`] and nothing else; they never look at a snapshot.
 
@@ -7,6 +7,8 @@ pub mod digest;
 pub mod html;
 pub mod json;
 
+use crate::access::roster::{AdminChange, AdminChangeKind, RosterRow};
+use crate::access::IdentityCenterSummary;
 use crate::audit::{CoverageRow, CoverageStatus};
 use crate::config::{Config, Thresholds};
 use crate::findings::{Change, Finding, Severity, Status};
@@ -17,6 +19,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 pub const FINDINGS_SCHEMA: &str = "iam-auditor/findings/v1";
+
+/// The access roster's file name in a run folder.
+pub const ROSTER: &str = "access-roster.csv";
 
 /// How the run was made: what an auditor needs to reproduce or weigh it.
 #[derive(Debug, Clone, Serialize)]
@@ -67,6 +72,9 @@ pub struct Summary {
     pub suppressed: usize,
     pub new: usize,
     pub resolved: usize,
+    /// Principals (people first) who gained / lost admin on an account since the previous run.
+    pub admin_gained: usize,
+    pub admin_lost: usize,
 }
 
 /// Everything a renderer may show.
@@ -81,6 +89,12 @@ pub struct RunReport {
     /// Problems with snapshot-wide files (manifest, organization/): they cost facts such as
     /// SCPs or account names, never an account.
     pub snapshot_problems: Vec<InputProblem>,
+    pub identity_center: IdentityCenterSummary,
+    /// Who gained and who lost admin on which account since the previous run.
+    pub admin_changes: Vec<AdminChange>,
+    /// Who has access to each account (`access-roster.csv`; not in findings.json).
+    #[serde(skip)]
+    pub roster: Vec<RosterRow>,
 }
 
 impl RunReport {
@@ -114,7 +128,34 @@ impl RunReport {
         run.stats.accounts_audited = count(CoverageStatus::Audited);
         run.stats.accounts_failed = count(CoverageStatus::Failed);
         run.stats.accounts_skipped = count(CoverageStatus::Skipped);
-        RunReport { schema: FINDINGS_SCHEMA, run, coverage, summary, findings, resolved, snapshot_problems }
+        RunReport {
+            schema: FINDINGS_SCHEMA,
+            run,
+            coverage,
+            summary,
+            findings,
+            resolved,
+            snapshot_problems,
+            identity_center: IdentityCenterSummary::of(None),
+            admin_changes: Vec::new(),
+            roster: Vec::new(),
+        }
+    }
+
+    /// Adds the access roster, what Identity Center coverage was, and who gained or lost admin.
+    pub fn with_access(
+        mut self,
+        roster: Vec<RosterRow>,
+        admin_changes: Vec<AdminChange>,
+        identity_center: IdentityCenterSummary,
+    ) -> RunReport {
+        self.summary.admin_gained =
+            admin_changes.iter().filter(|c| c.change == AdminChangeKind::Gained).count();
+        self.summary.admin_lost = admin_changes.iter().filter(|c| c.change == AdminChangeKind::Lost).count();
+        self.roster = roster;
+        self.admin_changes = admin_changes;
+        self.identity_center = identity_center;
+        self
     }
 
     /// The highest severity among open findings.
@@ -162,6 +203,7 @@ pub fn write_all(report: &RunReport, config: &Config, dir: &Path) -> Result<Vec<
     written.push(write_file(dir, "findings.json", |out| json::write(report, out))?);
     written.push(write_file(dir, "findings.csv", |out| csv::write_findings(report, out))?);
     written.push(write_file(dir, "coverage.csv", |out| csv::write_coverage(report, out))?);
+    written.push(write_file(dir, ROSTER, |out| csv::write_roster(report, out))?);
     Ok(written)
 }
 

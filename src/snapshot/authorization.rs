@@ -79,12 +79,31 @@ impl Role {
 
     /// IAM Identity Center roles; the permission set is in the name.
     pub fn sso_permission_set(&self) -> Option<&str> {
-        if !self.path.starts_with("/aws-reserved/sso.amazonaws.com/") {
-            return None;
-        }
-        let rest = self.name.strip_prefix("AWSReservedSSO_")?;
-        Some(rest.rsplit_once('_').map_or(rest, |(set, _hash)| set))
+        sso_permission_set(&self.path, &self.name)
     }
+}
+
+/// Where IAM Identity Center puts the roles it provisions (a region may follow).
+pub const SSO_ROLE_PATH: &str = "/aws-reserved/sso.amazonaws.com/";
+
+/// The permission set name of a role Identity Center provisioned: the role is named
+/// `AWSReservedSSO_<permission set name>_<16 lowercase hex digits>` under [`SSO_ROLE_PATH`].
+/// The name may itself hold underscores, so the suffix is taken from the right; anything
+/// else (another path, another suffix) is not an Identity Center role.
+pub fn sso_permission_set<'a>(path: &str, name: &'a str) -> Option<&'a str> {
+    if !path.starts_with(SSO_ROLE_PATH) {
+        return None;
+    }
+    let (set, suffix) = name.strip_prefix("AWSReservedSSO_")?.rsplit_once('_')?;
+    let hex = suffix.len() == 16 && suffix.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    (hex && !set.is_empty()).then_some(set)
+}
+
+/// [`sso_permission_set`] of a role ARN (`arn:aws:iam::1:role/<path>/<name>`).
+pub fn sso_permission_set_of_arn(arn: &str) -> Option<&str> {
+    let rest = arn.split_once(":role/")?.1;
+    let (path, name) = rest.rsplit_once('/')?;
+    sso_permission_set(&format!("/{path}/"), name)
 }
 
 #[derive(Debug, Clone)]

@@ -149,6 +149,8 @@ pub struct Snapshot {
     /// Problems with snapshot-wide files (manifest, organization/); they cost the run the
     /// SCP or membership facts, never an account.
     pub problems: Vec<InputProblem>,
+    /// `organization/identity-center/`; None when the folder is absent (not collected).
+    pub identity_center: Option<identity_center::IdentityCenter>,
 }
 
 /// Why a snapshot could not be opened at all.
@@ -254,12 +256,14 @@ impl Snapshot {
         for (i, note) in manifest.iter().flat_map(|m| m.notes.iter()).enumerate() {
             problems.push(InputProblem::note("manifest.json", &format!("notes[{i}]"), note));
         }
+        let identity_center = identity_center::IdentityCenter::read(root, &mut problems);
         Ok(Snapshot {
             root: root.to_path_buf(),
             manifest,
             organization,
             accounts: accounts.into_values().collect(),
             problems,
+            identity_center,
         })
     }
 
@@ -273,6 +277,10 @@ impl Snapshot {
         let dir = format!("accounts/{id}");
         let mut problems = Vec::new();
         let mut snapshot = AccountSnapshot::empty(entry.id.clone(), entry.name.clone());
+        snapshot.identity_center = self
+            .identity_center
+            .as_ref()
+            .is_some_and(|ic| matches!(ic.coverage(), identity_center::Coverage::Collected { .. }));
         if !self.root.join(&dir).is_dir() {
             snapshot.missing_folder = true;
             return snapshot;
@@ -354,6 +362,9 @@ pub struct AccountSnapshot {
     pub collection_error: Option<CollectionError>,
     pub missing_folder: bool,
     pub problems: Vec<InputProblem>,
+    /// Identity Center was collected for the organization (its files are read once, by
+    /// [`Snapshot::open`]; the Identity Center checks need them).
+    pub identity_center: bool,
 }
 
 impl AccountSnapshot {
@@ -369,6 +380,7 @@ impl AccountSnapshot {
             collection_error: None,
             missing_folder: false,
             problems: Vec::new(),
+            identity_center: false,
         }
     }
 
