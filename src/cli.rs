@@ -434,6 +434,12 @@ pub fn run(args: &RunArgs, log_format: LogFormat) -> Result<i32, String> {
         _ => out_dir.display().to_string(),
     };
 
+    // The line an auditor must not miss, in the job's log too.
+    for change in
+        report.admin_changes.iter().filter(|c| c.change == crate::access::roster::AdminChangeKind::Gained)
+    {
+        tracing::warn!(event = "admin-gained", account = %change.account_id, "{}", change.sentence());
+    }
     for row in report.coverage.iter().filter(|c| c.error.is_some()) {
         let error = row.error.as_deref().unwrap_or_default();
         tracing::warn!(

@@ -12,7 +12,8 @@ const SNAPSHOT: &str = "examples/demo-org";
 const DEMO_CONFIG: &str = "examples/demo-org.toml";
 const EXAMPLE_CONFIG: &str = "config/iam-auditor.example.toml";
 /// digest.eml: with no [mail] section the digest is written (transport "file"), not sent.
-const OUTPUTS: [&str; 5] = ["report.html", "findings.json", "findings.csv", "coverage.csv", "digest.eml"];
+const OUTPUTS: [&str; 6] =
+    ["report.html", "findings.json", "findings.csv", "coverage.csv", "access-roster.csv", "digest.eml"];
 
 /// Exit code 3: reports written, but one account (555566667777) could not be audited.
 const DEMO_EXIT: i32 = 3;
@@ -370,4 +371,210 @@ fn the_readme_demo_block_is_what_the_demo_prints() {
         demo.command
     );
     assert_eq!(status.code(), Some(demo.exit_code), "README.md's demo exit code");
+}
+
+/// (account, resource name) of every open finding of `check`.
+fn pairs_of(report: &Value, check: &str) -> BTreeSet<(String, String)> {
+    findings(report)
+        .iter()
+        .filter(|f| f["check"] == check)
+        .map(|f| {
+            (f["account_id"].as_str().unwrap().to_string(), f["resource_name"].as_str().unwrap().to_string())
+        })
+        .collect()
+}
+
+fn pairs(list: &[(&str, &str)]) -> BTreeSet<(String, String)> {
+    list.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+}
+
+const PEOPLE: &str = "@acme.example";
+
+/// make_demo_org.py's Identity Center: each person named on exactly the accounts they
+/// are assigned an admin permission set on (carol is admin on management only, diego on prod
+/// only, though AdministratorAccess is provisioned to both), and the planted drift.
+#[test]
+fn identity_center_people_are_named_on_exactly_their_accounts() {
+    let report = run_demo(DEMO_CONFIG).findings();
+    assert_eq!(report["identity_center"]["status"], "collected");
+    let person = |name: &str| format!("{name}{PEOPLE}");
+    let admins = pairs_of(&report, "sso-admin-assignment");
+    let want: BTreeSet<(String, String)> = [
+        (MANAGEMENT, "alice.nguyen"),
+        (MANAGEMENT, "raj.mehta"),
+        (MANAGEMENT, "carol.jensen"),
+        (PROD, "alice.nguyen"),
+        (PROD, "raj.mehta"),
+        (PROD, "diego.ramos"),
+        (PROD, "farid.haddad"),
+    ]
+    .iter()
+    .map(|(a, p)| (a.to_string(), person(p)))
+    .collect();
+    assert_eq!(admins, want);
+    // farid's ProdOperator (PowerUserAccess) reaches admin only by a potential path: medium.
+    let farid = findings(&report)
+        .iter()
+        .find(|f| f["check"] == "sso-admin-assignment" && f["resource_name"] == person("farid.haddad"))
+        .unwrap();
+    assert_eq!(farid["severity"], "medium");
+    assert_eq!(farid["evidence"]["conditional"], true);
+    let alice = findings(&report)
+        .iter()
+        .find(|f| {
+            f["check"] == "sso-admin-assignment"
+                && f["account_id"] == PROD
+                && f["resource_name"] == person("alice.nguyen")
+        })
+        .unwrap();
+    assert_eq!(alice["evidence"]["paths"][0]["via_group"], "Admins");
+    assert_eq!(alice["evidence"]["display_name"], "Alice Nguyen");
+
+    assert_eq!(
+        pairs_of(&report, "sso-role-without-assignment"),
+        pairs(&[(DEV, "AWSReservedSSO_PowerUserAccess_8b7a6c5d4e3f2a19")])
+    );
+    assert_eq!(pairs_of(&report, "sso-assignment-without-role"), pairs(&[(DEV, "ReadOnlyAccess")]));
+    assert_eq!(
+        pairs_of(&report, "sso-assignment-to-nobody"),
+        pairs(&[(MANAGEMENT, "Billing"), (PROD, "ReadOnlyAccess"), (DEV, "DeveloperAccess")])
+    );
+    // PT8H AdministratorAccess only: PowerUserAccess (PT12H) is not admin, DeveloperAccess's PT4H is the limit.
+    assert_eq!(pairs_of(&report, "sso-admin-long-session"), pairs(&[(MANAGEMENT, "AdministratorAccess")]));
+
+    // admin-access on prod's AdministratorAccess role names its people.
+    let role = findings(&report)
+        .iter()
+        .find(|f| {
+            f["check"] == "admin-access"
+                && f["account_id"] == PROD
+                && f["resource_name"].as_str().unwrap().starts_with("AWSReservedSSO_AdministratorAccess_")
+        })
+        .unwrap();
+    let people: BTreeSet<&str> = role["evidence"]["people"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["user_name"].as_str().unwrap())
+        .collect();
+    let want: BTreeSet<String> =
+        ["alice.nguyen", "raj.mehta", "diego.ramos"].iter().map(|p| person(p)).collect();
+    assert_eq!(people, want.iter().map(String::as_str).collect());
+}
+
+/// The roster: people first in each account, every access path, formula-safe, covered by the
+/// run's files; and against last week's archived run, who gained and who lost admin.
+#[test]
+fn the_roster_and_who_gained_or_lost_admin_since_last_week() {
+    let run = run_demo(DEMO_CONFIG);
+    let report = run.findings();
+    let mut reader = csv::Reader::from_path(run.out.path().join("access-roster.csv")).unwrap();
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+    let person_rows = |account: &str, name: &str| -> Vec<(String, String, String)> {
+        rows.iter()
+            .filter(|r| &r[0] == account && r[4] == format!("{name}{PEOPLE}"))
+            .map(|r| (r[7].to_string(), r[8].to_string(), r[9].to_string()))
+            .collect()
+    };
+    assert_eq!(
+        person_rows(PROD, "carol.jensen"),
+        [("permission set ReadOnlyAccess".to_string(), "Auditors".to_string(), "no".to_string())],
+        "carol is admin on management only"
+    );
+    assert!(person_rows(DEV, "alice.nguyen").is_empty(), "alice has nothing on dev-sandbox");
+    assert!(rows.iter().any(|r| &r[4] == "'=cmd@evil"), "names are formula-neutralised");
+    for pair in rows.windows(2) {
+        assert!(
+            !(pair[0][0] == pair[1][0] && &pair[0][2] != "person" && &pair[1][2] == "person"),
+            "people first"
+        );
+    }
+
+    assert!(report["run"]["previous_run"].is_string(), "compared with the archived run");
+    let changes: BTreeSet<(String, String, String)> = report["admin_changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["change"].as_str().unwrap().to_string(),
+                c["account_id"].as_str().unwrap().to_string(),
+                c["name"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let want: BTreeSet<(String, String, String)> = [
+        ("gained", PROD, "diego.ramos@acme.example"),
+        ("gained", DEV, "=cmd@evil"),
+        ("lost", MANAGEMENT, "emma.schulz@acme.example"),
+        ("lost", PROD, "emma.schulz@acme.example"),
+    ]
+    .iter()
+    .map(|(c, a, n)| (c.to_string(), a.to_string(), n.to_string()))
+    .collect();
+    assert_eq!(changes, want);
+    assert_eq!(report["summary"]["admin_gained"], 2);
+    assert!(
+        run.stderr
+            .contains("diego.ramos@acme.example (Diego Ramos) gained admin on 444455556666 (acme-prod)"),
+        "{}",
+        run.stderr
+    );
+    let html = std::fs::read_to_string(run.out.path().join("report.html")).unwrap();
+    assert!(html.contains("Admin access changed since the previous run."), "the banner");
+    let eml = std::fs::read_to_string(run.out.path().join("digest.eml")).unwrap();
+    let subject = eml.lines().find(|l| l.starts_with("Subject:")).unwrap();
+    assert!(subject.contains("2 gained admin"), "{subject}");
+    assert!(eml.contains("ADMIN ACCESS CHANGED SINCE THE LAST RUN"), "the digest's plain text leads with it");
+}
+
+/// examples/demo-archive holds last week's run as this build judges last week's organization
+/// (`make_demo_org.py --previous`): when a check or the generator changes, this fails until
+/// examples/make_demo_archive.sh is run again.
+#[test]
+fn the_archived_run_is_what_this_build_makes_of_last_weeks_demo() {
+    let python = std::env::var("IAM_AUDITOR_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+    let scratch = tempfile::tempdir().unwrap();
+    let snapshot = scratch.path().join("previous");
+    let made = std::process::Command::new(&python)
+        .arg(repo().join("examples/make_demo_org.py"))
+        .arg("--previous")
+        .arg("--out")
+        .arg(&snapshot)
+        .output()
+        .unwrap_or_else(|e| panic!("{python} cannot run ({e}): install python3, or run scripts/test.sh"));
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let out = scratch.path().join("out");
+    let output = iam_auditor()
+        .args(["run", "--no-mail", "--config", DEMO_CONFIG, "--snapshot"])
+        .arg(&snapshot)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    let archive = repo().join("examples/demo-archive");
+    let runs: Vec<PathBuf> = std::fs::read_dir(&archive).unwrap().flatten().map(|e| e.path()).collect();
+    assert_eq!(runs.len(), 1, "one archived run: {runs:?}");
+    let judged = |dir: &std::path::Path| -> BTreeSet<String> {
+        let report: Value =
+            serde_json::from_slice(&std::fs::read(dir.join("findings.json")).unwrap()).unwrap();
+        findings(&report)
+            .iter()
+            .map(|f| {
+                format!(
+                    "{} {} {} {} {}",
+                    f["check"], f["account_id"], f["resource_arn"], f["severity"], f["detail"]
+                )
+            })
+            .collect()
+    };
+    let stale = "examples/demo-archive is stale: run examples/make_demo_archive.sh and commit it";
+    assert_eq!(judged(&runs[0]), judged(&out), "{stale}");
+    let roster = |dir: &std::path::Path| -> Vec<Vec<String>> {
+        let mut reader = csv::Reader::from_path(dir.join("access-roster.csv")).unwrap();
+        // first_seen (the last column) depends on the archive the run was compared with.
+        reader.records().map(|r| r.unwrap().iter().take(11).map(str::to_string).collect()).collect()
+    };
+    assert_eq!(roster(&runs[0]), roster(&out), "{stale}");
 }

@@ -365,6 +365,8 @@ pub struct AdminChange {
     pub email: String,
     /// The access that makes it admin now (gained) or made it admin before (lost).
     pub access: Vec<String>,
+    /// How, for the first of them (the policies or the escalation path).
+    pub how: String,
 }
 
 impl AdminChange {
@@ -385,7 +387,18 @@ impl AdminChange {
             AdminChangeKind::Gained => "gained admin on",
             AdminChangeKind::Lost => "lost admin on",
         };
-        format!("{who} {verb} {account} through {}", self.access.join("; "))
+        match self.principal_kind {
+            PrincipalKind::Person => format!("{who} {verb} {account} through {}", self.access.join("; ")),
+            // An IAM principal's access is itself: say how instead.
+            _ => {
+                let conditional = self.access.iter().any(|a| a.ends_with("(conditional)"));
+                format!(
+                    "{who} {verb} {account}{}: {}",
+                    if conditional { " (conditional)" } else { "" },
+                    self.how
+                )
+            }
+        }
     }
 }
 
@@ -462,6 +475,7 @@ pub fn compare(
             display_name: first.display_name.clone(),
             email: first.email.clone(),
             access: at.iter().map(|&i| describe_access(&rows[i])).collect(),
+            how: first.how.clone(),
         }
     };
     let mut changes = Vec::new();

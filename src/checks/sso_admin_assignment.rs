@@ -74,11 +74,19 @@ fn run(context: &AccountContext) -> Vec<Finding> {
                 .collect();
             let builder = context
                 .finding(&CHECK, ResourceType::Person, &person.arn(), person.name())
-                .title(format!(
-                    "{} holds admin on {account} through permission set {}",
-                    person.label(),
-                    sets.join(", ")
-                ))
+                .title(if certain {
+                    format!(
+                        "{} holds admin on {account} through permission set {}",
+                        person.label(),
+                        sets.join(", ")
+                    )
+                } else {
+                    format!(
+                        "{} may act as admin on {account} through permission set {} (conditional)",
+                        person.label(),
+                        sets.join(", ")
+                    )
+                })
                 .detail(format!(
                     "{} can sign in to {account} as admin: {}.{}",
                     person.label(),

@@ -333,6 +333,52 @@ mod tests {
     }
 
     #[test]
+    fn someone_gaining_admin_leads_the_subject_and_both_bodies() {
+        use crate::access::roster::{AdminChange, PrincipalKind};
+        let change = |kind: AdminChangeKind, name: &str| AdminChange {
+            change: kind,
+            account_id: "444455556666".into(),
+            account_name: "prod".into(),
+            principal_kind: PrincipalKind::Person,
+            principal_id: format!("id-{name}"),
+            name: name.into(),
+            display_name: "D".into(),
+            email: String::new(),
+            access: vec!["permission set Admin".into()],
+            how: String::new(),
+        };
+        let report = hostile_report().with_access(
+            Vec::new(),
+            vec![change(AdminChangeKind::Gained, "diego"), change(AdminChangeKind::Lost, "emma")],
+            crate::access::IdentityCenterSummary::of(None),
+        );
+        assert_eq!(
+            subject(&report, DEFAULT_SUBJECT),
+            "1 gained admin · [IAM audit] 0 new critical · 5 open · 1 fixed — 2024-06-01"
+        );
+        assert_eq!(
+            subject(&report, "{admin_gained} up, {admin_lost} down"),
+            "1 up, 1 down",
+            "placed by the template"
+        );
+        let digest = render(&report, "t", &notes(), DEFAULT_SUBJECT).unwrap();
+        let gained = "diego (D) gained admin on 444455556666 (prod) through permission set Admin";
+        let (at, new) =
+            (digest.text.find(gained).expect("in the text"), digest.text.find("NEW SINCE").unwrap());
+        assert!(at < new, "before what is new");
+        assert!(digest.text.contains("emma (D) lost admin on"));
+        assert!(digest.html.contains(gained));
+        assert!(digest.text.contains("Identity Center not collected"), "and what it could not see");
+        // Nobody gained: the subject is the template's.
+        let quiet = hostile_report();
+        assert!(!subject(&quiet, DEFAULT_SUBJECT).contains("gained"));
+        assert!(!render(&quiet, "t", &notes(), DEFAULT_SUBJECT)
+            .unwrap()
+            .text
+            .contains("ADMIN ACCESS CHANGED"));
+    }
+
+    #[test]
     fn hostile_names_are_escaped_in_html_and_plain_in_text() {
         let digest = render_hostile();
         for raw in [SCRIPT, IMG] {

@@ -599,7 +599,8 @@ fn roster_accounts(rows: &[RosterRow], cap: usize) -> Vec<RosterAccount<'_>> {
                 kind: row.principal_kind.as_str(),
                 name: &row.name,
                 display_name: &row.display_name,
-                email: &row.email,
+                // A user name that is the email already says it.
+                email: if row.email == row.name { "" } else { &row.email },
                 access: &row.access,
                 via_group: &row.via_group,
                 admin: row.admin_equivalent.as_str(),
@@ -949,6 +950,7 @@ fn anchor(prefix: &str, text: &str) -> String {
 pub(crate) mod tests {
     //! The report fixtures here are shared with the digest's and the mail's tests.
     use super::*;
+    use crate::access::roster::{AdminChange, AdminEquivalent, PrincipalKind};
     use crate::config::Thresholds;
     use crate::findings::Suppression;
     use crate::identifiers::AccountId;
@@ -1124,6 +1126,64 @@ pub(crate) mod tests {
         assert!(lower.starts_with("<!doctype html>"));
         assert!(html.contains("Content-Security-Policy"));
         assert!(html.contains("@media print"));
+    }
+
+    fn roster_row(account: &str, kind: PrincipalKind, name: &str, admin: AdminEquivalent) -> RosterRow {
+        RosterRow {
+            account_id: account.into(),
+            account_name: "<prod>".into(),
+            principal_kind: kind,
+            principal_id: format!("id-{name}"),
+            name: name.into(),
+            display_name: String::new(),
+            email: String::new(),
+            access: "permission set Admin".into(),
+            via_group: String::new(),
+            admin_equivalent: admin,
+            how: "how".into(),
+            first_seen: "2026-01-01T00:00:00Z".into(),
+        }
+    }
+
+    #[test]
+    fn the_roster_lists_admins_per_account_people_first_and_the_changes_lead() {
+        let rows = vec![
+            roster_row("111111111111", PrincipalKind::Person, "<script>ana", AdminEquivalent::Yes),
+            roster_row("111111111111", PrincipalKind::Person, "ben", AdminEquivalent::No),
+            roster_row("111111111111", PrincipalKind::IamRole, "deployer", AdminEquivalent::Conditional),
+            roster_row("222222222222", PrincipalKind::IamUser, "nobody-admin", AdminEquivalent::No),
+        ];
+        let gained = AdminChange {
+            change: AdminChangeKind::Gained,
+            account_id: "111111111111".into(),
+            account_name: "prod".into(),
+            principal_kind: PrincipalKind::Person,
+            principal_id: "id-ana".into(),
+            name: "<script>ana".into(),
+            display_name: String::new(),
+            email: String::new(),
+            access: vec!["permission set Admin".into()],
+            how: String::new(),
+        };
+        let mut report =
+            hostile_report().with_access(rows, vec![gained], crate::access::IdentityCenterSummary::of(None));
+        report.run.previous_run = Some("20261116T060000Z".into());
+        let html = render_with(&report, 100);
+        let roster = section(&html, "roster");
+        let (ana, deployer) = (roster.find("&lt;script&gt;ana").unwrap(), roster.find("deployer").unwrap());
+        assert!(ana < deployer, "people first");
+        assert!(!roster.contains(">ben<") && !roster.contains("nobody-admin"), "only admin rows are listed");
+        assert!(roster.contains("1 more principal with access that is not admin-equivalent"), "{roster}");
+        assert!(!roster.contains("222222222222"), "an account without admins has no table");
+        assert!(section(&html, "changes").contains("&lt;script&gt;ana gained admin on 111111111111 (prod)"));
+        let banner = html.find("Admin access changed since the previous run.").expect("a banner");
+        assert!(banner < html.find("id=\"changes\"").unwrap(), "the banner leads the page");
+        assert!(html.contains("Identity Center not collected."), "and says what it could not see");
+        assert!(!html.contains("<script>ana"), "escaped");
+        // One row per account is the cap: the rest is counted.
+        let capped = render_with(&report, 1);
+        assert!(section(&capped, "roster")
+            .contains("1 more admin access path in this account is in access-roster.csv"));
     }
 
     #[test]

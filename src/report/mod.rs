@@ -170,7 +170,7 @@ impl RunReport {
             .iter()
             .map(|sev| format!("{} {sev}", self.summary.by_severity.get(sev).copied().unwrap_or(0)))
             .collect();
-        format!(
+        let mut line = format!(
             "{} account(s) audited, {} failed, {} skipped; {} open finding(s): {}; {} suppressed; {} new, {} resolved",
             s.accounts_audited,
             s.accounts_failed,
@@ -180,7 +180,14 @@ impl RunReport {
             self.summary.suppressed,
             self.summary.new,
             self.summary.resolved
-        )
+        );
+        if self.run.previous_run.is_some() {
+            line.push_str(&format!(
+                "; admin: {} gained, {} lost",
+                self.summary.admin_gained, self.summary.admin_lost
+            ));
+        }
+        line
     }
 }
 
