@@ -89,10 +89,9 @@ AwsSSOInlinePolicy and its boundary as the role's (main() asserts this), except 
                dev-sandbox: ReadOnlyAccess to Auditors; DeveloperAccess to Developers and to
                Contractors
 
-  sso-admin-assignment (one per person per account, 7): alice.nguyen and raj.mehta on management
+  sso-admin-assignment (one per person per account, 6): alice.nguyen and raj.mehta on management
                and on prod (via Admins); carol.jensen on management (direct); diego.ramos on prod
-               (direct); farid.haddad on prod at medium, conditional: ProdOperator's role reaches
-               admin only by its potential Lambda path (see escalation above)
+               (direct)
   long session: AdministratorAccess (admin-equivalent, PT8H, over 4 h)
   drift        a role with no assignment on its account: AWSReservedSSO_PowerUserAccess_8b7a6c5d4e3f2a19
                in dev-sandbox; an assignment whose role is missing: ReadOnlyAccess on dev-sandbox
@@ -106,8 +105,9 @@ AwsSSOInlinePolicy and its boundary as the role's (main() asserts this), except 
                she holds ReadOnlyAccess via Auditors); diego.ramos is not admin on management;
                nobody is admin on dev-sandbox (AdministratorAccess is not provisioned there;
                DeveloperAccess is PowerUserAccess capped by DeveloperBoundary); emma.schulz
-               (Auditors) and priya.patel (Billing) hold no admin-equivalent set, nor does farid.haddad
-               through DeveloperAccess; the deleted user and group and
+               (Auditors), farid.haddad (DeveloperAccess; ProdOperator, PowerUserAccess: its role reaches
+               admin only by a potential Lambda path, "potential" in the roster, not an
+               sso-admin-assignment) and priya.patel (Billing) hold no admin-equivalent set; the deleted user and group and
                the empty group name no person; no long-session finding for PowerUserAccess (PT12H)
                or DeveloperAccess (PT4H: not over 4 h), neither admin-equivalent; no drift for the
                other roles (management: AdministratorAccess, ReadOnlyAccess, Billing; prod:

@@ -8,6 +8,8 @@ use crate::policy::escalation::graph::{short, Standing, Verdict};
 use crate::policy::escalation::principal::NodeKind;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 
 /// Is the access admin-equivalent?
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -15,8 +17,12 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 pub enum AdminEquivalent {
     /// Holds admin, or reaches it by an escalation path, unconditionally.
     Yes,
-    /// Only under conditions the snapshot cannot decide, or by a potential path.
+    /// Only under conditions the snapshot cannot decide.
     Conditional,
+    /// Only by a potential escalation path: a step takes over a resource (a function, an
+    /// instance, a job) the IAM snapshot does not list. Not counted as admin in the access
+    /// review (`sso-admin-assignment`, gained/lost admin); `admin-access` reports the path.
+    Potential,
     No,
     /// The account, or the role behind the permission set, was not read.
     Unknown,
@@ -27,15 +33,22 @@ impl AdminEquivalent {
         match self {
             AdminEquivalent::Yes => "yes",
             AdminEquivalent::Conditional => "conditional",
+            AdminEquivalent::Potential => "potential",
             AdminEquivalent::No => "no",
             AdminEquivalent::Unknown => "unknown",
         }
     }
 
     fn parse(text: &str) -> Option<AdminEquivalent> {
-        [AdminEquivalent::Yes, AdminEquivalent::Conditional, AdminEquivalent::No, AdminEquivalent::Unknown]
-            .into_iter()
-            .find(|a| a.as_str() == text)
+        [
+            AdminEquivalent::Yes,
+            AdminEquivalent::Conditional,
+            AdminEquivalent::Potential,
+            AdminEquivalent::No,
+            AdminEquivalent::Unknown,
+        ]
+        .into_iter()
+        .find(|a| a.as_str() == text)
     }
 
     /// Yes or conditional: what an access review must sign.
@@ -70,11 +83,15 @@ impl PrincipalKind {
     }
 }
 
+/// A string many rows share (the account, the access, the run that first saw them): a
+/// 1,000-account roster has hundreds of thousands of rows.
+pub type Shared = Arc<str>;
+
 /// One row of the roster.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RosterRow {
-    pub account_id: String,
-    pub account_name: String,
+    pub account_id: Shared,
+    pub account_name: Shared,
     pub principal_kind: PrincipalKind,
     /// The identity store user id for a person, the ARN for an IAM user or role.
     pub principal_id: String,
@@ -82,14 +99,14 @@ pub struct RosterRow {
     pub display_name: String,
     pub email: String,
     /// `permission set AdministratorAccess`, `IAM user` or `IAM role`.
-    pub access: String,
+    pub access: Shared,
     /// The Identity Center group of the assignment, or the IAM groups an IAM user's admin
     /// power comes through.
     pub via_group: String,
     pub admin_equivalent: AdminEquivalent,
     /// How: the policy or escalation path, the conditions, what caps it, or why unknown.
     pub how: String,
-    pub first_seen: String,
+    pub first_seen: Shared,
 }
 
 /// An IAM user or role of an account, as the roster lists it (service-linked roles, which
@@ -129,7 +146,9 @@ pub fn judge(standing: Option<&Standing>) -> (AdminEquivalent, String) {
             if !escalation.conditions.is_empty() {
                 how.push_str(&format!("; only if {}", escalation.conditions.join("; ")));
             }
-            if escalation.potential || !escalation.conditions.is_empty() {
+            if escalation.potential {
+                (AdminEquivalent::Potential, how)
+            } else if !escalation.conditions.is_empty() {
                 (AdminEquivalent::Conditional, how)
             } else {
                 (AdminEquivalent::Yes, how)
@@ -161,9 +180,11 @@ pub fn account_rows(
     verdicts: &[Verdict],
 ) -> Vec<RosterRow> {
     let by_arn: HashMap<&str, &Verdict> = verdicts.iter().map(|v| (v.arn.as_str(), v)).collect();
-    let row = |kind: PrincipalKind, id: &str, name: &str, access: String| RosterRow {
-        account_id: account_id.to_string(),
-        account_name: account_name.to_string(),
+    let (account_id, account_name): (Shared, Shared) = (account_id.into(), account_name.into());
+    let unseen: Shared = "".into();
+    let row = |kind: PrincipalKind, id: &str, name: &str, access: Shared| RosterRow {
+        account_id: account_id.clone(),
+        account_name: account_name.clone(),
         principal_kind: kind,
         principal_id: id.to_string(),
         name: name.to_string(),
@@ -173,19 +194,19 @@ pub fn account_rows(
         via_group: String::new(),
         admin_equivalent: AdminEquivalent::No,
         how: String::new(),
-        first_seen: String::new(),
+        first_seen: unseen.clone(),
     };
+    let mut set_access: HashMap<&str, Shared> = HashMap::new();
     let mut people: Vec<RosterRow> = access
         .map(|a| a.grants.as_slice())
         .unwrap_or_default()
         .iter()
         .map(|grant| {
-            let mut r = row(
-                PrincipalKind::Person,
-                &grant.person.user_id,
-                grant.person.name(),
-                format!("permission set {}", grant.permission_set),
-            );
+            let access = set_access
+                .entry(&grant.permission_set)
+                .or_insert_with(|| format!("permission set {}", grant.permission_set).into())
+                .clone();
+            let mut r = row(PrincipalKind::Person, &grant.person.user_id, grant.person.name(), access);
             r.display_name = grant.person.display_name.clone().unwrap_or_default();
             r.email = grant.person.email.clone().unwrap_or_default();
             r.via_group = grant.via_group.clone().unwrap_or_default();
@@ -197,6 +218,7 @@ pub fn account_rows(
     people.dedup();
 
     let identity_center_read = access.is_some();
+    let (iam_user, iam_role): (Shared, Shared) = ("IAM user".into(), "IAM role".into());
     let used_roles: HashSet<&str> =
         access.map(|a| a.grants.iter().filter_map(|g| g.role_arn.as_deref()).collect()).unwrap_or_default();
     let mut iam: Vec<RosterRow> = principals
@@ -205,10 +227,10 @@ pub fn account_rows(
         .filter(|p| !(p.reserved && used_roles.contains(p.arn.as_str())))
         .map(|p| {
             let (kind, access) = match p.kind {
-                NodeKind::User => (PrincipalKind::IamUser, "IAM user"),
-                _ => (PrincipalKind::IamRole, "IAM role"),
+                NodeKind::User => (PrincipalKind::IamUser, &iam_user),
+                _ => (PrincipalKind::IamRole, &iam_role),
             };
-            let mut r = row(kind, &p.arn, &p.name, access.to_string());
+            let mut r = row(kind, &p.arn, &p.name, access.clone());
             let standing = by_arn.get(p.arn.as_str()).map(|v| &v.standing);
             (r.admin_equivalent, r.how) = judge(standing);
             if p.reserved {
@@ -259,83 +281,113 @@ fn judge_grant(
     }
 }
 
-/// The previous run's roster, as its access-roster.csv holds it.
+/// What the next run needs of a roster: when each row was first seen (by a hash of the row's
+/// identity, so that a large roster costs a few bytes a row), its admin rows whole, and what
+/// it could see (people at all; the IAM principals of which accounts).
 #[derive(Debug, Clone, Default)]
 pub struct PreviousRoster {
-    rows: Vec<RosterRow>,
+    first_seen: HashMap<u64, Shared>,
+    admin: Vec<RosterRow>,
+    has_people: bool,
+    iam_accounts: HashSet<Shared>,
 }
 
-/// Identifies a row across runs.
-type RowKey = (String, String, String, String);
-
-fn key(row: &RosterRow) -> RowKey {
-    (row.account_id.clone(), row.principal_id.clone(), row.access.clone(), row.via_group.clone())
+/// Identifies a row across runs: account, principal, access and group, hashed.
+fn key(row: &RosterRow) -> u64 {
+    let mut hasher = std::hash::DefaultHasher::new();
+    (&*row.account_id, &row.principal_id, &*row.access, &row.via_group).hash(&mut hasher);
+    hasher.finish()
 }
 
 impl PreviousRoster {
-    /// Reads an access-roster.csv this tool wrote (cells were neutralised against formulas:
-    /// a leading `'` before `=`, `+`, `-`, `@` is taken off again).
+    /// Reads an access-roster.csv this tool wrote.
     pub fn parse(bytes: &[u8]) -> Result<PreviousRoster, String> {
-        let mut reader = csv::ReaderBuilder::new().from_reader(bytes);
-        let headers = reader.headers().map_err(|e| e.to_string())?.clone();
-        let column = |name: &str| {
-            headers.iter().position(|h| h == name).ok_or_else(|| format!("it has no `{name}` column"))
-        };
-        let [account, account_name, kind, id, name, display, email, access, via, admin, how, first_seen] = [
-            "account_id",
-            "account_name",
-            "principal_kind",
-            "principal_id",
-            "name",
-            "display_name",
-            "email",
-            "access",
-            "via_group",
-            "admin_equivalent",
-            "how",
-            "first_seen",
-        ]
-        .map(column);
-        let [account, account_name, kind, id, name, display, email, access, via, admin, how, first_seen] = [
-            account?,
-            account_name?,
-            kind?,
-            id?,
-            name?,
-            display?,
-            email?,
-            access?,
-            via?,
-            admin?,
-            how?,
-            first_seen?,
-        ];
-        let mut rows = Vec::new();
-        for (i, record) in reader.records().enumerate() {
-            let record = record.map_err(|e| format!("row {}: {e}", i + 2))?;
-            let cell = |c: usize| un_neutralise(record.get(c).unwrap_or_default());
-            let (Some(principal_kind), Some(admin_equivalent)) =
-                (PrincipalKind::parse(&cell(kind)), AdminEquivalent::parse(&cell(admin)))
-            else {
-                return Err(format!("row {}: unknown principal_kind or admin_equivalent", i + 2));
-            };
-            rows.push(RosterRow {
-                account_id: cell(account),
-                account_name: cell(account_name),
-                principal_kind,
-                principal_id: cell(id),
-                name: cell(name),
-                display_name: cell(display),
-                email: cell(email),
-                access: cell(access),
-                via_group: cell(via),
-                admin_equivalent,
-                how: cell(how),
-                first_seen: cell(first_seen),
-            });
-        }
-        Ok(PreviousRoster { rows })
+        Ok(PreviousRoster::of(read_rows(bytes)?))
     }
+
+    pub fn of(rows: impl IntoIterator<Item = RosterRow>) -> PreviousRoster {
+        let mut previous = PreviousRoster::default();
+        let mut seen_at: HashMap<Shared, Shared> = HashMap::new();
+        for row in rows {
+            let first_seen =
+                seen_at.entry(row.first_seen.clone()).or_insert_with(|| row.first_seen.clone()).clone();
+            previous.first_seen.insert(key(&row), first_seen);
+            match row.principal_kind {
+                PrincipalKind::Person => previous.has_people = true,
+                _ => {
+                    previous.iam_accounts.insert(row.account_id.clone());
+                }
+            }
+            if row.admin_equivalent.is_admin() {
+                previous.admin.push(row);
+            }
+        }
+        previous
+    }
+}
+
+/// The rows of an access-roster.csv this tool wrote (cells were neutralised against
+/// formulas: a leading `'` before `=`, `+`, `-`, `@` is taken off again).
+pub fn read_rows(bytes: &[u8]) -> Result<Vec<RosterRow>, String> {
+    let mut reader = csv::ReaderBuilder::new().from_reader(bytes);
+    let headers = reader.headers().map_err(|e| e.to_string())?.clone();
+    let column = |name: &str| {
+        headers.iter().position(|h| h == name).ok_or_else(|| format!("it has no `{name}` column"))
+    };
+    let [account, account_name, kind, id, name, display, email, access, via, admin, how, first_seen] = [
+        "account_id",
+        "account_name",
+        "principal_kind",
+        "principal_id",
+        "name",
+        "display_name",
+        "email",
+        "access",
+        "via_group",
+        "admin_equivalent",
+        "how",
+        "first_seen",
+    ]
+    .map(column);
+    let [account, account_name, kind, id, name, display, email, access, via, admin, how, first_seen] = [
+        account?,
+        account_name?,
+        kind?,
+        id?,
+        name?,
+        display?,
+        email?,
+        access?,
+        via?,
+        admin?,
+        how?,
+        first_seen?,
+    ];
+    let mut rows = Vec::new();
+    for (i, record) in reader.records().enumerate() {
+        let record = record.map_err(|e| format!("row {}: {e}", i + 2))?;
+        let cell = |c: usize| un_neutralise(record.get(c).unwrap_or_default());
+        let (Some(principal_kind), Some(admin_equivalent)) =
+            (PrincipalKind::parse(&cell(kind)), AdminEquivalent::parse(&cell(admin)))
+        else {
+            return Err(format!("row {}: unknown principal_kind or admin_equivalent", i + 2));
+        };
+        rows.push(RosterRow {
+            account_id: cell(account).into(),
+            account_name: cell(account_name).into(),
+            principal_kind,
+            principal_id: cell(id),
+            name: cell(name),
+            display_name: cell(display),
+            email: cell(email),
+            access: cell(access).into(),
+            via_group: cell(via),
+            admin_equivalent,
+            how: cell(how),
+            first_seen: cell(first_seen).into(),
+        });
+    }
+    Ok(rows)
 }
 
 fn un_neutralise(cell: &str) -> String {
@@ -418,57 +470,51 @@ pub fn compare(
     as_of: &str,
     judged: &Judged,
 ) -> Vec<AdminChange> {
+    let as_of: Shared = as_of.into();
     let Some(previous) = previous else {
         for row in rows.iter_mut() {
-            row.first_seen = as_of.to_string();
+            row.first_seen = as_of.clone();
         }
         return Vec::new();
     };
-    let before: HashMap<RowKey, &RosterRow> = previous.rows.iter().map(|r| (key(r), r)).collect();
     for row in rows.iter_mut() {
-        row.first_seen =
-            before.get(&key(row)).map(|r| r.first_seen.clone()).unwrap_or_else(|| as_of.to_string());
+        row.first_seen = previous.first_seen.get(&key(row)).cloned().unwrap_or_else(|| as_of.clone());
     }
     // Admin access by (account, principal), now and before.
     let admin_of = |rows: &'_ [RosterRow]| -> BTreeMap<(String, String), Vec<usize>> {
         let mut out: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
         for (i, r) in rows.iter().enumerate().filter(|(_, r)| r.admin_equivalent.is_admin()) {
-            out.entry((r.account_id.clone(), r.principal_id.clone())).or_default().push(i);
+            out.entry((r.account_id.to_string(), r.principal_id.clone())).or_default().push(i);
         }
         out
     };
     let now = admin_of(rows);
-    let then = admin_of(&previous.rows);
+    let then = admin_of(&previous.admin);
     // What the previous run could see, so that a first look is not "gained": people when
     // it read Identity Center, IAM principals of the accounts it read.
-    let previous_people = previous.rows.iter().any(|r| r.principal_kind == PrincipalKind::Person);
-    let previous_iam: HashSet<&str> = previous
-        .rows
-        .iter()
-        .filter(|r| r.principal_kind != PrincipalKind::Person)
-        .map(|r| r.account_id.as_str())
-        .collect();
+    let previous_people = previous.has_people;
+    let previous_iam = &previous.iam_accounts;
     let seen_before = |r: &RosterRow| match r.principal_kind {
         PrincipalKind::Person => previous_people,
-        _ => previous_iam.contains(r.account_id.as_str()),
+        _ => previous_iam.contains(&r.account_id),
     };
     // And what this run could see: access it could not judge now is not lost.
     let unknown_now: HashSet<(&str, &str)> = rows
         .iter()
         .filter(|r| r.admin_equivalent == AdminEquivalent::Unknown)
-        .map(|r| (r.account_id.as_str(), r.principal_id.as_str()))
+        .map(|r| (&*r.account_id, r.principal_id.as_str()))
         .collect();
     let judged_now = |r: &RosterRow| {
-        let read = judged.iam_accounts.contains(&r.account_id)
+        let read = judged.iam_accounts.contains(&*r.account_id)
             && (r.principal_kind != PrincipalKind::Person || judged.identity_center);
-        read && !unknown_now.contains(&(r.account_id.as_str(), r.principal_id.as_str()))
+        read && !unknown_now.contains(&(&*r.account_id, r.principal_id.as_str()))
     };
     let change = |kind: AdminChangeKind, rows: &[RosterRow], at: &[usize]| {
         let first = &rows[at[0]];
         AdminChange {
             change: kind,
-            account_id: first.account_id.clone(),
-            account_name: first.account_name.clone(),
+            account_id: first.account_id.to_string(),
+            account_name: first.account_name.to_string(),
             principal_kind: first.principal_kind,
             principal_id: first.principal_id.clone(),
             name: first.name.clone(),
@@ -485,9 +531,9 @@ pub fn compare(
         }
     }
     for (holder, at) in &then {
-        let first = &previous.rows[at[0]];
+        let first = &previous.admin[at[0]];
         if !now.contains_key(holder) && judged_now(first) {
-            changes.push(change(AdminChangeKind::Lost, &previous.rows, at));
+            changes.push(change(AdminChangeKind::Lost, &previous.admin, at));
         }
     }
     changes.sort_by(|a, b| {
@@ -502,7 +548,7 @@ pub fn compare(
 }
 
 fn describe_access(row: &RosterRow) -> String {
-    let mut text = row.access.clone();
+    let mut text = row.access.to_string();
     if !row.via_group.is_empty() {
         text.push_str(&format!(" via group {}", row.via_group));
     }

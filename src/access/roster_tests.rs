@@ -83,7 +83,7 @@ fn people_come_first_then_iam_users_and_roles_each_with_how() {
     let rows = rows();
     let summary: Vec<(&str, &str, &str, &str)> = rows
         .iter()
-        .map(|r| (r.principal_kind.as_str(), r.name.as_str(), r.access.as_str(), r.admin_equivalent.as_str()))
+        .map(|r| (r.principal_kind.as_str(), r.name.as_str(), &*r.access, r.admin_equivalent.as_str()))
         .collect();
     assert_eq!(
         summary,
@@ -143,8 +143,10 @@ fn the_csv_reads_back_with_formula_cells_restored() {
     rows[0].display_name = "=HYPERLINK(\"http://x\")".into();
     let text = csv_of(&rows);
     assert!(String::from_utf8_lossy(&text).contains("'=HYPERLINK"), "neutralised in the file");
+    assert_eq!(read_rows(&text).unwrap(), rows);
     let previous = PreviousRoster::parse(&text).unwrap();
-    assert_eq!(previous.rows, rows);
+    assert_eq!(previous.admin.len(), rows.iter().filter(|r| r.admin_equivalent.is_admin()).count());
+    assert!(previous.has_people && previous.iam_accounts.contains(A));
     assert!(PreviousRoster::parse(b"account_id,name\n1,x\n")
         .unwrap_err()
         .contains("no `account_name` column"));
@@ -164,12 +166,9 @@ fn gained_and_lost_admin_against_the_previous_roster() {
     carol.principal_id = "u-carol".into();
     carol.name = "carol".into();
     now.push(carol);
-    let previous = PreviousRoster {
-        rows: before
-            .iter()
-            .map(|r| RosterRow { first_seen: "2026-01-01T00:00:00Z".into(), ..r.clone() })
-            .collect(),
-    };
+    let previous = PreviousRoster::of(
+        before.iter().map(|r| RosterRow { first_seen: "2026-01-01T00:00:00Z".into(), ..r.clone() }),
+    );
     let (accounts, ic) = judged(&[A], true);
     let changes = compare(
         &mut now,
@@ -185,14 +184,14 @@ fn gained_and_lost_admin_against_the_previous_roster() {
             "zoe (ZOE) lost admin on 111111111111 (prod) through permission set Admin",
         ]
     );
-    assert_eq!(now[0].first_seen, "2026-01-01T00:00:00Z", "bob's row is carried over");
-    assert_eq!(now.last().unwrap().first_seen, "2026-02-01T00:00:00Z", "carol's is new");
+    assert_eq!(&*now[0].first_seen, "2026-01-01T00:00:00Z", "bob's row is carried over");
+    assert_eq!(&*now.last().unwrap().first_seen, "2026-02-01T00:00:00Z", "carol's is new");
 }
 
 #[test]
 fn nothing_is_lost_where_this_run_could_not_look_and_nothing_gained_on_a_first_look() {
     let before = rows();
-    let previous = PreviousRoster { rows: before.clone() };
+    let previous = PreviousRoster::of(before.clone());
     // The account was not read this run: its people are unknown, not gone.
     let mut now: Vec<RosterRow> = Vec::new();
     let (accounts, _) = judged(&[], true);
@@ -215,9 +214,8 @@ fn nothing_is_lost_where_this_run_could_not_look_and_nothing_gained_on_a_first_l
     )
     .is_empty());
     // The previous run had no Identity Center: today's people did not "gain" admin.
-    let previous = PreviousRoster {
-        rows: before.iter().filter(|r| r.principal_kind != PrincipalKind::Person).cloned().collect(),
-    };
+    let previous =
+        PreviousRoster::of(before.iter().filter(|r| r.principal_kind != PrincipalKind::Person).cloned());
     let mut now = before.clone();
     let (accounts, _) = judged(&[A], true);
     assert!(compare(
@@ -232,5 +230,5 @@ fn nothing_is_lost_where_this_run_could_not_look_and_nothing_gained_on_a_first_l
     assert!(
         compare(&mut now, None, "t0", &Judged { iam_accounts: &accounts, identity_center: true }).is_empty()
     );
-    assert!(now.iter().all(|r| r.first_seen == "t0"));
+    assert!(now.iter().all(|r| &*r.first_seen == "t0"));
 }

@@ -3,7 +3,9 @@
 //! which permission set and role): the row an access review signs.
 //!
 //! "Admin-equivalent" is the verdict on the account's role for the permission set, so SCPs,
-//! the permission set's boundary and escalation paths all count, as for `admin-access`.
+//! the permission set's boundary and escalation paths all count, as for `admin-access`. A
+//! potential path (through a resource the snapshot does not list) does not make the set
+//! admin-equivalent here: `admin-access` reports it on the role, naming these people.
 
 use super::{AccountContext, Check, Family, Input};
 use crate::access::join::{Grant, Person};
@@ -91,7 +93,7 @@ fn run(context: &AccountContext) -> Vec<Finding> {
                     "{} can sign in to {account} as admin: {}.{}",
                     person.label(),
                     described.join("; "),
-                    if certain { "" } else { " Only under the conditions named, or by a potential path." }
+                    if certain { "" } else { " Only under the conditions named." }
                 ))
                 .evidence("user_id", &person.user_id)
                 .evidence("user_name", &person.user_name)

@@ -13,10 +13,10 @@ pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-fn write_rows(
+fn write_rows<Row: IntoIterator<Item = Cell>, Cell: AsRef<str>>(
     out: &mut impl Write,
     header: &[&str],
-    rows: impl Iterator<Item = Vec<String>>,
+    rows: impl Iterator<Item = Row>,
 ) -> Result<(), WriteFailure> {
     let failure = |e: csv::Error| match e.into_kind() {
         csv::ErrorKind::Io(io) => WriteFailure::Io(io),
@@ -25,8 +25,8 @@ fn write_rows(
     let mut writer = csv::WriterBuilder::new().from_writer(out);
     writer.write_record(header).map_err(failure)?;
     for row in rows {
-        for cell in &row {
-            writer.write_field(neutralise(cell).as_bytes()).map_err(failure)?;
+        for cell in row {
+            writer.write_field(neutralise(cell.as_ref()).as_bytes()).map_err(failure)?;
         }
         writer.write_record(None::<&[u8]>).map_err(failure)?;
     }
@@ -131,19 +131,19 @@ pub fn write_roster(report: &RunReport, out: &mut impl Write) -> Result<(), Writ
         "first_seen",
     ];
     let rows = report.roster.iter().map(|r| {
-        vec![
-            r.account_id.clone(),
-            r.account_name.clone(),
-            r.principal_kind.as_str().to_string(),
-            r.principal_id.clone(),
-            r.name.clone(),
-            r.display_name.clone(),
-            r.email.clone(),
-            r.access.clone(),
-            r.via_group.clone(),
-            r.admin_equivalent.as_str().to_string(),
-            r.how.clone(),
-            r.first_seen.clone(),
+        [
+            &*r.account_id,
+            &*r.account_name,
+            r.principal_kind.as_str(),
+            &r.principal_id,
+            &r.name,
+            &r.display_name,
+            &r.email,
+            &*r.access,
+            &r.via_group,
+            r.admin_equivalent.as_str(),
+            &r.how,
+            &*r.first_seen,
         ]
     });
     write_rows(out, &header, rows)

@@ -579,7 +579,7 @@ impl<'a> Page<'a> {
 fn roster_accounts(rows: &[RosterRow], cap: usize) -> Vec<RosterAccount<'_>> {
     let mut accounts: Vec<RosterAccount> = Vec::new();
     for row in rows {
-        if accounts.last().is_none_or(|a| a.id != row.account_id) {
+        if accounts.last().is_none_or(|a| a.id != &*row.account_id) {
             accounts.push(RosterAccount {
                 id: &row.account_id,
                 name: &row.account_name,
