@@ -115,7 +115,7 @@ fn sse_kms_is_requested_for_every_object() {
     assert_eq!(code, 0, "{output}");
     let objects: Vec<Value> =
         serde_json::from_slice(&moto.tool("s3_tool.py", &["inspect", "evidence-kms", ""])).unwrap();
-    assert_eq!(objects.len(), 6, "the five run files and SHA256SUMS: {objects:?}");
+    assert_eq!(objects.len(), 7, "the six run files and SHA256SUMS: {objects:?}");
     for object in &objects {
         assert_eq!(object["sse"], "aws:kms", "{object}");
         assert!(object["lock_mode"].is_null(), "no Object Lock unless configured: {object}");
