@@ -7,6 +7,7 @@ use crate::checks::{AccountContext, AFTER_ORGANIZATION_PASS, CATALOG};
 use crate::config::Config;
 use crate::findings::{self, Finding, Status};
 use crate::identifiers::AccountId;
+use crate::policy::escalation::org::AccountExport;
 use crate::snapshot::{AccountEntry, AccountSnapshot, InputProblem, PlannedStatus, Snapshot};
 use chrono::{DateTime, Utc};
 use rayon::prelude::*;
@@ -94,11 +95,14 @@ pub fn audit(snapshot: &Snapshot, config: &Config, as_of: DateTime<Utc>) -> Audi
         .map(|entry| audit_account(snapshot, entry, config, as_of, &known_accounts))
         .collect();
 
-    // The organization-wide pass: principals that reach admin through another account.
-    let exports: Vec<_> =
-        per_account.iter().filter_map(|r| r.escalation.as_ref().map(|e| e.export.clone())).collect();
+    // The organization-wide pass: principals that reach admin through another account. Each
+    // account's export is moved out, not copied (the organization's exports are large), and
+    // handed back to its account's late pass; an account without one gives an empty export.
+    let exports: Vec<AccountExport> = per_account
+        .iter_mut()
+        .map(|r| r.escalation.as_mut().map(|e| std::mem::take(&mut e.export)).unwrap_or_default())
+        .collect();
     let cross = crate::policy::escalation::org::cross_account(&exports);
-    drop(exports);
     let mut stats = EscalationStats { cross_account_found: cross.len(), ..Default::default() };
     let after: Vec<_> = CATALOG
         .iter()
@@ -106,10 +110,11 @@ pub fn audit(snapshot: &Snapshot, config: &Config, as_of: DateTime<Utc>) -> Audi
         .collect();
     let late: Vec<Vec<Finding>> = per_account
         .par_iter_mut()
-        .map(|result| {
+        .zip(&exports)
+        .map(|(result, export)| {
             let Some(escalation) = result.escalation.take() else { return Vec::new() };
-            let AccountEscalation { mut verdicts, export, stats: _ } = escalation;
-            admin_holders::merge_cross_account(&mut verdicts, &export, &cross);
+            let AccountEscalation { mut verdicts, export: _, stats: _ } = escalation;
+            admin_holders::merge_cross_account(&mut verdicts, export, &cross);
             let account = AccountSnapshot::empty(result.account_id.clone(), result.row.account_name.clone());
             let context = AccountContext::new(
                 &account,
@@ -123,6 +128,7 @@ pub fn audit(snapshot: &Snapshot, config: &Config, as_of: DateTime<Utc>) -> Audi
             after.iter().flat_map(|check| (check.run)(&context)).collect()
         })
         .collect();
+    drop(exports);
 
     let mut coverage = Vec::with_capacity(per_account.len());
     // Sized once: on a large organization the findings are most of the run's memory.
