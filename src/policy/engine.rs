@@ -411,6 +411,35 @@ mod tests {
         assert_eq!(ask(&set, "s3:putobject", "arn:aws:s3:::b/k"), Decision::Denied);
     }
 
+    /// `decide` skips the traces and labels; its answer is `evaluate`'s, traced or not.
+    #[test]
+    fn decide_answers_what_evaluate_answers() {
+        let admin = doc(r#"{"Effect":"Allow","Action":"*","Resource":"*"}"#);
+        let deny_only = doc(r#"{"Effect":"Deny","Action":"iam:*","Resource":"arn:aws:iam::*:role/prod-*"}"#);
+        let mfa = doc(
+            r#"{"Effect":"Allow","Action":"iam:*","Resource":"*","Condition":{"Bool":{"aws:MultiFactorAuthPresent":"true"}}},
+               {"Effect":"Deny","Action":"s3:*","Resource":"*","Condition":{"StringNotEquals":{"aws:RequestedRegion":"us-east-1"}}}"#,
+        );
+        let boundary = doc(r#"{"Effect":"Allow","Action":["iam:*","s3:*"],"Resource":"*"}"#);
+        let set = PolicySet {
+            scp_levels: vec![ScpLevel { label: "root".into(), policies: vec![named("deny", &deny_only)] }],
+            identity: vec![named("mfa", &mfa), named("admin", &admin)],
+            boundary: Some(named("boundary", &boundary)),
+        };
+        let ctx = context(ALICE);
+        for (action, resource) in [
+            ("iam:putrolepolicy", "arn:aws:iam::111122223333:role/prod-app"),
+            ("iam:putrolepolicy", "arn:aws:iam::111122223333:role/dev-app"),
+            ("s3:getobject", "arn:aws:s3:::b/k"),
+            ("ec2:runinstances", "*"),
+        ] {
+            let request = Request { action, resource, context: &ctx };
+            let decided = set.decide(&request);
+            assert_eq!(decided, set.evaluate(&request, false).decision, "{action} on {resource}");
+            assert_eq!(decided, set.evaluate(&request, true).decision, "{action} on {resource}");
+        }
+    }
+
     #[test]
     fn explicit_deny_wins_in_any_layer() {
         let admin = doc(r#"{"Effect":"Allow","Action":"*","Resource":"*"}"#);
