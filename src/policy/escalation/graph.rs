@@ -939,16 +939,18 @@ impl<'g> AccountGraph<'g> {
     /// [`Self::need_allowed`] for a need whose answer `prepare` could not fix, asked through
     /// `cache` when targets can share it (see [`TargetAnswers`]): an action on the target,
     /// or passing it, in a context that does not depend on the target. None: not shared.
+    /// `n`: the need's index in path `p`.
     fn shared_answer<'a>(
         &'a self,
         cache: &mut AnswerCache<'a>,
-        x: usize,
-        t: usize,
-        path: &CataloguePath,
-        need: &super::catalogue::Need,
-        a: usize,
+        (x, t): (usize, usize),
+        p: usize,
+        n: usize,
         trust_names_x: bool,
     ) -> Option<Decision> {
+        let path = paths()[p];
+        let need = &path.needs[n];
+        let a = action_index().per_path[p][n];
         let action = action_index().actions[a].as_str();
         let passed_to = match (need.on, path.target) {
             // Asked under X's caps alone (see `need_allowed`).
@@ -1063,8 +1065,8 @@ impl<'g> AccountGraph<'g> {
         // The per-target answers first, shared with other targets where they can be (most
         // edges end here), else a cheap filter (see `refused`); the engine decides the rest.
         let mut shared: Vec<Option<Decision>> = vec![None; path.needs.len()];
-        for (((need, &a), known), shared) in
-            path.needs.iter().zip(&index.per_path[p]).zip(fixed).zip(&mut shared)
+        for (n, (((need, &a), known), shared)) in
+            path.needs.iter().zip(&index.per_path[p]).zip(fixed).zip(&mut shared).enumerate()
         {
             let action = index.actions[a].as_str();
             let on_target = matches!(need.on, On::Target | On::PassTarget | On::PassTargetTo(_));
@@ -1072,7 +1074,7 @@ impl<'g> AccountGraph<'g> {
                 continue;
             }
             if !self.is_exhaustive() {
-                *shared = self.shared_answer(cache, x, t, path, need, a, false);
+                *shared = self.shared_answer(cache, (x, t), p, n, false);
             }
             let denied = match shared {
                 Some(answer) => answer.is_denied(),
@@ -1136,36 +1138,36 @@ impl<'g> AccountGraph<'g> {
             }
             _ => {}
         }
-        for (((need, &a), known), shared) in path.needs.iter().zip(&index.per_path[p]).zip(fixed).zip(shared)
+        for (n, (((need, &a), known), shared)) in
+            path.needs.iter().zip(&index.per_path[p]).zip(fixed).zip(shared).enumerate()
         {
             let assume = need.on == On::Target && index.actions[a] == "sts:assumerole";
-            let answer =
-                match known {
-                    Some(_) if assume && trust_names_x => {
+            let answer = match known {
+                Some(_) if assume && trust_names_x => {
+                    self.need_allowed(x, t, path, need, &index.actions[a], trust_names_x)
+                }
+                Some(answer) if need.on == On::TargetPolicy => {
+                    let has_policy = self.nodes[t].customer_policies.iter().any(|policy| {
+                        path.requirement != Requirement::AdminNonDefaultVersion
+                            || self.admin_versions.contains(policy.arn.as_str())
+                    });
+                    if has_policy {
+                        answer.clone()
+                    } else {
+                        Decision::Denied
+                    }
+                }
+                Some(answer) => answer.clone(),
+                None => match shared {
+                    Some(answer) => answer,
+                    None if self.is_exhaustive() => {
                         self.need_allowed(x, t, path, need, &index.actions[a], trust_names_x)
                     }
-                    Some(answer) if need.on == On::TargetPolicy => {
-                        let has_policy = self.nodes[t].customer_policies.iter().any(|policy| {
-                            path.requirement != Requirement::AdminNonDefaultVersion
-                                || self.admin_versions.contains(policy.arn.as_str())
-                        });
-                        if has_policy {
-                            answer.clone()
-                        } else {
-                            Decision::Denied
-                        }
-                    }
-                    Some(answer) => answer.clone(),
-                    None => match shared {
-                        Some(answer) => answer,
-                        None if self.is_exhaustive() => {
-                            self.need_allowed(x, t, path, need, &index.actions[a], trust_names_x)
-                        }
-                        None => self.shared_answer(cache, x, t, path, need, a, trust_names_x).unwrap_or_else(
-                            || self.need_allowed(x, t, path, need, &index.actions[a], trust_names_x),
-                        ),
-                    },
-                };
+                    None => self.shared_answer(cache, (x, t), p, n, trust_names_x).unwrap_or_else(|| {
+                        self.need_allowed(x, t, path, need, &index.actions[a], trust_names_x)
+                    }),
+                },
+            };
             decision = decision.and(answer);
             if decision.is_denied() {
                 return decision;
