@@ -12,6 +12,7 @@ use crate::config::Config;
 use crate::findings::{self, Finding, Status};
 use crate::identifiers::AccountId;
 use crate::policy::escalation::graph::Verdict;
+use crate::policy::escalation::org::AccountExport;
 use crate::policy::escalation::principal::NodeKind;
 use crate::snapshot::{AccountEntry, AccountSnapshot, InputProblem, PlannedStatus, Snapshot};
 use chrono::{DateTime, Utc};
@@ -104,19 +105,23 @@ pub fn audit(snapshot: &Snapshot, config: &Config, as_of: DateTime<Utc>) -> Audi
         .map(|entry| audit_account(snapshot, entry, config, as_of, &known_accounts, directory.as_ref()))
         .collect();
 
-    // The organization-wide pass: principals that reach admin through another account.
-    let exports: Vec<_> =
-        per_account.iter().filter_map(|r| r.escalation.as_ref().map(|e| e.export.clone())).collect();
+    // The organization-wide pass: principals that reach admin through another account. Each
+    // account's export is moved out, not copied (the organization's exports are large), and
+    // handed back to its account's late pass; an account without one gives an empty export.
+    let exports: Vec<AccountExport> = per_account
+        .iter_mut()
+        .map(|r| r.escalation.as_mut().map(|e| std::mem::take(&mut e.export)).unwrap_or_default())
+        .collect();
     let cross = crate::policy::escalation::org::cross_account(&exports);
-    drop(exports);
     let mut stats = EscalationStats { cross_account_found: cross.len(), ..Default::default() };
-    per_account.par_iter_mut().for_each(|result| {
+    per_account.par_iter_mut().zip(&exports).for_each(|(result, export)| {
         if let Some(escalation) = result.escalation.take() {
-            let AccountEscalation { mut verdicts, export, stats: _ } = escalation;
-            admin_holders::merge_cross_account(&mut verdicts, &export, &cross);
+            let AccountEscalation { mut verdicts, export: _, stats: _ } = escalation;
+            admin_holders::merge_cross_account(&mut verdicts, export, &cross);
             result.verdicts = Some(verdicts);
         }
     });
+    drop(exports);
     let admin_sets = admin_permission_sets(&per_account, directory.as_ref(), &snapshot.organization);
     let after: Vec<_> = CATALOG
         .iter()

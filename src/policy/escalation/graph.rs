@@ -19,9 +19,11 @@ use super::principal::{Node, NodeKind};
 use crate::identifiers::arn_account;
 use crate::policy::admin::{AdminPower, ANY_RESOURCE, UNKNOWN_SERVICE_ACTION};
 use crate::policy::condition::{substitute, RequestContext};
-use crate::policy::document::{Effect, PolicyDocument, ResourceSpec};
+use crate::policy::document::{Effect, PolicyDocument, ResourceSpec, Statement};
 use crate::policy::effective::PolicySource;
-use crate::policy::engine::{Decision, LevelKind, Named, PolicySet, Request, StatementMatch};
+use crate::policy::engine::{
+    resource_matches, Decision, LevelKind, Named, PolicySet, Request, StatementMatch,
+};
 use crate::policy::known_services::is_known_service;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -667,6 +669,74 @@ fn existential_resources(set: &PolicySet, action: &str, context: &RequestContext
     out
 }
 
+/// X's engine answers for one per-target need of a path (an action on the target, or
+/// passing it), shared by the targets that get the same answer.
+///
+/// The engine's decision depends on the resource only through which statements naming the
+/// action also name the resource (X's context is the same toward every target). Targets
+/// naming the same statements (every role under a Deny on `role/prod-*`, every user outside
+/// an Allow on `user/${aws:username}`) share one answer, asked of the engine once.
+struct TargetAnswers<'a> {
+    set: &'a PolicySet<'a>,
+    action: &'a str,
+    context: Cow<'a, RequestContext>,
+    /// Every statement of every layer that names the action: the ones a resource can change.
+    naming: Vec<&'a Statement>,
+    /// By the set of `naming` that also names the target (bit i: statement i).
+    answers: HashMap<u128, Decision>,
+}
+
+impl<'a> TargetAnswers<'a> {
+    fn new(set: &'a PolicySet<'a>, action: &'a str, context: Cow<'a, RequestContext>) -> TargetAnswers<'a> {
+        let naming = set
+            .scp_levels
+            .iter()
+            .flat_map(|l| l.policies.iter())
+            .chain(&set.identity)
+            .chain(&set.boundary)
+            .flat_map(|n| n.document.statements.iter())
+            .filter(|s| s.matches_action(action))
+            .collect();
+        TargetAnswers { set, action, context, naming, answers: HashMap::new() }
+    }
+
+    /// The engine's answer on `resource`.
+    fn decide(&mut self, resource: &str) -> Decision {
+        let request = Request { action: self.action, resource, context: &self.context };
+        // More statements than a key holds: asked every time.
+        if self.naming.len() > 128 {
+            return self.set.decide(&request);
+        }
+        let key = self
+            .naming
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| resource_matches(s, &request))
+            .fold(0u128, |key, (i, _)| key | 1 << i);
+        self.answers.entry(key).or_insert_with(|| self.set.decide(&request)).clone()
+    }
+}
+
+/// How a need is asked toward the principal itself when its answer is the same for every
+/// target (see `prepare`): on X's ARN, on a resource X names, passing X's ARN to a service,
+/// or on a probe policy ARN.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum OwnAsk {
+    Target,
+    Any,
+    Pass(Option<&'static str>),
+    Policy,
+}
+
+/// One principal's answers while it is searched, shared by the paths and targets that ask
+/// the same: the fixed ones by (action, how asked), the per-target ones (see
+/// [`TargetAnswers`]) by (action, service passed to).
+#[derive(Default)]
+struct AnswerCache<'a> {
+    own: HashMap<(usize, OwnAsk), Decision>,
+    by_need: HashMap<(usize, Option<&'static str>), TargetAnswers<'a>>,
+}
+
 impl<'g> AccountGraph<'g> {
     pub fn new(nodes: Vec<Node<'g>>) -> AccountGraph<'g> {
         // Per policy document (shared by every principal it is attached to), which catalogue
@@ -866,24 +936,71 @@ impl<'g> AccountGraph<'g> {
         }
     }
 
+    /// [`Self::need_allowed`] for a need whose answer `prepare` could not fix, asked through
+    /// `cache` when targets can share it (see [`TargetAnswers`]): an action on the target,
+    /// or passing it, in a context that does not depend on the target. None: not shared.
+    /// `n`: the need's index in path `p`.
+    fn shared_answer<'a>(
+        &'a self,
+        cache: &mut AnswerCache<'a>,
+        (x, t): (usize, usize),
+        p: usize,
+        n: usize,
+        trust_names_x: bool,
+    ) -> Option<Decision> {
+        let path = paths()[p];
+        let need = &path.needs[n];
+        let a = action_index().per_path[p][n];
+        let action = action_index().actions[a].as_str();
+        let passed_to = match (need.on, path.target) {
+            // Asked under X's caps alone (see `need_allowed`).
+            (On::Target, _) if action == "sts:assumerole" && trust_names_x => return None,
+            // The context names the target's boundary.
+            (On::Target, _)
+                if self.facts[x].asks_boundary
+                    && action.starts_with("iam:")
+                    && self.nodes[t].kind != NodeKind::Group =>
+            {
+                return None
+            }
+            (On::Target, _) => None,
+            (On::PassTargetTo(service), _) | (On::PassTarget, Target::ServiceRole(service)) => Some(service),
+            _ => return None,
+        };
+        let answers = cache.by_need.entry((a, passed_to)).or_insert_with(|| {
+            let base = self.contexts(x).for_action(action);
+            let context = match passed_to {
+                None => Cow::Borrowed(base),
+                Some(service) => {
+                    let mut pass = base.clone();
+                    pass.set("iam:PassedToService", vec![service.to_string()]);
+                    Cow::Owned(pass)
+                }
+            };
+            TargetAnswers::new(&self.nodes[x].policies, action, context)
+        });
+        Some(answers.decide(self.nodes[t].arn))
+    }
+
     /// Every need of `path` for X toward T, and the trust where the target must be assumed.
     #[cfg(test)]
     pub(crate) fn edge(&mut self, x: usize, t: usize, path: &CataloguePath) -> Decision {
         let p = paths().iter().position(|q| std::ptr::eq(*q, path)).expect("a path of paths()");
-        match self.prepare(x, p) {
-            Some(fixed) => {
-                let mut stats = SearchStats::default();
-                let decision = self.edge_with(x, t, p, &fixed, &mut stats);
-                self.stats.add(&stats);
-                decision
+        let mut stats = SearchStats::default();
+        let decision = {
+            let mut cache = AnswerCache::default();
+            match self.prepare(x, p, &mut cache) {
+                Some(fixed) => self.edge_with(x, t, p, &fixed, &mut cache, &mut stats),
+                None => Decision::Denied,
             }
-            None => Decision::Denied,
-        }
+        };
+        self.stats.add(&stats);
+        decision
     }
 
     /// X's answer for each need of path `p` that is the same toward every target; None
     /// when one of them is denied, so that no target can be reached by the path.
-    fn prepare(&self, x: usize, p: usize) -> Option<Fixed> {
+    fn prepare<'a>(&'a self, x: usize, p: usize, cache: &mut AnswerCache<'a>) -> Option<Fixed> {
         let path = paths()[p];
         let index = action_index();
         let facts = &self.facts[x];
@@ -891,26 +1008,37 @@ impl<'g> AccountGraph<'g> {
         let mut fixed = Vec::with_capacity(path.needs.len());
         for (need, &a) in path.needs.iter().zip(&index.per_path[p]) {
             let action = index.actions[a].as_str();
+            // Asked toward X itself: the same for every path that asks it so.
+            let mut own = |how: OwnAsk| {
+                let ask = || match how {
+                    OwnAsk::Policy => {
+                        let account = arn_account(node.arn).unwrap_or_default();
+                        let probe = format!("arn:aws:iam::{account}:policy/zzprobe");
+                        self.ask(x, action, &probe, self.contexts(x).for_action(action))
+                    }
+                    _ => self.need_allowed(x, x, path, need, action, false),
+                };
+                cache.own.entry((a, how)).or_insert_with(ask).clone()
+            };
+            let passed_to = match (need.on, path.target) {
+                (On::PassTargetTo(service), _) | (_, Target::ServiceRole(service)) => Some(service),
+                _ => None,
+            };
             let decision = match need.on {
                 // The resource is the attacker's to name: the same for every target.
-                On::Any => Some(self.need_allowed(x, x, path, need, action, false)),
+                On::Any => Some(own(OwnAsk::Any)),
                 _ if !facts.same_everywhere[a] => None,
                 // A same-account trust naming X needs no identity permission: a denial
                 // here leaves the roles whose trust names X.
                 On::Target if action == "sts:assumerole" => {
-                    fixed.push(Some(self.need_allowed(x, x, path, need, action, false)));
+                    fixed.push(Some(own(OwnAsk::Target)));
                     continue;
                 }
                 On::Target if facts.asks_boundary && action.starts_with("iam:") => None,
                 // Every resource gets the same answer: X's own ARN stands for the target.
-                On::Target | On::PassTarget | On::PassTargetTo(_) => {
-                    Some(self.need_allowed(x, x, path, need, action, false))
-                }
-                On::TargetPolicy => {
-                    let probe =
-                        format!("arn:aws:iam::{}:policy/zzprobe", arn_account(node.arn).unwrap_or_default());
-                    Some(self.ask(x, action, &probe, self.contexts(x).for_action(action)))
-                }
+                On::Target => Some(own(OwnAsk::Target)),
+                On::PassTarget | On::PassTargetTo(_) => Some(own(OwnAsk::Pass(passed_to))),
+                On::TargetPolicy => Some(own(OwnAsk::Policy)),
             };
             if decision.as_ref().is_some_and(Decision::is_denied) {
                 return None;
@@ -921,20 +1049,38 @@ impl<'g> AccountGraph<'g> {
     }
 
     /// [`Self::edge`], with the answers `prepare` fixed for path `p`.
-    fn edge_with(&self, x: usize, t: usize, p: usize, fixed: &Fixed, stats: &mut SearchStats) -> Decision {
+    fn edge_with<'a>(
+        &'a self,
+        x: usize,
+        t: usize,
+        p: usize,
+        fixed: &Fixed,
+        cache: &mut AnswerCache<'a>,
+        stats: &mut SearchStats,
+    ) -> Decision {
         stats.edges_evaluated += 1;
         let path = paths()[p];
         let index = action_index();
         let target = &self.nodes[t];
-        // A cheap filter first (see `refused`); the engine decides the rest.
-        for ((need, &a), known) in path.needs.iter().zip(&index.per_path[p]).zip(fixed) {
+        // The per-target answers first, shared with other targets where they can be (most
+        // edges end here), else a cheap filter (see `refused`); the engine decides the rest.
+        let mut shared: Vec<Option<Decision>> = vec![None; path.needs.len()];
+        for (n, (((need, &a), known), shared)) in
+            path.needs.iter().zip(&index.per_path[p]).zip(fixed).zip(&mut shared).enumerate()
+        {
             let action = index.actions[a].as_str();
             let on_target = matches!(need.on, On::Target | On::PassTarget | On::PassTargetTo(_));
-            if on_target
-                && known.is_none()
-                && action != "sts:assumerole"
-                && refused(&self.nodes[x].policies, action, target.arn)
-            {
+            if !on_target || known.is_some() || action == "sts:assumerole" {
+                continue;
+            }
+            if !self.is_exhaustive() {
+                *shared = self.shared_answer(cache, (x, t), p, n, false);
+            }
+            let denied = match shared {
+                Some(answer) => answer.is_denied(),
+                None => refused(&self.nodes[x].policies, action, target.arn),
+            };
+            if denied {
                 return Decision::Denied;
             }
         }
@@ -992,7 +1138,9 @@ impl<'g> AccountGraph<'g> {
             }
             _ => {}
         }
-        for ((need, &a), known) in path.needs.iter().zip(&index.per_path[p]).zip(fixed) {
+        for (n, (((need, &a), known), shared)) in
+            path.needs.iter().zip(&index.per_path[p]).zip(fixed).zip(shared).enumerate()
+        {
             let assume = need.on == On::Target && index.actions[a] == "sts:assumerole";
             let answer = match known {
                 Some(_) if assume && trust_names_x => {
@@ -1010,7 +1158,15 @@ impl<'g> AccountGraph<'g> {
                     }
                 }
                 Some(answer) => answer.clone(),
-                None => self.need_allowed(x, t, path, need, &index.actions[a], trust_names_x),
+                None => match shared {
+                    Some(answer) => answer,
+                    None if self.is_exhaustive() => {
+                        self.need_allowed(x, t, path, need, &index.actions[a], trust_names_x)
+                    }
+                    None => self.shared_answer(cache, (x, t), p, n, trust_names_x).unwrap_or_else(|| {
+                        self.need_allowed(x, t, path, need, &index.actions[a], trust_names_x)
+                    }),
+                },
             };
             decision = decision.and(answer);
             if decision.is_denied() {
@@ -1264,6 +1420,7 @@ impl<'g> AccountGraph<'g> {
         stats: &mut SearchStats,
     ) -> Option<Escalation> {
         let mut best: Option<Escalation> = None;
+        let mut cache = AnswerCache::default();
         for (p, path) in paths().iter().copied().enumerate() {
             let flags = &path_flags()[p];
             let asked = match (phase, frontier) {
@@ -1277,8 +1434,11 @@ impl<'g> AccountGraph<'g> {
                 continue;
             }
             stats.candidates += 1;
-            let fixed =
-                if self.is_exhaustive() { Some(vec![None; path.needs.len()]) } else { self.prepare(x, p) };
+            let fixed = if self.is_exhaustive() {
+                Some(vec![None; path.needs.len()])
+            } else {
+                self.prepare(x, p, &mut cache)
+            };
             let Some(fixed) = fixed else { continue };
             // The conditions every edge of this path rests on at least: when a one-step
             // path on as few is known, this path cannot do better.
@@ -1320,7 +1480,7 @@ impl<'g> AccountGraph<'g> {
                         continue;
                     }
                 }
-                let decision = self.edge_with(x, t, p, &fixed, stats);
+                let decision = self.edge_with(x, t, p, &fixed, &mut cache, stats);
                 if decision.is_denied() {
                     continue;
                 }

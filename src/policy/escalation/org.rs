@@ -91,8 +91,28 @@ impl ExportedCaller {
         if on_any {
             let account = arn_account(arn).unwrap_or_default();
             caller.everywhere = Some(caller.decide(&format!("arn:aws:iam::{account}:role/zzprobe")));
+            // Only `decide` reads the policies, and only for a caller without this answer:
+            // the organization holds on to every caller, so they are let go.
+            caller.scp_levels = Vec::new();
+            caller.identity = Vec::new();
+            caller.boundary = None;
         }
         caller
+    }
+
+    /// Its own policies plainly refuse `sts:AssumeRole` on this role, without asking the
+    /// engine: no identity (or boundary) Allow names the role at all. Never refuses what
+    /// the engine would allow (a policy variable reads as "may name it").
+    fn refuses(&self, role_arn: &str) -> bool {
+        const ACTION: &str = "sts:assumerole";
+        let allows = |o: &Owned| {
+            o.document.statements.iter().any(|s| {
+                s.effect == Effect::Allow
+                    && s.matches_action(ACTION)
+                    && (s.resource_written.is_some() || s.matches_resource(role_arn))
+            })
+        };
+        !self.identity.iter().any(allows) || self.boundary.as_ref().is_some_and(|b| !allows(b))
     }
 
     fn decide(&self, role_arn: &str) -> crate::policy::engine::Decision {
@@ -200,7 +220,10 @@ pub fn cross_account(exports: &[AccountExport]) -> BTreeMap<String, Escalation> 
                     }
                     // Its own policies refuse sts:AssumeRole on every role: only a trust in its
                     // own account that names it could still let it in.
-                    let refused = caller.everywhere.as_ref().is_some_and(|d| d.is_denied());
+                    let refused = match &caller.everywhere {
+                        Some(everywhere) => everywhere.is_denied(),
+                        None => caller.refuses(&role.arn),
+                    };
                     if refused && account != role_account {
                         continue;
                     }
@@ -219,6 +242,8 @@ pub fn cross_account(exports: &[AccountExport]) -> BTreeMap<String, Escalation> 
                         crate::policy::engine::Decision::Allowed
                     } else if let Some(everywhere) = &caller.everywhere {
                         everywhere.clone()
+                    } else if refused {
+                        crate::policy::engine::Decision::Denied
                     } else {
                         caller.decide(&role.arn)
                     };
