@@ -83,6 +83,22 @@ impl PrincipalKind {
     }
 }
 
+/// access-roster.csv's columns, in order: written by `report::csv`, read back by [`read_rows`].
+pub const COLUMNS: [&str; 12] = [
+    "account_id",
+    "account_name",
+    "principal_kind",
+    "principal_id",
+    "name",
+    "display_name",
+    "email",
+    "access",
+    "via_group",
+    "admin_equivalent",
+    "how",
+    "first_seen",
+];
+
 /// A string many rows share (the account, the access, the run that first saw them): a
 /// 1,000-account roster has hundreds of thousands of rows.
 pub type Shared = Arc<str>;
@@ -334,21 +350,8 @@ pub fn read_rows(bytes: &[u8]) -> Result<Vec<RosterRow>, String> {
     let column = |name: &str| {
         headers.iter().position(|h| h == name).ok_or_else(|| format!("it has no `{name}` column"))
     };
-    let [account, account_name, kind, id, name, display, email, access, via, admin, how, first_seen] = [
-        "account_id",
-        "account_name",
-        "principal_kind",
-        "principal_id",
-        "name",
-        "display_name",
-        "email",
-        "access",
-        "via_group",
-        "admin_equivalent",
-        "how",
-        "first_seen",
-    ]
-    .map(column);
+    let [account, account_name, kind, id, name, display, email, access, via, admin, how, first_seen] =
+        COLUMNS.map(column);
     let [account, account_name, kind, id, name, display, email, access, via, admin, how, first_seen] = [
         account?,
         account_name?,
@@ -419,6 +422,9 @@ pub struct AdminChange {
     pub access: Vec<String>,
     /// How, for the first of them (the policies or the escalation path).
     pub how: String,
+    /// One of them holds only under conditions.
+    #[serde(skip)]
+    pub conditional: bool,
 }
 
 impl AdminChange {
@@ -443,12 +449,8 @@ impl AdminChange {
             PrincipalKind::Person => format!("{who} {verb} {account} through {}", self.access.join("; ")),
             // An IAM principal's access is itself: say how instead.
             _ => {
-                let conditional = self.access.iter().any(|a| a.ends_with("(conditional)"));
-                format!(
-                    "{who} {verb} {account}{}: {}",
-                    if conditional { " (conditional)" } else { "" },
-                    self.how
-                )
+                let conditional = if self.conditional { " (conditional)" } else { "" };
+                format!("{who} {verb} {account}{conditional}: {}", self.how)
             }
         }
     }
@@ -522,6 +524,7 @@ pub fn compare(
             email: first.email.clone(),
             access: at.iter().map(|&i| describe_access(&rows[i])).collect(),
             how: first.how.clone(),
+            conditional: at.iter().any(|&i| rows[i].admin_equivalent == AdminEquivalent::Conditional),
         }
     };
     let mut changes = Vec::new();

@@ -121,17 +121,7 @@ mod tests {
     fn run_with(found: AdminPermissionSets) -> Vec<Finding> {
         let (account, directory) = fixture(&[ADMIN_ROLE, READ_ROLE], &[("Admin", "USER", "u-alice")]);
         let found: &'static AdminPermissionSets = Box::leak(Box::new(found));
-        let context = AccountContext::new(
-            &account.account,
-            &account.organization,
-            &account.known_accounts,
-            &account.thresholds,
-            account.as_of,
-            None,
-        )
-        .with_directory(Some(&directory))
-        .with_admin_permission_sets(found);
-        run(&context)
+        run(&account.context().with_directory(Some(&directory)).with_admin_permission_sets(found))
     }
 
     #[test]

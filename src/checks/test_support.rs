@@ -91,23 +91,9 @@ impl Fixture {
         self
     }
 
-    pub fn run(&self, check: &Check) -> Vec<Finding> {
-        assert!(check.has_input(&self.account), "fixture lacks the input {} needs", check.id);
-        let context = AccountContext::new(
-            &self.account,
-            &self.organization,
-            &self.known_accounts,
-            &self.thresholds,
-            self.as_of,
-            self.failure.clone(),
-        );
-        (check.run)(&context)
-    }
-
-    /// [`Fixture::run`] with Identity Center collected.
-    pub fn run_with(&self, check: &Check, directory: &crate::access::join::Directory) -> Vec<Finding> {
-        assert!(check.has_input(&self.account), "fixture lacks the input {} needs", check.id);
-        let context = AccountContext::new(
+    /// The context a check sees for this fixture.
+    pub fn context(&self) -> AccountContext<'_> {
+        AccountContext::new(
             &self.account,
             &self.organization,
             &self.known_accounts,
@@ -115,8 +101,17 @@ impl Fixture {
             self.as_of,
             self.failure.clone(),
         )
-        .with_directory(Some(directory));
-        (check.run)(&context)
+    }
+
+    pub fn run(&self, check: &Check) -> Vec<Finding> {
+        assert!(check.has_input(&self.account), "fixture lacks the input {} needs", check.id);
+        (check.run)(&self.context())
+    }
+
+    /// [`Fixture::run`] with Identity Center collected.
+    pub fn run_with(&self, check: &Check, directory: &crate::access::join::Directory) -> Vec<Finding> {
+        assert!(check.has_input(&self.account), "fixture lacks the input {} needs", check.id);
+        (check.run)(&self.context().with_directory(Some(directory)))
     }
 
     /// Resource ARNs of the findings, sorted.

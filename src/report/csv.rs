@@ -116,20 +116,6 @@ pub fn write_coverage(report: &RunReport, out: &mut impl Write) -> Result<(), Wr
 /// `access-roster.csv`: who has access to each account, people first, and whether it is
 /// admin-equivalent (columns in DESIGN.md).
 pub fn write_roster(report: &RunReport, out: &mut impl Write) -> Result<(), WriteFailure> {
-    let header = [
-        "account_id",
-        "account_name",
-        "principal_kind",
-        "principal_id",
-        "name",
-        "display_name",
-        "email",
-        "access",
-        "via_group",
-        "admin_equivalent",
-        "how",
-        "first_seen",
-    ];
     let rows = report.roster.iter().map(|r| {
         [
             &*r.account_id,
@@ -146,7 +132,7 @@ pub fn write_roster(report: &RunReport, out: &mut impl Write) -> Result<(), Writ
             &*r.first_seen,
         ]
     });
-    write_rows(out, &header, rows)
+    write_rows(out, &crate::access::roster::COLUMNS, rows)
 }
 
 /// The serde name of a unit enum variant (`open`, `new`, `user` …).

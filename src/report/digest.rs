@@ -346,6 +346,7 @@ mod tests {
             email: String::new(),
             access: vec!["permission set Admin".into()],
             how: String::new(),
+            conditional: false,
         };
         let report = hostile_report().with_access(
             Vec::new(),

@@ -1164,6 +1164,7 @@ pub(crate) mod tests {
             email: String::new(),
             access: vec!["permission set Admin".into()],
             how: String::new(),
+            conditional: false,
         };
         let mut report =
             hostile_report().with_access(rows, vec![gained], crate::access::IdentityCenterSummary::of(None));
