@@ -3,10 +3,14 @@
 # two synthetic organizations, and the run's agreement with their ground truth. Prints figures;
 # it is not a test and fails only when a run or a step fails. See bench/README.md.
 #
-#   bench/bench.sh [single|org|all]      (default: all)
+#   bench/bench.sh [single|org|stream|all]      (default: all)
 #
 #   single  1 account,     5,000 users, 5,000 roles, 250 groups, 1,500 policies   target <= 2 s,  <= 300 MB
 #   org     1,000 accounts,  200 users,   200 roles (20 groups, 100 policies)     target <= 60 s, <= 1 GB
+#   stream  the org above, and views of it TIMES-fold larger (the same account folders under
+#           more account ids; TIMES="1 3" by default): two runs each, the second compared with
+#           the first through an archive, as a scheduled job runs. Prints wall, peak RSS, new /
+#           resolved and the archived bytes of a run; memory should stay flat as accounts grow.
 #
 # Environment: IAM_AUDITOR_BENCH_DIR (default /tmp/iam-auditor-bench) caches the generated
 # snapshots, regenerated only when missing; RUNS (default 3) runs per scenario, median reported;
@@ -23,7 +27,7 @@ WHICH=${1:-all}
 
 die() { echo "bench.sh: $*" >&2; exit 1; }
 command -v python3 >/dev/null || die "python3 (3.11+) is needed for the generator and bench/ground_truth.py"
-case $WHICH in single | org | all) ;; *) die "usage: bench/bench.sh [single|org|all]" ;; esac
+case $WHICH in single | org | stream | all) ;; *) die "usage: bench/bench.sh [single|org|stream|all]" ;; esac
 
 echo "== building release ($TARGET/release/iam-auditor)"
 cargo build --release --quiet --manifest-path "$REPO/Cargo.toml"
@@ -143,8 +147,65 @@ if [[ $WHICH == org || $WHICH == all ]]; then
         --accounts 1000 --users 200 --roles 200 --groups 20 --policies 100 --seed 7 --compact
 fi
 
+# fold SNAPSHOT TIMES: a view of SNAPSHOT with TIMES times its accounts (symlinked folders
+# under new account ids), in $WORK.
+fold() {
+    local snapshot=$1 times=$2 view=$WORK/fold-$2
+    python3 - "$snapshot" "$view" "$times" <<'EOF'
+import json, os, sys
+source, view, times = sys.argv[1], sys.argv[2], int(sys.argv[3])
+os.makedirs(os.path.join(view, "accounts"))
+os.symlink(os.path.join(source, "organization"), os.path.join(view, "organization"))
+manifest = json.load(open(os.path.join(source, "manifest.json")))
+accounts = manifest["accounts"]
+folded = []
+for k in range(times):
+    for a in accounts:
+        new_id = a["account_id"] if k == 0 else f"{(int(a['account_id']) + k * 7919) % 10**12:012d}"
+        os.symlink(os.path.join(source, "accounts", a["account_id"]), os.path.join(view, "accounts", new_id))
+        folded.append(dict(a, account_id=new_id, name=a.get("name", "") + (f"-copy{k}" if k else "")))
+manifest["accounts"] = folded
+json.dump(manifest, open(os.path.join(view, "manifest.json"), "w"))
+EOF
+    echo "$view"
+}
+
+STREAM_ROWS=()
+if [[ $WHICH == stream || $WHICH == all ]]; then
+    org=$(generate gen_org-a1000-u200-r200-g20-p100-s7 \
+        --accounts 1000 --users 200 --roles 200 --groups 20 --policies 100 --seed 7 --compact)
+    for times in ${TIMES:-1 3}; do
+        view=$(fold "$org/snapshot" "$times")
+        archive=$WORK/archive-$times
+        mkdir -p "$archive"
+        printf '[archive]\ndir = "%s"\n' "$archive" >"$WORK/stream-$times.toml"
+        for run in 1 2; do
+            # The second run judges 90 days later: stale keys and unused roles appear, so the
+            # comparison has new findings as well as persisting ones.
+            as_of=$AS_OF
+            [[ $run == 2 ]] && as_of=2024-08-30T00:00:00Z
+            figures=$(measure "$WORK/stream-$times-$run.time" "$BIN" run --snapshot "$view" --as-of "$as_of" \
+                --config "$WORK/stream-$times.toml" --no-mail)
+            read -r wall rss code <<<"$figures"
+            [[ $code == 0 ]] || { cat "$WORK/stream-$times-$run.time.err" >&2; die "stream x$times: run $run exited $code"; }
+            run_dir=$(ls -d "$archive"/*/ | sort | tail -n 1)
+            bytes=$(du -sb "$run_dir" | cut -f1)
+            line=$(tail -n 1 "$WORK/stream-$times-$run.time.out")
+            echo "== stream x$times run $run: ${wall} s, $((rss / 1024)) MiB; archived $(mib "$bytes") MiB; $line"
+            STREAM_ROWS+=("$(printf '%-10s %4s %8s %9s %12s  %s' "x$times" "$run" "$wall" "$((rss / 1024))" \
+                "$(mib "$bytes")" "$(grep -o '[0-9]* new, [0-9]* resolved' <<<"$line")")")
+        done
+        rm -rf "$archive"
+    done
+fi
+
 echo
 echo "== summary ($(nproc) cores; wall = median of $RUNS runs, peak RSS by $RSS_TOOL; sizes in MiB)"
 printf '%-34s %8s %9s %8s %9s %8s %-8s %10s %9s %9s  %s\n' scenario accounts snapshot "wall s" "RSS MiB" target verdict \
     findings.json findings.csv report.html "GT min recall/precision"
 printf '%s\n' "${ROWS[@]}"
+if ((${#STREAM_ROWS[@]})); then
+    echo
+    printf '%-10s %4s %8s %9s %12s  %s\n' accounts run "wall s" "RSS MiB" "archived MiB" "compared with run 1"
+    printf '%s\n' "${STREAM_ROWS[@]}"
+fi

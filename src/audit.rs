@@ -9,7 +9,7 @@ use crate::checks::{
     AccountContext, AdminPermissionSet, AdminPermissionSets, AFTER_ORGANIZATION_PASS, CATALOG,
 };
 use crate::config::Config;
-use crate::findings::{self, Finding, Status};
+use crate::findings::{self, Finding, Severity, Status};
 use crate::identifiers::AccountId;
 use crate::policy::escalation::graph::Verdict;
 use crate::policy::escalation::org::AccountExport;
@@ -95,15 +95,138 @@ impl AuditOutcome {
     }
 }
 
+/// Where an audit's findings and access-roster rows go, one account at a time.
+///
+/// `prepare` runs in parallel, once per account and pass; `append` is then called with what
+/// it made, in account-id order: every account's first pass, then every account's late pass
+/// (the checks of [`AFTER_ORGANIZATION_PASS`] and the roster). A check belongs to one pass, so
+/// each check's findings arrive in account-id order. Nothing needs to hold the whole run.
+pub trait Sink: Sync {
+    type Prepared: Send;
+    fn prepare(&self, account_id: &str, findings: Vec<Finding>, roster: Vec<RosterRow>) -> Self::Prepared;
+    fn append(&mut self, prepared: Self::Prepared);
+}
+
+/// What an audit leaves besides its findings and roster rows (which went to the sink).
+pub struct AuditSummary {
+    pub coverage: Vec<CoverageRow>,
+    /// Snapshot-wide problems (manifest, organization files).
+    pub snapshot_problems: Vec<InputProblem>,
+    /// The escalation graph's size, for the bench.
+    pub escalation_stats: EscalationStats,
+    pub identity_center: crate::access::IdentityCenterSummary,
+}
+
+impl AuditSummary {
+    pub fn failed_accounts(&self) -> usize {
+        self.coverage.iter().filter(|c| c.status == CoverageStatus::Failed).count()
+    }
+}
+
+/// The audit held whole in memory: every finding (policy applied, in the report's order) and
+/// every roster row. For tests and small runs; `iam-auditor run` streams with [`audit_into`].
 pub fn audit(snapshot: &Snapshot, config: &Config, as_of: DateTime<Utc>) -> AuditOutcome {
+    struct Collect(Vec<Finding>, Vec<RosterRow>);
+    impl Sink for Collect {
+        type Prepared = (Vec<Finding>, Vec<RosterRow>);
+        fn prepare(&self, _: &str, findings: Vec<Finding>, roster: Vec<RosterRow>) -> Self::Prepared {
+            (findings, roster)
+        }
+        fn append(&mut self, (findings, roster): Self::Prepared) {
+            self.0.extend(findings);
+            self.1.extend(roster);
+        }
+    }
+    let mut sink = Collect(Vec::new(), Vec::new());
+    let summary = audit_into(snapshot, config, as_of, &mut sink);
+    let Collect(mut all, roster) = sink;
+    findings::policy::apply(config, as_of, &mut all);
+    let order = report_order();
+    all.sort_by(|a, b| order.compare(a, b));
+    AuditOutcome {
+        coverage: summary.coverage,
+        findings: all,
+        snapshot_problems: summary.snapshot_problems,
+        escalation_stats: summary.escalation_stats,
+        roster,
+        identity_center: summary.identity_center,
+    }
+}
+
+/// The report's order of findings: open before suppressed, worst first, then by the check's
+/// place in the catalog, account, resource and fingerprint.
+pub struct ReportOrder {
+    catalog: HashMap<&'static str, usize>,
+}
+
+pub fn report_order() -> ReportOrder {
+    ReportOrder { catalog: CATALOG.iter().enumerate().map(|(i, c)| (c.id, i)).collect() }
+}
+
+impl ReportOrder {
+    /// The check's place: 0 for a check the catalog does not know, else 1 + its index.
+    pub fn check_rank(&self, check: &str) -> usize {
+        self.catalog.get(check).map_or(0, |i| i + 1)
+    }
+
+    /// Findings that share (suppressed, severity, check) form one group of the order; groups
+    /// are numbered in the order the report lists them.
+    pub fn group(&self, finding: &Finding) -> usize {
+        let suppressed = usize::from(finding.status == Status::Suppressed);
+        let severity = Severity::ALL.iter().position(|s| *s == finding.severity).unwrap_or(0);
+        (suppressed * Severity::ALL.len() + severity) * (CATALOG.len() + 1) + self.check_rank(&finding.check)
+    }
+
+    pub const GROUPS: usize = 2 * Severity::ALL.len() * (CATALOG.len() + 1);
+
+    pub fn compare(&self, a: &Finding, b: &Finding) -> std::cmp::Ordering {
+        self.group(a)
+            .cmp(&self.group(b))
+            .then(a.account_id.cmp(&b.account_id))
+            .then(a.resource_arn.cmp(&b.resource_arn))
+            .then(a.fingerprint.cmp(&b.fingerprint))
+    }
+}
+
+/// Accounts audited at once: enough to keep both cores busy, few enough that only their
+/// findings are held before the sink takes them.
+fn chunk_size() -> usize {
+    rayon::current_num_threads().max(1) * 16
+}
+
+/// Audits every account, handing findings and roster rows to `sink` as accounts finish (see
+/// [`Sink`]); returns coverage and what else the report needs.
+pub fn audit_into<S: Sink>(
+    snapshot: &Snapshot,
+    config: &Config,
+    as_of: DateTime<Utc>,
+    sink: &mut S,
+) -> AuditSummary {
     let mut known_accounts: BTreeSet<String> = snapshot.accounts.iter().map(|a| a.id.to_string()).collect();
     known_accounts.extend(snapshot.organization.accounts.iter().map(|a| a.id.to_string()));
     let directory = snapshot.identity_center.as_ref().and_then(Directory::new);
-    let mut per_account: Vec<AccountResult> = snapshot
-        .accounts
-        .par_iter()
-        .map(|entry| audit_account(snapshot, entry, config, as_of, &known_accounts, directory.as_ref()))
-        .collect();
+    let mut entries: Vec<&AccountEntry> = snapshot.accounts.iter().collect();
+    entries.sort_by(|a, b| a.id.as_str().cmp(b.id.as_str()));
+
+    // The first pass, a chunk of accounts at a time: their findings go to the sink; what the
+    // organization pass and the late pass need is kept.
+    let mut per_account: Vec<AccountResult> = Vec::with_capacity(entries.len());
+    for chunk in entries.chunks(chunk_size()) {
+        let done: Vec<(AccountResult, S::Prepared)> = chunk
+            .par_iter()
+            .map(|entry| {
+                let mut result =
+                    audit_account(snapshot, entry, config, as_of, &known_accounts, directory.as_ref());
+                let findings = std::mem::take(&mut result.findings);
+                let prepared = sink.prepare(result.account_id.as_str(), findings, Vec::new());
+                (result, prepared)
+            })
+            .collect();
+        for (result, prepared) in done {
+            sink.append(prepared);
+            per_account.push(result);
+        }
+    }
 
     // The organization-wide pass: principals that reach admin through another account. Each
     // account's export is moved out, not copied (the organization's exports are large), and
@@ -127,79 +250,67 @@ pub fn audit(snapshot: &Snapshot, config: &Config, as_of: DateTime<Utc>) -> Audi
         .iter()
         .filter(|c| AFTER_ORGANIZATION_PASS.contains(&c.id) && !config.is_disabled(c.id))
         .collect();
-    let late: Vec<(Vec<Finding>, Vec<RosterRow>)> = per_account
-        .par_iter_mut()
-        .map(|result| {
-            if result.row.status == CoverageStatus::Skipped {
-                return (Vec::new(), Vec::new());
-            }
-            let verdicts = result.verdicts.take().unwrap_or_default();
-            let roster = roster::account_rows(
-                result.account_id.as_str(),
-                &result.row.account_name,
-                result.access.as_ref(),
-                result.principals.as_deref(),
-                &verdicts,
-            );
-            let mut account =
-                AccountSnapshot::empty(result.account_id.clone(), result.row.account_name.clone());
-            account.identity_center = directory.is_some();
-            let context = AccountContext::new(
-                &account,
-                &snapshot.organization,
-                &known_accounts,
-                &config.thresholds,
-                as_of,
-                result.failure.clone(),
-            )
-            .with_directory(directory.as_ref())
-            .with_access(result.access.take())
-            .with_admin_permission_sets(&admin_sets)
-            .with_admin_verdicts(verdicts);
-            let findings = after
-                .iter()
-                .filter(|check| !result.row.checks_without_input.iter().any(|c| c == check.id))
-                .flat_map(|check| (check.run)(&context))
-                .collect();
-            (findings, roster)
-        })
-        .collect();
+    let late = |result: &mut AccountResult| -> (Vec<Finding>, Vec<RosterRow>) {
+        if result.row.status == CoverageStatus::Skipped {
+            return (Vec::new(), Vec::new());
+        }
+        let verdicts = result.verdicts.take().unwrap_or_default();
+        let roster = roster::account_rows(
+            result.account_id.as_str(),
+            &result.row.account_name,
+            result.access.as_ref(),
+            result.principals.as_deref(),
+            &verdicts,
+        );
+        let mut account = AccountSnapshot::empty(result.account_id.clone(), result.row.account_name.clone());
+        account.identity_center = directory.is_some();
+        let context = AccountContext::new(
+            &account,
+            &snapshot.organization,
+            &known_accounts,
+            &config.thresholds,
+            as_of,
+            result.failure.clone(),
+        )
+        .with_directory(directory.as_ref())
+        .with_access(result.access.take())
+        .with_admin_permission_sets(&admin_sets)
+        .with_admin_verdicts(verdicts);
+        let findings = after
+            .iter()
+            .filter(|check| !result.row.checks_without_input.iter().any(|c| c == check.id))
+            .flat_map(|check| (check.run)(&context))
+            .collect();
+        result.principals = None;
+        (findings, roster)
+    };
+    let chunk = chunk_size();
+    for results in per_account.chunks_mut(chunk) {
+        let done: Vec<S::Prepared> = results
+            .par_iter_mut()
+            .map(|result| {
+                let (findings, rows) = late(result);
+                sink.prepare(result.account_id.as_str(), findings, rows)
+            })
+            .collect();
+        for prepared in done {
+            sink.append(prepared);
+        }
+    }
 
     let identity_center = crate::access::IdentityCenterSummary::of(snapshot.identity_center.as_ref());
-    let mut roster = Vec::new();
     let mut coverage = Vec::with_capacity(per_account.len());
-    // Sized once: on a large organization the findings are most of the run's memory.
-    let mut all = Vec::with_capacity(
-        per_account.iter().map(|r| r.findings.len()).sum::<usize>()
-            + late.iter().map(|(f, _)| f.len()).sum::<usize>(),
-    );
-    for (result, (late, rows)) in per_account.into_iter().zip(late) {
-        roster.extend(rows);
+    for result in per_account {
         stats.nodes += result.stats.nodes;
         stats.candidates += result.stats.candidates;
         stats.edges_evaluated += result.stats.edges_evaluated;
         stats.edges_found += result.stats.edges_found;
         coverage.push(result.row);
-        all.extend(result.findings);
-        all.extend(late);
     }
-    findings::policy::apply(config, as_of, &mut all);
-    let order: BTreeMap<&str, usize> = CATALOG.iter().enumerate().map(|(i, c)| (c.id, i)).collect();
-    all.sort_by(|a, b| {
-        (a.status == Status::Suppressed)
-            .cmp(&(b.status == Status::Suppressed))
-            .then(b.severity.cmp(&a.severity))
-            .then(order.get(a.check.as_ref()).cmp(&order.get(b.check.as_ref())))
-            .then(a.account_id.cmp(&b.account_id))
-            .then(a.resource_arn.cmp(&b.resource_arn))
-            .then(a.fingerprint.cmp(&b.fingerprint))
-    });
-    AuditOutcome {
+    AuditSummary {
         coverage,
-        findings: all,
         snapshot_problems: snapshot.problems.clone(),
         escalation_stats: stats,
-        roster,
         identity_center,
     }
 }

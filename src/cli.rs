@@ -1,7 +1,7 @@
 //! The command line: parses arguments, wires config → snapshot → audit → reports, and
 //! turns the outcome into the exit codes of DESIGN.md. No logic of its own beyond that.
 
-use crate::audit::audit;
+use crate::audit::audit_into;
 use crate::checks::CATALOG;
 use crate::collect::{self, permissions, AccountStatus};
 use crate::config::{Config, ConfigError, MailTransport};
@@ -331,19 +331,55 @@ pub fn run(args: &RunArgs, log_format: LogFormat) -> Result<i32, String> {
             started_at
         }
     };
-    let outcome = audit(&snapshot, &config, as_of);
+    let run_id = started_at.format("%Y%m%dT%H%M%SZ").to_string();
+    let archive = Archive::from_config(&config.archive)?;
+    let previous = previous_run(archive.as_ref());
+    let pending = match (&args.out, &archive) {
+        (None, Some(archive)) => Some(archive.begin(&run_id)?),
+        _ => None,
+    };
+    let out_dir = match (&args.out, &pending) {
+        (Some(dir), _) => dir.clone(),
+        (None, Some(pending)) => pending.dir().to_path_buf(),
+        (None, None) => unused_folder(&Path::new("reports").join(&run_id)),
+    };
+
+    // The audit streams its findings and roster into the output folder as accounts finish.
+    let whole: std::collections::BTreeSet<String> =
+        config.mail.as_ref().map(|m| m.account_owners.keys().cloned().collect()).unwrap_or_default();
+    let sample =
+        (config.report.html_max_rows_per_check.max(report::stream::SAMPLE_MIN), report::stream::SAMPLE_MIN);
+    let (previous_name, previous_file, previous_index) = match previous {
+        Some((name, run, index)) => (Some(name), Some(run), Some(index)),
+        None => (None, None, None),
+    };
+    let spill_dir = out_dir.join(".spill");
+    let mut stream = report::stream::FindingStream::new(
+        &spill_dir,
+        &config,
+        as_of,
+        previous_index,
+        previous_file.as_ref().and_then(|p| p.roster.as_ref()),
+        sample,
+        whole,
+    )
+    .map_err(|e| {
+        format!("cannot write in {}: {e} (choose a writable folder with --out)", spill_dir.display())
+    })?;
+    let outcome = audit_into(&snapshot, &config, as_of, &mut stream);
     for problem in &outcome.snapshot_problems {
         tracing::warn!(event = "snapshot-problem", "{problem}");
     }
     let failed = outcome.failed_accounts();
-
-    let run_id = started_at.format("%Y%m%dT%H%M%SZ").to_string();
-    let archive = Archive::from_config(&config.archive)?;
-
-    let mut findings = outcome.findings;
-    let (resolved, previous_run, previous_roster) =
-        compare_with_previous(archive.as_ref(), &mut findings, &outcome.coverage);
-    let mut roster = outcome.roster;
+    let mut output =
+        stream.finish(&outcome.coverage, previous_file.as_ref().map(|p| p.findings_file.as_path()))?;
+    if let Some(error) = output.resolved_error.take() {
+        tracing::warn!(
+            event = "no-previous-run",
+            "cannot read the resolved findings back from the previous run: {error}; they are not listed"
+        );
+    }
+    let mut roster = std::mem::take(&mut output.roster);
     let iam_accounts: std::collections::HashSet<String> = outcome
         .coverage
         .iter()
@@ -355,18 +391,15 @@ pub fn run(args: &RunArgs, log_format: LogFormat) -> Result<i32, String> {
         identity_center: outcome.identity_center.collected(),
     };
     let as_of_text = as_of.to_rfc3339_opts(SecondsFormat::Secs, true);
-    let admin_changes =
-        crate::access::roster::compare(&mut roster, previous_roster.as_ref(), &as_of_text, &judged);
+    let admin_changes = crate::access::roster::compare(
+        &mut roster,
+        previous_file.as_ref().and_then(|p| p.roster.as_ref()),
+        &as_of_text,
+        &judged,
+    );
+    drop(previous_file);
+    let previous_run = previous_name;
 
-    let pending = match (&args.out, &archive) {
-        (None, Some(archive)) => Some(archive.begin(&run_id)?),
-        _ => None,
-    };
-    let out_dir = match (&args.out, &pending) {
-        (Some(dir), _) => dir.clone(),
-        (None, Some(pending)) => pending.dir().to_path_buf(),
-        (None, None) => unused_folder(&Path::new("reports").join(&run_id)),
-    };
     let mut disabled: Vec<String> = config.checks.disable.iter().map(|d| d.get_ref().clone()).collect();
     disabled.sort();
     let info = RunInfo {
@@ -390,9 +423,14 @@ pub fn run(args: &RunArgs, log_format: LogFormat) -> Result<i32, String> {
             ..RunStats::default()
         },
     };
-    let report = RunReport::new(info, outcome.coverage, findings, resolved, outcome.snapshot_problems)
-        .with_access(roster, admin_changes, outcome.identity_center);
+    let report = RunReport::streamed(info, outcome.coverage, output, outcome.snapshot_problems).with_access(
+        roster,
+        admin_changes,
+        outcome.identity_center,
+    );
     let mut written = report::write_all(&report, &config, &out_dir).map_err(|e| e.to_string())?;
+    // The spill files are read: they go before the run is filed.
+    let report = report.without_spill();
     // The digest is composed from the files just written and filed with them (SHA256SUMS
     // covers it); it is sent only after the run is archived.
     let mail_config = config.mail.clone().unwrap_or_default();
@@ -550,26 +588,26 @@ impl Drop for LiveSnapshot {
     }
 }
 
-/// Marks `findings` against the archive's newest complete run; returns the resolved findings,
-/// that run's name and its access roster. Without a readable previous run every finding
-/// stays new.
-fn compare_with_previous(
+/// The archive's newest complete run, indexed for the comparison. Without a readable
+/// previous run every finding counts as new.
+fn previous_run(
     archive: Option<&Archive>,
-    findings: &mut [crate::findings::Finding],
-    coverage: &[crate::audit::CoverageRow],
-) -> (Vec<crate::findings::Finding>, Option<String>, Option<crate::access::roster::PreviousRoster>) {
-    match archive.map(Archive::previous_run).transpose() {
-        Ok(Some(Some((name, mut previous)))) => {
-            let roster = previous.roster.take();
-            (diff::compare(findings, coverage, previous), Some(name), roster)
-        }
-        Ok(_) => (Vec::new(), None, None),
+) -> Option<(String, crate::findings::diff::PreviousRun, crate::findings::diff::PreviousIndex)> {
+    let loaded = archive.map(Archive::previous_run).transpose().and_then(|found| {
+        let Some(Some((name, run))) = found else { return Ok(None) };
+        let file = std::fs::File::open(&run.findings_file)
+            .map_err(|e| format!("cannot read {}: {e}", run.findings_file.display()))?;
+        let index = diff::PreviousIndex::read(file, &run.findings_file)?;
+        Ok(Some((name, run, index)))
+    });
+    match loaded {
+        Ok(found) => found,
         Err(message) => {
             tracing::warn!(
                 event = "no-previous-run",
                 "cannot compare with the previous run: {message}; every finding counts as new"
             );
-            (Vec::new(), None, None)
+            None
         }
     }
 }

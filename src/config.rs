@@ -307,7 +307,7 @@ fn default_retry_delay_seconds() -> u64 {
 }
 
 /// What `[mail] subject` may contain between braces.
-pub const SUBJECT_PLACEHOLDERS: [&str; 9] = [
+pub const SUBJECT_PLACEHOLDERS: [&str; 10] = [
     "new_critical",
     "new_high",
     "new",
@@ -317,6 +317,7 @@ pub const SUBJECT_PLACEHOLDERS: [&str; 9] = [
     "accounts_failed",
     "admin_gained",
     "admin_lost",
+    "carried_over",
 ];
 
 pub const DEFAULT_SUBJECT: &str =

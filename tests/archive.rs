@@ -124,6 +124,67 @@ fn two_runs_into_one_archive_show_what_is_new_and_what_was_fixed() {
         html.contains(&format!("{}", first.file_name().unwrap().to_string_lossy())),
         "the report names the compared run"
     );
+    assert_eq!(after["summary"]["carried_over"], 0);
+
+    // Run 3: account B cannot be audited (nothing was collected). Its findings are neither
+    // open nor fixed: they are carried over, counted and listed with why, and kept in
+    // findings.json for the next run.
+    let b_open: Vec<(String, String)> = after["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["account_id"] == ACCOUNT_B)
+        .map(|f| {
+            (f["fingerprint"].as_str().unwrap().to_string(), f["first_seen"].as_str().unwrap().to_string())
+        })
+        .collect();
+    assert!(b_open.len() >= 2, "account B has findings to carry over: {b_open:?}");
+    snapshot.remove(&format!("accounts/{ACCOUNT_B}"));
+    let (code, output) = archived_run(snapshot.path(), &config);
+    assert_eq!(code, 3, "an account not audited: partial, {output}");
+    assert!(output.contains(&format!("{} carried over, not re-checked", b_open.len())), "{output}");
+    let third = &runs(&archive)[2];
+    sha256sum_check(third);
+    let carried = findings_json(third);
+    let mut listed: Vec<(String, String)> = carried["carried_over"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (f["fingerprint"].as_str().unwrap().to_string(), f["first_seen"].as_str().unwrap().to_string())
+        })
+        .collect();
+    let mut expected = b_open.clone();
+    listed.sort();
+    expected.sort();
+    assert_eq!(listed, expected, "every finding of B, first_seen kept");
+    assert_eq!(carried["summary"]["carried_over"], b_open.len());
+    assert_eq!(carried["summary"]["resolved"], 0, "gone is not fixed");
+    let html = std::fs::read_to_string(third.join("report.html")).unwrap();
+    assert!(html.contains("id=\"carried-over-alert\""), "the report leads with it");
+    let section = &html[html.find("<section id=\"carried-over\">").unwrap()..];
+    let section = &section[..section.find("</section>").unwrap()];
+    assert!(section.contains(ACCOUNT_B) && section.contains("the account was failed this run"), "{section}");
+    let eml = std::fs::read(third.join("digest.eml")).unwrap();
+    let message = mail_parser::MessageParser::default().parse(&eml).expect("a MIME message");
+    let subject = message.subject().unwrap_or_default().to_string();
+    assert!(subject.contains(&format!("{} not re-checked", b_open.len())), "{subject}");
+    let text = message.body_text(0).unwrap_or_default().to_string();
+    assert!(text.contains("CARRIED OVER, NOT RE-CHECKED"), "{text}");
+
+    // Run 4: B is back. What was carried over is compared again: persisting, first_seen kept.
+    snapshot.write_account(ACCOUNT_B);
+    let (code, output) = archived_run(snapshot.path(), &config);
+    assert_eq!(code, 0, "{output}");
+    let fourth = findings_json(&runs(&archive)[3]);
+    assert_eq!(fourth["summary"]["carried_over"], 0);
+    for (fingerprint, first_seen) in &b_open {
+        let again =
+            fourth["findings"].as_array().unwrap().iter().find(|f| f["fingerprint"] == fingerprint.as_str());
+        let again = again.unwrap_or_else(|| panic!("{fingerprint} is found again"));
+        assert_eq!(again["change"], "persisting", "{again}");
+        assert_eq!(again["first_seen"], first_seen.as_str());
+    }
 }
 
 #[test]

@@ -318,25 +318,37 @@ fn key(row: &RosterRow) -> u64 {
 impl PreviousRoster {
     /// Reads an access-roster.csv this tool wrote.
     pub fn parse(bytes: &[u8]) -> Result<PreviousRoster, String> {
-        Ok(PreviousRoster::of(read_rows(bytes)?))
+        PreviousRoster::read(bytes)
+    }
+
+    /// Reads an access-roster.csv this tool wrote, a row at a time.
+    pub fn read(reader: impl std::io::Read) -> Result<PreviousRoster, String> {
+        let mut previous = PreviousRoster::default();
+        let mut seen_at: HashMap<Shared, Shared> = HashMap::new();
+        each_row(reader, |row| previous.add(row, &mut seen_at))?;
+        Ok(previous)
+    }
+
+    fn add(&mut self, row: RosterRow, seen_at: &mut HashMap<Shared, Shared>) {
+        let first_seen =
+            seen_at.entry(row.first_seen.clone()).or_insert_with(|| row.first_seen.clone()).clone();
+        self.first_seen.insert(key(&row), first_seen);
+        match row.principal_kind {
+            PrincipalKind::Person => self.has_people = true,
+            _ => {
+                self.iam_accounts.insert(row.account_id.clone());
+            }
+        }
+        if row.admin_equivalent.is_admin() {
+            self.admin.push(row);
+        }
     }
 
     pub fn of(rows: impl IntoIterator<Item = RosterRow>) -> PreviousRoster {
         let mut previous = PreviousRoster::default();
         let mut seen_at: HashMap<Shared, Shared> = HashMap::new();
         for row in rows {
-            let first_seen =
-                seen_at.entry(row.first_seen.clone()).or_insert_with(|| row.first_seen.clone()).clone();
-            previous.first_seen.insert(key(&row), first_seen);
-            match row.principal_kind {
-                PrincipalKind::Person => previous.has_people = true,
-                _ => {
-                    previous.iam_accounts.insert(row.account_id.clone());
-                }
-            }
-            if row.admin_equivalent.is_admin() {
-                previous.admin.push(row);
-            }
+            previous.add(row, &mut seen_at);
         }
         previous
     }
@@ -345,7 +357,13 @@ impl PreviousRoster {
 /// The rows of an access-roster.csv this tool wrote (cells were neutralised against
 /// formulas: a leading `'` before `=`, `+`, `-`, `@` is taken off again).
 pub fn read_rows(bytes: &[u8]) -> Result<Vec<RosterRow>, String> {
-    let mut reader = csv::ReaderBuilder::new().from_reader(bytes);
+    let mut rows = Vec::new();
+    each_row(bytes, |row| rows.push(row))?;
+    Ok(rows)
+}
+
+fn each_row(reader: impl std::io::Read, mut each: impl FnMut(RosterRow)) -> Result<(), String> {
+    let mut reader = csv::ReaderBuilder::new().from_reader(reader);
     let headers = reader.headers().map_err(|e| e.to_string())?.clone();
     let column = |name: &str| {
         headers.iter().position(|h| h == name).ok_or_else(|| format!("it has no `{name}` column"))
@@ -366,7 +384,6 @@ pub fn read_rows(bytes: &[u8]) -> Result<Vec<RosterRow>, String> {
         how?,
         first_seen?,
     ];
-    let mut rows = Vec::new();
     for (i, record) in reader.records().enumerate() {
         let record = record.map_err(|e| format!("row {}: {e}", i + 2))?;
         let cell = |c: usize| un_neutralise(record.get(c).unwrap_or_default());
@@ -375,7 +392,7 @@ pub fn read_rows(bytes: &[u8]) -> Result<Vec<RosterRow>, String> {
         else {
             return Err(format!("row {}: unknown principal_kind or admin_equivalent", i + 2));
         };
-        rows.push(RosterRow {
+        each(RosterRow {
             account_id: cell(account).into(),
             account_name: cell(account_name).into(),
             principal_kind,
@@ -390,7 +407,7 @@ pub fn read_rows(bytes: &[u8]) -> Result<Vec<RosterRow>, String> {
             first_seen: cell(first_seen).into(),
         });
     }
-    Ok(rows)
+    Ok(())
 }
 
 fn un_neutralise(cell: &str) -> String {
@@ -466,6 +483,18 @@ pub struct Judged<'a> {
 /// Carries `first_seen` over from the previous roster (else `as_of`), and returns who
 /// gained and who lost admin on which account. Without a previous roster nothing is
 /// reported as gained: every row is simply first seen now.
+/// The row's `first_seen` from the previous roster, else `as_of`.
+pub fn carry_first_seen(row: &mut RosterRow, previous: Option<&PreviousRoster>, as_of: &Shared) {
+    row.first_seen =
+        previous.and_then(|p| p.first_seen.get(&key(row)).cloned()).unwrap_or_else(|| as_of.clone());
+}
+
+/// Whether `compare` needs the row: admin rows, and rows it could not judge (whose loss of
+/// admin is then not claimed). A streamed run keeps only these.
+pub fn needed_for_compare(row: &RosterRow) -> bool {
+    row.admin_equivalent.is_admin() || row.admin_equivalent == AdminEquivalent::Unknown
+}
+
 pub fn compare(
     rows: &mut [RosterRow],
     previous: Option<&PreviousRoster>,

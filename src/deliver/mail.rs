@@ -119,6 +119,7 @@ fn account_report(report: &RunReport, account: &str) -> RunReport {
         report.resolved.iter().filter(mine).cloned().collect(),
         Vec::new(),
     )
+    .with_carried_over(report.carried_over.iter().filter(mine).cloned().collect())
 }
 
 struct FileAttachment {

@@ -40,18 +40,23 @@ impl Archive {
             Archive::Local(local) => {
                 let Some(dir) = local.previous_run().map_err(|e| e.to_string())? else { return Ok(None) };
                 let name = dir.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
-                let mut previous = PreviousRun::load(&dir.join("findings.json"))?;
+                let findings_file = dir.join("findings.json");
+                if !findings_file.is_file() {
+                    return Err(format!("cannot read {}: the file is missing", findings_file.display()));
+                }
+                let mut previous = PreviousRun { findings_file, roster: None, downloaded: false };
                 let roster = dir.join(crate::report::ROSTER);
                 if roster.is_file() {
-                    let bytes = std::fs::read(&roster)
+                    let file = std::fs::File::open(&roster)
                         .map_err(|e| format!("cannot read {}: {e}", roster.display()))?;
-                    previous.roster = Some(PreviousRoster::parse(&bytes).map_err(|e| {
-                        format!("{} is not an access roster of this tool: {e}", roster.display())
-                    })?);
+                    previous.roster =
+                        Some(PreviousRoster::read(std::io::BufReader::new(file)).map_err(|e| {
+                            format!("{} is not an access roster of this tool: {e}", roster.display())
+                        })?);
                 }
                 Ok(Some((name, previous)))
             }
-            Archive::S3 { archive, .. } => archive.previous_run(),
+            Archive::S3 { archive, staging } => archive.previous_run(staging),
         }
     }
 

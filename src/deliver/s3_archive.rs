@@ -90,34 +90,47 @@ impl S3Archive {
         }
     }
 
-    fn get(&self, key: &str) -> Result<Vec<u8>, String> {
+    /// Downloads an object to `path`, a chunk at a time (a large findings.json never sits
+    /// in memory).
+    fn download(&self, key: &str, path: &Path) -> Result<(), String> {
+        let failed =
+            |e: String| format!("cannot read s3://{}/{key} into {}: {e}", self.bucket, path.display());
         let object = self
             .runtime
             .block_on(self.client.get_object().bucket(&self.bucket).key(key).send())
-            .map_err(|e| format!("cannot read s3://{}/{key}: {}", self.bucket, error_text(&e)))?;
-        let bytes = self
-            .runtime
-            .block_on(object.body.collect())
-            .map_err(|e| format!("cannot read s3://{}/{key}: {e}", self.bucket))?
-            .into_bytes();
-        Ok(bytes.to_vec())
+            .map_err(|e| failed(error_text(&e)))?;
+        let mut body = object.body;
+        let mut file =
+            std::io::BufWriter::new(std::fs::File::create(path).map_err(|e| failed(e.to_string()))?);
+        while let Some(chunk) = self.runtime.block_on(body.try_next()).map_err(|e| failed(e.to_string()))? {
+            std::io::Write::write_all(&mut file, &chunk).map_err(|e| failed(e.to_string()))?;
+        }
+        std::io::Write::flush(&mut file).map_err(|e| failed(e.to_string()))
     }
 
-    /// The newest complete run (one holding SHA256SUMS): its findings, and its access
-    /// roster when it has one (runs before the roster existed do not).
-    pub fn previous_run(&self) -> Result<Option<(String, PreviousRun)>, String> {
+    /// The newest complete run (one holding SHA256SUMS): its findings.json, downloaded into
+    /// `staging`, and its access roster when it has one (runs before the roster existed do not).
+    pub fn previous_run(&self, staging: &Path) -> Result<Option<(String, PreviousRun)>, String> {
         for folder in self.run_folders()?.into_iter().rev() {
             let base = format!("{}{folder}/", self.prefix);
             if !self.exists(&format!("{base}{CHECKSUMS}"))? {
                 continue;
             }
-            let bytes = self.get(&format!("{base}findings.json"))?;
-            let mut previous: PreviousRun = serde_json::from_slice(&bytes).map_err(|e| {
-                format!("s3://{}/{base}findings.json is not a findings.json of this tool: {e}", self.bucket)
-            })?;
+            std::fs::create_dir_all(staging)
+                .map_err(|e| format!("cannot create {}: {e}", staging.display()))?;
+            let findings_file = staging.join(format!("previous-{folder}-findings.json"));
+            let previous = PreviousRun { findings_file, roster: None, downloaded: true };
+            self.download(&format!("{base}findings.json"), &previous.findings_file)?;
+            let mut previous = previous;
             let roster_key = format!("{base}{ROSTER}");
             if self.exists(&roster_key)? {
-                previous.roster = Some(PreviousRoster::parse(&self.get(&roster_key)?).map_err(|e| {
+                let path = staging.join(format!("previous-{folder}-{ROSTER}"));
+                self.download(&roster_key, &path)?;
+                let read = std::fs::File::open(&path)
+                    .map_err(|e| e.to_string())
+                    .and_then(|file| PreviousRoster::read(std::io::BufReader::new(file)));
+                let _ = std::fs::remove_file(&path);
+                previous.roster = Some(read.map_err(|e| {
                     format!("s3://{}/{roster_key} is not an access roster of this tool: {e}", self.bucket)
                 })?);
             }

@@ -116,9 +116,24 @@ pub struct Finding {
 /// What a finding rests on, as compact JSON text (an object). Kept as text because on a large
 /// organization evidence is the bulk of the findings held in memory, and only the report
 /// pages that show a finding need it parsed.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize)]
 #[serde(transparent)]
 pub struct Evidence(Box<serde_json::value::RawValue>);
+
+/// Read back compact, as this run writes it: a findings.json is pretty-printed, and the raw
+/// text would otherwise carry that file's line breaks and indentation into the next one.
+impl<'de> Deserialize<'de> for Evidence {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Evidence, D::Error> {
+        let raw = Box::<serde_json::value::RawValue>::deserialize(deserializer)?;
+        if !raw.get().contains('\n') {
+            return Ok(Evidence(raw));
+        }
+        let value: serde_json::Value = serde_json::from_str(raw.get()).map_err(serde::de::Error::custom)?;
+        serde_json::value::RawValue::from_string(value.to_string())
+            .map(Evidence)
+            .map_err(serde::de::Error::custom)
+    }
+}
 
 impl Evidence {
     pub fn from_map(map: serde_json::Map<String, serde_json::Value>) -> Evidence {

@@ -34,50 +34,98 @@ fn write_rows<Row: IntoIterator<Item = Cell>, Cell: AsRef<str>>(
     Ok(())
 }
 
+pub const FINDINGS_HEADER: [&str; 18] = [
+    "fingerprint",
+    "check",
+    "severity",
+    "status",
+    "change",
+    "account_id",
+    "account_name",
+    "resource_type",
+    "resource_arn",
+    "resource_name",
+    "title",
+    "detail",
+    "remediation",
+    "references",
+    "suppression_reason",
+    "suppression_expires",
+    "first_seen",
+    "evidence",
+];
+
+/// One finding's cells, in [`FINDINGS_HEADER`]'s order.
+pub fn finding_cells(f: &crate::findings::Finding) -> [String; 18] {
+    [
+        f.fingerprint.clone(),
+        f.check.to_string(),
+        f.severity.to_string(),
+        variant(&f.status),
+        variant(&f.change),
+        f.account_id.to_string(),
+        f.account_name.clone(),
+        variant(&f.resource_type),
+        f.resource_arn.clone(),
+        f.resource_name.clone(),
+        f.title.clone(),
+        f.detail.clone(),
+        f.remediation.to_string(),
+        f.references.join("; "),
+        f.suppression.as_ref().map(|s| s.reason.clone()).unwrap_or_default(),
+        f.suppression.as_ref().map(|s| s.expires.clone()).unwrap_or_default(),
+        f.first_seen.clone(),
+        f.evidence.json().to_string(),
+    ]
+}
+
+/// One roster row's cells, in `roster::COLUMNS`' order.
+pub fn roster_cells(r: &crate::access::roster::RosterRow) -> [&str; 12] {
+    [
+        &r.account_id,
+        &r.account_name,
+        r.principal_kind.as_str(),
+        &r.principal_id,
+        &r.name,
+        &r.display_name,
+        &r.email,
+        &r.access,
+        &r.via_group,
+        r.admin_equivalent.as_str(),
+        &r.how,
+        &r.first_seen,
+    ]
+}
+
+/// Rows without a header, appended to `out` (a streamed file's pieces).
+pub fn rows_into<Row: IntoIterator<Item = Cell>, Cell: AsRef<str>>(
+    out: &mut Vec<u8>,
+    rows: impl Iterator<Item = Row>,
+) {
+    let mut writer = csv::WriterBuilder::new().has_headers(false).from_writer(out);
+    for row in rows {
+        for cell in row {
+            // Writing to memory cannot fail.
+            let _ = writer.write_field(neutralise(cell.as_ref()).as_bytes());
+        }
+        let _ = writer.write_record(None::<&[u8]>);
+    }
+    let _ = writer.flush();
+}
+
+/// A header line alone.
+pub fn header_line(header: &[&str]) -> Vec<u8> {
+    let mut out = Vec::new();
+    rows_into(&mut out, std::iter::once(header.iter()));
+    out
+}
+
 pub fn write_findings(report: &RunReport, out: &mut impl Write) -> Result<(), WriteFailure> {
-    let header = [
-        "fingerprint",
-        "check",
-        "severity",
-        "status",
-        "change",
-        "account_id",
-        "account_name",
-        "resource_type",
-        "resource_arn",
-        "resource_name",
-        "title",
-        "detail",
-        "remediation",
-        "references",
-        "suppression_reason",
-        "suppression_expires",
-        "first_seen",
-        "evidence",
-    ];
-    let rows = report.findings.iter().map(|f| {
-        vec![
-            f.fingerprint.clone(),
-            f.check.to_string(),
-            f.severity.to_string(),
-            variant(&f.status),
-            variant(&f.change),
-            f.account_id.to_string(),
-            f.account_name.clone(),
-            variant(&f.resource_type),
-            f.resource_arn.clone(),
-            f.resource_name.clone(),
-            f.title.clone(),
-            f.detail.clone(),
-            f.remediation.to_string(),
-            f.references.join("; "),
-            f.suppression.as_ref().map(|s| s.reason.clone()).unwrap_or_default(),
-            f.suppression.as_ref().map(|s| s.expires.clone()).unwrap_or_default(),
-            f.first_seen.clone(),
-            f.evidence.json().to_string(),
-        ]
-    });
-    write_rows(out, &header, rows)
+    if let Some(streamed) = &report.streamed {
+        out.write_all(&header_line(&FINDINGS_HEADER))?;
+        return streamed.csv.copy_to(out, 0).map_err(WriteFailure::Io);
+    }
+    write_rows(out, &FINDINGS_HEADER, report.findings.iter().map(finding_cells))
 }
 
 pub fn write_coverage(report: &RunReport, out: &mut impl Write) -> Result<(), WriteFailure> {
@@ -116,23 +164,11 @@ pub fn write_coverage(report: &RunReport, out: &mut impl Write) -> Result<(), Wr
 /// `access-roster.csv`: who has access to each account, people first, and whether it is
 /// admin-equivalent (columns in DESIGN.md).
 pub fn write_roster(report: &RunReport, out: &mut impl Write) -> Result<(), WriteFailure> {
-    let rows = report.roster.iter().map(|r| {
-        [
-            &*r.account_id,
-            &*r.account_name,
-            r.principal_kind.as_str(),
-            &r.principal_id,
-            &r.name,
-            &r.display_name,
-            &r.email,
-            &*r.access,
-            &r.via_group,
-            r.admin_equivalent.as_str(),
-            &r.how,
-            &*r.first_seen,
-        ]
-    });
-    write_rows(out, &crate::access::roster::COLUMNS, rows)
+    if let Some(streamed) = &report.streamed {
+        out.write_all(&header_line(&crate::access::roster::COLUMNS))?;
+        return streamed.roster.copy_to(out, 0).map_err(WriteFailure::Io);
+    }
+    write_rows(out, &crate::access::roster::COLUMNS, report.roster.iter().map(roster_cells))
 }
 
 /// The serde name of a unit enum variant (`open`, `new`, `user` …).

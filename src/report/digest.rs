@@ -64,6 +64,8 @@ struct View<'a> {
     new_more: usize,
     fixed_rows: Vec<Row<'a>>,
     fixed_more: usize,
+    carried_rows: Vec<Row<'a>>,
+    carried_more: usize,
     not_audited: Vec<AccountGap<'a>>,
     /// "… gained admin on …" sentences, then "lost", capped at [`ROWS_MAX`] each.
     admin_gained: Vec<String>,
@@ -80,6 +82,7 @@ struct Counts {
     new_high: usize,
     open: usize,
     resolved: usize,
+    carried_over: usize,
     suppressed: usize,
     accounts_audited: usize,
     accounts_failed: usize,
@@ -127,14 +130,14 @@ fn run_date(report: &RunReport) -> &str {
 }
 
 fn counts(report: &RunReport) -> Counts {
-    let new_of =
-        |severity: Severity| report.findings.iter().filter(|f| is_new(f) && f.severity == severity).count();
+    let new_of = |severity: Severity| report.counts.new_by_severity.get(&severity).copied().unwrap_or(0);
     Counts {
         new: report.summary.new,
         new_critical: new_of(Severity::Critical),
         new_high: new_of(Severity::High),
         open: report.summary.open,
         resolved: report.summary.resolved,
+        carried_over: report.summary.carried_over,
         suppressed: report.summary.suppressed,
         accounts_audited: report.run.stats.accounts_audited,
         accounts_failed: report.run.stats.accounts_failed,
@@ -158,6 +161,7 @@ pub fn subject(report: &RunReport, template: &str) -> String {
         ("accounts_failed", c.accounts_failed.to_string()),
         ("admin_gained", report.summary.admin_gained.to_string()),
         ("admin_lost", report.summary.admin_lost.to_string()),
+        ("carried_over", c.carried_over.to_string()),
     ];
     // Someone gaining admin is the line an auditor must not miss: the subject leads with it
     // unless the template places it itself.
@@ -166,6 +170,10 @@ pub fn subject(report: &RunReport, template: &str) -> String {
     } else {
         template.to_string()
     };
+    // Findings that could not be re-checked must not look fixed: the subject says so too.
+    if c.carried_over > 0 && !template.contains("{carried_over}") {
+        subject.push_str(&format!(" · {} not re-checked", c.carried_over));
+    }
     for (name, value) in values {
         subject = subject.replace(&format!("{{{name}}}"), &value);
     }
@@ -173,17 +181,20 @@ pub fn subject(report: &RunReport, template: &str) -> String {
     subject.replace(['\r', '\n'], " ")
 }
 
-/// Findings sorted worst first (then account, check, resource), capped at [`ROWS_MAX`].
-fn rows<'a>(findings: impl Iterator<Item = &'a Finding>) -> (Vec<Row<'a>>, usize) {
+/// Findings sorted worst first (then account, check, resource), capped at [`ROWS_MAX`];
+/// `total` counts them all (a streamed run holds only the first of each check and severity,
+/// in account and resource order, which always include these).
+fn rows<'a>(findings: impl Iterator<Item = &'a Finding>, total: usize) -> (Vec<Row<'a>>, usize) {
     let mut sorted: Vec<&Finding> = findings.collect();
     sorted.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)
             .then_with(|| a.account_id.cmp(&b.account_id))
             .then_with(|| a.check.cmp(&b.check))
-            .then_with(|| a.resource_name.cmp(&b.resource_name))
+            .then_with(|| a.resource_arn.cmp(&b.resource_arn))
+            .then_with(|| a.fingerprint.cmp(&b.fingerprint))
     });
-    let more = sorted.len().saturating_sub(ROWS_MAX);
+    let more = total.saturating_sub(sorted.len().min(ROWS_MAX));
     let rows = sorted
         .into_iter()
         .take(ROWS_MAX)
@@ -210,13 +221,14 @@ pub fn render(
     notes: &DigestNotes,
     subject_template: &str,
 ) -> Result<Digest, ReportError> {
-    let (new_rows, new_more) = rows(report.findings.iter().filter(|f| is_new(f)));
-    let (fixed_rows, fixed_more) = rows(report.resolved.iter());
+    let (new_rows, new_more) = rows(report.findings.iter().filter(|f| is_new(f)), report.counts.new);
+    let (fixed_rows, fixed_more) = rows(report.resolved.iter(), report.summary.resolved);
+    let (carried_rows, carried_more) = rows(report.carried_over.iter(), report.summary.carried_over);
     let new_by_severity = Severity::ALL
         .iter()
         .map(|&s| SeverityCount {
             severity: s.as_str(),
-            count: report.findings.iter().filter(|f| is_new(f) && f.severity == s).count(),
+            count: report.counts.new_by_severity.get(&s).copied().unwrap_or(0),
             color: color(s),
         })
         .collect();
@@ -254,6 +266,8 @@ pub fn render(
         new_more,
         fixed_rows,
         fixed_more,
+        carried_rows,
+        carried_more,
         not_audited,
         admin_more: report.admin_changes.len() - admin_gained.len() - admin_lost.len(),
         admin_gained,

@@ -26,7 +26,7 @@ const TEMPLATE_NAME: &str = "report.html";
 const TEMPLATE: &str = include_str!("../../templates/report.html");
 
 /// New findings listed at the top of the page; the sections below hold every one.
-const NEW_FINDINGS_SHOWN: usize = 50;
+pub const NEW_FINDINGS_SHOWN: usize = 50;
 
 /// An evidence value longer than this is shortened on the page; findings.json holds it whole.
 const EVIDENCE_VALUE_MAX_CHARS: usize = 1500;
@@ -88,6 +88,8 @@ struct Page<'a> {
     /// New open findings since the previous run, worst first: what the report leads with.
     new_findings: Capped<FindingRef<'a>>,
     resolved: Capped<FindingRef<'a>>,
+    /// Previous findings this run could not re-check, with why.
+    carried_over: Capped<CarriedRow<'a>>,
     method: Method<'a>,
     catalog: Vec<CatalogRow>,
     identity_center: &'a crate::access::IdentityCenterSummary,
@@ -147,6 +149,7 @@ struct Overview<'a> {
     suppressed: usize,
     new: usize,
     resolved: usize,
+    carried_over: usize,
     accounts: usize,
     accounts_audited: usize,
     accounts_failed: usize,
@@ -309,6 +312,13 @@ struct EvidenceLine {
 
 /// A finding named in a list (suppressed, resolved) rather than shown whole.
 #[derive(Serialize)]
+struct CarriedRow<'a> {
+    finding: FindingRef<'a>,
+    /// Why this run could not re-check it.
+    why: String,
+}
+
+#[derive(Serialize)]
 struct FindingRef<'a> {
     check: &'a str,
     /// The check's row in the catalog, which every known check has.
@@ -339,12 +349,16 @@ struct Capped<T> {
 
 impl<T> Capped<T> {
     /// The first `cap` findings, worst first, made into rows; the rest only counted.
-    fn new<'a>(mut items: Vec<&'a Finding>, cap: usize, row: impl Fn(&'a Finding) -> T) -> Capped<T> {
+    /// `total` counts them all (the items may be only the first of a streamed run's).
+    fn new<'a>(
+        mut items: Vec<&'a Finding>,
+        total: usize,
+        cap: usize,
+        row: impl Fn(&'a Finding) -> T,
+    ) -> Capped<T> {
         items.sort_by_key(|f| std::cmp::Reverse(f.severity));
-        Capped {
-            rows: items.iter().take(cap).map(|f| row(f)).collect(),
-            more: items.len().saturating_sub(cap),
-        }
+        let rows: Vec<T> = items.iter().take(cap).map(|f| row(f)).collect();
+        Capped { more: total.saturating_sub(rows.len()), rows }
     }
 }
 
@@ -404,7 +418,12 @@ struct CatalogRow {
 /// One check's findings, as the report found them.
 #[derive(Default)]
 struct CheckFindings<'a> {
+    /// The first open findings (a streamed run keeps only the first of each group).
     open: Vec<&'a Finding>,
+    /// Counted over the whole run.
+    total: usize,
+    new: usize,
+    accounts: usize,
     suppressed: usize,
 }
 
@@ -413,11 +432,22 @@ impl<'a> Page<'a> {
         let run = &report.run;
         let summary = &report.summary;
         let mut by_check_id: BTreeMap<&str, CheckFindings> = BTreeMap::new();
-        for finding in &report.findings {
-            let entry = by_check_id.entry(&finding.check).or_default();
-            match finding.status {
-                Status::Open => entry.open.push(finding),
-                Status::Suppressed => entry.suppressed += 1,
+        for finding in report.findings.iter().filter(|f| f.status == Status::Open) {
+            by_check_id.entry(&finding.check).or_default().open.push(finding);
+        }
+        let counts = &report.counts;
+        for (check, n) in &counts.by_check {
+            by_check_id.entry(check).or_default().total = *n;
+        }
+        for (check, n) in &counts.new_by_check {
+            by_check_id.entry(check).or_default().new = *n;
+        }
+        for (check, n) in &counts.suppressed_by_check {
+            by_check_id.entry(check).or_default().suppressed = *n;
+        }
+        for (check, n) in counts.accounts_by_check() {
+            if let Some(group) = by_check_id.get_mut(check) {
+                group.accounts = n;
             }
         }
         for group in by_check_id.values_mut() {
@@ -448,7 +478,7 @@ impl<'a> Page<'a> {
                     title: check.map_or(id.as_str(), |c| c.title),
                     severity: check.map(|c| c.severity.as_str()),
                     open: *open,
-                    new: by_check_id.get(id.as_str()).map_or(0, |g| count_new(&g.open)),
+                    new: by_check_id.get(id.as_str()).map_or(0, |g| g.new),
                 }
             })
             .collect();
@@ -466,6 +496,7 @@ impl<'a> Page<'a> {
             suppressed: summary.suppressed,
             new: summary.new,
             resolved: summary.resolved,
+            carried_over: summary.carried_over,
             accounts: report.coverage.len(),
             accounts_audited: run.stats.accounts_audited,
             accounts_failed: run.stats.accounts_failed,
@@ -495,21 +526,26 @@ impl<'a> Page<'a> {
                 title: check.title,
                 references: check.references,
                 disabled: disabled.contains(check.id),
-                open: by_check_id.get(check.id).map_or(0, |g| g.open.len()),
+                open: by_check_id.get(check.id).map_or(0, |g| g.total),
             })
             .collect();
 
         let suppressed = report.findings.iter().filter(|f| f.status == Status::Suppressed).collect();
-        let suppressed = Capped::new(suppressed, max_rows, |finding| SuppressedRow {
-            finding: finding_ref(finding),
-            reason: finding.suppression.as_ref().map(|s| s.reason.as_str()),
-            expires: finding.suppression.as_ref().map(|s| s.expires.as_str()),
-            pattern: finding.suppression.as_ref().map(|s| s.resource_pattern.as_str()),
-        });
-        let resolved = Capped::new(report.resolved.iter().collect(), max_rows, finding_ref);
+        let suppressed =
+            Capped::new(suppressed, report.counts.suppressed, max_rows, |finding| SuppressedRow {
+                finding: finding_ref(finding),
+                reason: finding.suppression.as_ref().map(|s| s.reason.as_str()),
+                expires: finding.suppression.as_ref().map(|s| s.expires.as_str()),
+                pattern: finding.suppression.as_ref().map(|s| s.resource_pattern.as_str()),
+            });
+        let resolved = Capped::new(report.resolved.iter().collect(), summary.resolved, max_rows, finding_ref);
+        let carried_over =
+            Capped::new(report.carried_over.iter().collect(), summary.carried_over, max_rows, |finding| {
+                CarriedRow { finding: finding_ref(finding), why: not_rechecked(&report.coverage, finding) }
+            });
         let new_open =
             report.findings.iter().filter(|f| f.status == Status::Open && f.change == Change::New).collect();
-        let new_findings = Capped::new(new_open, NEW_FINDINGS_SHOWN, finding_ref);
+        let new_findings = Capped::new(new_open, report.counts.new, NEW_FINDINGS_SHOWN, finding_ref);
 
         Page {
             title: &config.title,
@@ -534,6 +570,7 @@ impl<'a> Page<'a> {
             suppressed,
             new_findings,
             resolved,
+            carried_over,
             method: Method {
                 as_of: &run.as_of,
                 source: &run.source,
@@ -568,7 +605,7 @@ impl<'a> Page<'a> {
                     sentence: c.sentence(),
                 })
                 .collect(),
-            roster: roster_accounts(&report.roster, max_rows),
+            roster: roster_accounts(&report.roster, &report.roster_rows, max_rows),
             roster_admins: report.roster.iter().filter(|r| r.admin_equivalent.is_admin()).count(),
         }
     }
@@ -576,7 +613,11 @@ impl<'a> Page<'a> {
 
 /// The roster's admin rows by account (in the roster's order: people first), each account
 /// capped at `cap` rows; accounts without an admin are left out.
-fn roster_accounts(rows: &[RosterRow], cap: usize) -> Vec<RosterAccount<'_>> {
+fn roster_accounts<'a>(
+    rows: &'a [RosterRow],
+    rows_by_account: &BTreeMap<String, usize>,
+    cap: usize,
+) -> Vec<RosterAccount<'a>> {
     let mut accounts: Vec<RosterAccount> = Vec::new();
     for row in rows {
         if accounts.last().is_none_or(|a| a.id != &*row.account_id) {
@@ -591,7 +632,7 @@ fn roster_accounts(rows: &[RosterRow], cap: usize) -> Vec<RosterAccount<'_>> {
         }
         let account = accounts.last_mut().expect("pushed above");
         if !row.admin_equivalent.is_admin() {
-            account.not_admin += 1;
+            continue;
         } else if account.rows.len() >= cap {
             account.more += 1;
         } else {
@@ -610,6 +651,10 @@ fn roster_accounts(rows: &[RosterRow], cap: usize) -> Vec<RosterAccount<'_>> {
         }
     }
     accounts.retain(|a| !a.rows.is_empty());
+    for account in &mut accounts {
+        let all = rows_by_account.get(account.id).copied().unwrap_or(0);
+        account.not_admin = all.saturating_sub(account.rows.len() + account.more);
+    }
     accounts
 }
 
@@ -642,8 +687,8 @@ fn family_sections<'a>(
             for check in CATALOG.iter().filter(|c| c.family == family) {
                 let group = by_check_id.get(check.id).unwrap_or(&no_findings);
                 let missing = without_input.get(check.id).copied().unwrap_or(0);
-                if !group.open.is_empty() {
-                    section.open += group.open.len();
+                if group.total > 0 {
+                    section.open += group.total;
                     section.checks.push(check_section(check.id, Some(check), group, missing, max_rows));
                 } else if disabled.contains(check.id) {
                     section.disabled.push(check.id);
@@ -661,7 +706,7 @@ fn family_sections<'a>(
         .collect();
     let unknown: Vec<CheckSection> = by_check_id
         .iter()
-        .filter(|(id, group)| crate::checks::by_id(id).is_none() && !group.open.is_empty())
+        .filter(|(id, group)| crate::checks::by_id(id).is_none() && group.total > 0)
         .map(|(id, group)| check_section(id, None, group, 0, max_rows))
         .collect();
     if !unknown.is_empty() {
@@ -686,7 +731,6 @@ fn check_section<'a>(
 ) -> CheckSection<'a> {
     // A check the catalog does not know still carries its text in each finding.
     let first = group.open.first();
-    let accounts: BTreeSet<&str> = group.open.iter().map(|f| f.account_id.as_str()).collect();
     CheckSection {
         id,
         anchor: anchor("check", id),
@@ -697,18 +741,14 @@ fn check_section<'a>(
             None => first.map(|f| f.references.iter().map(|r| &**r).collect()).unwrap_or_default(),
         },
         remediation: check.map_or_else(|| first.map_or("", |f| &*f.remediation), |c| c.remediation),
-        open: group.open.len(),
-        new: count_new(&group.open),
-        accounts: accounts.len(),
+        open: group.total,
+        new: group.new,
+        accounts: group.accounts,
         suppressed: group.suppressed,
         without_input,
         rows: group.open.iter().take(max_rows).map(|f| finding_row(f)).collect(),
-        more: group.open.len().saturating_sub(max_rows),
+        more: group.total.saturating_sub(group.open.len().min(max_rows)),
     }
-}
-
-fn count_new(findings: &[&Finding]) -> usize {
-    findings.iter().filter(|f| f.change == Change::New).count()
 }
 
 /// Accounts where each check could not run for want of its input file.
@@ -725,42 +765,25 @@ fn checks_without_input(coverage: &[CoverageRow]) -> BTreeMap<&str, usize> {
 /// Every account with its open findings per severity, worst first (most critical, then most
 /// high, …); findings of an account missing from coverage get a row of their own rather than
 /// vanish from the totals.
-fn account_counts(report: &RunReport) -> Vec<AccountCounts<'_>> {
-    let mut rows: Vec<AccountCounts> = report
-        .coverage
-        .iter()
-        .map(|c| AccountCounts {
-            id: &c.account_id,
-            name: &c.account_name,
-            status: c.status.as_str(),
-            counts: zero_counts(),
-            open: 0,
-            suppressed: 0,
-        })
-        .collect();
-    let mut index: BTreeMap<&str, usize> = rows.iter().enumerate().map(|(i, r)| (r.id, i)).collect();
-    for finding in &report.findings {
-        let i = *index.entry(finding.account_id.as_str()).or_insert_with(|| {
-            rows.push(AccountCounts {
-                id: finding.account_id.as_str(),
-                name: &finding.account_name,
-                status: "not in coverage",
-                counts: zero_counts(),
-                open: 0,
-                suppressed: 0,
-            });
-            rows.len() - 1
-        });
-        let row = &mut rows[i];
-        match finding.status {
-            Status::Open => {
-                row.open += 1;
-                if let Some(column) = Severity::ALL.iter().position(|s| *s == finding.severity) {
-                    row.counts[column].count += 1;
-                }
+fn account_counts<'a>(report: &'a RunReport) -> Vec<AccountCounts<'a>> {
+    let counted = &report.counts.by_account;
+    let row = |id: &'a str, name: &'a str, status: &'static str| -> AccountCounts<'a> {
+        let mut counts = zero_counts();
+        let (mut open, mut suppressed) = (0, 0);
+        if let Some(c) = counted.get(id) {
+            for (column, n) in counts.iter_mut().zip(c.open) {
+                column.count = n;
             }
-            Status::Suppressed => row.suppressed += 1,
+            open = c.open.iter().sum();
+            suppressed = c.suppressed;
         }
+        AccountCounts { id, name, status, counts, open, suppressed }
+    };
+    let mut rows: Vec<AccountCounts> =
+        report.coverage.iter().map(|c| row(&c.account_id, &c.account_name, c.status.as_str())).collect();
+    let in_coverage: BTreeSet<&str> = report.coverage.iter().map(|c| c.account_id.as_str()).collect();
+    for (id, c) in counted.iter().filter(|(id, _)| !in_coverage.contains(id.as_str())) {
+        rows.push(row(id, &c.name, "not in coverage"));
     }
     rows.sort_by(|a, b| {
         let key = |r: &AccountCounts| r.counts.iter().map(|c| c.count).collect::<Vec<_>>();
@@ -813,6 +836,19 @@ fn finding_row(finding: &Finding) -> FindingRow<'_> {
         title: &finding.title,
         detail: &finding.detail,
         evidence: evidence_lines(&finding.evidence.value()),
+    }
+}
+
+/// Why this run could not re-check a finding of the previous run.
+pub fn not_rechecked(coverage: &[CoverageRow], finding: &Finding) -> String {
+    match coverage.iter().find(|c| c.account_id == finding.account_id.as_str()) {
+        None => "the account is not part of this run".into(),
+        Some(row) if row.status != CoverageStatus::Audited => format!(
+            "the account was {} this run: {}",
+            row.status.as_str(),
+            row.error.as_deref().unwrap_or("no reason recorded")
+        ),
+        Some(_) => "the check had no input in this account this run".into(),
     }
 }
 

@@ -6,6 +6,7 @@ pub mod csv;
 pub mod digest;
 pub mod html;
 pub mod json;
+pub mod stream;
 
 use crate::access::roster::{AdminChange, AdminChangeKind, RosterRow};
 use crate::access::IdentityCenterSummary;
@@ -17,6 +18,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 pub const FINDINGS_SCHEMA: &str = "iam-auditor/findings/v1";
 
@@ -72,6 +74,8 @@ pub struct Summary {
     pub suppressed: usize,
     pub new: usize,
     pub resolved: usize,
+    /// Previous findings not re-checked this run (see `carried_over`).
+    pub carried_over: usize,
     /// Principals (people first) who gained / lost admin on an account since the previous run.
     pub admin_gained: usize,
     pub admin_lost: usize,
@@ -86,15 +90,138 @@ pub struct RunReport {
     pub summary: Summary,
     pub findings: Vec<Finding>,
     pub resolved: Vec<Finding>,
+    /// Findings of the previous run that this run could not re-check (their account was not
+    /// audited, or their check had no input there): neither open now nor fixed.
+    pub carried_over: Vec<Finding>,
     /// Problems with snapshot-wide files (manifest, organization/): they cost facts such as
     /// SCPs or account names, never an account.
     pub snapshot_problems: Vec<InputProblem>,
     pub identity_center: IdentityCenterSummary,
     /// Who gained and who lost admin on which account since the previous run.
     pub admin_changes: Vec<AdminChange>,
-    /// Who has access to each account (`access-roster.csv`; not in findings.json).
+    /// Who has access to each account (`access-roster.csv`; not in findings.json). A
+    /// streamed run holds only the admin rows and those it could not judge.
     #[serde(skip)]
     pub roster: Vec<RosterRow>,
+    /// Every count the renderers show, over all findings (`findings` may be a sample).
+    #[serde(skip)]
+    pub counts: Counts,
+    /// Roster rows per account, admin or not.
+    #[serde(skip)]
+    pub roster_rows: BTreeMap<String, usize>,
+    /// A streamed run's findings, resolved findings and roster, in spill files; then
+    /// `findings` and `resolved` hold only the first of each group of the report's order.
+    #[serde(skip)]
+    pub streamed: Option<Arc<Streamed>>,
+}
+
+/// Open, new and suppressed findings counted by severity, check and account.
+#[derive(Debug, Clone, Default)]
+pub struct Counts {
+    pub open: usize,
+    pub suppressed: usize,
+    /// New and open.
+    pub new: usize,
+    pub by_severity: BTreeMap<Severity, usize>,
+    pub new_by_severity: BTreeMap<Severity, usize>,
+    pub by_check: BTreeMap<String, usize>,
+    pub new_by_check: BTreeMap<String, usize>,
+    pub suppressed_by_check: BTreeMap<String, usize>,
+    pub by_account: BTreeMap<String, AccountCounts>,
+}
+
+/// One account's findings: open ones per severity (in [`Severity::ALL`] order), suppressed.
+#[derive(Debug, Clone, Default)]
+pub struct AccountCounts {
+    pub name: String,
+    pub open: [usize; 5],
+    pub suppressed: usize,
+    /// The checks with open findings in the account.
+    pub checks: std::collections::BTreeSet<crate::findings::CheckText>,
+}
+
+fn bump(map: &mut BTreeMap<String, usize>, key: &str) {
+    match map.get_mut(key) {
+        Some(n) => *n += 1,
+        None => {
+            map.insert(key.to_string(), 1);
+        }
+    }
+}
+
+impl Counts {
+    pub fn of<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> Counts {
+        let mut counts = Counts::default();
+        for finding in findings {
+            counts.add(finding);
+        }
+        counts
+    }
+
+    pub fn add(&mut self, finding: &Finding) {
+        let account = match self.by_account.get_mut(finding.account_id.as_str()) {
+            Some(account) => account,
+            None => self.by_account.entry(finding.account_id.to_string()).or_insert_with(|| AccountCounts {
+                name: finding.account_name.clone(),
+                ..Default::default()
+            }),
+        };
+        match finding.status {
+            Status::Open => {
+                self.open += 1;
+                *self.by_severity.entry(finding.severity).or_default() += 1;
+                bump(&mut self.by_check, &finding.check);
+                if let Some(column) = Severity::ALL.iter().position(|s| *s == finding.severity) {
+                    account.open[column] += 1;
+                }
+                if !account.checks.contains(&finding.check) {
+                    account.checks.insert(finding.check.clone());
+                }
+                if finding.change == Change::New {
+                    self.new += 1;
+                    *self.new_by_severity.entry(finding.severity).or_default() += 1;
+                    bump(&mut self.new_by_check, &finding.check);
+                }
+            }
+            Status::Suppressed => {
+                self.suppressed += 1;
+                account.suppressed += 1;
+                bump(&mut self.suppressed_by_check, &finding.check);
+            }
+        }
+    }
+
+    /// Accounts with open findings of each check.
+    pub fn accounts_by_check(&self) -> BTreeMap<&str, usize> {
+        let mut out: BTreeMap<&str, usize> = BTreeMap::new();
+        for account in self.by_account.values() {
+            for check in &account.checks {
+                *out.entry(check).or_default() += 1;
+            }
+        }
+        out
+    }
+
+    pub fn worst_open(&self) -> Option<Severity> {
+        self.by_severity.iter().filter(|(_, n)| **n > 0).map(|(s, _)| *s).max()
+    }
+}
+
+/// A streamed run's spill files (in a hidden folder of the output folder, removed with this).
+#[derive(Debug)]
+pub struct Streamed {
+    pub dir: PathBuf,
+    pub json: stream::SpillFile,
+    pub csv: stream::SpillFile,
+    pub resolved_json: stream::SpillFile,
+    pub carried_json: stream::SpillFile,
+    pub roster: stream::SpillFile,
+}
+
+impl Drop for Streamed {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }
 
 impl RunReport {
@@ -105,24 +232,77 @@ impl RunReport {
         resolved: Vec<Finding>,
         snapshot_problems: Vec<InputProblem>,
     ) -> RunReport {
-        let mut summary = Summary::default();
-        for severity in Severity::ALL {
-            summary.by_severity.insert(severity, 0);
-        }
-        for finding in &findings {
-            match finding.status {
-                Status::Open => {
-                    summary.open += 1;
-                    *summary.by_severity.entry(finding.severity).or_default() += 1;
-                    *summary.by_check.entry(finding.check.to_string()).or_default() += 1;
-                }
-                Status::Suppressed => summary.suppressed += 1,
-            }
-            if finding.change == Change::New && finding.status == Status::Open {
-                summary.new += 1;
-            }
-        }
-        summary.resolved = resolved.len();
+        let counts = Counts::of(&findings);
+        let resolved_total = resolved.len();
+        RunReport::assemble(
+            run,
+            coverage,
+            counts,
+            findings,
+            resolved,
+            resolved_total,
+            snapshot_problems,
+            None,
+        )
+    }
+
+    /// A report of a streamed run: `findings` and `resolved` are the samples the stream kept.
+    pub fn streamed(
+        run: RunInfo,
+        coverage: Vec<CoverageRow>,
+        output: stream::StreamOutput,
+        snapshot_problems: Vec<InputProblem>,
+    ) -> RunReport {
+        let stream::StreamOutput {
+            counts,
+            findings,
+            resolved,
+            resolved_total,
+            carried_over,
+            carried_over_total,
+            roster,
+            roster_rows,
+            streamed,
+            ..
+        } = output;
+        let mut report = RunReport::assemble(
+            run,
+            coverage,
+            counts,
+            findings,
+            resolved,
+            resolved_total,
+            snapshot_problems,
+            Some(Arc::new(streamed)),
+        );
+        report.roster = roster;
+        report.roster_rows = roster_rows;
+        report.carried_over = carried_over;
+        report.summary.carried_over = carried_over_total;
+        report
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn assemble(
+        run: RunInfo,
+        coverage: Vec<CoverageRow>,
+        counts: Counts,
+        findings: Vec<Finding>,
+        resolved: Vec<Finding>,
+        resolved_total: usize,
+        snapshot_problems: Vec<InputProblem>,
+        streamed: Option<Arc<Streamed>>,
+    ) -> RunReport {
+        let mut summary = Summary {
+            by_severity: Severity::ALL.iter().map(|s| (*s, 0)).collect(),
+            by_check: counts.by_check.clone(),
+            open: counts.open,
+            suppressed: counts.suppressed,
+            new: counts.new,
+            resolved: resolved_total,
+            ..Summary::default()
+        };
+        summary.by_severity.extend(counts.by_severity.iter().map(|(s, n)| (*s, *n)));
         let mut run = run;
         let count = |s: CoverageStatus| coverage.iter().filter(|c| c.status == s).count();
         run.stats.accounts_audited = count(CoverageStatus::Audited);
@@ -135,11 +315,22 @@ impl RunReport {
             summary,
             findings,
             resolved,
+            carried_over: Vec::new(),
             snapshot_problems,
             identity_center: IdentityCenterSummary::of(None),
             admin_changes: Vec::new(),
             roster: Vec::new(),
+            roster_rows: BTreeMap::new(),
+            counts,
+            streamed,
         }
+    }
+
+    /// Adds the previous run's findings this run could not re-check (a run held whole).
+    pub fn with_carried_over(mut self, carried_over: Vec<Finding>) -> RunReport {
+        self.summary.carried_over = carried_over.len();
+        self.carried_over = carried_over;
+        self
     }
 
     /// Adds the access roster, what Identity Center coverage was, and who gained or lost admin.
@@ -152,15 +343,27 @@ impl RunReport {
         self.summary.admin_gained =
             admin_changes.iter().filter(|c| c.change == AdminChangeKind::Gained).count();
         self.summary.admin_lost = admin_changes.iter().filter(|c| c.change == AdminChangeKind::Lost).count();
+        if self.streamed.is_none() {
+            self.roster_rows.clear();
+            for row in &roster {
+                *self.roster_rows.entry(row.account_id.to_string()).or_default() += 1;
+            }
+        }
         self.roster = roster;
         self.admin_changes = admin_changes;
         self.identity_center = identity_center;
         self
     }
 
+    /// The report once its files are written: a streamed run's spill files are removed.
+    pub fn without_spill(mut self) -> RunReport {
+        self.streamed = None;
+        self
+    }
+
     /// The highest severity among open findings.
     pub fn worst_open(&self) -> Option<Severity> {
-        self.findings.iter().filter(|f| f.status == Status::Open).map(|f| f.severity).max()
+        self.counts.worst_open()
     }
 
     /// One line for a terminal or a log: accounts, findings by severity, new/resolved.
@@ -181,6 +384,9 @@ impl RunReport {
             self.summary.new,
             self.summary.resolved
         );
+        if self.summary.carried_over > 0 {
+            line.push_str(&format!("; {} carried over, not re-checked", self.summary.carried_over));
+        }
         if self.run.previous_run.is_some() {
             line.push_str(&format!(
                 "; admin: {} gained, {} lost",

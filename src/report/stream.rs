@@ -1,0 +1,394 @@
+//! The run's findings and access roster, written as the audit hands them over, one account at
+//! a time, so that no structure grows with the whole run's findings (DESIGN.md "Streaming").
+//!
+//! Each finding is judged (severity overrides, suppressions), compared with the previous run
+//! and encoded for findings.json and findings.csv while its account is still in hand, on the
+//! audit's worker threads. The encoded pieces go to spill files in a hidden folder of the
+//! run's output folder, one sequence per group of the report's order (open before suppressed,
+//! severity, check); since every check's findings arrive in account-id order, reading the
+//! groups back in turn gives the report's order without sorting the run. What stays in
+//! memory is counted, not listed: the counts the summary and the charts need, the first
+//! findings of each group (all the HTML tables and the digest show), the findings of
+//! accounts whose owners get their own digest, and the roster's admin rows.
+
+use super::{Counts, Streamed};
+use crate::access::roster::{self, PreviousRoster, RosterRow, Shared};
+use crate::audit::{report_order, CoverageRow, ReportOrder, Sink};
+use crate::config::Config;
+use crate::findings::diff::{self, GoneAs, PreviousIndex};
+use crate::findings::{self, Change, Finding, Status};
+use chrono::{DateTime, Utc};
+use std::collections::BTreeSet;
+use std::fs::File;
+use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+/// The fewest findings kept of each group: what the digest and the report's list of new
+/// findings show at most.
+pub const SAMPLE_MIN: usize = 100;
+const _: () = assert!(SAMPLE_MIN >= super::digest::ROWS_MAX && SAMPLE_MIN >= super::html::NEW_FINDINGS_SHOWN);
+
+/// Bytes a group gathers in memory before they are written to its spill file.
+const PIECE: usize = 64 << 10;
+
+/// A file written in groups: each group's bytes come back in the order they went in, groups
+/// in their own order, whatever order they were written in.
+struct Spill {
+    path: PathBuf,
+    file: BufWriter<File>,
+    at: u64,
+    pieces: Vec<Vec<(u64, u64)>>,
+    pending: Vec<Vec<u8>>,
+}
+
+impl Spill {
+    fn create(path: PathBuf, groups: usize) -> std::io::Result<Spill> {
+        let file = BufWriter::with_capacity(1 << 20, File::create(&path)?);
+        Ok(Spill { path, file, at: 0, pieces: vec![Vec::new(); groups], pending: vec![Vec::new(); groups] })
+    }
+
+    fn push(&mut self, group: usize, bytes: &[u8]) -> std::io::Result<()> {
+        self.pending[group].extend_from_slice(bytes);
+        if self.pending[group].len() >= PIECE {
+            self.write_pending(group)?;
+        }
+        Ok(())
+    }
+
+    fn write_pending(&mut self, group: usize) -> std::io::Result<()> {
+        let bytes = std::mem::take(&mut self.pending[group]);
+        if !bytes.is_empty() {
+            self.file.write_all(&bytes)?;
+            self.pieces[group].push((self.at, bytes.len() as u64));
+            self.at += bytes.len() as u64;
+        }
+        Ok(())
+    }
+
+    fn close(mut self) -> std::io::Result<SpillFile> {
+        for group in 0..self.pending.len() {
+            self.write_pending(group)?;
+        }
+        self.file.flush()?;
+        Ok(SpillFile { path: self.path, pieces: self.pieces.into_iter().flatten().collect() })
+    }
+}
+
+/// A closed spill file, read back in the order of its groups.
+#[derive(Debug)]
+pub struct SpillFile {
+    path: PathBuf,
+    pieces: Vec<(u64, u64)>,
+}
+
+impl SpillFile {
+    pub fn is_empty(&self) -> bool {
+        self.pieces.is_empty()
+    }
+
+    /// Copies the file's bytes in group order to `out`, leaving out the first `skip` bytes.
+    pub fn copy_to(&self, out: &mut impl Write, mut skip: u64) -> std::io::Result<()> {
+        let mut file = File::open(&self.path)?;
+        for &(at, len) in &self.pieces {
+            let cut = skip.min(len);
+            skip -= cut;
+            file.seek(SeekFrom::Start(at + cut))?;
+            let copied = std::io::copy(&mut (&mut file).take(len - cut), out)?;
+            if copied != len - cut {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    format!("{} is shorter than what was written to it", self.path.display()),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One finding as findings.json's `findings` array holds it: `,` and a new line first (the
+/// first one's comma is left out when the array is written), indented as the array's element.
+fn json_piece(finding: &Finding, out: &mut Vec<u8>) {
+    let text = serde_json::to_string_pretty(finding).expect("a finding serialises");
+    out.extend_from_slice(b",\n    ");
+    out.extend_from_slice(text.replace('\n', "\n    ").as_bytes());
+}
+
+/// One account's findings and roster rows, judged and encoded (made on a worker thread).
+pub struct Prepared {
+    findings: Vec<(usize, Finding)>,
+    json: Vec<u8>,
+    csv: Vec<u8>,
+    /// Per run of one group: the group and where its bytes end in `json` and `csv`.
+    runs: Vec<(usize, usize, usize)>,
+    /// Previous findings seen again (their ordinals in the previous run).
+    matched: Vec<u32>,
+    roster_csv: Vec<u8>,
+    roster_kept: Vec<RosterRow>,
+    /// The account and its number of roster rows.
+    roster_rows: (String, usize),
+}
+
+/// What the stream kept, once the audit is done.
+pub struct StreamOutput {
+    pub counts: Counts,
+    /// The first findings of each group of the report's order, and every finding of the
+    /// accounts kept whole, in the report's order.
+    pub findings: Vec<Finding>,
+    /// The first resolved findings of each group, in the previous run's order.
+    pub resolved: Vec<Finding>,
+    pub resolved_total: usize,
+    /// The first carried-over findings of each group (not re-checked this run), likewise.
+    pub carried_over: Vec<Finding>,
+    pub carried_over_total: usize,
+    /// The roster rows the admin comparison and the report need (admin and unknown rows).
+    pub roster: Vec<RosterRow>,
+    /// Roster rows per account (all of them, admin or not).
+    pub roster_rows: std::collections::BTreeMap<String, usize>,
+    pub streamed: Streamed,
+    /// The resolved and carried-over findings could not be read back from the previous run
+    /// (the run goes on).
+    pub resolved_error: Option<String>,
+}
+
+pub struct FindingStream<'a> {
+    config: &'a Config,
+    as_of: DateTime<Utc>,
+    order: ReportOrder,
+    previous: Option<PreviousIndex>,
+    previous_roster: Option<&'a PreviousRoster>,
+    roster_as_of: Shared,
+    dir: PathBuf,
+    json: Spill,
+    csv: Spill,
+    roster: Spill,
+    counts: Counts,
+    sample: Vec<Finding>,
+    sample_cap: usize,
+    new_cap: usize,
+    kept: Vec<usize>,
+    kept_new: Vec<usize>,
+    whole: BTreeSet<String>,
+    roster_kept: Vec<RosterRow>,
+    roster_rows: std::collections::BTreeMap<String, usize>,
+    error: Option<std::io::Error>,
+}
+
+impl<'a> FindingStream<'a> {
+    /// A stream spilling into `dir` (created; removed with the run's [`Streamed`]). It keeps
+    /// the first `caps.0` findings of each group, the first `caps.1` new ones, and every finding
+    /// of the `whole` accounts.
+    pub fn new(
+        dir: &Path,
+        config: &'a Config,
+        as_of: DateTime<Utc>,
+        previous: Option<PreviousIndex>,
+        previous_roster: Option<&'a PreviousRoster>,
+        caps: (usize, usize),
+        whole: BTreeSet<String>,
+    ) -> std::io::Result<FindingStream<'a>> {
+        std::fs::create_dir_all(dir)?;
+        let groups = ReportOrder::GROUPS;
+        Ok(FindingStream {
+            config,
+            as_of,
+            order: report_order(),
+            previous,
+            previous_roster,
+            roster_as_of: as_of.to_rfc3339_opts(chrono::SecondsFormat::Secs, true).into(),
+            dir: dir.to_path_buf(),
+            json: Spill::create(dir.join("findings.json.spill"), groups)?,
+            csv: Spill::create(dir.join("findings.csv.spill"), groups)?,
+            roster: Spill::create(dir.join("access-roster.csv.spill"), 1)?,
+            counts: Counts::default(),
+            sample: Vec::new(),
+            sample_cap: caps.0,
+            new_cap: caps.1,
+            kept: vec![0; groups],
+            kept_new: vec![0; groups],
+            whole,
+            roster_kept: Vec::new(),
+            roster_rows: Default::default(),
+            error: None,
+        })
+    }
+
+    fn keep(&mut self, group: usize, finding: Finding) {
+        let new_open = finding.change == Change::New && finding.status == Status::Open;
+        let first = self.kept[group] < self.sample_cap;
+        let first_new = new_open && self.kept_new[group] < self.new_cap;
+        if first {
+            self.kept[group] += 1;
+        }
+        if first_new {
+            self.kept_new[group] += 1;
+        }
+        if first || first_new || self.whole.contains(finding.account_id.as_str()) {
+            self.sample.push(finding);
+        }
+    }
+
+    fn append_io(&mut self, prepared: Prepared) -> std::io::Result<()> {
+        let (mut json_at, mut csv_at) = (0, 0);
+        for &(group, json_end, csv_end) in &prepared.runs {
+            self.json.push(group, &prepared.json[json_at..json_end])?;
+            self.csv.push(group, &prepared.csv[csv_at..csv_end])?;
+            (json_at, csv_at) = (json_end, csv_end);
+        }
+        self.roster.push(0, &prepared.roster_csv)?;
+        Ok(())
+    }
+
+    /// Closes the spill files, reads the resolved and carried-over findings out of the previous run's
+    /// findings.json (`previous_file`), and returns what was kept.
+    pub fn finish(
+        self,
+        coverage: &[CoverageRow],
+        previous_file: Option<&Path>,
+    ) -> Result<StreamOutput, String> {
+        let spill_error =
+            |e: std::io::Error| format!("cannot write the run's spill files in {}: {e}", self.dir.display());
+        if let Some(e) = self.error {
+            return Err(spill_error(e));
+        }
+        let FindingStream {
+            order,
+            previous,
+            dir,
+            json,
+            csv,
+            roster,
+            counts,
+            mut sample,
+            roster_kept,
+            roster_rows,
+            sample_cap,
+            ..
+        } = self;
+        let io = |e: std::io::Error| format!("cannot write the run's spill files in {}: {e}", dir.display());
+        let (json, csv, roster) =
+            (json.close().map_err(io)?, csv.close().map_err(io)?, roster.close().map_err(io)?);
+        let mut resolved_spill = Spill::create(dir.join("resolved.json.spill"), 1).map_err(io)?;
+        let mut carried_spill = Spill::create(dir.join("carried-over.json.spill"), 1).map_err(io)?;
+        let (mut resolved, mut carried_over) = (Vec::new(), Vec::new());
+        let (mut resolved_total, mut carried_over_total) = (0, 0);
+        let mut resolved_error = None;
+        if let (Some(index), Some(path)) = (previous, previous_file) {
+            let gone = index.gone(coverage);
+            drop(index);
+            let mut kept = [vec![0usize; ReportOrder::GROUPS], vec![0usize; ReportOrder::GROUPS]];
+            let mut piece = Vec::new();
+            let mut write_error = None;
+            let read = File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display())).and_then(
+                |file| {
+                    diff::read_gone(file, path, &gone, |finding, as_what| {
+                        let (spill, total, list, kept) = match as_what {
+                            GoneAs::Resolved => {
+                                (&mut resolved_spill, &mut resolved_total, &mut resolved, &mut kept[0])
+                            }
+                            GoneAs::CarriedOver => {
+                                (&mut carried_spill, &mut carried_over_total, &mut carried_over, &mut kept[1])
+                            }
+                        };
+                        *total += 1;
+                        piece.clear();
+                        json_piece(&finding, &mut piece);
+                        if let Err(e) = spill.push(0, &piece) {
+                            write_error.get_or_insert(e);
+                        }
+                        let group = order.group(&finding);
+                        if kept[group] < sample_cap {
+                            kept[group] += 1;
+                            list.push(finding);
+                        }
+                    })
+                },
+            );
+            if let Some(e) = write_error {
+                return Err(io(e));
+            }
+            resolved_error = read.err();
+        }
+        let resolved_json = resolved_spill.close().map_err(io)?;
+        let carried_json = carried_spill.close().map_err(io)?;
+        sample.sort_by(|a, b| order.compare(a, b));
+        Ok(StreamOutput {
+            counts,
+            findings: sample,
+            resolved,
+            resolved_total,
+            carried_over,
+            carried_over_total,
+            roster: roster_kept,
+            roster_rows,
+            streamed: Streamed { dir, json, csv, resolved_json, carried_json, roster },
+            resolved_error,
+        })
+    }
+}
+
+impl Sink for FindingStream<'_> {
+    type Prepared = Prepared;
+
+    fn prepare(&self, account_id: &str, mut findings: Vec<Finding>, mut rows: Vec<RosterRow>) -> Prepared {
+        findings::policy::apply(self.config, self.as_of, &mut findings);
+        let mut matched = Vec::new();
+        if let Some(previous) = &self.previous {
+            matched.extend(findings.iter_mut().filter_map(|f| previous.mark(f)));
+        }
+        let mut grouped: Vec<(usize, Finding)> =
+            findings.into_iter().map(|f| (self.order.group(&f), f)).collect();
+        grouped.sort_by(|(ga, a), (gb, b)| {
+            ga.cmp(gb)
+                .then(a.account_id.cmp(&b.account_id))
+                .then(a.resource_arn.cmp(&b.resource_arn))
+                .then(a.fingerprint.cmp(&b.fingerprint))
+        });
+        let (mut json, mut csv, mut runs) = (Vec::new(), Vec::new(), Vec::<(usize, usize, usize)>::new());
+        for (group, finding) in &grouped {
+            json_piece(finding, &mut json);
+            super::csv::rows_into(&mut csv, std::iter::once(super::csv::finding_cells(finding)));
+            match runs.last_mut() {
+                Some(run) if run.0 == *group => (run.1, run.2) = (json.len(), csv.len()),
+                _ => runs.push((*group, json.len(), csv.len())),
+            }
+        }
+        for row in rows.iter_mut() {
+            roster::carry_first_seen(row, self.previous_roster, &self.roster_as_of);
+        }
+        let mut roster_csv = Vec::new();
+        super::csv::rows_into(&mut roster_csv, rows.iter().map(super::csv::roster_cells));
+        let roster_rows = (account_id.to_string(), rows.len());
+        let roster_kept = rows.into_iter().filter(roster::needed_for_compare).collect();
+        Prepared { findings: grouped, json, csv, runs, matched, roster_csv, roster_kept, roster_rows }
+    }
+
+    fn append(&mut self, mut prepared: Prepared) {
+        if self.error.is_none() {
+            let findings = std::mem::take(&mut prepared.findings);
+            let roster_kept = std::mem::take(&mut prepared.roster_kept);
+            let matched = std::mem::take(&mut prepared.matched);
+            let (account, rows) = std::mem::take(&mut prepared.roster_rows);
+            if rows > 0 {
+                *self.roster_rows.entry(account).or_default() += rows;
+            }
+            if let Err(e) = self.append_io(prepared) {
+                self.error = Some(e);
+                return;
+            }
+            for (group, finding) in findings {
+                self.counts.add(&finding);
+                self.keep(group, finding);
+            }
+            if let Some(previous) = &mut self.previous {
+                for ordinal in matched {
+                    previous.seen(ordinal);
+                }
+            }
+            self.roster_kept.extend(roster_kept);
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "stream_tests.rs"]
+mod tests;
