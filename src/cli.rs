@@ -438,19 +438,22 @@ pub fn run(args: &RunArgs, log_format: LogFormat) -> Result<i32, String> {
         (Some(pending), Some(archive)) => archive.location_of(pending, &run_id),
         _ => out_dir.clone(),
     };
+    // Filed runs store their large files gzip-compressed unless configured otherwise.
+    let compress = pending.is_some() && config.archive.compress == crate::config::ArchiveCompression::Gzip;
     let mut mail_failure = None;
-    let outgoing = match mail::compose(&report, &config.report.title, &mail_config, &out_dir, &archived_at)
-        .and_then(|outgoing| mail::write_eml(&outgoing, &out_dir).map(|paths| (outgoing, paths)))
-    {
-        Ok((outgoing, paths)) => {
-            written.extend(paths);
-            outgoing
-        }
-        Err(error) => {
-            mail_failure = Some(error.to_string());
-            Vec::new()
-        }
-    };
+    let outgoing =
+        match mail::compose(&report, &config.report.title, &mail_config, &out_dir, &archived_at, compress)
+            .and_then(|outgoing| mail::write_eml(&outgoing, &out_dir).map(|paths| (outgoing, paths)))
+        {
+            Ok((outgoing, paths)) => {
+                written.extend(paths);
+                outgoing
+            }
+            Err(error) => {
+                mail_failure = Some(error.to_string());
+                Vec::new()
+            }
+        };
     let names: Vec<String> =
         written.iter().filter_map(|p| p.file_name()).map(|n| n.to_string_lossy().to_string()).collect();
     let location = match (pending, &archive) {
@@ -458,7 +461,7 @@ pub fn run(args: &RunArgs, log_format: LogFormat) -> Result<i32, String> {
             if config.archive.include_snapshot {
                 pending.add_folder(snapshot_dir, "snapshot").map_err(|e| e.to_string())?;
             }
-            let location = archive.file(pending, &run_id)?;
+            let location = archive.file(pending, &run_id, compress)?;
             if let Some(keep) = config.archive.keep_runs {
                 for removed in archive.apply_retention(keep)? {
                     tracing::info!(
@@ -595,7 +598,7 @@ fn previous_run(
 ) -> Option<(String, crate::findings::diff::PreviousRun, crate::findings::diff::PreviousIndex)> {
     let loaded = archive.map(Archive::previous_run).transpose().and_then(|found| {
         let Some(Some((name, run))) = found else { return Ok(None) };
-        let file = std::fs::File::open(&run.findings_file)
+        let file = crate::deliver::archive::open_maybe_gzip(&run.findings_file)
             .map_err(|e| format!("cannot read {}: {e}", run.findings_file.display()))?;
         let index = diff::PreviousIndex::read(file, &run.findings_file)?;
         Ok(Some((name, run, index)))

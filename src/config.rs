@@ -203,6 +203,18 @@ pub struct ArchiveConfig {
     pub s3_object_lock_mode: Option<ObjectLockMode>,
     pub s3_object_lock_days: Option<u32>,
     pub s3_kms_key_id: Option<String>,
+    /// How the large archived files (findings.json, findings.csv, access-roster.csv) are
+    /// stored: `gzip` (default; `name.gz`) or `none`.
+    #[serde(default)]
+    pub compress: ArchiveCompression,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ArchiveCompression {
+    #[default]
+    Gzip,
+    None,
 }
 
 /// S3 Object Lock retention mode for archived objects.

@@ -23,7 +23,7 @@ fn runs(archive: &Path) -> Vec<PathBuf> {
 }
 
 fn findings_json(run: &Path) -> Value {
-    serde_json::from_slice(&std::fs::read(run.join("findings.json")).expect("findings.json")).expect("JSON")
+    serde_json::from_slice(&read_run_file(run, "findings.json")).expect("JSON")
 }
 
 fn sha256sum_check(run: &Path) {
@@ -59,6 +59,13 @@ fn two_runs_into_one_archive_show_what_is_new_and_what_was_fixed() {
     assert_eq!(first.len(), 1, "{output}");
     let first = &first[0];
     sha256sum_check(first);
+    for name in ["findings.json", "findings.csv", "access-roster.csv"] {
+        assert!(
+            first.join(format!("{name}.gz")).is_file() && !first.join(name).exists(),
+            "{name} is filed gzip-compressed"
+        );
+    }
+    assert!(first.join("report.html").is_file(), "the report is filed as it is");
     assert!(first.join("snapshot/manifest.json").is_file(), "the snapshot is archived as evidence");
     let before = findings_json(first);
     assert!(before["run"]["previous_run"].is_null());
@@ -66,7 +73,7 @@ fn two_runs_into_one_archive_show_what_is_new_and_what_was_fixed() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(first.join("findings.json")).unwrap().permissions().mode() & 0o777;
+        let mode = std::fs::metadata(first.join("findings.json.gz")).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o640, "owner and group only");
     }
 

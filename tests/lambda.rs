@@ -10,6 +10,7 @@
 mod common;
 
 use common::emulator::{repo, venv_bin, Moto, Started};
+use common::gunzip_if_needed;
 use common::smtp::{make_certificates, SmtpServer};
 use serde_json::Value;
 use std::path::Path;
@@ -150,9 +151,9 @@ fn the_lambda_handler_collects_archives_in_s3_and_mails_with_the_secret() {
         objects.iter().map(|o| o["key"].as_str().unwrap()).filter(|k| k.ends_with("/SHA256SUMS")).collect();
     assert_eq!(sums.len(), 1, "one archived run: {objects:?}");
     let run = sums[0].trim_end_matches("/SHA256SUMS").to_string();
-    let findings: Value = serde_json::from_slice(
-        &moto.tool("s3_tool.py", &["get", "audit-archive", &format!("{run}/findings.json")]),
-    )
+    let findings: Value = serde_json::from_slice(&gunzip_if_needed(
+        moto.tool("s3_tool.py", &["get", "audit-archive", &format!("{run}/findings.json.gz")]),
+    ))
     .unwrap();
     assert_eq!(findings["run"]["source"], "live");
     assert_eq!(findings["run"]["stats"]["accounts_audited"], 2, "{}", findings["coverage"]);

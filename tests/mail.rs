@@ -13,6 +13,7 @@
 mod common;
 
 use assert_cmd::Command;
+use common::read_run_file;
 use common::smtp::{make_certificates, SmtpServer};
 use mail_parser::{Message, MessageParser, MimeHeaders, PartType};
 use std::path::{Path, PathBuf};
@@ -130,7 +131,7 @@ fn attachment<'m>(message: &'m Message<'m>, name: &str) -> Option<&'m mail_parse
 }
 
 fn findings_json(run_dir: &Path) -> serde_json::Value {
-    serde_json::from_slice(&std::fs::read(run_dir.join("findings.json")).unwrap()).unwrap()
+    serde_json::from_slice(&read_run_file(run_dir, "findings.json")).unwrap()
 }
 
 fn smtp_section(port: u16, tls: &str, extra: &str) -> String {
@@ -215,7 +216,7 @@ fn starttls_with_auth_delivers_the_digest_and_each_accounts_own() {
         "report.html as archived"
     );
     let csv = attachment(&digest, "findings.csv").expect("findings.csv attached");
-    assert_eq!(csv.contents(), std::fs::read(dir.join("findings.csv")).unwrap(), "findings.csv as archived");
+    assert_eq!(csv.contents(), read_run_file(&dir, "findings.csv"), "findings.csv as archived");
 
     let html = digest.body_html(0).expect("an HTML part");
     assert!(html.contains("R&amp;D &lt;data-platform&gt;"), "the hostile account name is escaped");
@@ -264,7 +265,7 @@ fn a_plain_local_relay_works_with_allow_insecure() {
     assert!(digest.subject().unwrap().starts_with("[IAM audit] "));
     assert_eq!(
         attachment(&digest, "findings.csv").unwrap().contents(),
-        std::fs::read(run.archived().join("findings.csv")).unwrap()
+        read_run_file(&run.archived(), "findings.csv")
     );
 }
 
@@ -290,7 +291,7 @@ fn plaintext_auth_is_refused_and_the_run_is_still_archived() {
     assert!(run.stderr.contains("not retried"), "a refused login is permanent: {}", run.stderr);
     assert!(run.stderr.contains("starttls"), "says what to do: {}", run.stderr);
     let dir = run.archived();
-    assert!(dir.join("digest.eml").is_file() && dir.join("findings.csv").is_file());
+    assert!(dir.join("digest.eml").is_file() && dir.join("findings.csv.gz").is_file());
 }
 
 #[test]

@@ -45,7 +45,9 @@ fn runs_are_filed_in_s3_with_object_lock_and_the_previous_run_is_read_back() {
         serde_json::from_slice(&moto.tool("s3_tool.py", &["inspect", "evidence", "iam-audit/"])).unwrap();
     let keys: Vec<&str> = objects.iter().map(|o| o["key"].as_str().unwrap()).collect();
     let run = keys[0].split('/').nth(1).unwrap().to_string();
-    for file in ["SHA256SUMS", "coverage.csv", "digest.eml", "findings.csv", "findings.json", "report.html"] {
+    for file in
+        ["SHA256SUMS", "coverage.csv", "digest.eml", "findings.csv.gz", "findings.json.gz", "report.html"]
+    {
         assert!(keys.contains(&format!("iam-audit/{run}/{file}").as_str()), "{file} archived: {keys:?}");
     }
     for object in &objects {
@@ -77,9 +79,9 @@ fn runs_are_filed_in_s3_with_object_lock_and_the_previous_run_is_read_back() {
         objects.iter().map(|o| o["key"].as_str().unwrap().split('/').nth(1).unwrap().to_string()).collect();
     runs.dedup();
     assert_eq!(runs.len(), 2, "the first run is kept: {runs:?}");
-    let second: Value = serde_json::from_slice(
-        &moto.tool("s3_tool.py", &["get", "evidence", &format!("iam-audit/{}/findings.json", runs[1])]),
-    )
+    let second: Value = serde_json::from_slice(&gunzip_if_needed(
+        moto.tool("s3_tool.py", &["get", "evidence", &format!("iam-audit/{}/findings.json.gz", runs[1])]),
+    ))
     .unwrap();
     assert_eq!(second["run"]["previous_run"], run.as_str());
     let resolved: Vec<&str> =

@@ -27,6 +27,55 @@ fn fail<'a>(path: &'a Path, action: &'static str) -> impl FnOnce(std::io::Error)
 
 pub const CHECKSUMS: &str = "SHA256SUMS";
 
+/// The files an archive stores gzip-compressed (`name.gz`) unless `[archive] compress = "none"`:
+/// the ones that grow with the organization. report.html and the digests stay as they are, to
+/// open straight from the archive.
+pub const COMPRESSED: [&str; 3] = ["findings.json", "findings.csv", "access-roster.csv"];
+
+/// The name a run's file has in the archive.
+pub fn archived_name(name: &str, compress: bool) -> String {
+    if compress && COMPRESSED.contains(&name) {
+        format!("{name}.gz")
+    } else {
+        name.to_string()
+    }
+}
+
+/// Opens a run's file, `name` or `name.gz`, for reading (decompressed).
+pub fn open_run_file(dir: &Path, name: &str) -> std::io::Result<Option<(PathBuf, Box<dyn std::io::Read>)>> {
+    for candidate in [name.to_string(), format!("{name}.gz")] {
+        let path = dir.join(&candidate);
+        if path.is_file() {
+            let reader = open_maybe_gzip(&path)?;
+            return Ok(Some((path, reader)));
+        }
+    }
+    Ok(None)
+}
+
+/// A file for reading, decompressed when its name ends in `.gz`.
+pub fn open_maybe_gzip(path: &Path) -> std::io::Result<Box<dyn std::io::Read>> {
+    let file = std::io::BufReader::with_capacity(1 << 20, fs::File::open(path)?);
+    Ok(if path.extension().is_some_and(|e| e == "gz") {
+        Box::new(flate2::read::MultiGzDecoder::new(file))
+    } else {
+        Box::new(file)
+    })
+}
+
+/// Compresses `name` into `name.gz` beside it and removes `name`.
+fn gzip_in_place(dir: &Path, name: &str) -> std::io::Result<()> {
+    let source = dir.join(name);
+    let target = dir.join(format!("{name}.gz"));
+    let mut input = std::io::BufReader::with_capacity(1 << 20, fs::File::open(&source)?);
+    let output = std::io::BufWriter::with_capacity(1 << 20, fs::File::create(&target)?);
+    let mut encoder = flate2::write::GzEncoder::new(output, flate2::Compression::new(3));
+    std::io::copy(&mut input, &mut encoder)?;
+    let mut output = encoder.finish()?;
+    std::io::Write::flush(&mut output)?;
+    fs::remove_file(&source)
+}
+
 pub struct LocalArchive {
     root: PathBuf,
 }
@@ -104,8 +153,28 @@ impl PendingRun {
         copy_tree(source, &self.partial.join(name))
     }
 
-    /// Restricts permissions, writes SHA256SUMS last, and renames the run into place.
-    pub fn commit(self) -> Result<PathBuf, ArchiveError> {
+    /// Compresses the large files (when `compress`), restricts permissions, writes SHA256SUMS
+    /// last (over the files as stored), and renames the run into place.
+    pub fn commit(self, compress: bool) -> Result<PathBuf, ArchiveError> {
+        if compress {
+            let present: Vec<&str> =
+                COMPRESSED.iter().copied().filter(|n| self.partial.join(n).is_file()).collect();
+            let results: Vec<(String, std::io::Result<()>)> = std::thread::scope(|scope| {
+                let jobs: Vec<_> = present
+                    .iter()
+                    .map(|name| (name.to_string(), scope.spawn(|| gzip_in_place(&self.partial, name))))
+                    .collect();
+                jobs.into_iter()
+                    .map(|(name, job)| {
+                        (name, job.join().unwrap_or_else(|_| Err(std::io::Error::other("panicked"))))
+                    })
+                    .collect()
+            });
+            for (name, result) in results {
+                let path = self.partial.join(&name);
+                result.map_err(fail(&path, "cannot compress"))?;
+            }
+        }
         restrict_tree(&self.partial).map_err(fail(&self.partial, "cannot set permissions"))?;
         let files = run_files(&self.partial).map_err(fail(&self.partial, "cannot list the run"))?;
         let mut sums = String::new();
@@ -212,7 +281,7 @@ mod tests {
     fn write_run(archive: &LocalArchive, id: &str) -> PathBuf {
         let run = archive.begin(id).unwrap();
         fs::write(run.dir().join("findings.json"), format!("{{\"run\":{{\"id\":\"{id}\"}}}}")).unwrap();
-        run.commit().unwrap()
+        run.commit(false).unwrap()
     }
 
     #[test]
@@ -224,7 +293,7 @@ mod tests {
         fs::create_dir(run.dir().join("snapshot")).unwrap();
         fs::write(run.dir().join("snapshot/manifest.json"), "{}").unwrap();
         assert!(archive.previous_run().unwrap().is_none(), "a partial run is not a run");
-        let dir = run.commit().unwrap();
+        let dir = run.commit(false).unwrap();
         assert_eq!(dir, root.path().join("20261123T000000Z"));
         let sums = fs::read_to_string(dir.join(CHECKSUMS)).unwrap();
         let expected_html = format!("{:x}", Sha256::digest(b"<html></html>"));
@@ -265,5 +334,28 @@ mod tests {
         assert_eq!(archive.complete_runs().unwrap(), vec!["20261103T000000Z", "20261104T000000Z"]);
         archive.apply_retention(0).unwrap();
         assert_eq!(archive.complete_runs().unwrap(), vec!["20261104T000000Z"], "the newest always stays");
+    }
+
+    #[test]
+    fn a_compressed_run_stores_the_large_files_as_gzip_and_its_sums_cover_them() {
+        let root = tempfile::tempdir().unwrap();
+        let archive = LocalArchive::open(root.path());
+        let run = archive.begin("20240601T000000Z").unwrap();
+        let findings = "{\"findings\": []}\n".repeat(1000);
+        fs::write(run.dir().join("findings.json"), &findings).unwrap();
+        fs::write(run.dir().join("report.html"), "<html></html>").unwrap();
+        let dir = run.commit(true).unwrap();
+        assert!(!dir.join("findings.json").exists() && dir.join("findings.json.gz").is_file());
+        assert!(dir.join("report.html").is_file(), "the report stays readable as it is");
+        let sums = fs::read_to_string(dir.join(CHECKSUMS)).unwrap();
+        let digest = sha256_file(&dir.join("findings.json.gz")).unwrap();
+        assert!(sums.contains(&format!("{digest}  findings.json.gz\n")), "{sums}");
+        assert!(fs::metadata(dir.join("findings.json.gz")).unwrap().len() < findings.len() as u64 / 10);
+        let (path, mut reader) = open_run_file(&dir, "findings.json").unwrap().unwrap();
+        assert_eq!(path, dir.join("findings.json.gz"));
+        let mut back = String::new();
+        reader.read_to_string(&mut back).unwrap();
+        assert_eq!(back, findings);
+        assert!(open_run_file(&dir, "access-roster.csv").unwrap().is_none());
     }
 }

@@ -55,6 +55,7 @@ pub fn compose(
     mail: &MailConfig,
     run_dir: &Path,
     archived_at: &Path,
+    compressed: bool,
 ) -> Result<Vec<Outgoing>, MailError> {
     let mut outgoing = Vec::new();
     let mut attachments = Vec::new();
@@ -76,7 +77,7 @@ pub fn compose(
     outgoing.push(Outgoing {
         audience: "auditors".into(),
         file_name: DIGEST_FILE.into(),
-        message: message(report, title, mail, &auditors, notes, attachments, archived_at)?,
+        message: message(report, title, mail, &auditors, notes, attachments, (archived_at, compressed))?,
     });
 
     for (account, owners) in &mail.account_owners {
@@ -103,7 +104,7 @@ pub fn compose(
         outgoing.push(Outgoing {
             audience: format!("owners of account {account}"),
             file_name: format!("digest-{account}.eml"),
-            message: message(&own, title, mail, &owners, notes, vec![attachment], archived_at)?,
+            message: message(&own, title, mail, &owners, notes, vec![attachment], (archived_at, compressed))?,
         });
     }
     Ok(outgoing)
@@ -137,7 +138,7 @@ fn message(
     to: &[&str],
     mut notes: DigestNotes,
     attachments: Vec<FileAttachment>,
-    archived_at: &Path,
+    (archived_at, compressed): (&Path, bool),
 ) -> Result<Message, MailError> {
     let (kept, left_out): (Vec<_>, Vec<_>) =
         attachments.into_iter().partition(|a| a.size <= mail.max_attachment_bytes);
@@ -149,7 +150,7 @@ fn message(
             "{} bytes is over mail.max_attachment_bytes ({}); the archived copy is {}",
             a.size,
             mail.max_attachment_bytes,
-            archived_at.join(&a.name).display()
+            archived_at.join(crate::deliver::archive::archived_name(&a.name, compressed)).display()
         );
         notes.attachments.push(AttachmentNote { name: a.name.clone(), attached: false, note: Some(note) });
     }
@@ -402,7 +403,7 @@ mod tests {
     fn without_a_mail_section_the_digest_is_addressed_to_placeholders() {
         let dir = run_dir();
         let outgoing =
-            compose(&report(), "IAM audit", &MailConfig::default(), dir.path(), dir.path()).unwrap();
+            compose(&report(), "IAM audit", &MailConfig::default(), dir.path(), dir.path(), false).unwrap();
         assert_eq!(outgoing.len(), 1);
         assert_eq!(outgoing[0].file_name, DIGEST_FILE);
         let text = formatted(&outgoing[0]);
@@ -418,10 +419,12 @@ mod tests {
     fn attachments_over_the_cap_are_left_out() {
         let dir = run_dir();
         let mail = mail_config("max_attachment_bytes = 25\n");
-        let outgoing = compose(&report(), "IAM audit", &mail, dir.path(), Path::new("/archive/run")).unwrap();
+        let outgoing =
+            compose(&report(), "IAM audit", &mail, dir.path(), Path::new("/archive/run"), true).unwrap();
         let text = formatted(&outgoing[0]);
         assert!(text.contains("filename=\"report.html\""), "20 bytes is under the cap");
         assert!(!text.contains("filename=\"findings.csv\""), "35 bytes is over it");
+        assert!(text.contains("findings.csv.gz"), "the note names the archived copy as stored: {text}");
     }
 
     #[test]
@@ -430,7 +433,7 @@ mod tests {
         let mail = mail_config(
             "to = [\"auditors@example.com\"]\n[mail.account_owners]\n\"444455556666\" = [\"sandbox-owners@example.com\"]\n\"111122223333\" = [\"prod-owners@example.com\", \"second@example.com\"]\n",
         );
-        let outgoing = compose(&report(), "IAM audit", &mail, dir.path(), dir.path()).unwrap();
+        let outgoing = compose(&report(), "IAM audit", &mail, dir.path(), dir.path(), false).unwrap();
         let names: Vec<&str> = outgoing.iter().map(|o| o.file_name.as_str()).collect();
         assert_eq!(names, [DIGEST_FILE, "digest-111122223333.eml", "digest-444455556666.eml"]);
         let prod = formatted(&outgoing[1]);

@@ -40,19 +40,18 @@ impl Archive {
             Archive::Local(local) => {
                 let Some(dir) = local.previous_run().map_err(|e| e.to_string())? else { return Ok(None) };
                 let name = dir.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
-                let findings_file = dir.join("findings.json");
-                if !findings_file.is_file() {
-                    return Err(format!("cannot read {}: the file is missing", findings_file.display()));
-                }
+                let Some((findings_file, _)) = archive::open_run_file(&dir, "findings.json")
+                    .map_err(|e| format!("cannot read {}/findings.json: {e}", dir.display()))?
+                else {
+                    return Err(format!("cannot read {}/findings.json: the file is missing", dir.display()));
+                };
                 let mut previous = PreviousRun { findings_file, roster: None, downloaded: false };
-                let roster = dir.join(crate::report::ROSTER);
-                if roster.is_file() {
-                    let file = std::fs::File::open(&roster)
-                        .map_err(|e| format!("cannot read {}: {e}", roster.display()))?;
-                    previous.roster =
-                        Some(PreviousRoster::read(std::io::BufReader::new(file)).map_err(|e| {
-                            format!("{} is not an access roster of this tool: {e}", roster.display())
-                        })?);
+                let roster = archive::open_run_file(&dir, crate::report::ROSTER)
+                    .map_err(|e| format!("cannot read {}/{}: {e}", dir.display(), crate::report::ROSTER))?;
+                if let Some((path, reader)) = roster {
+                    previous.roster = Some(PreviousRoster::read(reader).map_err(|e| {
+                        format!("{} is not an access roster of this tool: {e}", path.display())
+                    })?);
                 }
                 Ok(Some((name, previous)))
             }
@@ -78,8 +77,9 @@ impl Archive {
     }
 
     /// Files a complete run (SHA256SUMS last) and says where it is.
-    pub fn file(&self, pending: PendingRun, run_id: &str) -> Result<String, String> {
-        let dir = pending.commit().map_err(|e| e.to_string())?;
+    /// Files the run: its large files gzip-compressed when `compress`, SHA256SUMS last.
+    pub fn file(&self, pending: PendingRun, run_id: &str, compress: bool) -> Result<String, String> {
+        let dir = pending.commit(compress).map_err(|e| e.to_string())?;
         match self {
             Archive::Local(_) => Ok(dir.display().to_string()),
             Archive::S3 { archive, staging } => match archive.upload_run(&dir, run_id) {

@@ -118,17 +118,27 @@ impl S3Archive {
             }
             std::fs::create_dir_all(staging)
                 .map_err(|e| format!("cannot create {}: {e}", staging.display()))?;
-            let findings_file = staging.join(format!("previous-{folder}-findings.json"));
+            // Stored gzip-compressed (`.gz`) or as written.
+            let stored = |name: &str| -> Result<Option<String>, String> {
+                for candidate in [format!("{name}.gz"), name.to_string()] {
+                    if self.exists(&format!("{base}{candidate}"))? {
+                        return Ok(Some(candidate));
+                    }
+                }
+                Ok(None)
+            };
+            let findings = stored("findings.json")?.unwrap_or_else(|| "findings.json".into());
+            let findings_file = staging.join(format!("previous-{folder}-{findings}"));
             let previous = PreviousRun { findings_file, roster: None, downloaded: true };
-            self.download(&format!("{base}findings.json"), &previous.findings_file)?;
+            self.download(&format!("{base}{findings}"), &previous.findings_file)?;
             let mut previous = previous;
-            let roster_key = format!("{base}{ROSTER}");
-            if self.exists(&roster_key)? {
-                let path = staging.join(format!("previous-{folder}-{ROSTER}"));
+            if let Some(roster) = stored(ROSTER)? {
+                let roster_key = format!("{base}{roster}");
+                let path = staging.join(format!("previous-{folder}-{roster}"));
                 self.download(&roster_key, &path)?;
-                let read = std::fs::File::open(&path)
+                let read = crate::deliver::archive::open_maybe_gzip(&path)
                     .map_err(|e| e.to_string())
-                    .and_then(|file| PreviousRoster::read(std::io::BufReader::new(file)));
+                    .and_then(PreviousRoster::read);
                 let _ = std::fs::remove_file(&path);
                 previous.roster = Some(read.map_err(|e| {
                     format!("s3://{}/{roster_key} is not an access roster of this tool: {e}", self.bucket)
@@ -200,6 +210,7 @@ fn content_type(name: &str) -> &'static str {
         Some("json") => "application/json",
         Some("csv") => "text/csv; charset=utf-8",
         Some("eml") => "message/rfc822",
+        Some("gz") => "application/gzip",
         _ => "text/plain; charset=utf-8",
     }
 }

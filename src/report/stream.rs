@@ -278,8 +278,9 @@ impl<'a> FindingStream<'a> {
             let mut kept = [vec![0usize; ReportOrder::GROUPS], vec![0usize; ReportOrder::GROUPS]];
             let mut piece = Vec::new();
             let mut write_error = None;
-            let read = File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display())).and_then(
-                |file| {
+            let read = crate::deliver::archive::open_maybe_gzip(path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))
+                .and_then(|file| {
                     diff::read_gone(file, path, &gone, |finding, as_what| {
                         let (spill, total, list, kept) = match as_what {
                             GoneAs::Resolved => {
@@ -301,8 +302,7 @@ impl<'a> FindingStream<'a> {
                             list.push(finding);
                         }
                     })
-                },
-            );
+                });
             if let Some(e) = write_error {
                 return Err(io(e));
             }

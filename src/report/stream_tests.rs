@@ -4,6 +4,7 @@
 
 use super::*;
 use crate::access::roster::PreviousRoster;
+use crate::deliver::archive;
 use crate::findings::{Evidence, ResourceType, Severity};
 use crate::identifiers::AccountId;
 use crate::report::{digest, RunInfo, RunReport, RunStats};
@@ -61,7 +62,8 @@ fn both_ways(max_rows: usize, caps: (usize, usize)) -> (tempfile::TempDir, tempf
     // The previous run, plus findings of the account the demo cannot audit (data-platform,
     // 555566667777) and of a check without input: both carried over, not resolved.
     let mut previous: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(previous_dir.join("findings.json")).unwrap()).unwrap();
+        serde_json::from_reader(archive::open_run_file(&previous_dir, "findings.json").unwrap().unwrap().1)
+            .unwrap();
     let findings = previous["findings"].as_array_mut().unwrap();
     for (i, name) in ["ghost-a", "ghost-b", "ghost-c"].iter().enumerate() {
         let mut ghost =
@@ -74,7 +76,8 @@ fn both_ways(max_rows: usize, caps: (usize, usize)) -> (tempfile::TempDir, tempf
     std::fs::write(&previous_file, serde_json::to_vec_pretty(&previous).unwrap()).unwrap();
     let previous_json = std::fs::read(&previous_file).unwrap();
     let previous_roster =
-        PreviousRoster::parse(&std::fs::read(previous_dir.join("access-roster.csv")).unwrap()).unwrap();
+        PreviousRoster::read(archive::open_run_file(&previous_dir, "access-roster.csv").unwrap().unwrap().1)
+            .unwrap();
 
     // Whole in memory.
     let outcome = crate::audit::audit(&snapshot, &config, as_of);

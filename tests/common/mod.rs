@@ -537,3 +537,23 @@ pub fn read_csv(path: &Path) -> Vec<BTreeMap<String, String>> {
 pub fn text(value: &Value) -> String {
     value.as_str().unwrap_or_default().to_string()
 }
+
+/// Bytes as an archive stores them, decompressed when gzip (`[archive] compress`, on by
+/// default, stores findings.json, findings.csv and access-roster.csv as `name.gz`).
+pub fn gunzip_if_needed(bytes: Vec<u8>) -> Vec<u8> {
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        let mut out = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::MultiGzDecoder::new(bytes.as_slice()), &mut out)
+            .expect("a gzip file");
+        out
+    } else {
+        bytes
+    }
+}
+
+/// A file of an archived run folder: `name`, or `name.gz` decompressed.
+pub fn read_run_file(dir: &Path, name: &str) -> Vec<u8> {
+    let plain = dir.join(name);
+    let path = if plain.is_file() { plain } else { dir.join(format!("{name}.gz")) };
+    gunzip_if_needed(std::fs::read(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display())))
+}
