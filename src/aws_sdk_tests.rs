@@ -109,6 +109,7 @@ fn an_unreachable_endpoint_names_the_cause_and_is_not_passing() {
     assert_eq!(failure.code(), "ConnectionFailed");
     assert!(failure.words().starts_with("cannot connect to AWS: "), "{}", failure.words());
     assert!(failure.words().to_lowercase().contains("refused"), "{}", failure.words());
+    assert_plain(&failure.words());
     assert!(!failure.is_transient(), "a wrong endpoint does not pass by itself");
 }
 
