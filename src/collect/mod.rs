@@ -132,7 +132,7 @@ impl StageError {
         if self.faults.is_empty() {
             format!("{attempts} {plural}")
         } else {
-            format!("{attempts} {plural}, which met {}", self.faults.join(", "))
+            format!("{attempts} {plural}, which met {}", faults_text(&self.faults))
         }
     }
 
@@ -215,7 +215,8 @@ const CREDENTIAL_CHAIN: &str = "configure the standard AWS credential chain (AWS
 /// Why the caller could not be identified, and what to do: an outage is not a credentials problem.
 fn caller_problem(error: &StageError) -> String {
     let attempts = error.attempts.map(|n| format!(" on all {}", plural(n, "attempt"))).unwrap_or_default();
-    let met = if error.faults.is_empty() { String::new() } else { format!(" ({})", error.faults.join(", ")) };
+    let met =
+        if error.faults.is_empty() { String::new() } else { format!(" ({})", faults_text(&error.faults)) };
     if error.transient {
         format!(
             "AWS was unavailable: {} failed{attempts}{met}, the last with {}: {}. Nothing was collected; \
@@ -235,6 +236,23 @@ fn caller_problem(error: &StageError) -> String {
             error.stage, error.code, error.message
         )
     }
+}
+
+/// `ServiceUnavailable twice, timed out`: the faults in order, a run of one fault said once.
+fn faults_text(faults: &[String]) -> String {
+    let mut runs: Vec<(&str, usize)> = Vec::new();
+    for fault in faults {
+        match runs.last_mut() {
+            Some((last, n)) if *last == fault.as_str() => *n += 1,
+            _ => runs.push((fault, 1)),
+        }
+    }
+    let said = |(fault, n): &(&str, usize)| match n {
+        1 => fault.to_string(),
+        2 => format!("{fault} twice"),
+        n => format!("{fault} {n} times"),
+    };
+    runs.iter().map(said).collect::<Vec<_>>().join(", ")
 }
 
 fn plural(n: u32, word: &str) -> String {
@@ -710,6 +728,31 @@ pub fn session_name(started_at: DateTime<Utc>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn faults_are_said_in_order_a_run_once() {
+        let faults = ["Throttling", "Throttling", "timed out", "Throttling"].map(String::from);
+        assert_eq!(faults_text(&faults), "Throttling twice, timed out, Throttling");
+        assert_eq!(faults_text(&vec!["HTTP 502".to_string(); 3]), "HTTP 502 3 times");
+    }
+
+    #[test]
+    fn passing_faults_are_judged_before_the_audit_role() {
+        let retries = Retries { max_attempts: 3, attempt_timeout: Duration::from_secs(60) };
+        let mut outage = StageError {
+            transient: true,
+            faults: vec!["ServiceUnavailable".into(); 3],
+            attempts: Some(3),
+            ..StageError::new("sts:AssumeRole", "ServiceUnavailable", "Service is unavailable".into())
+        };
+        outage.add_hint("arn:aws:iam::111122223333:role/auditor", retries);
+        let hint = outage.hint.unwrap();
+        assert!(hint.starts_with("AWS was unavailable for this call through 3 attempts"), "{hint}");
+        assert!(!hint.contains("audit-role.yaml"), "{hint}");
+        let mut denied = StageError::new("sts:AssumeRole", "AccessDenied", "not authorized".into());
+        denied.add_hint("arn:aws:iam::111122223333:role/auditor", retries);
+        assert!(denied.hint.unwrap().contains("audit-role.yaml"));
+    }
 
     #[test]
     fn lambda_refuses_what_cannot_finish_in_time() {
