@@ -433,16 +433,6 @@ fn collect_then_run_on_the_snapshot_gives_the_same_findings() {
     assert_eq!(offline_run.code, 0, "{}", offline_run.describe());
     let (live, live_findings) = org.run("live", &config);
     assert_eq!(live.code, 0, "{}", live.describe());
-    let fingerprints = |f: &Value| -> BTreeSet<(String, String)> {
-        f["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|x| {
-                (x["fingerprint"].as_str().unwrap().to_string(), x["severity"].as_str().unwrap().to_string())
-            })
-            .collect()
-    };
     assert!(!fingerprints(&offline).is_empty());
     assert_eq!(fingerprints(&offline), fingerprints(&live_findings), "collect + run --snapshot == live run");
     // The snapshot run reports the calls of the collection that made it.
@@ -1128,9 +1118,6 @@ fn a_thirty_percent_fault_mix_costs_little_time_and_no_findings() {
     let before = org.proxy.requests().len();
     let (stormy, stormy_snapshot, stormy_seconds) = timed_collect("stormy");
     let requests = org.proxy.requests().split_off(before);
-    if let Ok(dump) = std::env::var("DUMP_STORM") {
-        std::fs::write(dump, requests.iter().map(|r| r.to_string() + "\n").collect::<String>()).unwrap();
-    }
     org.proxy.set_rules(&json!([]));
     eprintln!(
         "fault-free collect {calm_seconds:.1} s, 30% fault mix {stormy_seconds:.1} s ({:.2}x), {} requests",
@@ -1138,14 +1125,15 @@ fn a_thirty_percent_fault_mix_costs_little_time_and_no_findings() {
         requests.len()
     );
     assert_eq!(stormy.code, 0, "every call got through within 5 attempts: {}", stormy.describe());
-    // The mix was what it says: about 30% of the requests, every kind of fault, every service.
+    // The mix was what it says: about 30% of the requests, every kind of fault, on the
+    // services with many calls (STS has 7 here: none faulted is a 1-in-12 chance).
     let injected: Vec<&Value> = requests.iter().filter(|r| !r["injected"].is_null()).collect();
     let share = injected.len() as f64 / requests.len() as f64;
     assert!((0.15..0.45).contains(&share), "{} of {} requests faulted", injected.len(), requests.len());
     for kind in TRANSIENT_FAULTS {
         assert!(injected.iter().any(|r| r["injected"] == kind), "no {kind} was injected");
     }
-    for service in ["sts", "iam", "organizations"] {
+    for service in ["iam", "organizations", "access-analyzer"] {
         assert!(injected.iter().any(|r| r["service"] == service), "no fault on {service}");
     }
     let manifest = read_json(&stormy_snapshot.join("manifest.json"));
@@ -1166,9 +1154,17 @@ fn a_thirty_percent_fault_mix_costs_little_time_and_no_findings() {
     assert_eq!(fingerprints(&stormy_findings), fingerprints(&calm_findings));
 
     // Faults in one account hold back that account only: the whole run stays within 3x.
+    // On failure: when each account's last request was answered, from the first one on.
+    let start = requests.iter().filter_map(|r| r["time"].as_f64()).fold(f64::MAX, f64::min);
+    let mut last: BTreeMap<String, f64> = BTreeMap::new();
+    for request in &requests {
+        let at = last.entry(request["account"].as_str().unwrap_or_default().to_string()).or_default();
+        *at = at.max(request["time"].as_f64().unwrap_or_default() - start);
+    }
     assert!(
         stormy_seconds <= 3.0 * calm_seconds,
-        "30% faults took {stormy_seconds:.1} s against {calm_seconds:.1} s without ({:.1}x)",
+        "30% faults took {stormy_seconds:.1} s against {calm_seconds:.1} s without ({:.1}x); each \
+         account's last answer after (s): {last:.1?}",
         stormy_seconds / calm_seconds
     );
 }
