@@ -55,6 +55,9 @@ pub struct CoverageRow {
     pub account_name: String,
     pub status: CoverageStatus,
     pub error: Option<String>,
+    /// What to do about a failed collection, and how many attempts its call made (error.json).
+    pub hint: Option<String>,
+    pub attempts: Option<u32>,
     /// Checks that could not run because their input file was not collected or unreadable.
     pub checks_without_input: Vec<String>,
     /// Every unreadable file or value, with its position.
@@ -391,6 +394,8 @@ fn audit_account(
         account_name: entry.name.clone(),
         status: CoverageStatus::Audited,
         error: None,
+        hint: None,
+        attempts: None,
         checks_without_input: Vec::new(),
         problems: Vec::new(),
         notes: Vec::new(),
@@ -413,6 +418,8 @@ fn audit_account(
         };
     }
     let account = snapshot.load_account(entry);
+    row.hint = account.collection_error.as_ref().and_then(|e| e.hint.clone());
+    row.attempts = account.collection_error.as_ref().and_then(|e| e.attempts);
     let dir = format!("accounts/{}/", entry.id);
     let has_any_file = account.authorization.is_some()
         || account.credential_report.is_some()

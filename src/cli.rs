@@ -27,8 +27,9 @@ pub const EXIT_MAIL: i32 = 5;
 /// findings.csv, coverage.csv and the digest mail (digest.eml), files the run in the
 /// archive, then mails the digest when [mail] transport = "smtp".
 ///
-/// Exit codes: 0 all accounts audited; 1 fatal error; 2 usage error; 3 some accounts not
-/// audited; 4 findings at or above `fail_on`; 5 reports archived but mail not delivered.
+/// Exit codes: 0 all accounts audited; 1 fatal error; 2 usage error; 3 partial (some accounts
+/// not audited, or the organization's SCPs not known); 4 findings at or above `fail_on`; 5
+/// reports archived but mail not delivered.
 #[derive(Debug, Parser)]
 #[command(name = "iam-auditor", version, about, long_about)]
 pub struct Cli {
@@ -216,7 +217,10 @@ fn collect_only(args: &CollectArgs, log_format: LogFormat) -> Result<i32, String
         totals.total_retries(),
         collection.seconds
     );
-    Ok(if failed > 0 { EXIT_PARTIAL } else { EXIT_OK })
+    if collection.scps_missing {
+        println!("The organization's service control policies were not collected: the snapshot is partial");
+    }
+    Ok(if collection.is_partial() { EXIT_PARTIAL } else { EXIT_OK })
 }
 
 fn audit_policy(args: &AuditPolicyArgs) -> Result<i32, String> {
@@ -292,7 +296,9 @@ pub fn exit_meaning(code: i32) -> &'static str {
         EXIT_OK => "the run completed and every account was audited",
         EXIT_FATAL => "fatal error: nothing usable was produced",
         2 => "usage error",
-        EXIT_PARTIAL => "partial: reports were produced, but some accounts were not audited",
+        EXIT_PARTIAL => {
+            "partial: reports were produced, but some accounts were not audited or the SCPs were not known"
+        }
         EXIT_FAIL_ON => "findings at or above the configured fail_on severity",
         EXIT_MAIL => "reports were produced and archived, but the mail could not be delivered",
         _ => "unknown exit code",
@@ -371,6 +377,8 @@ pub fn run(args: &RunArgs, log_format: LogFormat) -> Result<i32, String> {
         tracing::warn!(event = "snapshot-problem", "{problem}");
     }
     let failed = outcome.failed_accounts();
+    // Without the SCPs every verdict an SCP would cap is unknown: as partial as a failed account.
+    let partial = failed > 0 || snapshot.organization.scps_lost.is_some();
     let mut output =
         stream.finish(&outcome.coverage, previous_file.as_ref().map(|p| p.findings_file.as_path()))?;
     if let Some(error) = output.resolved_error.take() {
@@ -517,7 +525,7 @@ pub fn run(args: &RunArgs, log_format: LogFormat) -> Result<i32, String> {
     if let Some(failure) = &mail_failure {
         tracing::error!(event = "mail-failed", "the reports are in {location}, but {failure}");
     }
-    let code = exit_code(failed > 0, config.checks.fail_on, report.worst_open(), mail_failure.is_some());
+    let code = exit_code(partial, config.checks.fail_on, report.worst_open(), mail_failure.is_some());
     // The line schedulers and CloudWatch metric filters key on.
     tracing::info!(
         event = "run-finished",

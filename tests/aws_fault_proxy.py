@@ -20,16 +20,27 @@ accepts connections. Every request is classified from its SigV4 credential scope
 --rules: a JSON list of rules, re-read whenever the file changes (mtime, size or inode; a
   rename-into-place is the safe way to change it; counters restart on every reload):
     {"service": "iam", "operation": "GetAccountAuthorizationDetails", "account": "123456789012",
-     "respond": "AccessDenied" | "Throttling" | "InternalError" | "ServiceUnavailable",
-     "skip": 0, "times": null, "match_marker": false}
+     "respond": "AccessDenied" | "Throttling" | "InternalError" | "ServiceUnavailable"
+                | "CloseConnection" | "Slow" | [one of these, ...],
+     "skip": 0, "times": null, "match_marker": false,
+     "chance": 1.0, "max_in_a_row": null, "seed": null, "slow_seconds": 3}
   Every given field must match (match_marker: true = only requests carrying a pagination
   Marker/NextToken/nextToken). "skip": K lets the first K matching requests through, "times": N
   injects at most N times. Rules are tried in order; the first that fires answers the request
   with the service's real error wire format instead of forwarding it.
+  A fault mix: "chance": P fires the rule for a matching request with probability P, "respond"
+  as a list picks one of its values at random (with a "seed", the draws are a hash of the seed,
+  the call and its faults so far: a call meets the same faults in every run), and
+  "max_in_a_row": N lets a call through after N faults in a row on it (a call: the same
+  account, service, operation, path and body, i.e. one SDK call and its retries), so a client
+  that makes N+1 attempts always gets an answer.
+  CloseConnection: the connection is closed without an answer (the client sees the connection
+  reset or an incomplete message). Slow: the request is forwarded after "slow_seconds" (longer
+  than the client's attempt timeout, which then gives up on it).
 
 --log: one JSON line per request, written and flushed before the response is sent:
-    {"service","operation","account","region","status","injected","marker"}
-  ("injected" is the rule's respond value or null).
+    {"service","operation","account","region","status","injected","marker","time"}
+  ("injected" is the rule's respond value or null; "time" the Unix time it was answered).
 
 --gaad-page-size N: moto answers GetAccountAuthorizationDetails in one page and ignores
   MaxItems/Marker. With this flag the proxy fetches the whole answer (Marker and MaxItems removed)
@@ -51,10 +62,12 @@ SIGTERM or SIGINT: stops listening and exits 0.
 """
 import argparse
 import base64
+import hashlib
 import http.client
 import http.server
 import json
 import os
+import random
 import re
 import signal
 import sys
@@ -67,7 +80,7 @@ import xml.etree.ElementTree as ET
 IAM_NS = "https://iam.amazonaws.com/doc/2010-05-08/"
 STS_NS = "https://sts.amazonaws.com/doc/2011-06-15/"
 QUERY_SERVICES = {"iam": IAM_NS, "sts": STS_NS}
-RESPONDS = ("AccessDenied", "Throttling", "InternalError", "ServiceUnavailable")
+RESPONDS = ("AccessDenied", "Throttling", "InternalError", "ServiceUnavailable", "CloseConnection", "Slow")
 GAAD_LISTS = ("UserDetailList", "GroupDetailList", "RoleDetailList", "Policies")
 ET.register_namespace("", IAM_NS)  # re-serialized GAAD pages keep the default namespace
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "proxy-authenticate",
@@ -86,7 +99,8 @@ def log_err(message):
 # ---------------------------------------------------------------------------------------------
 
 class Rule:
-    FIELDS = {"service", "operation", "account", "respond", "skip", "times", "match_marker"}
+    FIELDS = {"service", "operation", "account", "respond", "skip", "times", "match_marker", "chance",
+              "max_in_a_row", "seed", "slow_seconds"}
 
     def __init__(self, spec, index):
         if not isinstance(spec, dict):
@@ -94,17 +108,49 @@ class Rule:
         unknown = set(spec) - self.FIELDS
         if unknown:
             raise ValueError(f"rule {index}: unknown field(s) {sorted(unknown)}")
-        if spec.get("respond") not in RESPONDS:
-            raise ValueError(f"rule {index}: respond must be one of {RESPONDS}")
+        responds = spec.get("respond")
+        responds = responds if isinstance(responds, list) else [responds]
+        if not responds or any(r not in RESPONDS for r in responds):
+            raise ValueError(f"rule {index}: respond must be one of {RESPONDS}, or a list of them")
         self.service = spec.get("service")
         self.operation = spec.get("operation")
         self.account = None if spec.get("account") is None else str(spec["account"])
-        self.respond = spec["respond"]
+        self.responds = responds
         self.skip = int(spec.get("skip") or 0)
         self.times = None if spec.get("times") is None else int(spec["times"])
         self.match_marker = spec.get("match_marker")
+        self.chance = float(spec.get("chance", 1.0))
+        if not 0.0 <= self.chance <= 1.0:
+            raise ValueError(f"rule {index}: chance must be between 0 and 1")
+        self.max_in_a_row = None if spec.get("max_in_a_row") is None else int(spec["max_in_a_row"])
+        self.slow_seconds = float(spec.get("slow_seconds", 3))
+        self.seed = spec.get("seed")
+        self.random = random.Random()
+        self.in_a_row = {}  # call key -> faults injected in a row on it
         self.seen = 0
         self.injected = 0
+
+    def draw(self, call, row):
+        """A number in [0, 1): from the seed, the call and its faults so far when seeded (so a
+        call meets the same faults whatever order the requests come in), else random."""
+        if self.seed is None:
+            return self.random.random()
+        digest = hashlib.sha256(f"{self.seed}:{call}:{row}".encode()).digest()
+        return int.from_bytes(digest[:8], "big") / 2 ** 64
+
+    def fire(self, call):
+        """The respond value for this matching request, or None to let it through (lock held)."""
+        row = self.in_a_row.get(call, 0)
+        if self.chance < 1.0 and self.draw(call, row) >= self.chance:
+            self.in_a_row.pop(call, None)
+            return None
+        if self.max_in_a_row is not None and row >= self.max_in_a_row:
+            self.in_a_row.pop(call, None)
+            return None
+        self.in_a_row[call] = row + 1
+        if len(self.responds) == 1:
+            return self.responds[0]
+        return self.responds[int(self.draw(call, f"{row}:kind") * len(self.responds))]
 
     def matches(self, info):
         return ((self.service is None or self.service == info["service"])
@@ -148,8 +194,9 @@ class RuleSet:
         self.rules, self.signature = rules, signature
         log_err(f"loaded {len(rules)} rule(s) from {self.path}")
 
-    def decide(self, info):
-        """The respond value of the first rule that fires for this request, or None."""
+    def decide(self, info, call):
+        """(respond value, slow seconds) of the first rule that fires for this request, or
+        (None, 0). `call` identifies the SDK call (the same for each of its retries)."""
         with self.lock:
             self._reload_locked()
             for rule in self.rules:
@@ -160,9 +207,12 @@ class RuleSet:
                     continue
                 if rule.times is not None and rule.injected >= rule.times:
                     continue
+                respond = rule.fire(call)
+                if respond is None:
+                    continue
                 rule.injected += 1
-                return rule.respond
-        return None
+                return respond, rule.slow_seconds
+        return None, 0
 
 
 # ---------------------------------------------------------------------------------------------
@@ -456,6 +506,7 @@ class ProxyState:
     def write_log(self, record):
         if self.log is None:
             return
+        record["time"] = round(time.time(), 3)
         line = json.dumps(record, separators=(",", ":")) + "\n"
         with self.log_lock:
             self.log.write(line)
@@ -589,12 +640,23 @@ class Handler(http.server.BaseHTTPRequestHandler):
             info, params, principal, url, query = (
                 {"service": None, "operation": None, "account": self.state.caller_account, "region": None,
                  "marker": False}, {}, "", urllib.parse.urlsplit(self.path), {})
-        injected = self.state.rules.decide(info)
+        call = hashlib.sha256(repr((info["account"], info["service"], info["operation"],
+                                    self.command, self.path)).encode() + body).hexdigest()
+        injected, slow_seconds = self.state.rules.decide(info, call)
         if self.state.latency:
             # A stand-in for the network and service time of a real AWS endpoint (benchmarks).
             time.sleep(self.state.latency)
+        if injected == "CloseConnection":
+            # No answer at all: the client sees the connection closed under it.
+            self.state.write_log({"service": info["service"], "operation": info["operation"],
+                                  "account": info["account"], "region": info["region"], "status": None,
+                                  "injected": injected, "marker": info["marker"]})
+            self.close_connection = True
+            return
+        if injected == "Slow":
+            time.sleep(slow_seconds)
         try:
-            if injected is not None:
+            if injected is not None and injected != "Slow":
                 status, headers, data = self.injected_error(info, injected, principal, params)
             elif info["service"] == "access-analyzer":
                 status, headers, data = self.state.recorded.answer(

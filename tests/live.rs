@@ -38,15 +38,20 @@ impl Outcome {
 impl LiveOrg {
     /// `members` accounts besides the management account; GAAD paged by `gaad_page_size`.
     fn start(members: usize, gaad_page_size: usize) -> LiveOrg {
-        LiveOrg::start_seeded(members, gaad_page_size, &[])
+        LiveOrg::start_seeded(members, gaad_page_size, &[], 0)
+    }
+
+    /// [`LiveOrg::start`] with every answer `latency_ms` late, as AWS's are.
+    fn start_with_latency(members: usize, latency_ms: u32) -> LiveOrg {
+        LiveOrg::start_seeded(members, 0, &[], latency_ms)
     }
 
     /// [`LiveOrg::start`] with IAM Identity Center seeded too (moto_org.py --identity-center).
     fn start_with_identity_center(members: usize) -> LiveOrg {
-        LiveOrg::start_seeded(members, 0, &["--identity-center"])
+        LiveOrg::start_seeded(members, 0, &["--identity-center"], 0)
     }
 
-    fn start_seeded(members: usize, gaad_page_size: usize, seed_args: &[&str]) -> LiveOrg {
+    fn start_seeded(members: usize, gaad_page_size: usize, seed_args: &[&str], latency_ms: u32) -> LiveOrg {
         let moto = Moto::start();
         let scratch = tempfile::tempdir().expect("temporary folder");
         let seed_file = scratch.path().join("seed.json");
@@ -72,7 +77,7 @@ impl LiveOrg {
         std::fs::create_dir_all(recorded.join(&first_member)).unwrap();
         std::fs::write(recorded.join(&first_member).join("list-analyzers.json"), r#"{"analyzers": []}"#)
             .unwrap();
-        let proxy = FaultProxy::start(&moto, scratch.path(), gaad_page_size, &recorded);
+        let proxy = FaultProxy::start(&moto, scratch.path(), gaad_page_size, &recorded, latency_ms);
         LiveOrg { proxy, seed, scratch, _moto: moto }
     }
 
@@ -428,16 +433,6 @@ fn collect_then_run_on_the_snapshot_gives_the_same_findings() {
     assert_eq!(offline_run.code, 0, "{}", offline_run.describe());
     let (live, live_findings) = org.run("live", &config);
     assert_eq!(live.code, 0, "{}", live.describe());
-    let fingerprints = |f: &Value| -> BTreeSet<(String, String)> {
-        f["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|x| {
-                (x["fingerprint"].as_str().unwrap().to_string(), x["severity"].as_str().unwrap().to_string())
-            })
-            .collect()
-    };
     assert!(!fingerprints(&offline).is_empty());
     assert_eq!(fingerprints(&offline), fingerprints(&live_findings), "collect + run --snapshot == live run");
     // The snapshot run reports the calls of the collection that made it.
@@ -1071,4 +1066,289 @@ fn identity_center_throttled_ends_the_collection_with_what_is_missing_named() {
         "{}",
         manifest["notes"]
     );
+}
+
+/// Every kind of transient fault AWS gives, in each service's wire format or on the wire.
+const TRANSIENT_FAULTS: [&str; 5] =
+    ["Throttling", "InternalError", "ServiceUnavailable", "CloseConnection", "Slow"];
+
+/// `config` with `max_attempts = n` instead of the default 3.
+fn with_max_attempts(config: &Path, n: u32) {
+    let text = std::fs::read_to_string(config)
+        .unwrap()
+        .replace("max_attempts = 3\n", &format!("max_attempts = {n}\n"));
+    std::fs::write(config, text).unwrap();
+}
+
+/// The findings of a run, by fingerprint and severity.
+fn fingerprints(findings: &Value) -> BTreeSet<(String, String)> {
+    findings["findings"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no findings in {findings}"))
+        .iter()
+        .map(|x| {
+            (x["fingerprint"].as_str().unwrap().to_string(), x["severity"].as_str().unwrap().to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn a_thirty_percent_fault_mix_costs_little_time_and_no_findings() {
+    // 200 ms an answer, as AWS takes for IAM, STS and Organizations calls (0.1 to 0.5 s):
+    // against moto's instant answers any retry at all would be many times the run.
+    let org = LiveOrg::start_with_latency(6, 200);
+    // Slow answers take 2 s, beyond the 1 s attempt timeout; at most 3 faults in a row on a
+    // call, so 5 attempts always get through.
+    let config = org.config("mix.toml", "call_timeout_seconds = 1");
+    with_max_attempts(&config, 5);
+    let timed_collect = |name: &str| {
+        let started = std::time::Instant::now();
+        let (outcome, snapshot) = org.collect(name, &config);
+        (outcome, snapshot, started.elapsed().as_secs_f64())
+    };
+    // moto loads each service's backend on first use: a warm-up run is not measured.
+    let (warm, _, _) = timed_collect("warm-up");
+    assert_eq!(warm.code, 0, "{}", warm.describe());
+    let (calm, calm_snapshot, calm_seconds) = timed_collect("calm");
+    assert_eq!(calm.code, 0, "{}", calm.describe());
+
+    org.proxy.set_rules(&json!([{
+        "respond": TRANSIENT_FAULTS, "chance": 0.3, "max_in_a_row": 3, "seed": 17, "slow_seconds": 2
+    }]));
+    let before = org.proxy.requests().len();
+    let (stormy, stormy_snapshot, stormy_seconds) = timed_collect("stormy");
+    let requests = org.proxy.requests().split_off(before);
+    org.proxy.set_rules(&json!([]));
+    eprintln!(
+        "fault-free collect {calm_seconds:.1} s, 30% fault mix {stormy_seconds:.1} s ({:.2}x), {} requests",
+        stormy_seconds / calm_seconds,
+        requests.len()
+    );
+    assert_eq!(stormy.code, 0, "every call got through within 5 attempts: {}", stormy.describe());
+    // The mix was what it says: about 30% of the requests, every kind of fault, on the
+    // services with many calls (STS has 7 here: none faulted is a 1-in-12 chance).
+    let injected: Vec<&Value> = requests.iter().filter(|r| !r["injected"].is_null()).collect();
+    let share = injected.len() as f64 / requests.len() as f64;
+    assert!((0.15..0.45).contains(&share), "{} of {} requests faulted", injected.len(), requests.len());
+    for kind in TRANSIENT_FAULTS {
+        assert!(injected.iter().any(|r| r["injected"] == kind), "no {kind} was injected");
+    }
+    for service in ["iam", "organizations", "access-analyzer"] {
+        assert!(injected.iter().any(|r| r["service"] == service), "no fault on {service}");
+    }
+    let manifest = read_json(&stormy_snapshot.join("manifest.json"));
+    assert!(
+        manifest["api_retries"].as_object().is_some_and(|r| !r.is_empty()),
+        "{}",
+        manifest["api_retries"]
+    );
+
+    // Nothing lost: every account audited, the same findings as without faults.
+    let (calm_run, calm_findings) = org.run_snapshot("calm-run", &config, &calm_snapshot);
+    assert_eq!(calm_run.code, 0, "{}", calm_run.describe());
+    let (stormy_run, stormy_findings) = org.run_snapshot("stormy-run", &config, &stormy_snapshot);
+    assert_eq!(stormy_run.code, 0, "{}", stormy_run.describe());
+    for row in stormy_findings["coverage"].as_array().unwrap() {
+        assert_eq!(row["status"], "audited", "{row}");
+    }
+    assert_eq!(fingerprints(&stormy_findings), fingerprints(&calm_findings));
+
+    // Faults in one account hold back that account only: the whole run stays within 3x.
+    // On failure: when each account's last request was answered, from the first one on.
+    let start = requests.iter().filter_map(|r| r["time"].as_f64()).fold(f64::MAX, f64::min);
+    let mut last: BTreeMap<String, f64> = BTreeMap::new();
+    for request in &requests {
+        let at = last.entry(request["account"].as_str().unwrap_or_default().to_string()).or_default();
+        *at = at.max(request["time"].as_f64().unwrap_or_default() - start);
+    }
+    assert!(
+        stormy_seconds <= 3.0 * calm_seconds,
+        "30% faults took {stormy_seconds:.1} s against {calm_seconds:.1} s without ({:.1}x); each \
+         account's last answer after (s): {last:.1?}",
+        stormy_seconds / calm_seconds
+    );
+}
+
+/// Words that belong to the SDK's types, not to a message for people.
+const SDK_INTERNALS: [&str; 7] = [
+    "DispatchFailure",
+    "ConnectorError",
+    "TimeoutError",
+    "MaybeTimeoutError",
+    "hyper",
+    "IncompleteMessage",
+    "{ ",
+];
+
+fn assert_plain_words(text: &str) {
+    for internal in SDK_INTERNALS {
+        assert!(!text.contains(internal), "{internal:?} shows in: {text}");
+    }
+    assert!(!text.contains(".."), "a double full stop in: {text}");
+}
+
+#[test]
+fn passing_faults_are_named_as_such_with_the_attempts_they_took() {
+    let org = LiveOrg::start(3, 0);
+    let members = org.members();
+    let (unavailable, slow, closed) = (&members[0], &members[1], &members[2]);
+    org.proxy.set_rules(&json!([
+        {"service": "sts", "operation": "AssumeRole", "account": unavailable, "respond": "ServiceUnavailable"},
+        {"service": "iam", "operation": "GetAccountAuthorizationDetails", "account": slow, "respond": "Slow",
+         "slow_seconds": 3},
+        {"service": "iam", "operation": "GetAccountSummary", "account": closed, "respond": "CloseConnection"},
+    ]));
+    let config = org.config("passing.toml", "call_timeout_seconds = 1");
+    let (collected, snapshot) = org.collect("evidence", &config);
+    assert_eq!(collected.code, 3, "{}", collected.describe());
+    assert_plain_words(&collected.stderr);
+    let error_of = |account: &str| read_json(&snapshot.join("accounts").join(account).join("error.json"));
+
+    // A 503 on AssumeRole is AWS being unavailable, not a missing audit role.
+    let error = error_of(unavailable);
+    assert_eq!(error["code"], "ServiceUnavailable", "{error}");
+    assert_eq!(error["attempts"], 3, "max_attempts = 3: {error}");
+    assert_eq!(error["faults"], json!(["ServiceUnavailable", "ServiceUnavailable", "ServiceUnavailable"]));
+    let hint = error["hint"].as_str().unwrap();
+    assert!(!hint.contains("audit-role.yaml") && !hint.contains("does not trust"), "{hint}");
+    assert!(hint.contains("AWS was unavailable") && hint.contains("3 attempts"), "{hint}");
+    assert!(hint.contains("ServiceUnavailable") && hint.contains("not a permission problem"), "{hint}");
+
+    // No answer within the attempt timeout, three times.
+    let error = error_of(slow);
+    assert_eq!(error["stage"], "iam:GetAccountAuthorizationDetails", "{error}");
+    assert_eq!(error["code"], "Timeout", "{error}");
+    assert_eq!(error["message"], "timed out after 3 attempts of 1 s each", "{error}");
+    assert!(error["hint"].as_str().unwrap().contains("call_timeout_seconds"), "{error}");
+
+    // The connection closed under the call, three times.
+    let error = error_of(closed);
+    assert_eq!(error["code"], "ConnectionClosed", "{error}");
+    assert_eq!(error["message"], "connection closed by AWS", "{error}");
+    assert_eq!(error["attempts"], 3, "{error}");
+    for account in [unavailable, slow, closed] {
+        assert_plain_words(&error_of(account).to_string());
+    }
+
+    // The audit carries the hint and the attempts into findings.json, coverage.csv and the report.
+    let (outcome, findings) = org.run_snapshot("run", &config, &snapshot);
+    assert_eq!(outcome.code, 3, "{}", outcome.describe());
+    let row = coverage(&findings, unavailable);
+    assert_eq!(row["status"], "failed", "{row}");
+    assert_eq!(row["attempts"], 3, "{row}");
+    assert!(row["hint"].as_str().unwrap().contains("AWS was unavailable"), "{row}");
+    let mut csv = csv::Reader::from_path(org.scratch.path().join("run/coverage.csv")).unwrap();
+    let header = csv.headers().unwrap().clone();
+    let column =
+        |name: &str| header.iter().position(|h| h == name).unwrap_or_else(|| panic!("no {name} column"));
+    let (hint_at, attempts_at) = (column("hint"), column("attempts"));
+    let line = csv.records().map(|r| r.unwrap()).find(|r| &r[0] == unavailable.as_str()).unwrap();
+    assert!(line[hint_at].contains("AWS was unavailable"), "{line:?}");
+    assert_eq!(&line[attempts_at], "3", "{line:?}");
+    let html = std::fs::read_to_string(org.scratch.path().join("run/report.html")).unwrap();
+    assert!(
+        html.contains("What to do (3 attempts made): AWS was unavailable"),
+        "no hint in the coverage table"
+    );
+}
+
+#[test]
+fn an_sts_outage_is_not_called_missing_credentials() {
+    let org = LiveOrg::start(1, 0);
+    org.proxy.set_rules(
+        &json!([{"service": "sts", "operation": "GetCallerIdentity", "respond": "ServiceUnavailable"}]),
+    );
+    let config = org.config("outage.toml", "");
+    let (outcome, findings) = org.run("run", &config);
+    assert_eq!(outcome.code, 1, "fatal: nothing was collected (DESIGN.md): {}", outcome.describe());
+    assert!(findings.is_null());
+    let error = outcome
+        .stderr
+        .lines()
+        .find(|l| l.contains("error:"))
+        .unwrap_or_else(|| panic!("{}", outcome.describe()));
+    assert!(error.contains("AWS was unavailable"), "{error}");
+    assert!(error.contains("3 attempts") && error.contains("ServiceUnavailable"), "{error}");
+    assert!(!error.contains("credential"), "an outage is not a credentials problem: {error}");
+    assert_eq!(error.matches("sts:GetCallerIdentity").count(), 1, "the stage once: {error}");
+    assert_plain_words(error);
+
+    // And no credentials at all says so, in a line, without the SDK's dump.
+    let mut command = common::iam_auditor();
+    for name in [
+        "AWS_PROFILE",
+        "AWS_DEFAULT_PROFILE",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    ] {
+        command.env_remove(name);
+    }
+    let none = org.scratch.path().join("no-such-aws-file");
+    let output = command
+        .env("AWS_ENDPOINT_URL", &org.proxy.endpoint)
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_CONFIG_FILE", &none)
+        .env("AWS_SHARED_CREDENTIALS_FILE", &none)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .args(["run", "--no-mail", "--config", config.to_str().unwrap()])
+        .arg("--out")
+        .arg(org.scratch.path().join("no-credentials"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let error = stderr.lines().find(|l| l.contains("error:")).unwrap_or_else(|| panic!("{stderr}"));
+    assert!(error.contains("no AWS credentials found (tried: environment, profile, SSO"), "{error}");
+    assert!(error.contains("configure the standard AWS credential chain"), "{error}");
+    assert!(error.len() < 400, "{} characters: {error}", error.len());
+    assert_plain_words(error);
+}
+
+#[test]
+fn lost_scps_make_the_run_partial_and_say_which_verdicts_rest_on_them() {
+    let org = LiveOrg::start(2, 0);
+    org.proxy.set_rules(
+        &json!([{"service": "organizations", "operation": "ListPolicies", "respond": "ServiceUnavailable"}]),
+    );
+    let config = org.config("scps.toml", "");
+    let (collected, snapshot) = org.collect("evidence", &config);
+    assert_eq!(collected.code, 3, "partial: {}", collected.describe());
+    assert!(collected.stdout.contains("service control policies were not collected"), "{}", collected.stdout);
+    assert!(!snapshot.join("organization/scps.json").exists());
+    let error = read_json(&snapshot.join("organization/scps-error.json"));
+    assert_eq!(error["stage"], "organizations:ListPolicies", "{error}");
+    assert_eq!(error["attempts"], 3, "{error}");
+    assert!(error["hint"].as_str().unwrap().contains("AWS was unavailable"), "{error}");
+
+    for (name, source) in [("offline", Some(&snapshot)), ("live", None)] {
+        let (outcome, findings) = match source {
+            Some(snapshot) => org.run_snapshot(name, &config, snapshot),
+            None => org.run(name, &config),
+        };
+        assert_eq!(outcome.code, 3, "{name}: partial without the SCPs: {}", outcome.describe());
+        // Every account was audited; what is missing is the SCPs, said once for the run...
+        for row in findings["coverage"].as_array().unwrap() {
+            assert_eq!(row["status"], "audited", "{name}: {row}");
+        }
+        let problems = findings["snapshot_problems"].to_string();
+        assert!(problems.contains("service control policies were not collected"), "{name}: {problems}");
+        assert!(problems.contains("organizations:ListPolicies"), "{name}: {problems}");
+        assert!(
+            problems.contains("admin verdicts in the member accounts assume no SCP limits them"),
+            "{name}: {problems}"
+        );
+        // ...and on each member account whose admin verdicts rest on them (not the management account).
+        for member in org.members() {
+            let notes = coverage(&findings, &member)["notes"].to_string();
+            assert!(notes.contains("assume no SCP limits them"), "{name}: {member}: {notes}");
+        }
+        let notes = coverage(&findings, &org.management())["notes"].to_string();
+        assert!(!notes.contains("SCP"), "{name}: SCPs never limit the management account: {notes}");
+        let html = std::fs::read_to_string(org.scratch.path().join(name).join("report.html")).unwrap();
+        assert!(html.contains("service control policies were not collected"), "{name}: the report says so");
+    }
 }

@@ -189,8 +189,12 @@ def entities(page):
 
 
 def read_log(path):
+    """The proxy's log lines, without the time each was answered (checked once, below)."""
     with open(path, encoding="utf-8") as f:
-        return [json.loads(line) for line in f]
+        lines = [json.loads(line) for line in f]
+    for line in lines:
+        check(isinstance(line.pop("time", None), float), f"a log line without its time: {line}")
+    return lines
 
 
 def write_rules(path, rules):
@@ -417,6 +421,30 @@ def run(args, workdir, procs, timings):
                       ("ListGroups", 200, None), ("ListGroups", 403, "AccessDenied"), ("ListGroups", 200, None)],
           f"log of the fault sequence: {summary}")
     check(new[0]["account"] == management and new[2]["account"] == member_a["id"], "accounts in the log")
+
+    step("a seeded fault mix: at most max_in_a_row faults per call, the same faults in every run; "
+         "closed connections and slow answers")
+    mix = {"service": "iam", "operation": "ListUsers", "chance": 1.0, "max_in_a_row": 2, "seed": 5,
+           "respond": ["CloseConnection", "InternalError"]}
+    sequences = []
+    for _ in range(2):
+        write_rules(rules, [mix])  # a reload restarts the counters
+        before = len(read_log(log))
+        check(any(u["UserName"] == "admin-alice" for u in iam_a.list_users()["Users"]), "ListUsers within 3 attempts")
+        sequences.append([x["injected"] for x in read_log(log)[before:]])
+    check(len(sequences[0]) == 3 and sequences[0][2] is None, f"2 faults, then the answer: {sequences[0]}")
+    check(sequences[0] == sequences[1], f"the same faults for the same call: {sequences}")
+    write_rules(rules, [{"service": "iam", "operation": "ListUsers", "respond": "CloseConnection", "times": 1}])
+    before = len(read_log(log))
+    iam_a.list_users()
+    closed = [(x["status"], x["injected"]) for x in read_log(log)[before:]]
+    check(closed == [(None, "CloseConnection"), (200, None)], f"closed without an answer, then retried: {closed}")
+    write_rules(rules, [{"service": "iam", "operation": "ListRoles", "respond": "Slow", "slow_seconds": 1.5,
+                         "times": 1}])
+    started = time.monotonic()
+    iam_a.list_roles()
+    check(time.monotonic() - started >= 1.4, "the slow answer came after slow_seconds")
+    write_rules(rules, [])
 
     step("IAM Identity Center (sso-admin, identitystore) faults in their JSON 1.1 wire format")
     sso = client("sso-admin", proxy, sent)

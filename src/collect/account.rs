@@ -5,7 +5,7 @@
 
 use super::calls::CallTally;
 use super::progress::Progress;
-use super::{shapes, StageError};
+use super::{shapes, Retries, StageError};
 use aws_config::SdkConfig;
 use aws_sdk_accessanalyzer::types::{AnalyzerStatus, Criterion};
 use aws_sdk_iam::config::Credentials;
@@ -25,7 +25,7 @@ pub struct Plan {
     pub session_name: String,
     pub regions: Vec<String>,
     pub report_timeout: Duration,
-    pub max_attempts: u32,
+    pub retries: Retries,
 }
 
 pub struct Target {
@@ -45,10 +45,14 @@ pub struct Collected {
     pub errors: Vec<StageError>,
 }
 
-/// Builds a service client on the shared config, with the account's credentials and call tally.
+/// Builds a service client on the shared config, with the account's credentials and call
+/// tally, and a retry partition of its own: AWS throttles each account's APIs apart, so one
+/// account's throttling must not slow the others (`partition`: `iam-<account>`, …).
 macro_rules! client {
-    ($sdk:ident, $config:expr, $credentials:expr, $tally:expr, $service:literal) => {{
-        let mut builder = $sdk::config::Builder::from($config).interceptor($tally.interceptor($service));
+    ($sdk:ident, $config:expr, $credentials:expr, $tally:expr, $service:literal, $partition:expr) => {{
+        let mut builder = $sdk::config::Builder::from($config)
+            .interceptor($tally.interceptor($service))
+            .retry_partition(crate::aws_sdk::retry_partition($partition));
         if let Some(credentials) = $credentials {
             builder = builder.credentials_provider(credentials.clone());
         }
@@ -59,7 +63,7 @@ macro_rules! client {
 pub async fn collect(plan: &Plan, target: &Target, tally: &CallTally, progress: &Progress) -> Collected {
     let mut collected = collect_parts(plan, target, tally, progress).await;
     for error in &mut collected.errors {
-        error.add_hint(&plan.caller_arn, plan.max_attempts);
+        error.explain(tally, &plan.caller_arn, plan.retries);
     }
     collected
 }
@@ -79,10 +83,19 @@ async fn collect_parts(plan: &Plan, target: &Target, tally: &CallTally, progress
         }
     };
     progress.stage(&target.id, "iam");
-    let iam = client!(aws_sdk_iam, &plan.sdk, credentials.as_ref(), tally, "iam");
+    let iam =
+        client!(aws_sdk_iam, &plan.sdk, credentials.as_ref(), tally, "iam", format!("iam-{}", target.id));
     let analyzers = plan.regions.iter().map(|region| {
         let config = plan.sdk.to_builder().region(aws_config::Region::new(region.clone())).build();
-        let client = client!(aws_sdk_accessanalyzer, &config, credentials.as_ref(), tally, "access-analyzer");
+        let partition = format!("access-analyzer-{region}-{}", target.id);
+        let client = client!(
+            aws_sdk_accessanalyzer,
+            &config,
+            credentials.as_ref(),
+            tally,
+            "access-analyzer",
+            partition
+        );
         async move { (region.clone(), access_analyzer(&client).await) }
     });
     let (details, report, password, summary, analyzers) = tokio::join!(
@@ -119,7 +132,10 @@ fn role_arn(plan: &Plan, account: &str) -> String {
 }
 
 async fn assume_role(plan: &Plan, target: &Target, tally: &CallTally) -> Result<Credentials, StageError> {
-    let sts = client!(aws_sdk_sts, &plan.sdk, None::<&Credentials>, tally, "sts");
+    // STS answers AssumeRole for the caller, but a throttle on one account's role must not
+    // hold back the others either.
+    let partition = format!("sts-{}", target.id);
+    let sts = client!(aws_sdk_sts, &plan.sdk, None::<&Credentials>, tally, "sts", partition);
     let arn = role_arn(plan, &target.id);
     let output = sts
         .assume_role()
@@ -180,27 +196,28 @@ async fn credential_report(iam: &aws_sdk_iam::Client, timeout: Duration) -> Resu
     const STAGE: &str = "iam:GetCredentialReport";
     let deadline = Instant::now() + timeout;
     let mut delay = Duration::from_millis(500);
+    // The next wait, or what kept the report from being ready once the time is up.
     let mut wait = |what: &str| {
         let now = Instant::now();
         if now + delay > deadline {
-            return Err(StageError {
-                stage: STAGE.into(),
-                code: "CredentialReportTimeout".into(),
-                message: format!("{what} after {} s", timeout.as_secs()),
-                hint: Some(
-                    "raise [organization] credential_report_timeout_seconds, or run again later".into(),
-                ),
-            });
+            return Err(format!("{what} after {} s", timeout.as_secs()));
         }
         let this = delay;
         delay = (delay * 2).min(Duration::from_secs(8));
         Ok(this)
     };
+    let timed_out = |message: String| StageError {
+        hint: Some("raise [organization] credential_report_timeout_seconds, or run again later".into()),
+        ..StageError::new(STAGE, "CredentialReportTimeout", message)
+    };
     loop {
         match iam.generate_credential_report().send().await {
             Ok(out) if out.state() == Some(&ReportStateType::Complete) => {}
             Ok(_) => {
-                tokio::time::sleep(wait("IAM was still generating the credential report")?).await;
+                tokio::time::sleep(
+                    wait("IAM was still generating the credential report").map_err(timed_out)?,
+                )
+                .await;
                 continue;
             }
             Err(e) => {
@@ -208,7 +225,10 @@ async fn credential_report(iam: &aws_sdk_iam::Client, timeout: Duration) -> Resu
                 if error.code != "LimitExceeded" {
                     return Err(error);
                 }
-                tokio::time::sleep(wait("IAM kept refusing to generate a report (LimitExceeded)")?).await;
+                tokio::time::sleep(
+                    wait("IAM kept refusing to generate a report (LimitExceeded)").map_err(timed_out)?,
+                )
+                .await;
                 continue;
             }
         }
@@ -222,8 +242,11 @@ async fn credential_report(iam: &aws_sdk_iam::Client, timeout: Duration) -> Resu
                 let error = StageError::from_sdk(STAGE, e);
                 match error.code.as_str() {
                     "ReportInProgress" | "ReportExpired" | "ReportNotPresent" => {
-                        tokio::time::sleep(wait(&format!("the report was still not ready ({})", error.code))?)
-                            .await
+                        tokio::time::sleep(
+                            wait(&format!("the report was still not ready ({})", error.code))
+                                .map_err(timed_out)?,
+                        )
+                        .await
                     }
                     _ => return Err(error),
                 }

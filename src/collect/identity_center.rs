@@ -119,13 +119,19 @@ pub async fn collect(plan: &Plan<'_>, tally: &CallTally) -> Collected {
     }
     let config = config.build();
     let region = config.region().map(|r| r.to_string()).unwrap_or_default();
+    // One budget for both services, apart from every account's (aws_sdk::retry_partition).
+    let partition = crate::aws_sdk::retry_partition(format!("identity-center-{region}"));
     let reader = Reader {
         sso: aws_sdk_ssoadmin::Client::from_conf(
-            aws_sdk_ssoadmin::config::Builder::from(&config).interceptor(tally.interceptor("sso")).build(),
+            aws_sdk_ssoadmin::config::Builder::from(&config)
+                .interceptor(tally.interceptor("sso"))
+                .retry_partition(partition.clone())
+                .build(),
         ),
         store: aws_sdk_identitystore::Client::from_conf(
             aws_sdk_identitystore::config::Builder::from(&config)
                 .interceptor(tally.interceptor("identitystore"))
+                .retry_partition(partition)
                 .build(),
         ),
         limit: RateLimit::per_second(plan.requests_per_second),
@@ -225,17 +231,24 @@ impl Reader {
     /// The error, and what to do about it.
     fn advise(&self, error: &StageError) -> String {
         let code = error.code.as_str();
-        let todo = if code.contains("AccessDenied") {
-            "run iam-auditor from the organization's management account or the Identity Center delegated \
-             administrator, with the sso: and identitystore: actions of `iam-auditor audit-policy` allowed"
-                .to_string()
-        } else if code.contains("Throttl") || code.contains("TooManyRequests") {
+        // Passing faults first: a 503 says nothing about the caller's permissions.
+        let todo = if error.throttled {
             format!(
                 "still throttled after {} attempts: lower [organization] identity_center_requests_per_second \
                  or raise max_attempts, and run again",
                 self.max_attempts
             )
-        } else if code == "Timeout" || code == "ConnectionFailed" {
+        } else if error.transient {
+            format!(
+                "AWS was unavailable for this call through {} attempts (a passing fault, not a permission \
+                 problem): run again; if it persists, raise [organization] max_attempts",
+                self.max_attempts
+            )
+        } else if code.contains("AccessDenied") {
+            "run iam-auditor from the organization's management account or the Identity Center delegated \
+             administrator, with the sso: and identitystore: actions of `iam-auditor audit-policy` allowed"
+                .to_string()
+        } else if code == "ConnectionFailed" {
             "check the network path to AWS (proxy, VPC endpoint, AWS_ENDPOINT_URL) and run again".into()
         } else {
             "run again; if it persists, report it with this message".into()

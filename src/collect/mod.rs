@@ -16,13 +16,14 @@ pub mod progress;
 pub mod rate_limit;
 pub mod shapes;
 
+use crate::aws_sdk::Failure;
 use crate::config::{Config, OrganizationConfig};
 use crate::identifiers::{arn_account, arn_partition};
 use account::{Plan, Target};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-use calls::{CallTally, Counts};
+use calls::{CallTally, Counts, FailedCall};
 use chrono::{DateTime, SecondsFormat, Utc};
 use futures::StreamExt;
 use progress::Progress;
@@ -32,6 +33,22 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 pub const SNAPSHOT_SCHEMA: &str = "iam-auditor/snapshot/v1";
+
+/// How calls are retried: what the words about a failed call need to know.
+#[derive(Debug, Clone, Copy)]
+pub struct Retries {
+    pub max_attempts: u32,
+    pub attempt_timeout: Duration,
+}
+
+impl Retries {
+    pub fn of(org: &OrganizationConfig) -> Retries {
+        Retries {
+            max_attempts: org.max_attempts.max(1),
+            attempt_timeout: Duration::from_secs(org.call_timeout_seconds),
+        }
+    }
+}
 
 /// One part of an account (or of the organization) that could not be collected:
 /// `error.json`'s shape.
@@ -43,31 +60,48 @@ pub struct StageError {
     /// What to do about it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
+    /// How many attempts the call made before it was given up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempts: Option<u32>,
+    /// What each failed attempt met, in order (`Throttling`, `timed out`, …).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub faults: Vec<String>,
+    /// A fault that passes (throttling, AWS's own failures, timeouts, closed connections),
+    /// judged before any permission problem.
+    #[serde(skip)]
+    pub transient: bool,
+    #[serde(skip)]
+    pub throttled: bool,
 }
 
 impl StageError {
-    pub fn from_sdk<E, R>(stage: &str, error: SdkError<E, R>) -> StageError
+    pub fn new(stage: &str, code: &str, message: String) -> StageError {
+        StageError {
+            stage: stage.into(),
+            code: code.into(),
+            message,
+            hint: None,
+            attempts: None,
+            faults: Vec::new(),
+            transient: false,
+            throttled: false,
+        }
+    }
+
+    pub fn from_sdk<E>(stage: &str, error: SdkError<E, HttpResponse>) -> StageError
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
-        R: std::fmt::Debug + 'static,
     {
-        let code = error.code().map(str::to_string).unwrap_or_else(|| {
-            match &error {
-                SdkError::TimeoutError(_) => "Timeout",
-                SdkError::DispatchFailure(_) => "ConnectionFailed",
-                SdkError::ResponseError(_) => "UnexpectedResponse",
-                SdkError::ConstructionFailure(_) => "RequestNotBuilt",
-                _ => "UnexpectedResponse",
-            }
-            .to_string()
-        });
-        let message =
-            error.message().map(str::to_string).unwrap_or_else(|| DisplayErrorContext(&error).to_string());
-        StageError { stage: stage.to_string(), code, message, hint: None }
+        let failure = Failure::of(&error);
+        StageError {
+            transient: failure.is_transient(),
+            throttled: failure.is_throttling(),
+            ..StageError::new(stage, failure.code(), failure.message())
+        }
     }
 
     pub fn unexpected(stage: &str, message: String) -> StageError {
-        StageError { stage: stage.into(), code: "UnexpectedResponse".into(), message, hint: None }
+        StageError::new(stage, "UnexpectedResponse", message)
     }
 
     pub fn with_detail(mut self, detail: String) -> StageError {
@@ -75,36 +109,77 @@ impl StageError {
         self
     }
 
-    /// What the person running the audit can do about this error.
-    pub(crate) fn add_hint(&mut self, caller_arn: &str, max_attempts: u32) {
+    /// Adds what the call's attempts met (from the interceptor's record of it); a timeout
+    /// then says how many attempts of how long.
+    pub(crate) fn add_attempts(&mut self, call: Option<FailedCall>, retries: Retries) {
+        let Some(call) = call else { return };
+        if self.code == "Timeout" && !call.faults.is_empty() {
+            let seconds = retries.attempt_timeout.as_secs();
+            self.message = if call.faults.iter().all(|f| f == "timed out") {
+                format!("timed out after {} attempts of {seconds} s each", call.attempts)
+            } else {
+                format!("the last of {} attempts timed out after {seconds} s", call.attempts)
+            };
+        }
+        self.attempts = Some(call.attempts);
+        self.faults = call.faults;
+    }
+
+    /// `3 attempts, which met Throttling, timed out, ServiceUnavailable`
+    fn attempts_text(&self, retries: Retries) -> String {
+        let attempts = self.attempts.unwrap_or(retries.max_attempts);
+        let plural = if attempts == 1 { "attempt" } else { "attempts" };
+        if self.faults.is_empty() {
+            format!("{attempts} {plural}")
+        } else {
+            format!("{attempts} {plural}, which met {}", faults_text(&self.faults))
+        }
+    }
+
+    /// What the person running the audit can do about this error. Passing faults are
+    /// judged first: a 503 on AssumeRole says nothing about the audit role.
+    pub(crate) fn add_hint(&mut self, caller_arn: &str, retries: Retries) {
         if self.hint.is_some() {
             return;
         }
         let code = self.code.as_str();
-        self.hint = Some(
-            if code.contains("Throttl") || code.contains("TooManyRequests") || code == "RequestLimitExceeded"
-            {
-                format!(
-                "still throttled after {max_attempts} attempts: raise [organization] max_attempts or lower concurrency, then run again"
+        self.hint = Some(if self.throttled {
+            format!(
+                "AWS throttled this call through {}: raise [organization] max_attempts or lower \
+                 concurrency, then run again",
+                self.attempts_text(retries)
             )
-            } else if self.stage == "sts:AssumeRole" {
-                format!(
-                    "the audit role is missing from this account or does not trust {caller_arn}: deploy \
+        } else if self.transient {
+            let timeout = if self.faults.iter().any(|f| f == "timed out") || code == "Timeout" {
+                " or call_timeout_seconds"
+            } else {
+                ""
+            };
+            format!(
+                "AWS was unavailable for this call through {} (a passing fault, not a permission \
+                 problem): run again; if it persists, raise [organization] max_attempts{timeout}",
+                self.attempts_text(retries)
+            )
+        } else if self.stage == "sts:AssumeRole" {
+            format!(
+                "the audit role is missing from this account or does not trust {caller_arn}: deploy \
                  deploy/cloudformation/audit-role.yaml there (the StackSet covers new accounts), check \
                  [organization] role_name and external_id, or exclude the account with exclude_accounts"
-                )
-            } else if code.contains("AccessDenied") || code == "UnauthorizedOperation" {
-                "the audit role's policy does not allow this call: `iam-auditor audit-policy` prints the policy it needs"
+            )
+        } else if code.contains("AccessDenied") || code == "UnauthorizedOperation" {
+            "the audit role's policy does not allow this call: `iam-auditor audit-policy` prints the policy it needs"
                 .into()
-            } else if code == "Timeout" || code == "ConnectionFailed" {
-                "check the network path to AWS (proxy, VPC endpoint, AWS_ENDPOINT_URL) or raise [organization] \
-             call_timeout_seconds"
-                .into()
-            } else {
-                "run again; if it persists, the account's answer is kept in error.json for a bug report"
-                    .into()
-            },
-        );
+        } else if code == "ConnectionFailed" {
+            "check the network path to AWS (proxy, VPC endpoint, AWS_ENDPOINT_URL)".into()
+        } else {
+            "run again; if it persists, the account's answer is kept in error.json for a bug report".into()
+        });
+    }
+
+    /// [`StageError::add_attempts`] from `tally`, then [`StageError::add_hint`].
+    pub(crate) fn explain(&mut self, tally: &CallTally, caller_arn: &str, retries: Retries) {
+        self.add_attempts(tally.failed_call(&self.stage), retries);
+        self.add_hint(caller_arn, retries);
     }
 }
 
@@ -121,16 +196,67 @@ impl std::fmt::Display for StageError {
 /// Why no snapshot was produced at all.
 #[derive(Debug, thiserror::Error)]
 pub enum CollectError {
-    #[error("no usable AWS credentials: sts:GetCallerIdentity failed: {0}. Configure the standard AWS credential chain (AWS_PROFILE, `aws sso login`, environment variables, or an instance/task role)")]
-    NoCredentials(StageError),
+    /// sts:GetCallerIdentity failed: no credentials, refused ones, or AWS not answering.
+    #[error("{}", caller_problem(.0))]
+    Caller(Box<StageError>),
     #[error("cannot list the organization's accounts: {0}. The run stopped before auditing anything, so that no account is silently left out")]
-    Organization(StageError),
+    Organization(Box<StageError>),
     #[error("snapshot folder {0}: {1}")]
     Folder(PathBuf, String),
     #[error("{0}")]
     Setup(String),
     #[error("refused: {0}")]
     TooLarge(String),
+}
+
+const CREDENTIAL_CHAIN: &str = "configure the standard AWS credential chain (AWS_PROFILE, `aws sso login`, \
+                                environment variables, or an instance/task role)";
+
+/// Why the caller could not be identified, and what to do: an outage is not a credentials problem.
+fn caller_problem(error: &StageError) -> String {
+    let attempts = error.attempts.map(|n| format!(" on all {}", plural(n, "attempt"))).unwrap_or_default();
+    let met =
+        if error.faults.is_empty() { String::new() } else { format!(" ({})", faults_text(&error.faults)) };
+    if error.transient {
+        format!(
+            "AWS was unavailable: {} failed{attempts}{met}, the last with {}: {}. Nothing was collected; \
+             run again later",
+            error.stage, error.code, error.message
+        )
+    } else if error.code == "NoCredentials" {
+        format!("{}: {CREDENTIAL_CHAIN}", error.message)
+    } else if error.code == "ConnectionFailed" {
+        format!(
+            "{} could not reach AWS: {}: check the network path to AWS (proxy, VPC endpoint, AWS_ENDPOINT_URL)",
+            error.stage, error.message
+        )
+    } else {
+        format!(
+            "the AWS credentials were not accepted: {} failed: {}: {}. Check them, or {CREDENTIAL_CHAIN}",
+            error.stage, error.code, error.message
+        )
+    }
+}
+
+/// `ServiceUnavailable twice, timed out`: the faults in order, a run of one fault said once.
+fn faults_text(faults: &[String]) -> String {
+    let mut runs: Vec<(&str, usize)> = Vec::new();
+    for fault in faults {
+        match runs.last_mut() {
+            Some((last, n)) if *last == fault.as_str() => *n += 1,
+            _ => runs.push((fault, 1)),
+        }
+    }
+    let said = |(fault, n): &(&str, usize)| match n {
+        1 => fault.to_string(),
+        2 => format!("{fault} twice"),
+        n => format!("{fault} {n} times"),
+    };
+    runs.iter().map(said).collect::<Vec<_>>().join(", ")
+}
+
+fn plural(n: u32, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
 }
 
 /// What became of an account (manifest.json's `status`).
@@ -163,11 +289,19 @@ pub struct Collection {
     pub accounts: Vec<AccountRecord>,
     /// Organization-level calls (GetCallerIdentity, Organizations).
     pub organization_calls: Counts,
+    /// The organization's SCPs could not be collected (`organization/scps-error.json`): the
+    /// snapshot is partial, like one with a failed account.
+    pub scps_missing: bool,
     pub notes: Vec<String>,
     pub seconds: f64,
 }
 
 impl Collection {
+    /// Something the audit needs is missing: an account failed, or the SCPs.
+    pub fn is_partial(&self) -> bool {
+        self.scps_missing || self.count(AccountStatus::Failed) > 0
+    }
+
     pub fn count(&self, status: AccountStatus) -> usize {
         self.accounts.iter().filter(|a| a.status == status).count()
     }
@@ -234,14 +368,19 @@ async fn collect_async(
     .await
     .map_err(CollectError::Setup)?;
     let org_tally = CallTally::default();
+    let retries = Retries::of(org_config);
+    // The organization's own calls retry apart from every account's (aws_sdk::retry_partition).
     let sts = aws_sdk_sts::Client::from_conf(
-        aws_sdk_sts::config::Builder::from(&sdk).interceptor(org_tally.interceptor("sts")).build(),
+        aws_sdk_sts::config::Builder::from(&sdk)
+            .interceptor(org_tally.interceptor("sts"))
+            .retry_partition(crate::aws_sdk::retry_partition("sts-caller".into()))
+            .build(),
     );
-    let identity = sts
-        .get_caller_identity()
-        .send()
-        .await
-        .map_err(|e| CollectError::NoCredentials(StageError::from_sdk("sts:GetCallerIdentity", e)))?;
+    let identity = sts.get_caller_identity().send().await.map_err(|e| {
+        let mut error = StageError::from_sdk("sts:GetCallerIdentity", e);
+        error.add_attempts(org_tally.failed_call(&error.stage), retries);
+        CollectError::Caller(Box::new(error))
+    })?;
     let caller_arn = identity.arn().unwrap_or_default().to_string();
     let caller_account = identity
         .account()
@@ -254,10 +393,11 @@ async fn collect_async(
     let organizations = aws_sdk_organizations::Client::from_conf(
         aws_sdk_organizations::config::Builder::from(&sdk)
             .interceptor(org_tally.interceptor("organizations"))
+            .retry_partition(crate::aws_sdk::retry_partition("organizations".into()))
             .build(),
     );
     let mut notes = Vec::new();
-    let view = match organization::discover(&organizations, &caller_account).await {
+    let mut view = match organization::discover(&organizations, &caller_account).await {
         Ok(view) => Some(view),
         Err(organization::Unavailable::NotAnOrganizationCaller(error)) => {
             let note = format!(
@@ -269,16 +409,16 @@ async fn collect_async(
             notes.push(note);
             None
         }
-        Err(organization::Unavailable::Failed(error)) => return Err(CollectError::Organization(error)),
+        Err(organization::Unavailable::Failed(mut error)) => {
+            error.explain(&org_tally, &caller_arn, retries);
+            return Err(CollectError::Organization(Box::new(error)));
+        }
     };
 
-    if let Some(Err(error)) = view.as_ref().map(|v| &v.scps) {
-        let note = format!(
-            "service control policies not collected ({error}); accounts are judged without SCPs, \
-             which can only add admin findings"
-        );
-        tracing::warn!(event = "scps-missing", "{note}");
-        notes.push(note);
+    // OUs that select accounts need the tree first; otherwise it is read beside the accounts.
+    let ous_select = !org_config.include_ous.is_empty() || !org_config.exclude_ous.is_empty();
+    if let Some(view) = view.as_mut().filter(|_| ous_select) {
+        organization::read_tree(&organizations, view).await;
     }
     let (mut records, targets) = match &view {
         Some(view) => select(view, org_config),
@@ -324,7 +464,7 @@ async fn collect_async(
         session_name: session_name.to_string(),
         regions: org_config.regions.clone(),
         report_timeout: Duration::from_secs(org_config.credential_report_timeout_seconds),
-        max_attempts: org_config.max_attempts,
+        retries,
     };
     let progress = Progress::new(targets.len(), text_logs);
     let concurrency = org_config.concurrency.max(1) as usize;
@@ -337,8 +477,24 @@ async fn collect_async(
         }
         Ok::<(), CollectError>(())
     };
-    let (accounts, identity_center) = tokio::join!(accounts, identity_center);
+    // The OU tree and the SCPs are not needed to collect an account: read beside the accounts.
+    let scps = async {
+        let view = view.as_mut()?;
+        Some(organization::scps(&organizations, view, ous_select).await)
+    };
+    let (accounts, identity_center, mut scps) = tokio::join!(accounts, identity_center, scps);
     accounts?;
+    if let Some(Err(error)) = &mut scps {
+        error.explain(&org_tally, &caller_arn, retries);
+        let note = format!(
+            "service control policies not collected ({error}); every verdict an SCP would cap is \
+             unknown, and admin verdicts in member accounts assume no SCP limits them: the run is \
+             partial ({})",
+            crate::snapshot::organization::SCPS_ERROR
+        );
+        tracing::warn!(event = "scps-missing", "{note}");
+        notes.push(note);
+    }
     progress.finish();
     identity_center.write(&partial)?;
     if let Some(note) = identity_center.note() {
@@ -349,13 +505,18 @@ async fn collect_async(
 
     if let Some(view) = &view {
         write_json(&partial.join("organization/accounts.json"), &json!({ "Accounts": view.accounts }))?;
-        if let Ok(scps) = &view.scps {
-            write_json(&partial.join("organization/scps.json"), scps)?;
+    }
+    match &scps {
+        Some(Ok(scps)) => write_json(&partial.join("organization/scps.json"), scps)?,
+        Some(Err(error)) => {
+            write_json(&partial.join(crate::snapshot::organization::SCPS_ERROR), &json!(error))?
         }
+        None => {}
     }
     let collection = Collection {
         accounts: records,
         organization_calls: org_tally.snapshot(),
+        scps_missing: matches!(scps, Some(Err(_))),
         notes,
         seconds: started.elapsed().as_secs_f64(),
     };
@@ -567,6 +728,31 @@ pub fn session_name(started_at: DateTime<Utc>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn faults_are_said_in_order_a_run_once() {
+        let faults = ["Throttling", "Throttling", "timed out", "Throttling"].map(String::from);
+        assert_eq!(faults_text(&faults), "Throttling twice, timed out, Throttling");
+        assert_eq!(faults_text(&vec!["HTTP 502".to_string(); 3]), "HTTP 502 3 times");
+    }
+
+    #[test]
+    fn passing_faults_are_judged_before_the_audit_role() {
+        let retries = Retries { max_attempts: 3, attempt_timeout: Duration::from_secs(60) };
+        let mut outage = StageError {
+            transient: true,
+            faults: vec!["ServiceUnavailable".into(); 3],
+            attempts: Some(3),
+            ..StageError::new("sts:AssumeRole", "ServiceUnavailable", "Service is unavailable".into())
+        };
+        outage.add_hint("arn:aws:iam::111122223333:role/auditor", retries);
+        let hint = outage.hint.unwrap();
+        assert!(hint.starts_with("AWS was unavailable for this call through 3 attempts"), "{hint}");
+        assert!(!hint.contains("audit-role.yaml"), "{hint}");
+        let mut denied = StageError::new("sts:AssumeRole", "AccessDenied", "not authorized".into());
+        denied.add_hint("arn:aws:iam::111122223333:role/auditor", retries);
+        assert!(denied.hint.unwrap().contains("audit-role.yaml"));
+    }
 
     #[test]
     fn lambda_refuses_what_cannot_finish_in_time() {

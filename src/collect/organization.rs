@@ -18,10 +18,11 @@ pub struct OrganizationView {
     pub root_id: Option<String>,
     /// `aws organizations list-accounts` shape.
     pub accounts: Vec<Value>,
-    /// Account id → root, then OUs from the top (empty when the tree could not be read).
+    /// Account id → root, then OUs from the top (empty until [`read_tree`], or when the tree
+    /// could not be read).
     pub paths: HashMap<String, Vec<String>>,
-    /// `organization/scps.json`, or why it could not be read.
-    pub scps: Result<Value, StageError>,
+    /// Why the OU tree could not be read (then neither can the SCPs be placed).
+    pub tree_error: Option<StageError>,
 }
 
 /// Why the organization could not be listed: either it does not exist for this caller (a
@@ -53,9 +54,9 @@ pub async fn discover(client: &Client, caller_account: &str) -> Result<Organizat
     let id = organization.and_then(|o| o.id()).unwrap_or_default().to_string();
     let management_account = organization.and_then(|o| o.master_account_id()).map(str::to_string);
 
-    // The account list, the OU tree and the SCPs are read at once: each is a chain of calls
-    // of its own, and Organizations' latency, not its rate limit, is what a run waits on.
-    let list_accounts = async {
+    // The OU tree and the SCPs are read apart ([`read_tree`], [`scps`]): the accounts wait
+    // for them only when OUs select the accounts.
+    let pages = async {
         client.list_accounts().into_paginator().send().try_collect().await.map_err(|e| {
             let error = StageError::from_sdk("organizations:ListAccounts", e);
             // A member account may describe its organization but not list it: it is audited
@@ -67,37 +68,62 @@ pub async fn discover(client: &Client, caller_account: &str) -> Result<Organizat
                 Unavailable::Failed(error)
             }
         })
-    };
-    let (pages, tree, policies) =
-        tokio::join!(list_accounts, walk_tree(client), service_control_policies(client));
+    }
+    .await;
     let accounts: Vec<Value> =
         pages?.iter().flat_map(|page| page.accounts().iter().map(shapes::org_account)).collect();
+    Ok(OrganizationView {
+        id,
+        management_account,
+        root_id: None,
+        accounts,
+        paths: HashMap::new(),
+        tree_error: None,
+    })
+}
 
-    // The tree and the SCPs are facts that sharpen the audit; without them every account is
-    // still audited (SCPs are then not applied, which can only add findings).
-    let (root_id, paths, tree_error) = match tree {
-        Ok((root, paths)) => (Some(root), paths, None),
-        Err(e) => (None, HashMap::new(), Some(e)),
-    };
-    let scps = match (tree_error, policies) {
-        (Some(error), _) | (None, Err(error)) => Err(error),
-        (None, Ok(policies)) => {
-            let paths: BTreeMap<&String, &Vec<String>> = paths.iter().collect();
-            Ok(json!({"OrganizationId": id, "RootId": root_id, "Policies": policies, "AccountPaths": paths}))
+/// Places every account in the OU tree. The tree and the SCPs are facts that sharpen the
+/// audit; without them every account is still audited, but the verdicts an SCP would cap are
+/// unknown (the run is partial).
+pub async fn read_tree(client: &Client, view: &mut OrganizationView) {
+    match walk_tree(client).await {
+        Ok((root, paths)) => {
+            view.root_id = Some(root);
+            view.paths = paths;
+        }
+        Err(error) => view.tree_error = Some(error),
+    }
+}
+
+/// `organization/scps.json`: every SCP with its targets, and each account's place in the tree
+/// (read here too, at once with the policies, unless `tree_read`).
+pub async fn scps(
+    client: &Client,
+    view: &mut OrganizationView,
+    tree_read: bool,
+) -> Result<Value, StageError> {
+    let tree = async {
+        if !tree_read {
+            read_tree(client, view).await;
         }
     };
-    Ok(OrganizationView { id, management_account, root_id, accounts, paths, scps })
+    let ((), policies) = tokio::join!(tree, service_control_policies(client));
+    if let Some(error) = &view.tree_error {
+        return Err(error.clone());
+    }
+    let policies = policies?;
+    let paths: BTreeMap<&String, &Vec<String>> = view.paths.iter().collect();
+    Ok(
+        json!({"OrganizationId": view.id, "RootId": view.root_id, "Policies": policies, "AccountPaths": paths}),
+    )
 }
 
 /// Root id and each account's path (root first), breadth first from the root.
 async fn walk_tree(client: &Client) -> Result<(String, HashMap<String, Vec<String>>), StageError> {
     let roots =
         client.list_roots().send().await.map_err(|e| StageError::from_sdk("organizations:ListRoots", e))?;
-    let root = roots.roots().first().and_then(|r| r.id()).map(str::to_string).ok_or_else(|| StageError {
-        stage: "organizations:ListRoots".into(),
-        code: "UnexpectedResponse".into(),
-        message: "the organization has no root".into(),
-        hint: None,
+    let root = roots.roots().first().and_then(|r| r.id()).map(str::to_string).ok_or_else(|| {
+        StageError::unexpected("organizations:ListRoots", "the organization has no root".into())
     })?;
     let mut paths = HashMap::new();
     // Breadth first; the parents of one level are listed at once.

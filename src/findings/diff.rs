@@ -366,6 +366,8 @@ mod tests {
             account_name: String::new(),
             status,
             error: None,
+            hint: None,
+            attempts: None,
             checks_without_input: without_input.iter().map(|c| c.to_string()).collect(),
             problems: vec![],
             notes: vec![],

@@ -85,6 +85,14 @@ pub struct CollectionError {
     pub stage: String,
     pub code: String,
     pub message: String,
+    /// What to do about it.
+    #[serde(default)]
+    pub hint: Option<String>,
+    /// How many attempts the call made, and what the failed ones met.
+    #[serde(default)]
+    pub attempts: Option<u32>,
+    #[serde(default)]
+    pub faults: Vec<String>,
 }
 
 impl fmt::Display for CollectionError {
@@ -188,8 +196,25 @@ impl Snapshot {
         }
         if let Some(text) = read_optional(root, "organization/scps.json", &mut problems) {
             if let Err(p) = organization.read_scps(&text, "organization/scps.json", &mut problems) {
+                organization.scps_lost =
+                    Some(format!("organization/scps.json is unreadable ({})", p.problem));
                 problems.push(p);
             }
+        }
+        if let Some(text) = read_optional(root, organization::SCPS_ERROR, &mut problems) {
+            let why = match serde_json::from_str::<CollectionError>(&text) {
+                Ok(error) => error.to_string(),
+                Err(e) => format!("the error could not be read ({e})"),
+            };
+            let lost = format!("the service control policies were not collected: {why}");
+            problems.push(InputProblem::whole_file(
+                organization::SCPS_ERROR,
+                &format!(
+                    "{lost}. Every verdict an SCP would cap is unknown: admin verdicts in the member \
+                     accounts assume no SCP limits them"
+                ),
+            ));
+            organization.scps_lost = Some(lost);
         }
         if organization.id.is_none() {
             organization.id = manifest.as_ref().and_then(|m| m.organization_id.clone());
@@ -286,6 +311,17 @@ impl Snapshot {
             return snapshot;
         }
         let file = |name: &str| format!("{dir}/{name}");
+        if let Some(lost) = &self.organization.scps_lost {
+            if self.organization.management_account.as_ref() != Some(&entry.id) {
+                problems.push(InputProblem {
+                    note_only: true,
+                    ..InputProblem::whole_file(
+                        "organization/scps.json",
+                        &format!("{lost}: the admin verdicts here assume no SCP limits them"),
+                    )
+                });
+            }
+        }
 
         if let Some(text) = read_optional(&self.root, &file("error.json"), &mut problems) {
             match serde_json::from_str::<CollectionError>(&text) {

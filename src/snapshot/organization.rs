@@ -8,6 +8,10 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::collections::HashMap;
 
+/// Written by collection instead of `organization/scps.json` when the SCPs could not be read
+/// (error.json's shape).
+pub const SCPS_ERROR: &str = "organization/scps-error.json";
+
 #[derive(Debug, Clone)]
 pub struct OrgAccount {
     pub id: AccountId,
@@ -35,6 +39,9 @@ pub struct Organization {
     /// Root, then OUs from the top, for each account (`ListParents`); may be absent.
     pub account_paths: HashMap<String, Vec<String>>,
     pub scps_collected: bool,
+    /// Why the organization's SCPs are not known (not collected, or unreadable): every verdict
+    /// an SCP would cap is then unknown, and the run is partial.
+    pub scps_lost: Option<String>,
 }
 
 impl Organization {

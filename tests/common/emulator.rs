@@ -99,7 +99,14 @@ pub struct FaultProxy {
 
 impl FaultProxy {
     /// `gaad_page_size` 0: moto's single page. `recorded`: the Access Analyzer answers.
-    pub fn start(moto: &Moto, dir: &Path, gaad_page_size: usize, recorded: &Path) -> FaultProxy {
+    /// `latency_ms`: every answer that late (AWS's own service time; 0 for moto's).
+    pub fn start(
+        moto: &Moto,
+        dir: &Path,
+        gaad_page_size: usize,
+        recorded: &Path,
+        latency_ms: u32,
+    ) -> FaultProxy {
         let rules = dir.join("rules.json");
         let log = dir.join("proxy-log.jsonl");
         let port_file = dir.join("proxy.port");
@@ -107,6 +114,7 @@ impl FaultProxy {
         let child = Command::new(venv_bin("python"))
             .arg(repo().join("tests/aws_fault_proxy.py"))
             .args(["--upstream", &moto.endpoint, "--gaad-page-size", &gaad_page_size.to_string()])
+            .args(["--latency-ms", &latency_ms.to_string()])
             .arg("--port-file")
             .arg(&port_file)
             .arg("--rules")
