@@ -1153,8 +1153,14 @@ fn a_thirty_percent_fault_mix_costs_little_time_and_no_findings() {
     }
     assert_eq!(fingerprints(&stormy_findings), fingerprints(&calm_findings));
 
-    // Faults in one account hold back that account only: the whole run stays within 3x.
+    // Faults in one account hold back that account only. The target is within 3x (measured
+    // 1.7-2.7x); the test fails at 5x, which a shared retry partition (9.9x here) always
+    // passes and backoff jitter on a busy machine never reaches. The figure is printed.
     // On failure: when each account's last request was answered, from the first one on.
+    eprintln!(
+        "30% fault mix: {stormy_seconds:.1} s against {calm_seconds:.1} s without ({:.1}x)",
+        stormy_seconds / calm_seconds
+    );
     let start = requests.iter().filter_map(|r| r["time"].as_f64()).fold(f64::MAX, f64::min);
     let mut last: BTreeMap<String, f64> = BTreeMap::new();
     for request in &requests {
@@ -1162,7 +1168,7 @@ fn a_thirty_percent_fault_mix_costs_little_time_and_no_findings() {
         *at = at.max(request["time"].as_f64().unwrap_or_default() - start);
     }
     assert!(
-        stormy_seconds <= 3.0 * calm_seconds,
+        stormy_seconds <= 5.0 * calm_seconds,
         "30% faults took {stormy_seconds:.1} s against {calm_seconds:.1} s without ({:.1}x); each \
          account's last answer after (s): {last:.1?}",
         stormy_seconds / calm_seconds
