@@ -304,6 +304,7 @@ impl<'a> AccountContext<'a> {
             detail: String::new(),
             evidence: serde_json::Map::new(),
             severity: None,
+            remediation: None,
         }
     }
 
@@ -330,6 +331,7 @@ pub struct FindingBuilder<'a> {
     detail: String,
     evidence: serde_json::Map<String, serde_json::Value>,
     severity: Option<Severity>,
+    remediation: Option<String>,
 }
 
 impl FindingBuilder<'_> {
@@ -371,6 +373,12 @@ impl FindingBuilder<'_> {
         self
     }
 
+    /// What to do about this finding, when its cause calls for other advice than the check's.
+    pub fn remediation(mut self, remediation: impl Into<String>) -> Self {
+        self.remediation = Some(remediation.into());
+        self
+    }
+
     pub fn build(self) -> Finding {
         let account = &self.context.account;
         Finding {
@@ -391,7 +399,10 @@ impl FindingBuilder<'_> {
             title: self.title,
             detail: self.detail,
             evidence: crate::findings::Evidence::from_map(self.evidence),
-            remediation: self.check.remediation.into(),
+            remediation: match self.remediation {
+                Some(own) => own.into(),
+                None => self.check.remediation.into(),
+            },
             references: self.check.references.iter().map(|r| (*r).into()).collect(),
             status: Status::Open,
             suppression: None,

@@ -111,6 +111,8 @@ struct AccountGap<'a> {
     account_id: &'a str,
     account_name: &'a str,
     error: &'a str,
+    /// What to do, from the collector (a passing fault, a missing role …).
+    hint: Option<&'a str>,
 }
 
 /// Text colors with enough contrast on white, for the severity labels.
@@ -248,6 +250,7 @@ pub fn render(
             account_id: &c.account_id,
             account_name: &c.account_name,
             error: c.error.as_deref().unwrap_or("not audited"),
+            hint: c.hint.as_deref(),
         })
         .collect();
     let admin_gained = admin_sentences(report, AdminChangeKind::Gained);
@@ -402,6 +405,15 @@ mod tests {
         assert!(digest.html.contains("&lt;script&gt;alert(1)&lt;&#x2F;script&gt;"));
         assert!(digest.text.contains(SCRIPT), "the text part is not HTML-escaped");
         assert!(!digest.text.contains("&lt;"), "no HTML entities in the text part");
+    }
+
+    #[test]
+    fn a_failed_accounts_hint_says_what_to_do_in_both_parts() {
+        let mut report = hostile_report();
+        report.coverage[1].hint = Some(format!("throttled 3 times: run again later {SCRIPT}"));
+        let digest = render(&report, "IAM audit", &notes(), DEFAULT_SUBJECT).unwrap();
+        assert!(digest.text.contains(&format!("What to do: throttled 3 times: run again later {SCRIPT}")));
+        assert!(digest.html.contains("What to do:</b> throttled 3 times: run again later &lt;script&gt;"));
     }
 
     #[test]
