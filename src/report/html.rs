@@ -155,8 +155,17 @@ struct Overview<'a> {
     accounts_failed: usize,
     accounts_skipped: usize,
     failed_accounts: Vec<AccountRef<'a>>,
+    /// Audited accounts where some checks had no input, and how many checks.
+    partly_audited: Vec<PartlyAudited<'a>>,
     fail_on: Option<&'static str>,
     at_or_above_fail_on: usize,
+}
+
+#[derive(Serialize)]
+struct PartlyAudited<'a> {
+    id: &'a str,
+    name: &'a str,
+    checks: usize,
 }
 
 #[derive(Serialize)]
@@ -248,6 +257,8 @@ struct AccountCounts<'a> {
     id: &'a str,
     name: &'a str,
     status: &'static str,
+    /// Checks that had no input in this account (it is not audited for them).
+    without_input: usize,
     /// Open findings per severity, in [`Severity::ALL`] order.
     counts: Vec<SeverityCount>,
     open: usize,
@@ -263,6 +274,8 @@ struct FamilySection<'a> {
     /// Checks that ran and found nothing open.
     quiet: Vec<QuietCheck<'a>>,
     disabled: Vec<&'a str>,
+    /// Checks of the family that had no input in some account (not audited there).
+    without_input: usize,
 }
 
 #[derive(Serialize)]
@@ -367,6 +380,8 @@ struct CoverageView<'a> {
     account_id: &'a str,
     account_name: &'a str,
     status: &'static str,
+    /// Checks that had no input in this account (it is not audited for them).
+    without_input: usize,
     error: Option<&'a str>,
     hint: Option<&'a str>,
     attempts: Option<u32>,
@@ -508,6 +523,16 @@ impl<'a> Page<'a> {
                 .iter()
                 .filter(|c| c.status == CoverageStatus::Failed)
                 .map(|c| AccountRef { id: &c.account_id, name: &c.account_name })
+                .collect(),
+            partly_audited: report
+                .coverage
+                .iter()
+                .filter(|c| c.status == CoverageStatus::Audited && !c.checks_without_input.is_empty())
+                .map(|c| PartlyAudited {
+                    id: &c.account_id,
+                    name: &c.account_name,
+                    checks: c.checks_without_input.len(),
+                })
                 .collect(),
             fail_on: fail_on.map(Severity::as_str),
             at_or_above_fail_on: fail_on.map_or(0, |threshold| {
@@ -685,10 +710,14 @@ fn family_sections<'a>(
                 checks: Vec::new(),
                 quiet: Vec::new(),
                 disabled: Vec::new(),
+                without_input: 0,
             };
             for check in CATALOG.iter().filter(|c| c.family == family) {
                 let group = by_check_id.get(check.id).unwrap_or(&no_findings);
                 let missing = without_input.get(check.id).copied().unwrap_or(0);
+                if missing > 0 && !disabled.contains(check.id) {
+                    section.without_input += 1;
+                }
                 if group.total > 0 {
                     section.open += group.total;
                     section.checks.push(check_section(check.id, Some(check), group, missing, max_rows));
@@ -719,6 +748,7 @@ fn family_sections<'a>(
             checks: unknown,
             quiet: Vec::new(),
             disabled: Vec::new(),
+            without_input: 0,
         });
     }
     sections
@@ -779,10 +809,16 @@ fn account_counts<'a>(report: &'a RunReport) -> Vec<AccountCounts<'a>> {
             open = c.open.iter().sum();
             suppressed = c.suppressed;
         }
-        AccountCounts { id, name, status, counts, open, suppressed }
+        AccountCounts { id, name, status, without_input: 0, counts, open, suppressed }
     };
-    let mut rows: Vec<AccountCounts> =
-        report.coverage.iter().map(|c| row(&c.account_id, &c.account_name, c.status.as_str())).collect();
+    let mut rows: Vec<AccountCounts> = report
+        .coverage
+        .iter()
+        .map(|c| AccountCounts {
+            without_input: c.checks_without_input.len(),
+            ..row(&c.account_id, &c.account_name, c.status.as_str())
+        })
+        .collect();
     let in_coverage: BTreeSet<&str> = report.coverage.iter().map(|c| c.account_id.as_str()).collect();
     for (id, c) in counted.iter().filter(|(id, _)| !in_coverage.contains(id.as_str())) {
         rows.push(row(id, &c.name, "not in coverage"));
@@ -815,6 +851,7 @@ fn coverage_view(row: &CoverageRow) -> CoverageView<'_> {
         account_id: &row.account_id,
         account_name: &row.account_name,
         status: row.status.as_str(),
+        without_input: row.checks_without_input.len(),
         error: row.error.as_deref(),
         hint: row.hint.as_deref(),
         attempts: row.attempts,
@@ -1122,6 +1159,32 @@ pub(crate) mod tests {
     fn render_with(report: &RunReport, max_rows: usize) -> String {
         let config = ReportConfig { title: format!("IAM audit {SCRIPT}"), html_max_rows_per_check: max_rows };
         render(report, &config).unwrap()
+    }
+
+    #[test]
+    fn checks_without_input_make_an_account_not_audited_for_them_and_say_so_everywhere() {
+        let mut report = hostile_report();
+        for row in report.coverage.iter_mut() {
+            row.checks_without_input.clear();
+        }
+        let clean = render_with(&report, 100);
+        assert!(
+            !clean.contains("without-input-alert") && !clean.contains("status st-partial"),
+            "no gap, no alarm"
+        );
+        report.coverage[0].checks_without_input =
+            vec!["password-policy-weak".into(), "root-mfa-disabled".into()];
+        let html = render_with(&report, 100);
+        let alert = section(&html, "without-input-alert");
+        assert!(alert.contains("111122223333") && alert.contains("2 checks"), "{alert}");
+        let coverage = section(&html, "coverage");
+        assert!(coverage.contains("audited, 2 checks without input"), "the account's badge says it");
+        let settings = section(&html, "family-account-settings-and-access-analyzer");
+        assert!(settings.contains("1 check did not run in some accounts"), "{settings}");
+        let root = section(&html, "family-root-user");
+        assert!(root.contains("1 check did not run in some accounts"));
+        let summary = section(&html, "summary");
+        assert!(summary.contains("audited, 2 checks without input"), "and in the accounts table");
     }
 
     /// The text between the element with `id` and the next `<section`.
