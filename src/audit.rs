@@ -183,9 +183,13 @@ impl ReportOrder {
     pub const GROUPS: usize = 2 * Severity::ALL.len() * (CATALOG.len() + 1);
 
     pub fn compare(&self, a: &Finding, b: &Finding) -> std::cmp::Ordering {
-        self.group(a)
-            .cmp(&self.group(b))
-            .then(a.account_id.cmp(&b.account_id))
+        self.group(a).cmp(&self.group(b)).then_with(|| ReportOrder::within_group(a, b))
+    }
+
+    /// The order inside one group: account, resource, fingerprint.
+    pub fn within_group(a: &Finding, b: &Finding) -> std::cmp::Ordering {
+        a.account_id
+            .cmp(&b.account_id)
             .then(a.resource_arn.cmp(&b.resource_arn))
             .then(a.fingerprint.cmp(&b.fingerprint))
     }

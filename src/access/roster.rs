@@ -316,11 +316,6 @@ fn key(row: &RosterRow) -> u64 {
 }
 
 impl PreviousRoster {
-    /// Reads an access-roster.csv this tool wrote.
-    pub fn parse(bytes: &[u8]) -> Result<PreviousRoster, String> {
-        PreviousRoster::read(bytes)
-    }
-
     /// Reads an access-roster.csv this tool wrote, a row at a time.
     pub fn read(reader: impl std::io::Read) -> Result<PreviousRoster, String> {
         let mut previous = PreviousRoster::default();
@@ -502,15 +497,10 @@ pub fn compare(
     judged: &Judged,
 ) -> Vec<AdminChange> {
     let as_of: Shared = as_of.into();
-    let Some(previous) = previous else {
-        for row in rows.iter_mut() {
-            row.first_seen = as_of.clone();
-        }
-        return Vec::new();
-    };
     for row in rows.iter_mut() {
-        row.first_seen = previous.first_seen.get(&key(row)).cloned().unwrap_or_else(|| as_of.clone());
+        carry_first_seen(row, previous, &as_of);
     }
+    let Some(previous) = previous else { return Vec::new() };
     // Admin access by (account, principal), now and before.
     let admin_of = |rows: &'_ [RosterRow]| -> BTreeMap<(String, String), Vec<usize>> {
         let mut out: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();

@@ -144,10 +144,10 @@ fn the_csv_reads_back_with_formula_cells_restored() {
     let text = csv_of(&rows);
     assert!(String::from_utf8_lossy(&text).contains("'=HYPERLINK"), "neutralised in the file");
     assert_eq!(read_rows(&text).unwrap(), rows);
-    let previous = PreviousRoster::parse(&text).unwrap();
+    let previous = PreviousRoster::read(&text[..]).unwrap();
     assert_eq!(previous.admin.len(), rows.iter().filter(|r| r.admin_equivalent.is_admin()).count());
     assert!(previous.has_people && previous.iam_accounts.contains(A));
-    assert!(PreviousRoster::parse(b"account_id,name\n1,x\n")
+    assert!(PreviousRoster::read(&b"account_id,name\n1,x\n"[..])
         .unwrap_err()
         .contains("no `account_name` column"));
 }

@@ -118,9 +118,10 @@ impl S3Archive {
             }
             std::fs::create_dir_all(staging)
                 .map_err(|e| format!("cannot create {}: {e}", staging.display()))?;
-            // Stored gzip-compressed (`.gz`) or as written.
+            // Stored as written or gzip-compressed (`.gz`), looked for in the order
+            // `archive::open_run_file` looks in a local run.
             let stored = |name: &str| -> Result<Option<String>, String> {
-                for candidate in [format!("{name}.gz"), name.to_string()] {
+                for candidate in [name.to_string(), format!("{name}.gz")] {
                     if self.exists(&format!("{base}{candidate}"))? {
                         return Ok(Some(candidate));
                     }

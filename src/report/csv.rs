@@ -24,13 +24,22 @@ fn write_rows<Row: IntoIterator<Item = Cell>, Cell: AsRef<str>>(
     };
     let mut writer = csv::WriterBuilder::new().from_writer(out);
     writer.write_record(header).map_err(failure)?;
+    write_neutralised(&mut writer, rows).map_err(failure)?;
+    writer.flush()?;
+    Ok(())
+}
+
+/// Each row's cells, neutralised, one record a row.
+fn write_neutralised<W: Write, Row: IntoIterator<Item = Cell>, Cell: AsRef<str>>(
+    writer: &mut csv::Writer<W>,
+    rows: impl Iterator<Item = Row>,
+) -> csv::Result<()> {
     for row in rows {
         for cell in row {
-            writer.write_field(neutralise(cell.as_ref()).as_bytes()).map_err(failure)?;
+            writer.write_field(neutralise(cell.as_ref()).as_bytes())?;
         }
-        writer.write_record(None::<&[u8]>).map_err(failure)?;
+        writer.write_record(None::<&[u8]>)?;
     }
-    writer.flush()?;
     Ok(())
 }
 
@@ -103,14 +112,8 @@ pub fn rows_into<Row: IntoIterator<Item = Cell>, Cell: AsRef<str>>(
     rows: impl Iterator<Item = Row>,
 ) {
     let mut writer = csv::WriterBuilder::new().has_headers(false).from_writer(out);
-    for row in rows {
-        for cell in row {
-            // Writing to memory cannot fail.
-            let _ = writer.write_field(neutralise(cell.as_ref()).as_bytes());
-        }
-        let _ = writer.write_record(None::<&[u8]>);
-    }
-    let _ = writer.flush();
+    // Writing to memory cannot fail.
+    let _ = write_neutralised(&mut writer, rows).and_then(|()| writer.flush().map_err(Into::into));
 }
 
 /// A header line alone.

@@ -380,8 +380,6 @@ struct CoverageView<'a> {
     account_id: &'a str,
     account_name: &'a str,
     status: &'static str,
-    /// Checks that had no input in this account (it is not audited for them).
-    without_input: usize,
     error: Option<&'a str>,
     hint: Option<&'a str>,
     attempts: Option<u32>,
@@ -851,7 +849,6 @@ fn coverage_view(row: &CoverageRow) -> CoverageView<'_> {
         account_id: &row.account_id,
         account_name: &row.account_name,
         status: row.status.as_str(),
-        without_input: row.checks_without_input.len(),
         error: row.error.as_deref(),
         hint: row.hint.as_deref(),
         attempts: row.attempts,

@@ -245,11 +245,6 @@ impl<'a> FindingStream<'a> {
         coverage: &[CoverageRow],
         previous_file: Option<&Path>,
     ) -> Result<StreamOutput, String> {
-        let spill_error =
-            |e: std::io::Error| format!("cannot write the run's spill files in {}: {e}", self.dir.display());
-        if let Some(e) = self.error {
-            return Err(spill_error(e));
-        }
         let FindingStream {
             order,
             previous,
@@ -262,9 +257,13 @@ impl<'a> FindingStream<'a> {
             roster_kept,
             roster_rows,
             sample_cap,
+            error,
             ..
         } = self;
         let io = |e: std::io::Error| format!("cannot write the run's spill files in {}: {e}", dir.display());
+        if let Some(e) = error {
+            return Err(io(e));
+        }
         let (json, csv, roster) =
             (json.close().map_err(io)?, csv.close().map_err(io)?, roster.close().map_err(io)?);
         let mut resolved_spill = Spill::create(dir.join("resolved.json.spill"), 1).map_err(io)?;
@@ -337,12 +336,7 @@ impl Sink for FindingStream<'_> {
         }
         let mut grouped: Vec<(usize, Finding)> =
             findings.into_iter().map(|f| (self.order.group(&f), f)).collect();
-        grouped.sort_by(|(ga, a), (gb, b)| {
-            ga.cmp(gb)
-                .then(a.account_id.cmp(&b.account_id))
-                .then(a.resource_arn.cmp(&b.resource_arn))
-                .then(a.fingerprint.cmp(&b.fingerprint))
-        });
+        grouped.sort_by(|(ga, a), (gb, b)| ga.cmp(gb).then_with(|| ReportOrder::within_group(a, b)));
         let (mut json, mut csv, mut runs) = (Vec::new(), Vec::new(), Vec::<(usize, usize, usize)>::new());
         for (group, finding) in &grouped {
             json_piece(finding, &mut json);
