@@ -117,6 +117,9 @@ scenario() {
     for file in findings.json findings.csv coverage.csv report.html; do
         sizes+="$file $(mib "$(stat -c %s "$out/$file")") MiB, "
     done
+    if [[ -d $out/accounts ]]; then
+        sizes+="accounts/ $(mib "$(du -sb "$out/accounts" | cut -f1)") MiB in $(find "$out/accounts" -name '*.html' | wc -l) pages, "
+    fi
     echo "   outputs: ${sizes%, }"
     echo "== ground truth ($label)"
     local gt_status=0

@@ -2,7 +2,8 @@
 # The one test command: formatting, lints, every test (unit, integration, the demo run), and
 # a check that examples/demo-org is what examples/make_demo_org.py generates.
 # Idempotent and non-interactive; needs the Rust toolchain (cargo with rustfmt and clippy),
-# python3 (with venv) and openssl, and installs the Python test tools into .venv/ from PyPI.
+# python3 (with venv) and openssl, installs the Python test tools into .venv/ from PyPI, and
+# (as root) Debian's chromium and chromium-driver for the browser tests.
 # Run it from anywhere: scripts/test.sh
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -21,6 +22,20 @@ if ! command -v openssl >/dev/null && [[ $(id -u) == 0 ]]; then
     run apt-get install -y --no-install-recommends openssl
 fi
 
+# Chromium and its WebDriver, from Debian's packages: tests/browser.rs checks report.html in a
+# real headless browser (filters, sorting, the page without its script, 420 px, print to PDF).
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+    if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
+        export DEBIAN_FRONTEND=noninteractive
+        run apt-get install -y --no-install-recommends chromium chromium-driver \
+            || { run apt-get update && run apt-get install -y --no-install-recommends chromium chromium-driver; }
+    else
+        echo "scripts/test.sh: Chromium is missing: install Debian's chromium and chromium-driver" \
+            "(sudo apt-get install -y chromium chromium-driver), then run this again" >&2
+        exit 1
+    fi
+fi
+
 # The Python tools the integration tests drive, in .venv (made once, filled only when
 # something is missing): moto_server, a real AWS API emulator (S3 archive tests), and
 # aiosmtpd, a real SMTP server (mail tests).
@@ -30,6 +45,10 @@ if [[ ! -x .venv/bin/python ]]; then
 fi
 if ! .venv/bin/python -c 'import moto.server, boto3, aiosmtpd' 2>/dev/null; then
     run .venv/bin/pip install --quiet --disable-pip-version-check 'moto[server]==5.*' aiosmtpd==1.4.6
+fi
+# Selenium drives Chromium through chromium-driver; pypdf reads the printed PDF's pages.
+if ! .venv/bin/python -c 'import selenium, pypdf' 2>/dev/null; then
+    run .venv/bin/pip install --quiet --disable-pip-version-check selenium==4.51.0 pypdf==7.1.1
 fi
 # cargo-lambda's Lambda Runtime API emulator, for the Lambda mode test (tests/lambda.rs).
 # --no-deps: its one dependency, ziglang, is for cross-compiling, which the tests never do.

@@ -106,8 +106,24 @@ impl AuditOutcome {
 /// each check's findings arrive in account-id order. Nothing needs to hold the whole run.
 pub trait Sink: Sync {
     type Prepared: Send;
-    fn prepare(&self, account_id: &str, findings: Vec<Finding>, roster: Vec<RosterRow>) -> Self::Prepared;
+    /// One pass of one account: `account` is its coverage row as far as the audit knows it
+    /// (complete by the late pass).
+    fn prepare(
+        &self,
+        account: &CoverageRow,
+        pass: Pass,
+        findings: Vec<Finding>,
+        roster: Vec<RosterRow>,
+    ) -> Self::Prepared;
     fn append(&mut self, prepared: Self::Prepared);
+}
+
+/// Which of its two passes an account's findings come from (see [`Sink`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pass {
+    First,
+    /// The checks of [`AFTER_ORGANIZATION_PASS`] and the roster: the account's last call.
+    Late,
 }
 
 /// What an audit leaves besides its findings and roster rows (which went to the sink).
@@ -132,7 +148,13 @@ pub fn audit(snapshot: &Snapshot, config: &Config, as_of: DateTime<Utc>) -> Audi
     struct Collect(Vec<Finding>, Vec<RosterRow>);
     impl Sink for Collect {
         type Prepared = (Vec<Finding>, Vec<RosterRow>);
-        fn prepare(&self, _: &str, findings: Vec<Finding>, roster: Vec<RosterRow>) -> Self::Prepared {
+        fn prepare(
+            &self,
+            _: &CoverageRow,
+            _: Pass,
+            findings: Vec<Finding>,
+            roster: Vec<RosterRow>,
+        ) -> Self::Prepared {
             (findings, roster)
         }
         fn append(&mut self, (findings, roster): Self::Prepared) {
@@ -225,7 +247,7 @@ pub fn audit_into<S: Sink>(
                 let mut result =
                     audit_account(snapshot, entry, config, as_of, &known_accounts, directory.as_ref());
                 let findings = std::mem::take(&mut result.findings);
-                let prepared = sink.prepare(result.account_id.as_str(), findings, Vec::new());
+                let prepared = sink.prepare(&result.row, Pass::First, findings, Vec::new());
                 (result, prepared)
             })
             .collect();
@@ -297,7 +319,7 @@ pub fn audit_into<S: Sink>(
             .par_iter_mut()
             .map(|result| {
                 let (findings, rows) = late(result);
-                sink.prepare(result.account_id.as_str(), findings, rows)
+                sink.prepare(&result.row, Pass::Late, findings, rows)
             })
             .collect();
         for prepared in done {

@@ -360,7 +360,7 @@ pub fn run(args: &RunArgs, log_format: LogFormat) -> Result<i32, String> {
         None => (None, None, None),
     };
     let spill_dir = out_dir.join(".spill");
-    let mut stream = report::stream::FindingStream::new(
+    let stream = report::stream::FindingStream::new(
         &spill_dir,
         &config,
         as_of,
@@ -372,6 +372,20 @@ pub fn run(args: &RunArgs, log_format: LogFormat) -> Result<i32, String> {
     .map_err(|e| {
         format!("cannot write in {}: {e} (choose a writable folder with --out)", spill_dir.display())
     })?;
+    let mut stream = stream;
+    if config.report.account_pages {
+        let pages = report::pages::AccountPages::new(
+            &out_dir,
+            &spill_dir.join("pages"),
+            &config.report.title,
+            &run_id,
+            as_of,
+        )
+        .map_err(|e| {
+            format!("cannot write in {}: {e} (choose a writable folder with --out)", out_dir.display())
+        })?;
+        stream = stream.with_pages(pages);
+    }
     let outcome = audit_into(&snapshot, &config, as_of, &mut stream);
     for problem in &outcome.snapshot_problems {
         tracing::warn!(event = "snapshot-problem", "{problem}");
@@ -516,6 +530,15 @@ pub fn run(args: &RunArgs, log_format: LogFormat) -> Result<i32, String> {
     println!("Reports in {location}:");
     for name in &names {
         println!("  {location}{separator}{name}");
+    }
+    if report.account_pages {
+        let pages =
+            report.coverage.iter().filter(|c| report::pages::file_name(&c.account_id).is_some()).count();
+        println!(
+            "  {location}{separator}{}/ ({pages} account page{}, linked from report.html)",
+            report::pages::DIR,
+            if pages == 1 { "" } else { "s" }
+        );
     }
     if archive.is_some() && args.out.is_none() {
         println!("  {location}{separator}{CHECKSUMS} (archived; `sha256sum -c {CHECKSUMS}` in that folder verifies the run)");

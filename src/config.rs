@@ -180,11 +180,13 @@ pub struct ReportConfig {
     pub title: String,
     /// Rows per check section in the HTML report; the CSV and JSON always hold every finding.
     pub html_max_rows_per_check: usize,
+    /// One page per account, `accounts/<id>.html`, with every finding of the account.
+    pub account_pages: bool,
 }
 
 impl Default for ReportConfig {
     fn default() -> Self {
-        ReportConfig { title: "IAM audit".into(), html_max_rows_per_check: 2000 }
+        ReportConfig { title: "IAM audit".into(), html_max_rows_per_check: 100, account_pages: true }
     }
 }
 

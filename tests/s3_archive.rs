@@ -117,7 +117,11 @@ fn sse_kms_is_requested_for_every_object() {
     assert_eq!(code, 0, "{output}");
     let objects: Vec<Value> =
         serde_json::from_slice(&moto.tool("s3_tool.py", &["inspect", "evidence-kms", ""])).unwrap();
-    assert_eq!(objects.len(), 7, "the six run files and SHA256SUMS: {objects:?}");
+    assert_eq!(objects.len(), 9, "the six run files, the two account pages and SHA256SUMS: {objects:?}");
+    assert!(
+        objects.iter().any(|o| o["key"].as_str().unwrap().ends_with("/accounts/222222222222.html")),
+        "{objects:?}"
+    );
     for object in &objects {
         assert_eq!(object["sse"], "aws:kms", "{object}");
         assert!(object["lock_mode"].is_null(), "no Object Lock unless configured: {object}");

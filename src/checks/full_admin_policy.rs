@@ -9,7 +9,7 @@ use crate::policy::document::PolicyDocument;
 use crate::policy::effective::PolicySource;
 use crate::policy::engine::{Named, PolicySet};
 use crate::policy::escalation::graph::holds_everything;
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
 pub const CHECK: Check = Check {
     id: "full-admin-policy",
@@ -33,21 +33,49 @@ pub(crate) fn grants_admin(name: &str, document: &PolicyDocument) -> Option<Admi
     holds_everything(&set, &RequestContext::new()).map(|holding| holding.power)
 }
 
+/// The principals and groups a policy is attached to, named (the first 20), in words.
+fn attached_to(holders: &[String], count: Option<u64>) -> String {
+    const NAMED: usize = 20;
+    let total = count.map_or(holders.len(), |n| (n as usize).max(holders.len()));
+    if holders.is_empty() {
+        return format!("{total} principal{} or group{} not in this snapshot", plural(total), plural(total));
+    }
+    let mut text = holders.iter().take(NAMED).cloned().collect::<Vec<_>>().join(", ");
+    if total > NAMED.min(holders.len()) {
+        text.push_str(&format!(", and {} more", total - NAMED.min(holders.len())));
+    }
+    text
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
 fn run(context: &AccountContext) -> Vec<Finding> {
     let Some(graph) = &context.account.authorization else { return Vec::new() };
     let mut findings = Vec::new();
-    let attached: BTreeSet<&str> = graph
+    // Who each managed policy is attached to, by kind and name.
+    let mut attached: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    let holders = graph
         .users
         .iter()
-        .flat_map(|u| &u.attached_policies)
-        .chain(graph.groups.iter().flat_map(|g| &g.attached_policies))
-        .chain(graph.roles.iter().flat_map(|r| &r.attached_policies))
-        .map(|p| p.arn.as_str())
-        .collect();
+        .map(|u| ("user", &u.name, &u.attached_policies))
+        .chain(graph.groups.iter().map(|g| ("group", &g.name, &g.attached_policies)))
+        .chain(graph.roles.iter().map(|r| ("role", &r.name, &r.attached_policies)));
+    for (kind, name, policies) in holders {
+        for policy in policies {
+            attached.entry(policy.arn.as_str()).or_default().push(format!("{kind} {name}"));
+        }
+    }
     let mut managed: Vec<_> = graph.managed_policies.values().filter(|p| !p.is_aws_managed()).collect();
     managed.sort_by(|a, b| a.arn.cmp(&b.arn));
     for policy in managed {
-        let in_use = attached.contains(policy.arn.as_str()) || policy.attachment_count.unwrap_or(0) > 0;
+        let holders = attached.get(policy.arn.as_str()).map(Vec::as_slice).unwrap_or_default();
+        let in_use = !holders.is_empty() || policy.attachment_count.unwrap_or(0) > 0;
         let Some(document) = &policy.document else { continue };
         if !in_use {
             continue;
@@ -58,12 +86,13 @@ fn run(context: &AccountContext) -> Vec<Finding> {
                     .finding(&CHECK, ResourceType::Policy, &policy.arn, &policy.name)
                     .title(format!("Managed policy {} grants {}", policy.name, power.describe()))
                     .detail(format!(
-                        "Its default version ({}) grants {}, and it is attached to {} principal(s) or group(s).",
+                        "Its default version ({}) grants {}, and it is attached to {}.",
                         policy.default_version.as_deref().unwrap_or("unknown"),
                         power.describe(),
-                        policy.attachment_count.map_or_else(|| "some".to_string(), |n| n.to_string())
+                        attached_to(holders, policy.attachment_count)
                     ))
                     .evidence("power", &power)
+                    .evidence("attached_to", holders)
                     .evidence("default_version", &policy.default_version)
                     .build(),
             );
@@ -133,6 +162,30 @@ mod tests {
         assert_eq!(findings[0].evidence.value()["power"]["kind"], "all-except");
         assert_eq!(findings[2].resource_arn, user_arn("u"), "inline: the holder's ARN");
         assert_eq!(findings[2].evidence.value()["policy_name"], "all");
+    }
+
+    #[test]
+    fn the_finding_names_who_the_policy_is_attached_to() {
+        let star = r#"{"VersionId":"v1","IsDefaultVersion":true,"Document":{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}}"#;
+        let attach = r#"[{"PolicyName":"star","PolicyArn":"arn:aws:iam::111122223333:policy/star"}]"#;
+        let fixture = Fixture::new().gaad(&format!(
+            r#"{{"UserDetailList":[{{"UserName":"alice","Arn":"{}","AttachedManagedPolicies":{attach}}}],
+                "GroupDetailList":[{{"GroupName":"ops","Arn":"arn:aws:iam::111122223333:group/ops","AttachedManagedPolicies":{attach}}}],
+                "Policies":[{},{}]}}"#,
+            user_arn("alice"),
+            managed("star", star, 5),
+            managed("elsewhere", &star.replace("v1", "v1"), 2).replace("policy/star", "policy/elsewhere"),
+        ));
+        let findings = fixture.run(&CHECK);
+        let star = findings.iter().find(|f| f.resource_name == "star").unwrap();
+        assert!(star.detail.contains("attached to user alice, group ops, and 3 more."), "{}", star.detail);
+        assert_eq!(star.evidence.value()["attached_to"], serde_json::json!(["user alice", "group ops"]));
+        let elsewhere = findings.iter().find(|f| f.resource_name == "elsewhere").unwrap();
+        assert!(
+            elsewhere.detail.contains("attached to 2 principals or groups not in this snapshot"),
+            "{}",
+            elsewhere.detail
+        );
     }
 
     #[test]

@@ -161,39 +161,63 @@ impl S3Archive {
         let retain_until = self.lock.map(|(_, days)| {
             DateTime::from_secs((chrono::Utc::now() + chrono::Duration::days(days.into())).timestamp())
         });
-        for relative in &files {
-            let key = format!("{}{name}/{relative}", self.prefix);
-            let bytes =
-                std::fs::read(local.join(relative)).map_err(|e| format!("cannot read {relative}: {e}"))?;
-            let mut put = self
-                .client
-                .put_object()
-                .bucket(&self.bucket)
-                .key(&key)
-                .content_type(content_type(relative))
-                .body(ByteStream::from(bytes));
-            if let (Some((mode, _)), Some(until)) = (self.lock, retain_until) {
-                let mode = match mode {
-                    ObjectLockMode::Governance => SdkLockMode::Governance,
-                    ObjectLockMode::Compliance => SdkLockMode::Compliance,
-                };
-                put = put.object_lock_mode(mode).object_lock_retain_until_date(until);
+        // Every file but SHA256SUMS, a few at a time (a run has one page per account);
+        // SHA256SUMS last, once all of them are stored: it marks the run complete.
+        let (sums, rest) = files.split_last().map_or((None, &files[..]), |(last, rest)| (Some(last), rest));
+        self.runtime.block_on(async {
+            use futures::stream::{StreamExt, TryStreamExt};
+            let key = |relative: &str| format!("{}{name}/{relative}", self.prefix);
+            futures::stream::iter(rest.iter().map(|r| self.put_file(local, r, key(r), retain_until)))
+                .buffer_unordered(UPLOADS_AT_ONCE)
+                .try_collect::<()>()
+                .await?;
+            match sums {
+                Some(sums) => self.put_file(local, sums, key(sums), retain_until).await,
+                None => Ok(()),
             }
-            if let Some(key_id) = &self.kms_key_id {
-                put = put.server_side_encryption(ServerSideEncryption::AwsKms).ssekms_key_id(key_id);
-            }
-            self.runtime.block_on(put.send()).map_err(|e| {
-                format!(
-                    "cannot write s3://{}/{key}: {} (the job needs s3:PutObject{} on the archive prefix)",
-                    self.bucket,
-                    error_text(&e),
-                    if self.lock.is_some() { " and s3:PutObjectRetention" } else { "" }
-                )
-            })?;
-        }
+        })?;
         Ok(self.location(&name))
     }
+
+    async fn put_file(
+        &self,
+        local: &Path,
+        relative: &str,
+        key: String,
+        retain_until: Option<DateTime>,
+    ) -> Result<(), String> {
+        let bytes =
+            std::fs::read(local.join(relative)).map_err(|e| format!("cannot read {relative}: {e}"))?;
+        let mut put = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(&key)
+            .content_type(content_type(relative))
+            .body(ByteStream::from(bytes));
+        if let (Some((mode, _)), Some(until)) = (self.lock, retain_until) {
+            let mode = match mode {
+                ObjectLockMode::Governance => SdkLockMode::Governance,
+                ObjectLockMode::Compliance => SdkLockMode::Compliance,
+            };
+            put = put.object_lock_mode(mode).object_lock_retain_until_date(until);
+        }
+        if let Some(key_id) = &self.kms_key_id {
+            put = put.server_side_encryption(ServerSideEncryption::AwsKms).ssekms_key_id(key_id);
+        }
+        put.send().await.map(|_| ()).map_err(|e| {
+            format!(
+                "cannot write s3://{}/{key}: {} (the job needs s3:PutObject{} on the archive prefix)",
+                self.bucket,
+                error_text(&e),
+                if self.lock.is_some() { " and s3:PutObjectRetention" } else { "" }
+            )
+        })
+    }
 }
+
+/// Files uploaded at once.
+const UPLOADS_AT_ONCE: usize = 16;
 
 /// SHA256SUMS marks a run complete, so it is uploaded last; the rest in name order.
 fn upload_order(mut files: Vec<String>) -> Vec<String> {

@@ -115,14 +115,15 @@ struct AccountGap<'a> {
     hint: Option<&'a str>,
 }
 
-/// Text colors with enough contrast on white, for the severity labels.
+/// The report's severity colours (templates/style.css), darkened where needed for contrast
+/// as text on white (at least 4.5:1), so that a severity looks the same in mail and report.
 fn color(severity: Severity) -> &'static str {
     match severity {
-        Severity::Critical => "#a50e0e",
-        Severity::High => "#c2410c",
-        Severity::Medium => "#8a6100",
-        Severity::Low => "#1d5f8a",
-        Severity::Info => "#555555",
+        Severity::Critical => "#8b1538",
+        Severity::High => "#c0392b",
+        Severity::Medium => "#a65a00",
+        Severity::Low => "#8a6a00",
+        Severity::Info => "#5b7083",
     }
 }
 

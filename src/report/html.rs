@@ -8,12 +8,13 @@
 //! Not here: CSV and JSON (`csv.rs`, `json.rs`), which always hold every finding whole.
 
 use super::{ReportError, RunReport};
-use crate::access::roster::{AdminChangeKind, RosterRow};
+use crate::access::roster::{AdminChangeKind, AdminEquivalent, PrincipalKind, RosterRow};
 use crate::audit::{CoverageRow, CoverageStatus, Inventory};
 use crate::checks::{Check, Family, CATALOG};
 use crate::config::ReportConfig;
 use crate::findings::{Change, Finding, ResourceType, Severity, Status};
 use crate::snapshot::InputProblem;
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 use std::borrow::Cow;
@@ -24,9 +25,25 @@ use tera::{Context, Tera};
 /// The name ends in `.html` so that tera autoescapes every variable.
 const TEMPLATE_NAME: &str = "report.html";
 const TEMPLATE: &str = include_str!("../../templates/report.html");
+/// The pieces both pages share: the style sheet, the script, a finding's table row.
+const STYLE: &str = include_str!("../../templates/style.css");
+pub(super) const SCRIPT: &str = include_str!("../../templates/script.js");
+const FINDING_ROW: &str = include_str!("../../templates/finding_row.html");
+pub(super) const ACCOUNT_TEMPLATE_NAME: &str = "account.html";
+const ACCOUNT_TEMPLATE: &str = include_str!("../../templates/account.html");
+pub(super) const ACCOUNT_ROWS_NAME: &str = "account_rows.html";
+const ACCOUNT_ROWS: &str = "{% for f in rows %}{% include \"finding_row.html\" %}\n{% endfor %}";
 
 /// New findings listed at the top of the page; the sections below hold every one.
 pub const NEW_FINDINGS_SHOWN: usize = 50;
+/// When a check's table cannot hold all its findings: rows per account at most.
+const PER_ACCOUNT_ROWS: usize = 5;
+/// Accounts named under a check whose table does not hold all its findings.
+const CHIPS_MAX: usize = 60;
+/// The roster's detail: admin rows listed in all, and per account (every account's page
+/// lists all of its own).
+const ROSTER_ROWS_MAX: usize = 300;
+const ROSTER_ROWS_PER_ACCOUNT: usize = 50;
 
 /// An evidence value longer than this is shortened on the page; findings.json holds it whole.
 const EVIDENCE_VALUE_MAX_CHARS: usize = 1500;
@@ -40,13 +57,47 @@ pub fn render(report: &RunReport, config: &ReportConfig) -> Result<String, Repor
     tera.render(TEMPLATE_NAME, &context).map_err(|e| render_error(&e))
 }
 
-/// The template is parsed once per process; a broken template is an error of every render.
-fn engine() -> Result<&'static Tera, ReportError> {
+/// The script's hash as the Content-Security-Policy names it: the only script the page may run.
+pub(super) fn script_hash() -> &'static str {
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| {
+        use sha2::Digest;
+        format!("sha256-{}", base64(&sha2::Sha256::digest(SCRIPT.as_bytes())))
+    })
+}
+
+/// Standard base64 with padding (RFC 4648), for the script's hash.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// The templates are parsed once per process; a broken template is an error of every render.
+pub(super) fn engine() -> Result<&'static Tera, ReportError> {
     static ENGINE: OnceLock<Result<Tera, String>> = OnceLock::new();
     ENGINE
         .get_or_init(|| {
             let mut tera = Tera::default();
-            tera.add_raw_template(TEMPLATE_NAME, TEMPLATE).map_err(|e| error_chain(&e))?;
+            tera.add_raw_templates([
+                ("style.css", STYLE),
+                ("script.js", SCRIPT),
+                ("finding_row.html", FINDING_ROW),
+                (ACCOUNT_ROWS_NAME, ACCOUNT_ROWS),
+                (ACCOUNT_TEMPLATE_NAME, ACCOUNT_TEMPLATE),
+                (TEMPLATE_NAME, TEMPLATE),
+            ])
+            .map_err(|e| error_chain(&e))?;
             Ok(tera)
         })
         .as_ref()
@@ -99,6 +150,34 @@ struct Page<'a> {
     /// Per account, who can act as admin and how, people first.
     roster: Vec<RosterAccount<'a>>,
     roster_admins: usize,
+    /// Who can act as admin, counted per account (every account with an admin).
+    admin_summary: Vec<AdminSummary<'a>>,
+    /// Accounts whose admin rows the report does not list (on their pages, and in the CSV).
+    roster_accounts_more: usize,
+    /// Every account has its page in `accounts/`.
+    account_pages: bool,
+    /// The finding rows show their account (false on an account's own page).
+    show_account: bool,
+    script_hash: &'static str,
+}
+
+#[derive(Serialize)]
+struct AdminSummary<'a> {
+    id: &'a str,
+    name: &'a str,
+    people: usize,
+    users: usize,
+    roles: usize,
+    conditional: usize,
+    unknown: usize,
+}
+
+/// An account named under a check: how many open findings of the check it has.
+#[derive(Serialize)]
+struct AccountChip<'a> {
+    id: &'a str,
+    name: &'a str,
+    count: usize,
 }
 
 #[derive(Serialize)]
@@ -293,6 +372,11 @@ struct CheckSection<'a> {
     without_input: usize,
     rows: Vec<FindingRow<'a>>,
     more: usize,
+    /// Rows were picked at most `PER_ACCOUNT_ROWS` per account (the table would not hold all).
+    spread: bool,
+    /// The accounts with open findings of the check, most first (at most `CHIPS_MAX`).
+    accounts_list: Vec<AccountChip<'a>>,
+    accounts_more: usize,
 }
 
 #[derive(Serialize)]
@@ -303,10 +387,18 @@ struct QuietCheck<'a> {
     without_input: usize,
 }
 
+/// A finding's row as `templates/finding_row.html` lays it out (the report and the account
+/// pages share it); its `data-` attributes are what the page's filters read.
 #[derive(Serialize)]
-struct FindingRow<'a> {
+pub(super) struct FindingRow<'a> {
     severity: &'static str,
-    new: bool,
+    /// Severity as a number (critical 5 … info 1), for sorting.
+    rank: usize,
+    /// `new`, `persisting` or `suppressed`.
+    state: &'static str,
+    check: &'a str,
+    /// The check's section: on the account page, and in the report.
+    check_anchor: String,
     account_id: &'a str,
     account_name: &'a str,
     resource_type: ResourceType,
@@ -315,6 +407,11 @@ struct FindingRow<'a> {
     title: &'a str,
     detail: &'a str,
     evidence: Vec<EvidenceLine>,
+    suppression: Option<String>,
+    first_seen: &'a str,
+    first_seen_date: &'a str,
+    /// Whole days from first seen to the run's as-of instant.
+    age_days: Option<i64>,
 }
 
 #[derive(Serialize)]
@@ -539,7 +636,18 @@ impl<'a> Page<'a> {
         };
 
         let max_rows = config.html_max_rows_per_check;
-        let families = family_sections(&by_check_id, &without_input, &disabled, max_rows);
+        let as_of = DateTime::parse_from_rfc3339(&run.as_of).ok().map(|t| t.with_timezone(&Utc));
+        let mut chips: BTreeMap<&str, Vec<AccountChip>> = BTreeMap::new();
+        for (id, account) in &counts.by_account {
+            for (check, n) in &account.checks {
+                chips.entry(check).or_default().push(AccountChip { id, name: &account.name, count: *n });
+            }
+        }
+        for list in chips.values_mut() {
+            list.sort_by(|a, b| b.count.cmp(&a.count).then(a.id.cmp(b.id)));
+        }
+        let shape = Shape { max_rows, as_of, chips };
+        let families = family_sections(&by_check_id, &without_input, &disabled, &shape);
         let catalog = CATALOG
             .iter()
             .map(|check| CatalogRow {
@@ -630,19 +738,84 @@ impl<'a> Page<'a> {
                     sentence: c.sentence(),
                 })
                 .collect(),
-            roster: roster_accounts(&report.roster, &report.roster_rows, max_rows),
+            roster: roster_accounts(&report.roster, &report.roster_rows),
             roster_admins: report.roster.iter().filter(|r| r.admin_equivalent.is_admin()).count(),
+            admin_summary: admin_summary(&report.roster),
+            roster_accounts_more: 0,
+            account_pages: report.account_pages,
+            show_account: true,
+            script_hash: script_hash(),
         }
+        .with_roster_cut()
     }
 }
 
+impl Page<'_> {
+    /// The roster's detail rows are listed for the first accounts only, up to
+    /// `ROSTER_ROWS_MAX` rows in all; the summary above them counts every account.
+    fn with_roster_cut(mut self) -> Self {
+        let mut rows = 0;
+        let keep = self
+            .roster
+            .iter()
+            .take_while(|a| {
+                rows += a.rows.len();
+                rows <= ROSTER_ROWS_MAX
+            })
+            .count()
+            .max(1);
+        if self.roster.len() > keep {
+            self.roster_accounts_more = self.roster.len() - keep;
+            self.roster.truncate(keep);
+        }
+        self
+    }
+}
+
+/// Who can act as admin per account, from the roster's admin and unknown rows: the accounts
+/// with the most admins first.
+fn admin_summary(rows: &[RosterRow]) -> Vec<AdminSummary<'_>> {
+    let mut accounts: Vec<AdminSummary> = Vec::new();
+    for row in rows {
+        if accounts.last().is_none_or(|a| a.id != &*row.account_id) {
+            accounts.push(AdminSummary {
+                id: &row.account_id,
+                name: &row.account_name,
+                people: 0,
+                users: 0,
+                roles: 0,
+                conditional: 0,
+                unknown: 0,
+            });
+        }
+        let account = accounts.last_mut().expect("pushed above");
+        match row.admin_equivalent {
+            AdminEquivalent::Yes => match row.principal_kind {
+                PrincipalKind::Person => account.people += 1,
+                PrincipalKind::IamUser => account.users += 1,
+                PrincipalKind::IamRole => account.roles += 1,
+            },
+            AdminEquivalent::Conditional => account.conditional += 1,
+            AdminEquivalent::Unknown => account.unknown += 1,
+            // Potential paths are admin-access findings, not admins (see AdminEquivalent).
+            AdminEquivalent::Potential | AdminEquivalent::No => {}
+        }
+    }
+    accounts.retain(|a| a.people + a.users + a.roles + a.conditional + a.unknown > 0);
+    accounts.sort_by(|a, b| {
+        let total = |a: &AdminSummary| a.people + a.users + a.roles + a.conditional;
+        total(b).cmp(&total(a)).then(a.id.cmp(b.id))
+    });
+    accounts
+}
+
 /// The roster's admin rows by account (in the roster's order: people first), each account
-/// capped at `cap` rows; accounts without an admin are left out.
+/// capped at `ROSTER_ROWS_PER_ACCOUNT` rows; accounts without an admin are left out.
 fn roster_accounts<'a>(
     rows: &'a [RosterRow],
     rows_by_account: &BTreeMap<String, usize>,
-    cap: usize,
 ) -> Vec<RosterAccount<'a>> {
+    let cap = ROSTER_ROWS_PER_ACCOUNT;
     let mut accounts: Vec<RosterAccount> = Vec::new();
     for row in rows {
         if accounts.last().is_none_or(|a| a.id != &*row.account_id) {
@@ -685,11 +858,19 @@ fn roster_accounts<'a>(
 
 /// One section per family in catalog order, then any check the catalog does not know
 /// (a findings file from another version) so that no finding goes unshown.
+/// How the check tables are cut: rows per check, the as-of instant for ages, and the accounts
+/// of each check.
+struct Shape<'a> {
+    max_rows: usize,
+    as_of: Option<DateTime<Utc>>,
+    chips: BTreeMap<&'a str, Vec<AccountChip<'a>>>,
+}
+
 fn family_sections<'a>(
     by_check_id: &BTreeMap<&'a str, CheckFindings<'a>>,
     without_input: &BTreeMap<&str, usize>,
     disabled: &BTreeSet<&str>,
-    max_rows: usize,
+    shape: &Shape<'a>,
 ) -> Vec<FamilySection<'a>> {
     let mut families: Vec<Family> = Vec::new();
     for check in CATALOG {
@@ -718,7 +899,7 @@ fn family_sections<'a>(
                 }
                 if group.total > 0 {
                     section.open += group.total;
-                    section.checks.push(check_section(check.id, Some(check), group, missing, max_rows));
+                    section.checks.push(check_section(check.id, Some(check), group, missing, shape));
                 } else if disabled.contains(check.id) {
                     section.disabled.push(check.id);
                 } else {
@@ -736,7 +917,7 @@ fn family_sections<'a>(
     let unknown: Vec<CheckSection> = by_check_id
         .iter()
         .filter(|(id, group)| crate::checks::by_id(id).is_none() && group.total > 0)
-        .map(|(id, group)| check_section(id, None, group, 0, max_rows))
+        .map(|(id, group)| check_section(id, None, group, 0, shape))
         .collect();
     if !unknown.is_empty() {
         sections.push(FamilySection {
@@ -757,10 +938,29 @@ fn check_section<'a>(
     check: Option<&'static Check>,
     group: &CheckFindings<'a>,
     without_input: usize,
-    max_rows: usize,
+    shape: &Shape<'a>,
 ) -> CheckSection<'a> {
     // A check the catalog does not know still carries its text in each finding.
     let first = group.open.first();
+    let max_rows = shape.max_rows;
+    // All of them when they fit; else the worst, at most PER_ACCOUNT_ROWS of each account,
+    // so that one noisy account does not fill the table.
+    let spread = group.total > max_rows;
+    let mut per_account: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut picked: Vec<&Finding> = group
+        .open
+        .iter()
+        .copied()
+        .filter(|f| {
+            let n = per_account.entry(f.account_id.as_str()).or_default();
+            *n += 1;
+            !spread || *n <= PER_ACCOUNT_ROWS
+        })
+        .take(max_rows)
+        .collect();
+    oldest_first(id, &mut picked);
+    let chips = shape.chips.get(id).map(Vec::as_slice).unwrap_or_default();
+    let shown_chips = if spread { chips.len().min(CHIPS_MAX) } else { 0 };
     CheckSection {
         id,
         anchor: anchor("check", id),
@@ -776,8 +976,26 @@ fn check_section<'a>(
         accounts: group.accounts,
         suppressed: group.suppressed,
         without_input,
-        rows: group.open.iter().take(max_rows).map(|f| finding_row(f)).collect(),
-        more: group.total.saturating_sub(group.open.len().min(max_rows)),
+        more: group.total.saturating_sub(picked.len()),
+        rows: picked.into_iter().map(|f| finding_row(f, shape.as_of)).collect(),
+        spread,
+        accounts_list: chips[..shown_chips]
+            .iter()
+            .map(|c| AccountChip { id: c.id, name: c.name, count: c.count })
+            .collect(),
+        accounts_more: if spread { chips.len() - shown_chips } else { 0 },
+    }
+}
+
+/// Stale keys, oldest first: the order an auditor works through them (the evidence's
+/// `last_rotated`, an RFC 3339 instant, sorts as text).
+pub(super) fn oldest_first(check: &str, findings: &mut [&Finding]) {
+    if check == "stale-access-key" {
+        findings.sort_by_cached_key(|f| {
+            let evidence = f.evidence.value();
+            let rotated = evidence.get("last_rotated").and_then(Value::as_str).map(str::to_string);
+            (std::cmp::Reverse(f.severity), rotated)
+        });
     }
 }
 
@@ -862,10 +1080,18 @@ fn coverage_view(row: &CoverageRow) -> CoverageView<'_> {
     }
 }
 
-fn finding_row(finding: &Finding) -> FindingRow<'_> {
+pub(super) fn finding_row(finding: &Finding, as_of: Option<DateTime<Utc>>) -> FindingRow<'_> {
+    let first_seen = DateTime::parse_from_rfc3339(&finding.first_seen).ok();
     FindingRow {
         severity: finding.severity.as_str(),
-        new: finding.change == Change::New,
+        rank: Severity::ALL.len() - Severity::ALL.iter().position(|s| *s == finding.severity).unwrap_or(4),
+        state: match (finding.status, finding.change) {
+            (Status::Suppressed, _) => "suppressed",
+            (Status::Open, Change::New) => "new",
+            (Status::Open, Change::Persisting) => "persisting",
+        },
+        check: &finding.check,
+        check_anchor: anchor("check", &finding.check),
         account_id: finding.account_id.as_str(),
         account_name: &finding.account_name,
         resource_type: finding.resource_type,
@@ -874,6 +1100,18 @@ fn finding_row(finding: &Finding) -> FindingRow<'_> {
         title: &finding.title,
         detail: &finding.detail,
         evidence: evidence_lines(&finding.evidence.value()),
+        suppression: finding.suppression.as_ref().map(|s| {
+            if s.expires.is_empty() {
+                s.reason.clone()
+            } else {
+                format!("{} (until {})", s.reason, s.expires)
+            }
+        }),
+        first_seen: &finding.first_seen,
+        first_seen_date: finding.first_seen.get(..10).unwrap_or(&finding.first_seen),
+        age_days: first_seen
+            .zip(as_of)
+            .map(|(seen, as_of)| (as_of - seen.with_timezone(&Utc)).num_days().max(0)),
     }
 }
 
@@ -1010,7 +1248,7 @@ fn settings(thresholds: &impl Serialize) -> Vec<Setting> {
 }
 
 /// A fragment id made only of `[a-z0-9-]`, whatever the text.
-fn anchor(prefix: &str, text: &str) -> String {
+pub(super) fn anchor(prefix: &str, text: &str) -> String {
     let mut id = String::with_capacity(prefix.len() + 1 + text.len());
     id.push_str(prefix);
     id.push('-');
@@ -1076,7 +1314,7 @@ pub(crate) mod tests {
         }
     }
 
-    fn evidence(value: Value) -> crate::findings::Evidence {
+    pub(crate) fn evidence(value: Value) -> crate::findings::Evidence {
         match value {
             Value::Object(map) => crate::findings::Evidence::from_map(map),
             _ => unreachable!("test evidence is an object"),
@@ -1154,7 +1392,11 @@ pub(crate) mod tests {
     }
 
     fn render_with(report: &RunReport, max_rows: usize) -> String {
-        let config = ReportConfig { title: format!("IAM audit {SCRIPT}"), html_max_rows_per_check: max_rows };
+        let config = ReportConfig {
+            title: format!("IAM audit {SCRIPT}"),
+            html_max_rows_per_check: max_rows,
+            ..ReportConfig::default()
+        };
         render(report, &config).unwrap()
     }
 
@@ -1200,7 +1442,11 @@ pub(crate) mod tests {
     fn untrusted_text_appears_only_escaped() {
         let html = render_with(&hostile_report(), 100);
         let lower = html.to_ascii_lowercase();
-        assert!(!lower.contains("<script"), "raw script tag in output");
+        assert_eq!(lower.matches("<script").count(), 1, "one script tag: the page's own");
+        assert!(
+            html.contains(&format!("<script>{}</script>", super::SCRIPT)),
+            "and it holds only the page's script"
+        );
         assert!(!lower.contains("<img"), "raw img tag in output");
         let script = "&lt;script&gt;alert(1)&lt;&#x2F;script&gt;";
         let img = "&quot;&gt;&lt;img src=x onerror=alert(1)&gt;";
@@ -1221,7 +1467,14 @@ pub(crate) mod tests {
     fn page_is_self_contained() {
         let html = render_with(&hostile_report(), 100);
         let lower = html.to_ascii_lowercase();
-        assert!(!lower.contains("<script"));
+        // The only script is the page's own, inline, allowed by its hash and by nothing else.
+        assert_eq!(lower.matches("<script").count(), 1);
+        let csp =
+            html.split("Content-Security-Policy\" content=\"").nth(1).unwrap().split('"').next().unwrap();
+        assert!(csp.contains("default-src 'none'"), "{csp}");
+        let hash = script_hash().replace('/', "&#x2F;");
+        assert!(csp.contains(&format!("script-src '{hash}'")), "{csp}");
+        assert!(!csp.contains("script-src 'unsafe"), "{csp}");
         assert!(!lower.contains("http://") && !lower.contains("https://"), "remote reference in the page");
         assert!(!lower.contains("url(") && !lower.contains("@import") && !lower.contains("<link"));
         assert!(!lower.contains(" src=\"") && !lower.contains("<iframe"));
@@ -1230,7 +1483,12 @@ pub(crate) mod tests {
         assert!(html.contains("@media print"));
     }
 
-    fn roster_row(account: &str, kind: PrincipalKind, name: &str, admin: AdminEquivalent) -> RosterRow {
+    pub(crate) fn roster_row(
+        account: &str,
+        kind: PrincipalKind,
+        name: &str,
+        admin: AdminEquivalent,
+    ) -> RosterRow {
         RosterRow {
             account_id: account.into(),
             account_name: "<prod>".into(),
@@ -1283,10 +1541,9 @@ pub(crate) mod tests {
         assert!(banner < html.find("id=\"changes\"").unwrap(), "the banner leads the page");
         assert!(html.contains("Identity Center not collected."), "and says what it could not see");
         assert!(!html.contains("<script>ana"), "escaped");
-        // One row per account is the cap: the rest is counted.
-        let capped = render_with(&report, 1);
-        assert!(section(&capped, "roster")
-            .contains("1 more admin access path in this account is in access-roster.csv"));
+        // Admins counted per account: people, users, roles.
+        let summary = roster.split("admin-summary").nth(1).expect("the per-account admin table");
+        assert!(summary.contains("data-l=\"people\">1<"), "{summary}");
     }
 
     #[test]
@@ -1318,7 +1575,9 @@ pub(crate) mod tests {
     #[test]
     fn every_section_is_present_in_order() {
         let html = render_with(&hostile_report(), 100);
-        let mut headings = vec!["id=\"changes\"".to_string(), "id=\"summary\"".to_string()];
+        let mut headings: Vec<String> =
+            ["changes", "summary", "coverage", "roster"].iter().map(|id| format!("id=\"{id}\"")).collect();
+        headings.push("Appendix: the detail".into());
         let mut families: Vec<Family> = Vec::new();
         for check in CATALOG {
             if !families.contains(&check.family) {
@@ -1326,8 +1585,9 @@ pub(crate) mod tests {
             }
         }
         headings.extend(families.iter().map(|f| format!(">{}</h2>", f.title())));
-        headings
-            .extend(["coverage", "suppressed", "resolved", "method"].iter().map(|id| format!("id=\"{id}\"")));
+        headings.extend(
+            ["suppressed", "resolved", "carried-over", "method"].iter().map(|id| format!("id=\"{id}\"")),
+        );
         let mut at = 0;
         for heading in &headings {
             let found = html[at..]
@@ -1407,14 +1667,21 @@ pub(crate) mod tests {
         let html = render_with(&hostile_report(), 2);
         let stale = section(&html, "check-stale-access-key");
         assert!(
-            stale.contains("2 more findings of this check are in findings.csv / findings.json"),
+            stale.contains("2 more findings of this check are not listed here, and findings.csv / findings.json hold them all. By account, most first:"),
             "{stale}"
         );
+        // Which accounts the rest is in, with how many.
+        assert!(stale.contains("111122223333: 4"), "{stale}");
+        assert!(stale.contains("The worst 2 of 4, at most 5 per account."), "{stale}");
         assert!(stale.contains("user&#x2F;alice") && stale.contains("user&#x2F;bob"));
         assert!(!stale.contains("user&#x2F;carol") && !stale.contains("user&#x2F;dave"));
         let html = render_with(&hostile_report(), 100);
         assert!(!html.contains("more findings of this check"));
         assert!(section(&html, "check-stale-access-key").contains("user&#x2F;dave"));
+        assert!(
+            !section(&html, "check-stale-access-key").contains("at most 5 per account"),
+            "all fit: no spread"
+        );
     }
 
     #[test]

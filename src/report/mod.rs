@@ -6,6 +6,7 @@ pub mod csv;
 pub mod digest;
 pub mod html;
 pub mod json;
+pub mod pages;
 pub mod stream;
 
 use crate::access::roster::{AdminChange, AdminChangeKind, RosterRow};
@@ -113,6 +114,9 @@ pub struct RunReport {
     /// `findings` and `resolved` hold only the first of each group of the report's order.
     #[serde(skip)]
     pub streamed: Option<Arc<Streamed>>,
+    /// Every account has its page, `accounts/<id>.html`, beside report.html.
+    #[serde(skip)]
+    pub account_pages: bool,
 }
 
 /// Open, new and suppressed findings counted by severity, check and account.
@@ -136,8 +140,8 @@ pub struct AccountCounts {
     pub name: String,
     pub open: [usize; 5],
     pub suppressed: usize,
-    /// The checks with open findings in the account.
-    pub checks: std::collections::BTreeSet<crate::findings::CheckText>,
+    /// Open findings per check in the account.
+    pub checks: BTreeMap<crate::findings::CheckText, usize>,
 }
 
 fn bump(map: &mut BTreeMap<String, usize>, key: &str) {
@@ -174,8 +178,11 @@ impl Counts {
                 if let Some(column) = Severity::ALL.iter().position(|s| *s == finding.severity) {
                     account.open[column] += 1;
                 }
-                if !account.checks.contains(&finding.check) {
-                    account.checks.insert(finding.check.clone());
+                match account.checks.get_mut(&finding.check) {
+                    Some(n) => *n += 1,
+                    None => {
+                        account.checks.insert(finding.check.clone(), 1);
+                    }
                 }
                 if finding.change == Change::New {
                     self.new += 1;
@@ -195,7 +202,7 @@ impl Counts {
     pub fn accounts_by_check(&self) -> BTreeMap<&str, usize> {
         let mut out: BTreeMap<&str, usize> = BTreeMap::new();
         for account in self.by_account.values() {
-            for check in &account.checks {
+            for check in account.checks.keys() {
                 *out.entry(check).or_default() += 1;
             }
         }
@@ -263,6 +270,7 @@ impl RunReport {
             roster,
             roster_rows,
             streamed,
+            account_pages,
             ..
         } = output;
         let mut report = RunReport::assemble(
@@ -277,6 +285,7 @@ impl RunReport {
         );
         report.roster = roster;
         report.roster_rows = roster_rows;
+        report.account_pages = account_pages;
         report.carried_over = carried_over;
         report.summary.carried_over = carried_over_total;
         report
@@ -323,6 +332,7 @@ impl RunReport {
             roster_rows: BTreeMap::new(),
             counts,
             streamed,
+            account_pages: false,
         }
     }
 

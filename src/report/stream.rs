@@ -13,7 +13,7 @@
 
 use super::{Counts, Streamed};
 use crate::access::roster::{self, PreviousRoster, RosterRow, Shared};
-use crate::audit::{report_order, CoverageRow, ReportOrder, Sink};
+use crate::audit::{report_order, CoverageRow, Pass, ReportOrder, Sink};
 use crate::config::Config;
 use crate::findings::diff::{self, GoneAs, PreviousIndex};
 use crate::findings::{self, Change, Finding, Status};
@@ -126,6 +126,8 @@ pub struct Prepared {
     roster_kept: Vec<RosterRow>,
     /// The account and its number of roster rows.
     roster_rows: (String, usize),
+    /// The account's page could not be written.
+    page_error: Option<String>,
 }
 
 /// What the stream kept, once the audit is done.
@@ -148,6 +150,8 @@ pub struct StreamOutput {
     /// The resolved and carried-over findings could not be read back from the previous run
     /// (the run goes on).
     pub resolved_error: Option<String>,
+    /// Every account has its page in `accounts/`.
+    pub account_pages: bool,
 }
 
 pub struct FindingStream<'a> {
@@ -170,6 +174,7 @@ pub struct FindingStream<'a> {
     whole: BTreeSet<String>,
     roster_kept: Vec<RosterRow>,
     roster_rows: std::collections::BTreeMap<String, usize>,
+    pages: Option<super::pages::AccountPages>,
     error: Option<std::io::Error>,
 }
 
@@ -208,8 +213,15 @@ impl<'a> FindingStream<'a> {
             whole,
             roster_kept: Vec::new(),
             roster_rows: Default::default(),
+            pages: None,
             error: None,
         })
+    }
+
+    /// Also writes every account's page (see [`super::pages`]).
+    pub fn with_pages(mut self, pages: super::pages::AccountPages) -> FindingStream<'a> {
+        self.pages = Some(pages);
+        self
     }
 
     fn keep(&mut self, group: usize, finding: Finding) {
@@ -258,6 +270,7 @@ impl<'a> FindingStream<'a> {
             roster_rows,
             sample_cap,
             error,
+            pages,
             ..
         } = self;
         let io = |e: std::io::Error| format!("cannot write the run's spill files in {}: {e}", dir.display());
@@ -321,6 +334,7 @@ impl<'a> FindingStream<'a> {
             roster_rows,
             streamed: Streamed { dir, json, csv, resolved_json, carried_json, roster },
             resolved_error,
+            account_pages: pages.is_some(),
         })
     }
 }
@@ -328,7 +342,14 @@ impl<'a> FindingStream<'a> {
 impl Sink for FindingStream<'_> {
     type Prepared = Prepared;
 
-    fn prepare(&self, account_id: &str, mut findings: Vec<Finding>, mut rows: Vec<RosterRow>) -> Prepared {
+    fn prepare(
+        &self,
+        account: &CoverageRow,
+        pass: Pass,
+        mut findings: Vec<Finding>,
+        mut rows: Vec<RosterRow>,
+    ) -> Prepared {
+        let account_id = account.account_id.as_str();
         findings::policy::apply(self.config, self.as_of, &mut findings);
         let mut matched = Vec::new();
         if let Some(previous) = &self.previous {
@@ -351,9 +372,23 @@ impl Sink for FindingStream<'_> {
         }
         let mut roster_csv = Vec::new();
         super::csv::rows_into(&mut roster_csv, rows.iter().map(super::csv::roster_cells));
+        let page_error = self.pages.as_ref().and_then(|pages| match pass {
+            Pass::First => pages.first(account, &grouped).err(),
+            Pass::Late => pages.late(account, &grouped, &rows).err(),
+        });
         let roster_rows = (account_id.to_string(), rows.len());
         let roster_kept = rows.into_iter().filter(roster::needed_for_compare).collect();
-        Prepared { findings: grouped, json, csv, runs, matched, roster_csv, roster_kept, roster_rows }
+        Prepared {
+            findings: grouped,
+            json,
+            csv,
+            runs,
+            matched,
+            roster_csv,
+            roster_kept,
+            roster_rows,
+            page_error,
+        }
     }
 
     fn append(&mut self, mut prepared: Prepared) {
@@ -364,6 +399,10 @@ impl Sink for FindingStream<'_> {
             let (account, rows) = std::mem::take(&mut prepared.roster_rows);
             if rows > 0 {
                 *self.roster_rows.entry(account).or_default() += rows;
+            }
+            if let Some(message) = prepared.page_error.take() {
+                self.error = Some(std::io::Error::other(message));
+                return;
             }
             if let Err(e) = self.append_io(prepared) {
                 self.error = Some(e);

@@ -259,7 +259,13 @@ fn the_sample_holds_the_first_of_each_group_and_the_first_new_ones_whatever_the_
         let mut mine: Vec<Finding> =
             all.iter().filter(|f| f.account_id.as_str() == format!("{account:012}")).cloned().collect();
         mine.reverse();
-        let prepared = stream.prepare(&format!("{account:012}"), mine, Vec::new());
+        let row = crate::report::html::tests::coverage(
+            &format!("{account:012}"),
+            "",
+            crate::audit::CoverageStatus::Audited,
+            None,
+        );
+        let prepared = stream.prepare(&row, crate::audit::Pass::First, mine, Vec::new());
         stream.append(prepared);
     }
     let output = stream.finish(&[], None).unwrap();
