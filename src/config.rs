@@ -169,6 +169,10 @@ pub struct SuppressionRule {
     pub expires: Spanned<String>,
     /// Optional account id the rule is limited to.
     pub account: Option<String>,
+    /// Optional: who answers for the accepted risk (a person or team).
+    pub owner: Option<String>,
+    /// Optional: the ticket or risk-register entry that records the acceptance.
+    pub ticket: Option<String>,
     #[serde(skip)]
     pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
 }
@@ -180,11 +184,14 @@ pub struct ReportConfig {
     pub title: String,
     /// Rows per check section in the HTML report; the CSV and JSON always hold every finding.
     pub html_max_rows_per_check: usize,
+    /// Data older than this many days before the run's reference instant is flagged stale
+    /// (report banner, digest, log).
+    pub max_data_age_days: u32,
 }
 
 impl Default for ReportConfig {
     fn default() -> Self {
-        ReportConfig { title: "IAM audit".into(), html_max_rows_per_check: 2000 }
+        ReportConfig { title: "IAM audit".into(), html_max_rows_per_check: 2000, max_data_age_days: 2 }
     }
 }
 
@@ -319,7 +326,7 @@ fn default_retry_delay_seconds() -> u64 {
 }
 
 /// What `[mail] subject` may contain between braces.
-pub const SUBJECT_PLACEHOLDERS: [&str; 10] = [
+pub const SUBJECT_PLACEHOLDERS: [&str; 11] = [
     "new_critical",
     "new_high",
     "new",
@@ -330,10 +337,15 @@ pub const SUBJECT_PLACEHOLDERS: [&str; 10] = [
     "admin_gained",
     "admin_lost",
     "carried_over",
+    "evidence_date",
 ];
 
+/// How the subject names the evidence date; appended to a template that does not place
+/// `{evidence_date}` itself.
+pub const EVIDENCE_DATE_SUFFIX: &str = " · evidence of {evidence_date}";
+
 pub const DEFAULT_SUBJECT: &str =
-    "[IAM audit] {new_critical} new critical · {open} open · {resolved} fixed — {date}";
+    "[IAM audit] {new_critical} new critical · {open} open · {resolved} fixed — {date} · evidence of {evidence_date}";
 
 impl MailConfig {
     pub fn from_address(&self) -> &str {
