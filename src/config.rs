@@ -771,4 +771,23 @@ mod tests {
         let err = parse("[mail]\npassword_env = \"P\"\n").unwrap_err();
         assert!(err.contains("username_env"), "{err}");
     }
+
+    #[test]
+    fn evidence_and_accepted_risk_keys_parse_with_their_defaults() {
+        let config = parse("[mail]\nsubject = \"{evidence_date}: {new} new\"\n").unwrap();
+        assert_eq!(config.report.max_data_age_days, 2, "the default");
+        assert!(config.mail.unwrap().subject_template().contains("{evidence_date}"));
+        let config = parse(
+            "[report]\nmax_data_age_days = 7\n[[suppressions]]\ncheck = \"admin-access\"\nresource = \"*\"\n\
+             reason = \"r\"\nexpires = \"2030-01-01\"\nowner = \"secops\"\nticket = \"SEC-1\"\n\
+             [[suppressions]]\ncheck = \"admin-access\"\nresource = \"*\"\nreason = \"r\"\nexpires = \"2030-01-01\"\n",
+        )
+        .unwrap();
+        assert_eq!(config.report.max_data_age_days, 7);
+        let rules = &config.suppressions;
+        assert_eq!((rules[0].owner.as_deref(), rules[0].ticket.as_deref()), (Some("secops"), Some("SEC-1")));
+        assert_eq!((rules[1].owner.as_deref(), rules[1].ticket.as_deref()), (None, None), "both optional");
+        let err = parse("[report]\nmax_data_age_days = -1\n").unwrap_err();
+        assert!(err.contains("max_data_age_days"), "{err}");
+    }
 }

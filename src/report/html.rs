@@ -26,9 +26,10 @@ use tera::{Context, Tera};
 const TEMPLATE_NAME: &str = "report.html";
 const TEMPLATE: &str = include_str!("../../templates/report.html");
 /// Blocks the page includes: the evidence block (with the stale-data and accepted-risk
-/// banners) and the table of suppression rules.
-const PARTS: [(&str, &str); 2] = [
+/// banners), its style, and the table of suppression rules.
+const PARTS: [(&str, &str); 3] = [
     ("report-evidence.html", include_str!("../../templates/report-evidence.html")),
+    ("report-evidence.css", include_str!("../../templates/report-evidence.css")),
     ("report-suppression-rules.html", include_str!("../../templates/report-suppression-rules.html")),
 ];
 
@@ -1536,6 +1537,10 @@ pub(crate) mod tests {
             "31 days away is not soon: {later}"
         );
         assert!(!suppressed.contains("<tr id=\"rule-5\""));
+        assert!(
+            html[..html.find("</head>").unwrap()].contains(".st-lapsed {"),
+            "the statuses are styled in the head"
+        );
         // The suppressed finding refers to its rule instead of repeating the reason.
         let findings = &suppressed[suppressed.find("Findings suppressed this run").unwrap()..];
         assert!(findings.contains("href=\"#rule-1\">rule 1</a>"), "{findings}");
