@@ -35,13 +35,21 @@ pub struct Provenance {
     pub build_commit: String,
 }
 
+/// What the collection time is compared with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AgeReference {
+    /// The instant given with `--as-of`, which every age of the findings is measured against.
+    AsOf,
+    /// When the run started: without `--as-of`, `as_of` is the collection time itself and says
+    /// nothing about age.
+    RunStart,
+}
+
 /// How old the data is when the run judges it.
 #[derive(Debug, Clone, Serialize)]
 pub struct DataAge {
-    /// What the collection time is compared with: `as-of` (the instant given with `--as-of`,
-    /// which every age of the findings is measured against) or `run-start` (when the run
-    /// started; `as_of` then defaults to the collection time and says nothing about age).
-    pub reference: &'static str,
+    pub reference: AgeReference,
     pub reference_at: String,
     /// Whole days from collection to the reference; None when the collection time is unknown.
     pub days: Option<i64>,
@@ -81,8 +89,11 @@ fn instant(at: DateTime<Utc>) -> String {
 
 impl Provenance {
     pub fn new(sources: &Sources) -> Provenance {
-        let (reference, reference_at) =
-            if sources.as_of_given { ("as-of", sources.as_of) } else { ("run-start", sources.started_at) };
+        let (reference, reference_at) = if sources.as_of_given {
+            (AgeReference::AsOf, sources.as_of)
+        } else {
+            (AgeReference::RunStart, sources.started_at)
+        };
         let age = sources.collected_at.map(|collected| reference_at - collected);
         let limit = chrono::Duration::days(i64::from(sources.max_data_age_days));
         Provenance {
@@ -134,8 +145,8 @@ impl Provenance {
     /// What the reference instant is, in words.
     fn reference_words(&self) -> &'static str {
         match self.data_age.reference {
-            "as-of" => "the as-of instant the findings are judged at",
-            _ => "the run's start",
+            AgeReference::AsOf => "the as-of instant the findings are judged at",
+            AgeReference::RunStart => "the run's start",
         }
     }
 
@@ -220,7 +231,7 @@ mod tests {
         // as_of defaulted to the collection time: the run's start is the reference.
         let exactly =
             Provenance::new(&sources(Some("2026-11-30T06:00:00Z"), "2026-11-30T06:00:00Z", false, run));
-        assert_eq!(exactly.data_age.reference, "run-start");
+        assert_eq!(exactly.data_age.reference, AgeReference::RunStart);
         assert_eq!(exactly.data_age.days, Some(2));
         assert!(!exactly.data_age.stale, "exactly the limit is not stale");
         assert!(exactly.stale_warning().is_none() && exactly.stale_log_line().is_none());
@@ -244,7 +255,8 @@ mod tests {
             true,
             "2026-12-02T06:00:00Z",
         ));
-        assert_eq!((replay.data_age.reference, replay.data_age.days), ("as-of", Some(0)));
+        assert_eq!((replay.data_age.reference, replay.data_age.days), (AgeReference::AsOf, Some(0)));
+        assert_eq!(serde_json::to_value(&replay.data_age).unwrap()["reference"], "as-of");
         assert!(!replay.data_age.stale);
         // Judged 913 days after its collection: stale, and the warning names the as-of instant.
         let late = Provenance::new(&sources(
