@@ -292,6 +292,14 @@ mod tests {
             "2026-12-02T06:00:00Z",
         ));
         assert!(unfiled.checksums.location.is_none() && unfiled.checksums.verify.starts_with("not filed"));
+        let mut in_s3 =
+            sources(Some("2026-12-02T06:00:00Z"), "2026-12-02T06:00:00Z", false, "2026-12-02T06:00:00Z");
+        in_s3.filed_at = Some("s3://audit/iam/20261202T060000Z/".into());
+        assert_eq!(
+            Provenance::new(&in_s3).checksums.verify,
+            "aws s3 cp --recursive s3://audit/iam/20261202T060000Z/ run && cd run && sha256sum -c SHA256SUMS",
+            "an S3 run is downloaded first"
+        );
     }
 
     #[test]
