@@ -339,6 +339,20 @@ pub fn run(args: &RunArgs, log_format: LogFormat) -> Result<i32, String> {
     };
     let run_id = started_at.format("%Y%m%dT%H%M%SZ").to_string();
     let archive = Archive::from_config(&config.archive)?;
+    let mut provenance = report::provenance::Sources {
+        organization_id: snapshot.organization.id.as_deref(),
+        collected_by: snapshot.manifest.as_ref().and_then(|m| m.caller.as_deref()),
+        collected_at: snapshot.collected_at(),
+        manifest_sha256: snapshot.manifest_sha256.as_deref(),
+        as_of,
+        as_of_given: args.as_of.is_some(),
+        started_at,
+        max_data_age_days: config.report.max_data_age_days,
+        filed_at: None,
+    };
+    if let Some(line) = report::provenance::Provenance::new(&provenance).stale_log_line() {
+        tracing::warn!(event = "stale-evidence", "{line}");
+    }
     let previous = previous_run(archive.as_ref());
     let pending = match (&args.out, &archive) {
         (None, Some(archive)) => Some(archive.begin(&run_id)?),
@@ -445,11 +459,14 @@ pub fn run(args: &RunArgs, log_format: LogFormat) -> Result<i32, String> {
             ..RunStats::default()
         },
     };
-    let report = RunReport::streamed(info, outcome.coverage, output, outcome.snapshot_problems).with_access(
-        roster,
-        admin_changes,
-        outcome.identity_center,
-    );
+    provenance.filed_at = match (&pending, &archive) {
+        (Some(pending), Some(archive)) => Some(archive.location_of(pending, &run_id).display().to_string()),
+        _ => None,
+    };
+    let report = RunReport::streamed(info, outcome.coverage, output, outcome.snapshot_problems)
+        .with_access(roster, admin_changes, outcome.identity_center)
+        .with_suppression_rules(&config.suppressions, as_of)
+        .with_provenance(report::provenance::Provenance::new(&provenance));
     let mut written = report::write_all(&report, &config, &out_dir).map_err(|e| e.to_string())?;
     // The spill files are read: they go before the run is filed.
     let report = report.without_spill();

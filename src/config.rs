@@ -169,6 +169,10 @@ pub struct SuppressionRule {
     pub expires: Spanned<String>,
     /// Optional account id the rule is limited to.
     pub account: Option<String>,
+    /// Optional: who answers for the accepted risk (a person or team).
+    pub owner: Option<String>,
+    /// Optional: the ticket or risk-register entry that records the acceptance.
+    pub ticket: Option<String>,
     #[serde(skip)]
     pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
 }
@@ -182,11 +186,19 @@ pub struct ReportConfig {
     pub html_max_rows_per_check: usize,
     /// One page per account, `accounts/<id>.html`, with every finding of the account.
     pub account_pages: bool,
+    /// Data older than this many days before the run's reference instant is flagged stale
+    /// (report banner, digest, log).
+    pub max_data_age_days: u32,
 }
 
 impl Default for ReportConfig {
     fn default() -> Self {
-        ReportConfig { title: "IAM audit".into(), html_max_rows_per_check: 100, account_pages: true }
+        ReportConfig {
+            title: "IAM audit".into(),
+            html_max_rows_per_check: 100,
+            account_pages: true,
+            max_data_age_days: 2,
+        }
     }
 }
 
@@ -321,7 +333,7 @@ fn default_retry_delay_seconds() -> u64 {
 }
 
 /// What `[mail] subject` may contain between braces.
-pub const SUBJECT_PLACEHOLDERS: [&str; 10] = [
+pub const SUBJECT_PLACEHOLDERS: [&str; 11] = [
     "new_critical",
     "new_high",
     "new",
@@ -332,10 +344,15 @@ pub const SUBJECT_PLACEHOLDERS: [&str; 10] = [
     "admin_gained",
     "admin_lost",
     "carried_over",
+    "evidence_date",
 ];
 
+/// How the subject names the evidence date; appended to a template that does not place
+/// `{evidence_date}` itself.
+pub const EVIDENCE_DATE_SUFFIX: &str = " · evidence of {evidence_date}";
+
 pub const DEFAULT_SUBJECT: &str =
-    "[IAM audit] {new_critical} new critical · {open} open · {resolved} fixed — {date}";
+    "[IAM audit] {new_critical} new critical · {open} open · {resolved} fixed — {date} · evidence of {evidence_date}";
 
 impl MailConfig {
     pub fn from_address(&self) -> &str {
@@ -760,5 +777,24 @@ mod tests {
         assert!(err.contains("line 2") && err.contains("111122223333"), "{err}");
         let err = parse("[mail]\npassword_env = \"P\"\n").unwrap_err();
         assert!(err.contains("username_env"), "{err}");
+    }
+
+    #[test]
+    fn evidence_and_accepted_risk_keys_parse_with_their_defaults() {
+        let config = parse("[mail]\nsubject = \"{evidence_date}: {new} new\"\n").unwrap();
+        assert_eq!(config.report.max_data_age_days, 2, "the default");
+        assert!(config.mail.unwrap().subject_template().contains("{evidence_date}"));
+        let config = parse(
+            "[report]\nmax_data_age_days = 7\n[[suppressions]]\ncheck = \"admin-access\"\nresource = \"*\"\n\
+             reason = \"r\"\nexpires = \"2030-01-01\"\nowner = \"secops\"\nticket = \"SEC-1\"\n\
+             [[suppressions]]\ncheck = \"admin-access\"\nresource = \"*\"\nreason = \"r\"\nexpires = \"2030-01-01\"\n",
+        )
+        .unwrap();
+        assert_eq!(config.report.max_data_age_days, 7);
+        let rules = &config.suppressions;
+        assert_eq!((rules[0].owner.as_deref(), rules[0].ticket.as_deref()), (Some("secops"), Some("SEC-1")));
+        assert_eq!((rules[1].owner.as_deref(), rules[1].ticket.as_deref()), (None, None), "both optional");
+        let err = parse("[report]\nmax_data_age_days = -1\n").unwrap_err();
+        assert!(err.contains("max_data_age_days"), "{err}");
     }
 }

@@ -47,9 +47,23 @@ fn two_runs_into_one_archive_show_what_is_new_and_what_was_fixed() {
     let scratch = tempfile::tempdir().expect("temporary folder");
     let archive = scratch.path().join("archive");
     let config = scratch.path().join("iam-auditor.toml");
+    // Accepted risks as of AS_OF (2024-06-01): rule 1 lapsed (bob's stale key in A is open
+    // again), rule 2 expires within 30 days (alice in A, suppressed), rule 3 matches nothing.
+    let rules = format!(
+        "[[suppressions]]\ncheck = \"stale-access-key\"\nresource = \"{bob}\"\nreason = \"key rotation waiver\"\n\
+         expires = \"2024-05-01\"\nowner = \"platform team\"\nticket = \"SEC-97\"\n\
+         [[suppressions]]\ncheck = \"console-without-mfa\"\nresource = \"arn:aws:iam::*:user/alice\"\n\
+         account = \"{ACCOUNT_A}\"\nreason = \"hardware token on order\"\nexpires = \"2024-06-20\"\nowner = \"it-desk\"\n\
+         [[suppressions]]\ncheck = \"wide-trust\"\nresource = \"arn:aws:iam::*:role/gone\"\nreason = \"old rule\"\n\
+         expires = \"2025-01-01\"\n",
+        bob = arn(ACCOUNT_A, "user", "bob")
+    );
     std::fs::write(
         &config,
-        format!("[archive]\ndir = \"{}\"\nkeep_runs = 5\ninclude_snapshot = true\n", archive.display()),
+        format!(
+            "[archive]\ndir = \"{}\"\nkeep_runs = 5\ninclude_snapshot = true\n{rules}",
+            archive.display()
+        ),
     )
     .expect("write config");
 
@@ -132,6 +146,8 @@ fn two_runs_into_one_archive_show_what_is_new_and_what_was_fixed() {
         "the report names the compared run"
     );
     assert_eq!(after["summary"]["carried_over"], 0);
+    evidence_is_recorded(second, &after, &html);
+    accepted_risks_are_listed(second, &after, &html);
 
     // Run 3: account B cannot be audited (nothing was collected). Its findings are neither
     // open nor fixed: they are carried over, counted and listed with why, and kept in
@@ -192,6 +208,86 @@ fn two_runs_into_one_archive_show_what_is_new_and_what_was_fixed() {
         assert_eq!(again["change"], "persisting", "{again}");
         assert_eq!(again["first_seen"], first_seen.as_str());
     }
+}
+
+/// The evidence block of a filed run: organization, collector, collection time apart from
+/// the run's, the manifest's hash, where SHA256SUMS is and the build commit.
+fn evidence_is_recorded(run: &Path, findings: &Value, html: &str) {
+    use sha2::{Digest, Sha256};
+    let provenance = &findings["provenance"];
+    assert_eq!(provenance["organization_id"], ORG_ID, "{provenance}");
+    assert!(provenance["collected_by"].is_null(), "the test snapshot's manifest names no caller");
+    assert_eq!(provenance["snapshot_collected_at"], AS_OF);
+    assert_eq!(provenance["evidence_date"], &AS_OF[..10]);
+    let manifest = std::fs::read(run.join("snapshot/manifest.json")).expect("the archived snapshot");
+    let sha: String = Sha256::digest(&manifest).iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(provenance["manifest_sha256"], sha.as_str());
+    assert_eq!(provenance["data_age"]["reference"], "as-of", "--as-of was given");
+    assert_eq!(provenance["data_age"]["days"], 0);
+    assert_eq!(provenance["data_age"]["stale"], false);
+    let location = run.display().to_string();
+    assert_eq!(provenance["checksums"]["location"], location.as_str());
+    assert_eq!(
+        provenance["checksums"]["verify"],
+        format!("cd {location} && sha256sum -c SHA256SUMS").as_str()
+    );
+    let commit = provenance["build_commit"].as_str().unwrap();
+    assert!(commit == "unknown" || commit.len() == 40, "{commit}");
+    let block = &html[html.find("<section id=\"evidence\"").expect("an Evidence block")..];
+    let block = &block[..block.find("</section>").unwrap()];
+    for expected in
+        [ORG_ID, "Collected by</dt><dd><span class=\"muted\">not recorded", &sha, "SHA256SUMS", commit]
+    {
+        assert!(block.contains(expected), "{expected} missing from the Evidence block: {block}");
+    }
+    assert!(!html.contains("stale-data-alert"), "fresh data: no banner");
+}
+
+/// The lapsed rule, the one expiring soon and the one that matched nothing, in findings.json,
+/// the report and the digest.
+fn accepted_risks_are_listed(run: &Path, findings: &Value, html: &str) {
+    let rules: Vec<(u64, &str, u64)> = findings["suppression_rules"]
+        .as_array()
+        .expect("suppression_rules")
+        .iter()
+        .map(|r| {
+            (r["rule"].as_u64().unwrap(), r["status"].as_str().unwrap(), r["findings"].as_u64().unwrap())
+        })
+        .collect();
+    assert_eq!(rules, vec![(1, "lapsed", 1), (2, "expiring-soon", 1), (3, "active", 0)]);
+    let all = findings["findings"].as_array().unwrap();
+    let alice = all.iter().find(|f| f["status"] == "suppressed").expect("alice's finding is suppressed");
+    assert_eq!(alice["suppression"]["rule"], 2);
+    assert_eq!(alice["suppression"]["owner"], "it-desk");
+    assert!(alice["suppression"]["ticket"].is_null());
+    let bob = arn(ACCOUNT_A, "user", "bob");
+    let lapsed = all
+        .iter()
+        .find(|f| f["check"] == "stale-access-key" && f["resource_arn"] == bob.as_str())
+        .expect("bob's stale key");
+    assert_eq!(lapsed["status"], "open", "a lapsed rule suppresses nothing");
+    assert_eq!(lapsed["evidence"]["expired_suppression"]["rule"], 1);
+    assert_eq!(lapsed["evidence"]["expired_suppression"]["ticket"], "SEC-97");
+    let alert = &html[html.find("id=\"accepted-risks-alert\"").expect("the banner")..];
+    let alert = &alert[..alert.find("</div></div>").unwrap()];
+    assert!(alert.contains("#rule-1") && alert.contains("#rule-2") && !alert.contains("#rule-3"), "{alert}");
+    assert!(html.contains("<tr id=\"rule-3\" class=\"active\">"), "the stale rule is in the table");
+    let eml = std::fs::read(run.join("digest.eml")).unwrap();
+    let message = mail_parser::MessageParser::default().parse(&eml).expect("a MIME message");
+    let subject = message.subject().unwrap_or_default().to_string();
+    assert!(subject.ends_with(&format!("evidence of {}", &AS_OF[..10])), "{subject}");
+    let text = message.body_text(0).unwrap_or_default().to_string();
+    let section = &text[text.find("ACCEPTED RISKS THAT LAPSED").expect("in the digest")..];
+    assert!(
+        section.contains("- Rule 1 · stale-access-key") && section.contains("lapsed on 2024-05-01"),
+        "{section}"
+    );
+    assert!(
+        section.contains("- Rule 2 · console-without-mfa") && section.contains("expires 2024-06-20"),
+        "{section}"
+    );
+    let html_part = message.body_html(0).unwrap_or_default().to_string();
+    assert!(html_part.contains("Lapsed.</b> Rule 1"), "and in the HTML part");
 }
 
 #[test]

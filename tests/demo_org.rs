@@ -151,6 +151,66 @@ fn the_live_suppression_applies_and_the_expired_one_does_not() {
     assert!(vendor[0]["suppression"].is_null());
     assert_eq!(vendor[0]["evidence"]["expired_suppression"]["expired"], "2026-09-30");
     assert_eq!(vendor[0]["evidence"]["external_id_missing"], true);
+    assert_eq!(vendor[0]["evidence"]["expired_suppression"]["rule"], 2);
+    assert_eq!(break_glass[0]["suppression"]["rule"], 1);
+    assert_eq!(break_glass[0]["suppression"]["owner"], "security-team");
+    assert_eq!(break_glass[0]["suppression"]["ticket"], "SEC-142");
+}
+
+/// The demo's snapshot was collected on 2026-11-20 and is judged as of then (no --as-of): its
+/// evidence block names the organization, the collector and the manifest's hash, and, the
+/// run being later than two days after, the report, digest and log say the data is stale. The
+/// lapsed rule leads the report and the digest.
+#[test]
+fn the_demo_shows_its_evidence_and_its_lapsed_suppression() {
+    use sha2::{Digest, Sha256};
+    let run = run_demo(DEMO_CONFIG);
+    let report = run.findings();
+    let provenance = &report["provenance"];
+    assert_eq!(provenance["organization_id"], "o-7k2mq9x4ve");
+    assert_eq!(
+        provenance["collected_by"],
+        "arn:aws:sts::111122223333:assumed-role/iam-auditor-task/7d1c0a2e9b4f4c3a8e5d6f7a8b9c0d1e"
+    );
+    assert_eq!(provenance["snapshot_collected_at"], "2026-11-20T06:00:00Z");
+    let manifest = std::fs::read(repo().join(SNAPSHOT).join("manifest.json")).unwrap();
+    let sha: String = Sha256::digest(&manifest).iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(provenance["manifest_sha256"], sha.as_str());
+    assert!(provenance["checksums"]["location"].is_null(), "--out: not filed");
+    let age = &provenance["data_age"];
+    assert_eq!(age["reference"], "run-start", "as_of defaulted to the collection time");
+    assert_eq!(age["reference_at"], report["run"]["started_at"]);
+    assert!(age["days"].as_i64().unwrap() > 2 && age["stale"] == true, "{age}");
+    assert!(run.stderr.contains(
+        "iam-auditor: warning: stale evidence: the snapshot was collected at 2026-11-20T06:00:00Z"
+    ));
+
+    let rules: Vec<(u64, &str, u64)> = report["suppression_rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (r["rule"].as_u64().unwrap(), r["status"].as_str().unwrap(), r["findings"].as_u64().unwrap())
+        })
+        .collect();
+    assert_eq!(rules, vec![(1, "active", 1), (2, "lapsed", 1)]);
+
+    let html = std::fs::read_to_string(run.out.path().join("report.html")).unwrap();
+    let changes = html.find("id=\"changes\"").unwrap();
+    for banner in ["id=\"stale-data-alert\"", "id=\"accepted-risks-alert\"", "<section id=\"evidence\""] {
+        assert!(html.find(banner).is_some_and(|at| at < changes), "{banner} leads the report");
+    }
+    assert!(html.contains(&sha) && html.contains("o-7k2mq9x4ve"));
+    let eml = std::fs::read(run.out.path().join("digest.eml")).unwrap();
+    let message = mail_parser::MessageParser::default().parse(&eml).expect("a MIME message");
+    let subject = message.subject().unwrap_or_default();
+    assert!(
+        subject.ends_with("· evidence of 2026-11-20"),
+        "the subject carries the evidence date: {subject}"
+    );
+    let text = message.body_text(0).unwrap_or_default();
+    assert!(text.contains("STALE EVIDENCE: The evidence is"), "{text}");
+    assert!(text.contains("- Rule 2 · external-trust on arn:aws:iam::444455556666:role/legacy-backup-vendor in 444455556666 (owner backup-platform, ticket SEC-97)"), "{text}");
 }
 
 #[test]

@@ -437,6 +437,19 @@ fn collect_then_run_on_the_snapshot_gives_the_same_findings() {
     assert_eq!(fingerprints(&offline), fingerprints(&live_findings), "collect + run --snapshot == live run");
     // The snapshot run reports the calls of the collection that made it.
     assert_eq!(offline["run"]["stats"]["api_calls"], json!(manifest["api_calls"]));
+    // The identity that collected is recorded at collection and carried into the evidence.
+    let caller = manifest["caller"].as_str().expect("manifest.json names the caller");
+    assert!(caller.starts_with("arn:aws:") && caller.contains(&org.management()), "{caller}");
+    for run in [&offline, &live_findings] {
+        assert_eq!(run["provenance"]["collected_by"], caller);
+        assert_eq!(run["provenance"]["organization_id"], org.seed["organization_id"]);
+        assert_eq!(
+            run["provenance"]["snapshot_collected_at"].as_str().map(str::len),
+            Some(20),
+            "{}",
+            run["provenance"]
+        );
+    }
     let record =
         manifest["accounts"].as_array().unwrap().iter().find(|a| a["account_id"] == member.as_str()).unwrap();
     assert_eq!(coverage(&offline, member)["api_calls"], record["api_calls"]);

@@ -202,7 +202,13 @@ fn starttls_with_auth_delivers_the_digest_and_each_accounts_own() {
     assert!(new_critical > 0 && open > 0);
     assert_eq!(
         digest.subject(),
-        Some(format!("[IAM audit] {new_critical} new critical · {open} open · 0 fixed — {date}").as_str())
+        Some(
+            format!(
+                "[IAM audit] {new_critical} new critical · {open} open · 0 fixed — {date} · evidence of {}",
+                report["provenance"]["evidence_date"].as_str().unwrap()
+            )
+            .as_str()
+        )
     );
 
     assert_eq!(

@@ -174,7 +174,7 @@ mod tests {
                 "Policies":[{},{}]}}"#,
             user_arn("alice"),
             managed("star", star, 5),
-            managed("elsewhere", &star.replace("v1", "v1"), 2).replace("policy/star", "policy/elsewhere"),
+            managed("elsewhere", star, 2),
         ));
         let findings = fixture.run(&CHECK);
         let star = findings.iter().find(|f| f.resource_name == "star").unwrap();

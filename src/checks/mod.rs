@@ -391,6 +391,7 @@ impl FindingBuilder<'_> {
             check: self.check.id.into(),
             severity: self.severity.unwrap_or(self.check.severity),
             default_severity: self.severity.is_none(),
+            lapsed_rule: None,
             account_id: account.account_id.clone(),
             account_name: account.account_name.clone(),
             resource_type: self.resource_type,

@@ -357,6 +357,7 @@ mod tests {
             first_seen: first_seen.into(),
             change: Change::New,
             default_severity: true,
+            lapsed_rule: None,
         }
     }
 

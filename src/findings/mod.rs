@@ -79,9 +79,18 @@ pub enum Change {
 /// Why a finding is suppressed: the config rule that matched it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Suppression {
+    /// The rule's number: its place among the config's `[[suppressions]]`, from 1 (the
+    /// report's table of rules and findings.json's `suppression_rules` use it). None when read
+    /// from a findings.json written before rules were numbered.
+    #[serde(default)]
+    pub rule: Option<usize>,
     pub reason: String,
     pub expires: String,
     pub resource_pattern: String,
+    #[serde(default)]
+    pub owner: Option<String>,
+    #[serde(default)]
+    pub ticket: Option<String>,
 }
 
 /// Text that is usually the check's own `&'static` text (id, remediation, references), shared
@@ -111,6 +120,10 @@ pub struct Finding {
     /// override may replace it.
     #[serde(skip)]
     pub default_severity: bool,
+    /// The number of the expired suppression rule that would have covered this open finding
+    /// (its `evidence.expired_suppression`), for the per-rule counts.
+    #[serde(skip)]
+    pub lapsed_rule: Option<usize>,
 }
 
 /// What a finding rests on, as compact JSON text (an object). Kept as text because on a large

@@ -16,19 +16,22 @@ pub fn apply(config: &Config, as_of: DateTime<Utc>, findings: &mut [Finding]) {
                 finding.severity = *severity;
             }
         }
-        let matching = config.suppressions.iter().filter(|rule| {
+        let matching = config.suppressions.iter().enumerate().filter(|(_, rule)| {
             *rule.check.get_ref() == finding.check
                 && rule.account.as_deref().is_none_or(|a| a == finding.account_id.as_str())
                 && wildcard_match(&rule.resource, &finding.resource_arn)
         });
         // A live rule wins over an expired one for the same finding.
         let mut expired = None;
-        for rule in matching {
+        for (index, rule) in matching {
             let expires_at = rule.expires_at.unwrap_or(DateTime::<Utc>::MIN_UTC);
             let suppression = Suppression {
+                rule: Some(index + 1),
                 reason: rule.reason.clone(),
                 expires: rule.expires.get_ref().clone(),
                 resource_pattern: rule.resource.clone(),
+                owner: rule.owner.clone(),
+                ticket: rule.ticket.clone(),
             };
             if expires_at >= as_of {
                 finding.status = Status::Suppressed;
@@ -38,10 +41,18 @@ pub fn apply(config: &Config, as_of: DateTime<Utc>, findings: &mut [Finding]) {
             }
             expired = Some(suppression);
         }
+        finding.lapsed_rule = expired.as_ref().and_then(|lapsed| lapsed.rule);
         if let Some(lapsed) = expired {
             finding.evidence.insert(
                 "expired_suppression",
-                serde_json::json!({"reason": lapsed.reason, "expired": lapsed.expires, "resource_pattern": lapsed.resource_pattern}),
+                serde_json::json!({
+                    "rule": lapsed.rule,
+                    "reason": lapsed.reason,
+                    "expired": lapsed.expires,
+                    "resource_pattern": lapsed.resource_pattern,
+                    "owner": lapsed.owner,
+                    "ticket": lapsed.ticket,
+                }),
             );
         }
     }
@@ -73,6 +84,7 @@ mod tests {
             first_seen: String::new(),
             change: Change::New,
             default_severity: true,
+            lapsed_rule: None,
         }
     }
 
@@ -97,6 +109,33 @@ mod tests {
         apply(&config, "2024-07-01T00:00:00Z".parse().unwrap(), &mut after);
         assert_eq!(after[0].status, Status::Open);
         assert_eq!(after[0].evidence.value()["expired_suppression"]["reason"], "approved");
+        assert_eq!(after[0].evidence.value()["expired_suppression"]["rule"], 1);
+        assert_eq!(after[0].lapsed_rule, Some(1), "counted against the lapsed rule");
+        assert_eq!(before[0].lapsed_rule, None);
+    }
+
+    #[test]
+    fn a_suppression_names_its_rule_owner_and_ticket_and_a_live_rule_wins_over_a_lapsed_one() {
+        let config = config(
+            "[[suppressions]]\ncheck = \"admin-access\"\nresource = \"*\"\nreason = \"old\"\nexpires = \"2024-01-01\"\n\
+             [[suppressions]]\ncheck = \"admin-access\"\nresource = \"*break-glass\"\nreason = \"new\"\nexpires = \"2025-01-01\"\n\
+             owner = \"security team\"\nticket = \"SEC-142\"\n",
+        );
+        let mut findings = [
+            finding("admin-access", "arn:aws:iam::111122223333:role/break-glass"),
+            finding("admin-access", "arn:aws:iam::111122223333:role/other"),
+        ];
+        apply(&config, "2024-06-01T00:00:00Z".parse().unwrap(), &mut findings);
+        let live = findings[0].suppression.as_ref().expect("suppressed by the live rule");
+        assert_eq!(
+            (live.rule, live.owner.as_deref(), live.ticket.as_deref()),
+            (Some(2), Some("security team"), Some("SEC-142"))
+        );
+        assert_eq!(findings[0].lapsed_rule, None, "the live rule wins");
+        assert!(findings[0].evidence.value().get("expired_suppression").is_none());
+        assert_eq!(findings[1].status, Status::Open);
+        assert_eq!(findings[1].lapsed_rule, Some(1));
+        assert_eq!(findings[1].evidence.value()["expired_suppression"]["owner"], serde_json::Value::Null);
     }
 
     #[test]

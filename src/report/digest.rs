@@ -73,6 +73,17 @@ struct View<'a> {
     admin_more: usize,
     /// Why Identity Center was not collected, when it was not.
     identity_center_gap: Option<String>,
+    /// When the snapshot was collected (UTC date), or "unknown".
+    evidence_date: String,
+    /// Why the data is stale, when it is.
+    stale_warning: Option<String>,
+    /// Suppression rules that lapsed, then those expiring soon, one sentence each.
+    risks_lapsed: Vec<String>,
+    risks_expiring: Vec<String>,
+    risks_expiring_within_days: i64,
+    /// Rules in the config, and how many covered nothing this run.
+    rules_total: usize,
+    rules_unmatched: usize,
 }
 
 #[derive(Serialize)]
@@ -132,6 +143,16 @@ fn run_date(report: &RunReport) -> &str {
     report.run.started_at.get(..10).unwrap_or(&report.run.started_at)
 }
 
+/// The date the evidence was collected (UTC), as the subject shows it.
+fn evidence_date(report: &RunReport) -> &str {
+    report.provenance.evidence_date.as_deref().unwrap_or("unknown")
+}
+
+/// The sentences of the rules with this status.
+fn rule_sentences(report: &RunReport, status: super::accepted_risks::RuleStatus) -> Vec<String> {
+    report.suppression_rules.iter().filter(|r| r.status == status).map(|r| r.sentence()).collect()
+}
+
 fn counts(report: &RunReport) -> Counts {
     let new_of = |severity: Severity| report.counts.new_by_severity.get(&severity).copied().unwrap_or(0);
     Counts {
@@ -165,6 +186,7 @@ pub fn subject(report: &RunReport, template: &str) -> String {
         ("admin_gained", report.summary.admin_gained.to_string()),
         ("admin_lost", report.summary.admin_lost.to_string()),
         ("carried_over", c.carried_over.to_string()),
+        ("evidence_date", evidence_date(report).to_string()),
     ];
     // Someone gaining admin is the line an auditor must not miss: the subject leads with it
     // unless the template places it itself.
@@ -173,6 +195,10 @@ pub fn subject(report: &RunReport, template: &str) -> String {
     } else {
         template.to_string()
     };
+    // The subject always says how old the evidence is, as the default template does.
+    if !template.contains("{evidence_date}") {
+        subject.push_str(crate::config::EVIDENCE_DATE_SUFFIX);
+    }
     // Findings that could not be re-checked must not look fixed: the subject says so too.
     if c.carried_over > 0 && !template.contains("{carried_over}") {
         subject.push_str(&format!(" · {} not re-checked", c.carried_over));
@@ -277,6 +303,13 @@ pub fn render(
         admin_gained,
         admin_lost,
         identity_center_gap: (!report.identity_center.collected()).then(|| report.identity_center.sentence()),
+        evidence_date: evidence_date(report).to_string(),
+        stale_warning: report.provenance.stale_warning(),
+        risks_lapsed: rule_sentences(report, super::accepted_risks::RuleStatus::Lapsed),
+        risks_expiring: rule_sentences(report, super::accepted_risks::RuleStatus::ExpiringSoon),
+        risks_expiring_within_days: super::accepted_risks::EXPIRING_WITHIN_DAYS,
+        rules_total: report.suppression_rules.len(),
+        rules_unmatched: report.suppression_rules.iter().filter(|r| r.findings == 0).count(),
     };
     let tera = engine()?;
     let context = Context::from_serialize(&view).map_err(|e| render_error(&e))?;
@@ -337,15 +370,22 @@ mod tests {
         // New and open: the admin (high) and four stale keys (medium); one fixed.
         assert_eq!(
             subject(&report, DEFAULT_SUBJECT),
-            "[IAM audit] 0 new critical · 5 open · 1 fixed — 2024-06-01"
+            "[IAM audit] 0 new critical · 5 open · 1 fixed — 2024-06-01 · evidence of 2024-06-01"
         );
+        assert!(DEFAULT_SUBJECT.ends_with(crate::config::EVIDENCE_DATE_SUFFIX), "the default places it so");
         assert_eq!(
             subject(&report, "{new} new ({new_high} high) {accounts_failed} failed"),
-            "5 new (1 high) 1 failed"
+            "5 new (1 high) 1 failed · evidence of 2024-06-01",
+            "a template without {{evidence_date}} gets it appended"
+        );
+        assert_eq!(
+            subject(&report, "{evidence_date}: {new} new"),
+            "2024-06-01: 5 new",
+            "placed by the template"
         );
         assert_eq!(
             subject(&report, "a\r\nBcc: x@evil.example {new}"),
-            "a  Bcc: x@evil.example 5",
+            "a  Bcc: x@evil.example 5 · evidence of 2024-06-01",
             "one line"
         );
     }
@@ -373,11 +413,11 @@ mod tests {
         );
         assert_eq!(
             subject(&report, DEFAULT_SUBJECT),
-            "1 gained admin · [IAM audit] 0 new critical · 5 open · 1 fixed — 2024-06-01"
+            "1 gained admin · [IAM audit] 0 new critical · 5 open · 1 fixed — 2024-06-01 · evidence of 2024-06-01"
         );
         assert_eq!(
-            subject(&report, "{admin_gained} up, {admin_lost} down"),
-            "1 up, 1 down",
+            subject(&report, "{admin_gained} up, {admin_lost} down {evidence_date}"),
+            "1 up, 1 down 2024-06-01",
             "placed by the template"
         );
         let digest = render(&report, "t", &notes(), DEFAULT_SUBJECT).unwrap();
@@ -395,6 +435,76 @@ mod tests {
             .unwrap()
             .text
             .contains("ADMIN ACCESS CHANGED"));
+    }
+
+    #[test]
+    fn the_subject_carries_the_collection_date_not_the_run_date_and_stale_data_is_said() {
+        use crate::report::provenance::{Provenance, Sources};
+        let mut report = hostile_report();
+        report.provenance = Provenance::new(&Sources {
+            organization_id: None,
+            collected_by: None,
+            collected_at: Some("2021-11-30T06:00:00Z".parse().unwrap()),
+            manifest_sha256: None,
+            as_of: "2021-11-30T06:00:00Z".parse().unwrap(),
+            as_of_given: false,
+            started_at: "2024-06-01T00:00:01Z".parse().unwrap(),
+            max_data_age_days: 2,
+            filed_at: None,
+        });
+        assert!(subject(&report, DEFAULT_SUBJECT).ends_with("— 2024-06-01 · evidence of 2021-11-30"));
+        let digest = render(&report, "t", &notes(), DEFAULT_SUBJECT).unwrap();
+        assert!(digest.text.contains("Evidence collected 2021-11-30."));
+        let stale = digest.text.find("STALE EVIDENCE: The evidence is 913 days old").expect("in the text");
+        assert!(stale < digest.text.find("NEW SINCE").unwrap(), "before what is new");
+        assert!(digest.html.contains("Stale evidence.</b> The evidence is 913 days old"));
+        // Fresh data: no warning in either part.
+        let fresh = render(&hostile_report(), "t", &notes(), DEFAULT_SUBJECT).unwrap();
+        assert!(!fresh.text.contains("STALE") && !fresh.html.contains("Stale evidence"));
+        // Unknown collection time: the subject says so rather than guess.
+        report.provenance = Provenance::new(&Sources { collected_at: None, ..sources_of(&report) });
+        assert!(subject(&report, DEFAULT_SUBJECT).ends_with("· evidence of unknown"));
+    }
+
+    fn sources_of(report: &RunReport) -> crate::report::provenance::Sources<'static> {
+        crate::report::provenance::Sources {
+            organization_id: None,
+            collected_by: None,
+            collected_at: None,
+            manifest_sha256: None,
+            as_of: report.run.as_of.parse().unwrap(),
+            as_of_given: true,
+            started_at: report.run.started_at.parse().unwrap(),
+            max_data_age_days: 2,
+            filed_at: None,
+        }
+    }
+
+    #[test]
+    fn lapsed_and_expiring_rules_are_listed_in_both_parts_and_active_ones_are_not() {
+        let digest = render_hostile();
+        let at = digest.text.find("ACCEPTED RISKS THAT LAPSED OR EXPIRE WITHIN 30 DAYS").expect("a section");
+        let section = &digest.text[at..digest.text.find("NEW SINCE").unwrap()];
+        assert!(
+            section.contains("- Rule 2 · admin-access on arn:aws:iam::*:user/* (owner vendor team) — vendor contract: lapsed on 2024-05-31: covers 1 finding, open again"),
+            "{section}"
+        );
+        assert!(section.contains("- Rule 3 · wide-trust on * (ticket MIG-7) — migration window: expires 2024-07-01T00:00:00Z (in 30 days)"), "{section}");
+        assert!(
+            !section.contains("Rule 1 ") && !section.contains("Rule 4 "),
+            "active rules are not listed: {section}"
+        );
+        assert!(digest
+            .text
+            .contains("suppressed: 1 (under 4 suppression rules; 2 matched nothing this run)"));
+        assert!(digest.html.contains("<b>Lapsed.</b> Rule 2 · admin-access"));
+        assert!(digest.html.contains("<b>Expiring.</b> Rule 3 · wide-trust"));
+        let mut calm = hostile_report();
+        calm.suppression_rules.retain(|r| !r.needs_attention());
+        let digest = render(&calm, "t", &notes(), DEFAULT_SUBJECT).unwrap();
+        assert!(
+            !digest.text.contains("ACCEPTED RISKS") && !digest.html.contains("Accepted risks that lapsed")
+        );
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! registered under a `.html` name (tera autoescapes it) and nothing in it is marked `safe`.
 //! Not here: CSV and JSON (`csv.rs`, `json.rs`), which always hold every finding whole.
 
+use super::accepted_risks::{RuleStatus, RuleSummary, EXPIRING_WITHIN_DAYS};
 use super::{ReportError, RunReport};
 use crate::access::roster::{AdminChangeKind, AdminEquivalent, PrincipalKind, RosterRow};
 use crate::audit::{CoverageRow, CoverageStatus, Inventory};
@@ -33,6 +34,13 @@ pub(super) const ACCOUNT_TEMPLATE_NAME: &str = "account.html";
 const ACCOUNT_TEMPLATE: &str = include_str!("../../templates/account.html");
 pub(super) const ACCOUNT_ROWS_NAME: &str = "account_rows.html";
 const ACCOUNT_ROWS: &str = "{% for f in rows %}{% include \"finding_row.html\" %}\n{% endfor %}";
+/// Blocks the page includes: the evidence block (with the stale-data and accepted-risk
+/// banners), its style, and the table of suppression rules.
+const PARTS: [(&str, &str); 3] = [
+    ("report-evidence.html", include_str!("../../templates/report-evidence.html")),
+    ("report-evidence.css", include_str!("../../templates/report-evidence.css")),
+    ("report-suppression-rules.html", include_str!("../../templates/report-suppression-rules.html")),
+];
 
 /// New findings listed at the top of the page; the sections below hold every one.
 pub const NEW_FINDINGS_SHOWN: usize = 50;
@@ -89,14 +97,14 @@ pub(super) fn engine() -> Result<&'static Tera, ReportError> {
     ENGINE
         .get_or_init(|| {
             let mut tera = Tera::default();
-            tera.add_raw_templates([
+            tera.add_raw_templates(PARTS.into_iter().chain([
                 ("style.css", STYLE),
                 ("script.js", SCRIPT),
                 ("finding_row.html", FINDING_ROW),
                 (ACCOUNT_ROWS_NAME, ACCOUNT_ROWS),
                 (ACCOUNT_TEMPLATE_NAME, ACCOUNT_TEMPLATE),
                 (TEMPLATE_NAME, TEMPLATE),
-            ])
+            ]))
             .map_err(|e| error_chain(&e))?;
             Ok(tera)
         })
@@ -159,6 +167,11 @@ struct Page<'a> {
     /// The finding rows show their account (false on an account's own page).
     show_account: bool,
     script_hash: &'static str,
+    /// Where the data comes from and how to verify it.
+    evidence: &'a super::provenance::Provenance,
+    /// Why the data is stale, when it is.
+    stale_warning: Option<String>,
+    accepted_risks: AcceptedRisks<'a>,
 }
 
 #[derive(Serialize)]
@@ -443,9 +456,13 @@ struct FindingRef<'a> {
     first_seen: &'a str,
 }
 
+/// A suppressed finding: it names its rule (a row of the rules table) instead of repeating
+/// the rule's reason; a finding whose rule is not in the table carries the rule's text.
 #[derive(Serialize)]
 struct SuppressedRow<'a> {
     finding: FindingRef<'a>,
+    rule: Option<usize>,
+    rule_anchor: Option<String>,
     reason: Option<&'a str>,
     expires: Option<&'a str>,
     pattern: Option<&'a str>,
@@ -664,13 +681,9 @@ impl<'a> Page<'a> {
             .collect();
 
         let suppressed = report.findings.iter().filter(|f| f.status == Status::Suppressed).collect();
-        let suppressed =
-            Capped::new(suppressed, report.counts.suppressed, max_rows, |finding| SuppressedRow {
-                finding: finding_ref(finding),
-                reason: finding.suppression.as_ref().map(|s| s.reason.as_str()),
-                expires: finding.suppression.as_ref().map(|s| s.expires.as_str()),
-                pattern: finding.suppression.as_ref().map(|s| s.resource_pattern.as_str()),
-            });
+        let suppressed = Capped::new(suppressed, report.counts.suppressed, max_rows, |finding| {
+            suppressed_row(finding, &report.suppression_rules)
+        });
         let resolved = Capped::new(report.resolved.iter().collect(), summary.resolved, max_rows, finding_ref);
         let carried_over =
             Capped::new(report.carried_over.iter().collect(), summary.carried_over, max_rows, |finding| {
@@ -745,6 +758,9 @@ impl<'a> Page<'a> {
             account_pages: report.account_pages,
             show_account: true,
             script_hash: script_hash(),
+            evidence: &report.provenance,
+            stale_warning: report.provenance.stale_warning(),
+            accepted_risks: accepted_risks(&report.suppression_rules),
         }
         .with_roster_cut()
     }
@@ -807,6 +823,68 @@ fn admin_summary(rows: &[RosterRow]) -> Vec<AdminSummary<'_>> {
         total(b).cmp(&total(a)).then(a.id.cmp(b.id))
     });
     accounts
+}
+
+/// The suppression rules as the page shows them: the table, and the count of rules that
+/// lapsed or expire soon for the banner.
+#[derive(Serialize)]
+struct AcceptedRisks<'a> {
+    rules: Vec<RuleView<'a>>,
+    lapsed: usize,
+    expiring: usize,
+    expiring_within_days: i64,
+}
+
+#[derive(Serialize)]
+struct RuleView<'a> {
+    rule: &'a RuleSummary,
+    anchor: String,
+    check_anchor: Option<String>,
+    status_label: String,
+    sentence: String,
+}
+
+fn rule_anchor(rule: usize) -> String {
+    format!("rule-{rule}")
+}
+
+fn accepted_risks(rules: &[RuleSummary]) -> AcceptedRisks<'_> {
+    let count = |status: RuleStatus| rules.iter().filter(|r| r.status == status).count();
+    AcceptedRisks {
+        rules: rules
+            .iter()
+            .map(|rule| RuleView {
+                rule,
+                anchor: rule_anchor(rule.rule),
+                check_anchor: crate::checks::by_id(&rule.check).map(|c| anchor("catalog", c.id)),
+                status_label: match rule.status {
+                    RuleStatus::Active => "active".into(),
+                    RuleStatus::ExpiringSoon => format!("expires within {EXPIRING_WITHIN_DAYS} days"),
+                    RuleStatus::Lapsed => "lapsed".into(),
+                },
+                sentence: rule.sentence(),
+            })
+            .collect(),
+        lapsed: count(RuleStatus::Lapsed),
+        expiring: count(RuleStatus::ExpiringSoon),
+        expiring_within_days: EXPIRING_WITHIN_DAYS,
+    }
+}
+
+fn suppressed_row<'a>(finding: &'a Finding, rules: &[RuleSummary]) -> SuppressedRow<'a> {
+    let suppression = finding.suppression.as_ref();
+    let rule = suppression.and_then(|s| s.rule);
+    // The rule's own row says its reason; only a rule the table lacks is spelled out here.
+    let in_table = rule.filter(|n| rules.iter().any(|r| r.rule == *n));
+    let spelled_out = |text: Option<&'a str>| if in_table.is_some() { None } else { text };
+    SuppressedRow {
+        finding: finding_ref(finding),
+        rule,
+        rule_anchor: in_table.map(rule_anchor),
+        reason: spelled_out(suppression.map(|s| s.reason.as_str())),
+        expires: spelled_out(suppression.map(|s| s.expires.as_str())),
+        pattern: spelled_out(suppression.map(|s| s.resource_pattern.as_str())),
+    }
 }
 
 /// The roster's admin rows by account (in the roster's order: people first), each account
@@ -1291,6 +1369,7 @@ pub(crate) mod tests {
             first_seen: "2024-06-01T00:00:00Z".into(),
             change: Change::New,
             default_severity: true,
+            lapsed_rule: None,
         }
     }
 
@@ -1357,13 +1436,18 @@ pub(crate) mod tests {
         let mut suppressed = finding("console-without-mfa", Severity::High, "break-glass");
         suppressed.status = Status::Suppressed;
         suppressed.suppression = Some(Suppression {
+            rule: Some(1),
             reason: format!("break-glass user, reviewed quarterly {SCRIPT}"),
             expires: "2030-01-31".into(),
             resource_pattern: "arn:aws:iam::*:user/break-glass".into(),
+            owner: Some(format!("security {IMG}")),
+            ticket: Some("SEC-142".into()),
         });
+        // Its rule (2 below) lapsed: the finding is open again and counted against it.
+        admin.lapsed_rule = Some(2);
         let mut resolved = finding("stale-access-key", Severity::Medium, "old-key-user");
         resolved.change = Change::Persisting;
-        RunReport::new(
+        let report = RunReport::new(
             run_info(),
             vec![
                 coverage("111122223333", &format!("prod {IMG}"), CoverageStatus::Audited, None),
@@ -1388,7 +1472,26 @@ pub(crate) mod tests {
                 "line 3, column 9",
                 &format!("bad SCP {SCRIPT}"),
             )],
-        )
+        );
+        report.with_suppression_rules(&suppression_rules(), "2024-06-01T00:00:00Z".parse().unwrap())
+    }
+
+    /// The hostile report's rules, judged at its as_of (2024-06-01T00:00:00Z): 1 active (the
+    /// break-glass user), 2 lapsed (covers the admin finding), 3 expiring exactly 30 days later
+    /// (soon) and 4 a second after that (not soon), both matching nothing.
+    pub(crate) fn suppression_rules() -> Vec<crate::config::SuppressionRule> {
+        let text = format!(
+            "[[suppressions]]\ncheck = \"console-without-mfa\"\nresource = \"arn:aws:iam::*:user/break-glass\"\n\
+             reason = \"break-glass user, reviewed quarterly {SCRIPT}\"\nexpires = \"2030-01-31\"\n\
+             owner = 'security {IMG}'\nticket = \"SEC-142\"\n\
+             [[suppressions]]\ncheck = \"admin-access\"\nresource = \"arn:aws:iam::*:user/*\"\n\
+             reason = \"vendor contract\"\nexpires = \"2024-05-31\"\nowner = \"vendor team\"\n\
+             [[suppressions]]\ncheck = \"wide-trust\"\nresource = \"*\"\nreason = \"migration window\"\n\
+             expires = \"2024-07-01T00:00:00Z\"\nticket = \"MIG-7\"\n\
+             [[suppressions]]\ncheck = \"oidc-trust-unscoped\"\nresource = \"*\"\nreason = \"pilot\"\n\
+             expires = \"2024-07-01T00:00:01Z\"\n"
+        );
+        crate::config::Config::parse(&text).expect("the fixture's rules parse").suppressions
     }
 
     fn render_with(report: &RunReport, max_rows: usize) -> String {
@@ -1660,6 +1763,113 @@ pub(crate) mod tests {
         assert!(section(&html, "resolved").contains("no previous run"));
 
         assert!(section(&html, "suppressed").contains("None"));
+    }
+
+    #[test]
+    fn the_rules_table_has_one_row_per_rule_with_its_status_and_count() {
+        let html = render_with(&hostile_report(), 100);
+        let suppressed = section(&html, "suppressed");
+        let row = |n: usize| {
+            let start =
+                suppressed.find(&format!("<tr id=\"rule-{n}\"")).unwrap_or_else(|| panic!("no row {n}"));
+            &suppressed[start..start + suppressed[start..].find("</tr>").unwrap()]
+        };
+        let active = row(1);
+        assert!(active.contains("class=\"active\"") && active.contains(">active<"), "{active}");
+        assert!(
+            active.contains("SEC-142") && active.contains("security &quot;&gt;&lt;img"),
+            "owner escaped: {active}"
+        );
+        assert!(active.contains("<td class=\"num\">1</td>"), "covers the break-glass finding: {active}");
+        let lapsed = row(2);
+        assert!(lapsed.contains(">lapsed<") && lapsed.contains("vendor team"), "{lapsed}");
+        assert!(lapsed.contains("<td class=\"num\">1</td>"), "the admin finding is open again: {lapsed}");
+        let soon = row(3);
+        assert!(soon.contains("expires within 30 days") && soon.contains("matched nothing"), "{soon}");
+        let later = row(4);
+        assert!(
+            later.contains(">active<") && later.contains("matched nothing"),
+            "31 days away is not soon: {later}"
+        );
+        assert!(!suppressed.contains("<tr id=\"rule-5\""));
+        assert!(
+            html[..html.find("</head>").unwrap()].contains(".st-lapsed {"),
+            "the statuses are styled in the head"
+        );
+        // The suppressed finding refers to its rule instead of repeating the reason.
+        let findings = &suppressed[suppressed.find("Findings suppressed this run").unwrap()..];
+        assert!(findings.contains("href=\"#rule-1\">rule 1</a>"), "{findings}");
+        assert!(!findings.contains("reviewed quarterly"), "the reason is said once, in the rules table");
+        assert_eq!(suppressed.matches("reviewed quarterly").count(), 1);
+    }
+
+    #[test]
+    fn lapsed_and_expiring_rules_lead_the_page_and_active_ones_do_not() {
+        let html = render_with(&hostile_report(), 100);
+        let alert = section(&html, "accepted-risks-alert");
+        let alert = &alert[..alert.find("</div></div>").expect("the banner ends")];
+        assert!(
+            alert.contains("1 suppression rule lapsed") && alert.contains("1 expires within 30 days"),
+            "{alert}"
+        );
+        assert!(alert.contains("#rule-2") && alert.contains("#rule-3"), "{alert}");
+        assert!(
+            !alert.contains("#rule-1") && !alert.contains("#rule-4"),
+            "active rules are not flagged: {alert}"
+        );
+        assert!(html.find("accepted-risks-alert").unwrap() < html.find("id=\"changes\"").unwrap());
+
+        let mut calm = hostile_report();
+        calm.suppression_rules.retain(|r| r.status == crate::report::accepted_risks::RuleStatus::Active);
+        let html = render_with(&calm, 100);
+        assert!(!html.contains("accepted-risks-alert"), "nothing lapsed or expiring, no banner");
+        // A finding whose rule is not in the table (an older findings file) says the rule's text.
+        calm.suppression_rules.clear();
+        let html = render_with(&calm, 100);
+        let suppressed = section(&html, "suppressed");
+        assert!(suppressed.contains("has no <code>[[suppressions]]</code> rules"));
+        assert!(
+            suppressed.contains("break-glass user, reviewed quarterly") && suppressed.contains("2030-01-31")
+        );
+    }
+
+    #[test]
+    fn the_evidence_block_names_the_source_and_how_to_verify_it() {
+        use crate::report::provenance::{Provenance, Sources};
+        let mut report = hostile_report();
+        let html = render_with(&report, 100);
+        let evidence = section(&html, "evidence");
+        assert!(evidence.contains("Organization</dt><dd><span class=\"muted\">not recorded"), "{evidence}");
+        assert!(evidence.contains("Collected by</dt><dd><span class=\"muted\">not recorded"));
+        assert!(!html.contains("stale-data-alert"), "fresh data, no banner");
+        report.provenance = Provenance::new(&Sources {
+            organization_id: Some("o-7k2mq9x4ve"),
+            collected_by: Some("arn:aws:sts::111122223333:assumed-role/auditor/<b>"),
+            collected_at: Some("2021-11-30T00:00:00Z".parse().unwrap()),
+            manifest_sha256: Some("5d41402abc4b2a76b9719d911017c592"),
+            as_of: "2021-11-30T00:00:00Z".parse().unwrap(),
+            as_of_given: false,
+            started_at: "2024-06-01T00:00:00Z".parse().unwrap(),
+            max_data_age_days: 2,
+            filed_at: Some("archive/20240601T000000Z".into()),
+        });
+        let html = render_with(&report, 100);
+        let evidence = section(&html, "evidence");
+        for expected in [
+            "o-7k2mq9x4ve",
+            "assumed-role&#x2F;auditor&#x2F;&lt;b&gt;",
+            "Snapshot collected at</dt><dd>2021-11-30T00:00:00Z",
+            "Run started</dt><dd>2024-06-01T00:00:01Z",
+            "5d41402abc4b2a76b9719d911017c592",
+            "cd archive&#x2F;20240601T000000Z &amp;&amp; sha256sum -c SHA256SUMS",
+            crate::report::provenance::BUILD_COMMIT,
+            "914 days before the run's start (2024-06-01T00:00:00Z); <span class=\"err\">stale</span>",
+        ] {
+            assert!(evidence.contains(expected), "{expected} missing: {evidence}");
+        }
+        let banner = section(&html, "stale-data-alert");
+        assert!(banner.contains("914 days old"), "{banner}");
+        assert!(html.find("stale-data-alert").unwrap() < html.find("id=\"changes\"").unwrap(), "it leads");
     }
 
     #[test]

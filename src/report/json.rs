@@ -21,8 +21,10 @@ fn encode_failure(e: serde_json::Error) -> WriteFailure {
 struct Shell<'a> {
     schema: &'a str,
     run: &'a super::RunInfo,
+    provenance: &'a super::provenance::Provenance,
     coverage: &'a [crate::audit::CoverageRow],
     summary: &'a super::Summary,
+    suppression_rules: &'a [super::accepted_risks::RuleSummary],
     findings: [Finding; 0],
     resolved: [Finding; 0],
     carried_over: [Finding; 0],
@@ -40,8 +42,10 @@ pub fn write(report: &RunReport, out: &mut impl Write) -> Result<(), WriteFailur
     let shell = Shell {
         schema: report.schema,
         run: &report.run,
+        provenance: &report.provenance,
         coverage: &report.coverage,
         summary: &report.summary,
+        suppression_rules: &report.suppression_rules,
         findings: [],
         resolved: [],
         carried_over: [],

@@ -2,11 +2,13 @@
 //! mail digest (`digest.rs`; the message around it is `deliver::mail`).
 //! Renderers consume the [`RunReport`] and nothing else; they never look at a snapshot.
 
+pub mod accepted_risks;
 pub mod csv;
 pub mod digest;
 pub mod html;
 pub mod json;
 pub mod pages;
+pub mod provenance;
 pub mod stream;
 
 use crate::access::roster::{AdminChange, AdminChangeKind, RosterRow};
@@ -87,8 +89,12 @@ pub struct Summary {
 pub struct RunReport {
     pub schema: &'static str,
     pub run: RunInfo,
+    /// Where the evidence comes from and how to verify it (the report's "Evidence" block).
+    pub provenance: provenance::Provenance,
     pub coverage: Vec<CoverageRow>,
     pub summary: Summary,
+    /// Every `[[suppressions]]` rule of the config, with the findings it covered this run.
+    pub suppression_rules: Vec<accepted_risks::RuleSummary>,
     pub findings: Vec<Finding>,
     pub resolved: Vec<Finding>,
     /// Findings of the previous run that this run could not re-check (their account was not
@@ -132,6 +138,9 @@ pub struct Counts {
     pub new_by_check: BTreeMap<String, usize>,
     pub suppressed_by_check: BTreeMap<String, usize>,
     pub by_account: BTreeMap<String, AccountCounts>,
+    /// Findings per suppression rule (its number, from 1): suppressed by it, or open again
+    /// because it lapsed.
+    pub by_rule: BTreeMap<usize, usize>,
 }
 
 /// One account's findings: open ones per severity (in [`Severity::ALL`] order), suppressed.
@@ -195,6 +204,13 @@ impl Counts {
                 account.suppressed += 1;
                 bump(&mut self.suppressed_by_check, &finding.check);
             }
+        }
+        let rule = match finding.status {
+            Status::Suppressed => finding.suppression.as_ref().and_then(|s| s.rule),
+            Status::Open => finding.lapsed_rule,
+        };
+        if let Some(rule) = rule {
+            *self.by_rule.entry(rule).or_default() += 1;
         }
     }
 
@@ -317,11 +333,14 @@ impl RunReport {
         run.stats.accounts_audited = count(CoverageStatus::Audited);
         run.stats.accounts_failed = count(CoverageStatus::Failed);
         run.stats.accounts_skipped = count(CoverageStatus::Skipped);
+        let as_of = run.as_of.parse().unwrap_or(chrono::DateTime::UNIX_EPOCH);
         RunReport {
             schema: FINDINGS_SCHEMA,
             run,
+            provenance: provenance::Provenance::judged_at(as_of),
             coverage,
             summary,
+            suppression_rules: Vec::new(),
             findings,
             resolved,
             carried_over: Vec::new(),
@@ -362,6 +381,23 @@ impl RunReport {
         self.roster = roster;
         self.admin_changes = admin_changes;
         self.identity_center = identity_center;
+        self
+    }
+
+    /// Adds where the evidence comes from (the report's "Evidence" block).
+    pub fn with_provenance(mut self, provenance: provenance::Provenance) -> RunReport {
+        self.provenance = provenance;
+        self
+    }
+
+    /// Adds every suppression rule of the config, judged at `as_of` (the instant the rules
+    /// were applied at), with the findings each covered as the counts have them.
+    pub fn with_suppression_rules(
+        mut self,
+        rules: &[crate::config::SuppressionRule],
+        as_of: chrono::DateTime<chrono::Utc>,
+    ) -> RunReport {
+        self.suppression_rules = accepted_risks::summarise(rules, &self.counts.by_rule, as_of);
         self
     }
 

@@ -149,7 +149,20 @@ impl AccountPages {
             let finding =
                 admin_findings.iter().find(|f| f.resource_arn == row.principal_id).map(|f| {
                     match &f.suppression {
-                        Some(s) if f.status == Status::Suppressed => format!("suppressed: {}", s.reason),
+                        Some(s) if f.status == Status::Suppressed => {
+                            let mut text = match s.rule {
+                                Some(rule) => format!("suppressed (rule {rule}): {}", s.reason),
+                                None => format!("suppressed: {}", s.reason),
+                            };
+                            let who: Vec<String> = [("owner", &s.owner), ("ticket", &s.ticket)]
+                                .iter()
+                                .filter_map(|(what, value)| value.as_ref().map(|v| format!("{what} {v}")))
+                                .collect();
+                            if !who.is_empty() {
+                                text.push_str(&format!(" ({})", who.join(", ")));
+                            }
+                            text
+                        }
                         _ => "open".to_string(),
                     }
                 });
@@ -302,9 +315,12 @@ mod tests {
         admin_role.resource_arn = "id-deployer".into();
         admin_role.status = Status::Suppressed;
         admin_role.suppression = Some(Suppression {
+            rule: Some(2),
             reason: format!("break-glass {SCRIPT}"),
             expires: "2027-01-01".into(),
             resource_pattern: "*".into(),
+            owner: Some("sec-team".into()),
+            ticket: None,
         });
         let roster = vec![
             roster_row("111122223333", PrincipalKind::IamRole, "deployer", AdminEquivalent::Yes),
@@ -330,7 +346,9 @@ mod tests {
         let admins = &html[html.find("id=\"admins\"").unwrap()..html.find("id=\"findings\"").unwrap()];
         assert!(admins.find("ana&lt;script&gt;").unwrap() < admins.find("deployer").unwrap(), "{admins}");
         assert!(
-            admins.contains("suppressed: break-glass &lt;script&gt;alert(1)&lt;&#x2F;script&gt;"),
+            admins.contains(
+                "suppressed (rule 2): break-glass &lt;script&gt;alert(1)&lt;&#x2F;script&gt; (owner sec-team)"
+            ),
             "{admins}"
         );
         assert!(!admins.contains(">viewer<"), "not an admin");

@@ -96,7 +96,8 @@ fn both_ways(max_rows: usize, caps: (usize, usize)) -> (tempfile::TempDir, tempf
         outcome.snapshot_problems,
     )
     .with_carried_over(compared.carried_over)
-    .with_access(roster, changes, outcome.identity_center);
+    .with_access(roster, changes, outcome.identity_center)
+    .with_suppression_rules(&config.suppressions, as_of);
     let whole_dir = tempfile::tempdir().unwrap();
     crate::report::write_all(&whole, &config, whole_dir.path()).unwrap();
 
@@ -125,7 +126,14 @@ fn both_ways(max_rows: usize, caps: (usize, usize)) -> (tempfile::TempDir, tempf
     let changes = roster::compare(&mut roster, Some(&previous_roster), &as_of_text, &judged);
     let streamed =
         RunReport::streamed(info(&config, &as_of_text), summary.coverage, output, summary.snapshot_problems)
-            .with_access(roster, changes, summary.identity_center);
+            .with_access(roster, changes, summary.identity_center)
+            .with_suppression_rules(&config.suppressions, as_of);
+    // The demo's rules: the live one and the lapsed one each cover one finding, counted as
+    // the findings streamed by as the whole run counts them.
+    let covered =
+        |r: &RunReport| r.suppression_rules.iter().map(|r| (r.rule, r.findings)).collect::<Vec<_>>();
+    assert_eq!(covered(&streamed), vec![(1, 1), (2, 1)]);
+    assert_eq!(covered(&whole), covered(&streamed));
     crate::report::write_all(&streamed, &config, streamed_dir.path()).unwrap();
     let digests = [&whole, &streamed]
         .map(|r| digest::render(r, "IAM audit", &notes(), crate::config::DEFAULT_SUBJECT).unwrap().text);
@@ -219,6 +227,7 @@ fn finding(account: u64, check: &'static str, severity: Severity, name: &str) ->
         first_seen: "2026-12-01T00:00:00Z".into(),
         change: Change::New,
         default_severity: false,
+        lapsed_rule: None,
     }
 }
 

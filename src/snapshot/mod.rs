@@ -107,6 +107,8 @@ pub struct Manifest {
     pub schema: Option<String>,
     pub tool_version: Option<String>,
     pub collected_at: Option<DateTime<Utc>>,
+    /// The identity that collected (the caller's ARN); absent from hand-made snapshots.
+    pub caller: Option<String>,
     pub organization_id: Option<String>,
     #[serde(default)]
     pub accounts: Vec<ManifestAccount>,
@@ -152,6 +154,8 @@ pub struct AccountEntry {
 pub struct Snapshot {
     pub root: PathBuf,
     pub manifest: Option<Manifest>,
+    /// sha256 of manifest.json's bytes (hex), when the file was read.
+    pub manifest_sha256: Option<String>,
     pub organization: Organization,
     pub accounts: Vec<AccountEntry>,
     /// Problems with snapshot-wide files (manifest, organization/); they cost the run the
@@ -183,7 +187,12 @@ impl Snapshot {
             return Err(SnapshotError::NotASnapshot(root.to_path_buf()));
         }
         let mut problems = Vec::new();
-        let manifest = read_optional(root, "manifest.json", &mut problems).and_then(|text| {
+        let manifest_text = read_optional(root, "manifest.json", &mut problems);
+        let manifest_sha256 = manifest_text.as_ref().map(|text| {
+            use sha2::{Digest, Sha256};
+            Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect::<String>()
+        });
+        let manifest = manifest_text.and_then(|text| {
             serde_json::from_str::<Manifest>(&text)
                 .map_err(|e| problems.push(InputProblem::json("manifest.json", &e)))
                 .ok()
@@ -285,6 +294,7 @@ impl Snapshot {
         Ok(Snapshot {
             root: root.to_path_buf(),
             manifest,
+            manifest_sha256,
             organization,
             accounts: accounts.into_values().collect(),
             problems,
@@ -445,5 +455,41 @@ fn read_optional(root: &Path, relative: &str, problems: &mut Vec<InputProblem>) 
             problems.push(InputProblem::whole_file(relative, &format!("cannot read: {e}")));
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_manifest_is_hashed_as_read_and_an_older_one_without_a_caller_still_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = br#"{"schema": "iam-auditor/snapshot/v1", "collected_at": "2024-06-01T00:00:00Z", "organization_id": "o-abc"}"#;
+        std::fs::write(dir.path().join("manifest.json"), old).unwrap();
+        let snapshot = Snapshot::open(dir.path()).unwrap();
+        let manifest = snapshot.manifest.as_ref().expect("read");
+        assert_eq!(manifest.caller, None, "not recorded, not an error");
+        assert_eq!(snapshot.organization.id.as_deref(), Some("o-abc"));
+        use sha2::{Digest, Sha256};
+        let expected: String = Sha256::digest(old).iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(snapshot.manifest_sha256.as_deref(), Some(expected.as_str()));
+
+        let with_caller = br#"{"collected_at": "2024-06-01T00:00:00Z", "caller": "arn:aws:sts::111122223333:assumed-role/a/b"}"#;
+        std::fs::write(dir.path().join("manifest.json"), with_caller).unwrap();
+        let snapshot = Snapshot::open(dir.path()).unwrap();
+        assert_eq!(
+            snapshot.manifest.and_then(|m| m.caller).as_deref(),
+            Some("arn:aws:sts::111122223333:assumed-role/a/b")
+        );
+        assert_ne!(
+            snapshot.manifest_sha256.as_deref(),
+            Some(expected.as_str()),
+            "another file, another hash"
+        );
+
+        let without = tempfile::tempdir().unwrap();
+        std::fs::create_dir(without.path().join("accounts")).unwrap();
+        assert_eq!(Snapshot::open(without.path()).unwrap().manifest_sha256, None);
     }
 }
