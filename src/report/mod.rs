@@ -150,7 +150,14 @@ pub struct AccountCounts {
     pub open: [usize; 5],
     pub suppressed: usize,
     /// Open findings per check in the account.
-    pub checks: BTreeMap<crate::findings::CheckText, usize>,
+    pub checks: BTreeMap<crate::findings::CheckText, CheckTally>,
+}
+
+/// One check's open findings in one account: how many, and the worst severity among them.
+#[derive(Debug, Clone, Copy)]
+pub struct CheckTally {
+    pub open: usize,
+    pub worst: Severity,
 }
 
 fn bump(map: &mut BTreeMap<String, usize>, key: &str) {
@@ -188,9 +195,13 @@ impl Counts {
                     account.open[column] += 1;
                 }
                 match account.checks.get_mut(&finding.check) {
-                    Some(n) => *n += 1,
+                    Some(tally) => {
+                        tally.open += 1;
+                        tally.worst = tally.worst.max(finding.severity);
+                    }
                     None => {
-                        account.checks.insert(finding.check.clone(), 1);
+                        let tally = CheckTally { open: 1, worst: finding.severity };
+                        account.checks.insert(finding.check.clone(), tally);
                     }
                 }
                 if finding.change == Change::New {
