@@ -601,11 +601,14 @@ async def serve_connection(standin, reader, writer):
             body = await reader.readexactly(length) if length else b""
             status, response_headers, payload = await standin.answer(method, target, headers, body)
             head = [f"HTTP/1.1 {status} {REASONS.get(status, 'Error')}",
-                    f"Content-Length: {len(payload)}", "Connection: keep-alive"]
+                    f"Content-Length: {len(payload)}",
+                    "Connection: close" if headers.get("connection", "").lower() == "close" else "Connection: keep-alive"]
             head += [f"{k}: {v}" for k, v in response_headers]
             writer.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1"))
             writer.write(payload)
             await writer.drain()
+            if headers.get("connection", "").lower() == "close":
+                break
     except (ConnectionError, asyncio.IncompleteReadError):
         pass
     except asyncio.CancelledError:
