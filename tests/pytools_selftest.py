@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Self-test of tests/aws_fault_proxy.py and tests/moto_org.py against a real moto_server.
+"""Self-test of tests/aws_fault_proxy.py and tests/moto_org.py against a real moto_server, and of
+tests/aws_standin.py (the scale benchmark's stand-in for AWS) on its own.
 
   python tests/pytools_selftest.py [--big] [--keep]
 
@@ -9,7 +10,12 @@ with boto3: GAAD paging (page size 3, every entity exactly once), an injected th
 (retried, logged), an injected AccessDenied on AssumeRole into one account (the awsQuery wire
 shape), the JSON 1.1 and restJson1 error shapes, rule skip/times counters, the recorded Access
 Analyzer answers (paginated, per-account override), keep-alive and concurrent requests, the
-request log, and a clean exit on SIGTERM. --big also times seeding 1 account with 1,000 users
+request log, and a clean exit on SIGTERM. The stand-in, with boto3: every API it answers
+(Organizations' pages of 20, AssumeRole into a member, GAAD pages holding every entity of the
+template once with the member's id, the two-poll credential report, the password policy and
+NoSuchEntity, the summary, Access Analyzer, Identity Center), its throttling retried (every
+throttle it counted is a retry boto3 made), each service's throttling error shape, and a clean
+exit on SIGTERM. --big also times seeding 1 account with 1,000 users
 and 600 roles on a fresh moto_server. Exits non-zero on the first failed check.
 Needs the Python that has moto[server] and boto3 (e.g. .venv/bin/python); moto_server is taken
 from next to it, or $MOTO_SERVER, or PATH.
@@ -37,6 +43,8 @@ from botocore.exceptions import ClientError
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PROXY = os.path.join(HERE, "aws_fault_proxy.py")
+STANDIN = os.path.join(HERE, "aws_standin.py")
+DEMO_ORG = os.path.join(os.path.dirname(HERE), "examples", "demo-org")
 SEEDER = os.path.join(HERE, "moto_org.py")
 RECORDED = os.path.join(HERE, "recorded")
 CHECK_IDS = {"admin-access", "full-admin-policy", "wide-trust", "external-trust", "oidc-trust-unscoped",
@@ -551,6 +559,8 @@ def run(args, workdir, procs, timings):
     code = procs.stop(proxy_proc)
     check(code == 0, f"proxy exit code {code}")
 
+    standin_checks(workdir, procs)
+
     if args.big:
         step("seed 1 account with 1,000 users and 600 roles on a fresh moto_server")
         moto_big, _ = start_moto(procs)
@@ -561,6 +571,89 @@ def run(args, workdir, procs, timings):
         check(len(page["UserDetailList"]) == 1004 and len(page["RoleDetailList"]) == 606,
               f"{len(page['UserDetailList'])} users, {len(page['RoleDetailList'])} roles")
         check(len(big["accounts"][0]["planted"]["direct-user-policy"]) == 1003, "filler users listed as planted")
+
+
+def start_standin(workdir, procs, name, *extra):
+    port_file = os.path.join(workdir, f"{name}.port")
+    proc = procs.start(name, [sys.executable, STANDIN, "--snapshot", DEMO_ORG, "--port-file", port_file,
+                              "--latency-ms", "0", *extra])
+    return proc, f"http://127.0.0.1:{wait_port_file(port_file, proc)}"
+
+
+def standin_stats(endpoint):
+    return json.loads(urllib.request.urlopen(endpoint + "/__standin/stats", timeout=10).read())
+
+
+def standin_checks(workdir, procs):
+    """tests/aws_standin.py with boto3: every answer parsed, throttles retried."""
+    step("the stand-in: an organization of 45 accounts from examples/demo-org, 20 % of calls throttled")
+    proc, endpoint = start_standin(workdir, procs, "standin", "--accounts", "45", "--throttle-percent", "20")
+    sent = Requests()
+    org = client("organizations", endpoint, sent, attempts=5)
+    pages = list(org.get_paginator("list_accounts").paginate())
+    accounts = [a["Id"] for p in pages for a in p["Accounts"]]
+    check(len(pages) == 3 and len(accounts) == 45 == len(set(accounts)), f"{len(pages)} pages, {len(accounts)} accounts")
+    management = org.describe_organization()["Organization"]["MasterAccountId"]
+    check(accounts[0] == management, f"the management account first: {accounts[:2]}")
+    root = org.list_roots()["Roots"][0]["Id"]
+    ous = [u["Id"] for p in org.get_paginator("list_organizational_units_for_parent").paginate(ParentId=root)
+           for u in p["OrganizationalUnits"]]
+    placed = [a["Id"] for parent in [root] + ous
+              for p in org.get_paginator("list_accounts_for_parent").paginate(ParentId=parent) for a in p["Accounts"]]
+    check(sorted(placed) == sorted(accounts), "every account in the tree once")
+    policies = org.list_policies(Filter="SERVICE_CONTROL_POLICY")["Policies"]
+    for policy in policies:
+        json.loads(org.describe_policy(PolicyId=policy["Id"])["Policy"]["Content"])
+        org.list_targets_for_policy(PolicyId=policy["Id"])
+    sts = client("sts", endpoint, sent, attempts=5)
+    check(sts.get_caller_identity()["Account"] == management, "the caller is the management account")
+    member = accounts[7]
+    creds = sts.assume_role(RoleArn=f"arn:aws:iam::{member}:role/OrganizationAccountAccessRole",
+                            RoleSessionName="selftest")["Credentials"]
+    iam = client("iam", endpoint, sent, creds, attempts=5)
+    got = [e for p in iam.get_paginator("get_account_authorization_details").paginate(
+        PaginationConfig={"PageSize": 2}) for e in entities(p)]
+    with open(os.path.join(DEMO_ORG, "accounts", "444455556666", "account-authorization-details.json")) as f:
+        template = json.load(f)
+    check(len(got) == len(set(got)) == sum(len(template.get(k) or []) for k in GAAD_LISTS),
+          f"GAAD in pages of 2: {len(got)} entities, {len(set(got))} distinct")
+    arns = [u["Arn"] for u in iam.get_account_authorization_details(MaxItems=1000)["UserDetailList"]]
+    check(arns and all(f"::{member}:" in a for a in arns), f"the member's own ARNs: {arns[:2]}")
+    states = [iam.generate_credential_report()["State"] for _ in range(2)]
+    check(states == ["STARTED", "COMPLETE"], f"two polls: {states}")
+    report = iam.get_credential_report()["Content"].decode()
+    check(report.startswith("user,arn,") and f"arn:aws:iam::{member}:root" in report, report[:200])
+    try:
+        policy = iam.get_account_password_policy()["PasswordPolicy"]
+        check("MinimumPasswordLength" in policy, f"{policy}")
+    except ClientError as e:
+        check(e.response["Error"]["Code"] == "NoSuchEntity", f"{e.response}")
+    check(iam.get_account_summary()["SummaryMap"].get("Users", 0) >= 1, "the summary")
+    check(client("accessanalyzer", endpoint, sent, creds, attempts=5).list_analyzers()["analyzers"] == [],
+          "no analyzer")
+    check(client("sso-admin", endpoint, sent, attempts=5).list_instances()["Instances"] == [], "no instance")
+    stats = standin_stats(endpoint)
+    check(stats["calls_total"] == sent.count, f"{stats['calls_total']} answered, {sent.count} sent")
+    check(stats["throttled_total"] > 0, f"some calls throttled: {stats}")
+    check(stats["accounts_assumed"] == 1 and stats["calls"]["iam:GenerateCredentialReport"] >= 2, f"{stats}")
+    check(procs.stop(proc) == 0, "SIGTERM stops the stand-in with exit code 0")
+
+    step("the stand-in's throttling error in each service's wire format")
+    proc, endpoint = start_standin(workdir, procs, "standin-throttled", "--accounts", "2", "--throttle-percent",
+                                   "100", "--throttle-in-a-row", "1000")
+    expected = [("iam", lambda c: c.get_account_summary(), "Throttling", 400),
+                ("sts", lambda c: c.get_caller_identity(), "Throttling", 400),
+                ("organizations", lambda c: c.list_roots(), "TooManyRequestsException", 400),
+                ("sso-admin", lambda c: c.list_instances(), "ThrottlingException", 400),
+                ("accessanalyzer", lambda c: c.list_analyzers(), "ThrottlingException", 429)]
+    for service, call, code, status in expected:
+        try:
+            call(client(service, endpoint, attempts=1))
+            raise CheckFailed(f"{service}: not throttled")
+        except ClientError as e:
+            got = (e.response["Error"]["Code"], e.response["ResponseMetadata"]["HTTPStatusCode"])
+            check(got == (code, status), f"{service}: {got}, expected {(code, status)}")
+    check(procs.stop(proc) == 0, "SIGTERM stops the stand-in with exit code 0")
 
 
 def main():

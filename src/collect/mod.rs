@@ -335,16 +335,33 @@ pub fn collect(
     outcome
 }
 
-/// A conservative time for one account on real AWS (AssumeRole, a few pages of
-/// GetAccountAuthorizationDetails, waiting for the credential report), and for the audit,
-/// reports and upload after collection: what the Lambda refusal is judged by.
+/// What the Lambda refusal is judged by (bench/README.md, "Live collection at scale", has the
+/// figures). Measured against tests/aws_standin.py (100 ms a call, 3 % throttled, 200 users
+/// and 200 roles an account) with the release build on a shared 2-core machine:
+///
+/// - an account alone takes 0.9 s (AssumeRole, then GetAccountAuthorizationDetails beside the
+///   credential report's GenerateCredentialReport, 0.5 s wait, GenerateCredentialReport and
+///   GetCredentialReport), 2 s when a call was throttled. On AWS the report takes seconds to
+///   generate and the collector polls after 0.5, 1.5, 3.5 and 7.5 s: [`SECONDS_PER_ACCOUNT`]
+///   covers a report ready by the fourth poll and a throttled retry. It is paid once per wave
+///   of `concurrency` accounts.
+/// - what concurrency does not hide, paid per account whatever the concurrency: the
+///   collector's CPU (1,000 accounts took 44–47 s at concurrency 64 to 256, 0.045 s each),
+///   the organization's account list (pages of 20 in a row, 0.005 s an account) and the audit
+///   and reports (84 s for 1,000 accounts after collection, 0.084 s each):
+///   [`SECONDS_PER_ACCOUNT_OF_WORK`], rounded up from 0.134.
+/// - [`SECONDS_AFTER_COLLECTION`]: what does not grow with accounts (start, the caller and the
+///   organization's reads, the archive upload and the mail).
 const SECONDS_PER_ACCOUNT: f64 = 10.0;
-const SECONDS_AFTER_COLLECTION: f64 = 90.0;
+const SECONDS_PER_ACCOUNT_OF_WORK: f64 = 0.15;
+const SECONDS_AFTER_COLLECTION: f64 = 60.0;
 
 /// The seconds `accounts` need at `concurrency`, when that is more than `left`.
 pub fn too_slow_for(accounts: usize, concurrency: usize, left: Duration) -> Option<f64> {
     let waves = accounts.div_ceil(concurrency.max(1));
-    let needed = waves as f64 * SECONDS_PER_ACCOUNT + SECONDS_AFTER_COLLECTION;
+    let needed = waves as f64 * SECONDS_PER_ACCOUNT
+        + accounts as f64 * SECONDS_PER_ACCOUNT_OF_WORK
+        + SECONDS_AFTER_COLLECTION;
     (needed > left.as_secs_f64()).then_some(needed)
 }
 
@@ -428,11 +445,16 @@ async fn collect_async(
         let left = deadline.saturating_duration_since(Instant::now());
         let concurrency = org_config.concurrency as usize;
         if let Some(needed) = too_slow_for(targets.len(), concurrency, left) {
+            // Past a size no concurrency helps: the work per account alone is too long.
+            let or_raise = if too_slow_for(targets.len(), targets.len(), left).is_some() {
+                ""
+            } else {
+                ", or raise [organization] concurrency"
+            };
             return Err(CollectError::TooLarge(format!(
                 "{} accounts at concurrency {concurrency} need about {:.0} minutes, and this Lambda \
                  invocation has {:.0} s left: run iam-auditor as the ECS task of \
-                 deploy/cloudformation/scheduled-job.yaml (Compute = ECS, no time limit), or raise \
-                 [organization] concurrency",
+                 deploy/cloudformation/scheduled-job.yaml (Compute = ECS, no time limit){or_raise}",
                 targets.len(),
                 needed / 60.0,
                 left.as_secs_f64()
@@ -758,8 +780,18 @@ mod tests {
     fn lambda_refuses_what_cannot_finish_in_time() {
         let fifteen = Duration::from_secs(900);
         assert_eq!(too_slow_for(20, 8, fifteen), None, "20 accounts: 3 waves");
-        assert_eq!(too_slow_for(640, 8, fifteen), None, "80 waves of 10 s and the reports fit");
-        assert!(too_slow_for(700, 8, fifteen).is_some(), "88 waves do not");
+        // Concurrency 8 (the default): 75 waves of 10 s, 90 s of work and 60 s fit exactly.
+        assert_eq!(too_slow_for(600, 8, fifteen), None, "75 waves fit");
+        assert!(too_slow_for(608, 8, fifteen).is_some(), "76 waves do not");
+        // Concurrency 64: 2,500 accounts (40 waves, 375 s of work) fit, 3,000 do not.
+        assert_eq!(too_slow_for(2_500, 64, fifteen), None);
+        assert!(too_slow_for(3_000, 64, fifteen).is_some());
+        // The work per account caps Lambda whatever the concurrency: 10,000 accounts need
+        // 1,500 s of it alone, so they are refused even one wave at a time.
+        let needed = too_slow_for(10_000, 10_000, fifteen).expect("10,000 accounts are refused");
+        assert!((needed - 1_570.0).abs() < 1e-6, "{needed}");
+        assert!(too_slow_for(5_000, 256, fifteen).is_some(), "4,000 accounts at most at 256");
+        assert_eq!(too_slow_for(4_000, 256, fifteen), None);
         assert!(too_slow_for(1, 8, Duration::from_secs(30)).is_some(), "too little time left for anything");
     }
 

@@ -169,3 +169,70 @@ impl FaultProxy {
             .collect()
     }
 }
+
+/// tests/aws_standin.py: answers like AWS (STS, Organizations, IAM, Access Analyzer, Identity
+/// Center) from a snapshot's accounts, for an organization of any size, with AWS's latency,
+/// two-poll credential reports and throttling. Stopped by PID when dropped.
+pub struct Standin {
+    _process: Started,
+    pub endpoint: String,
+}
+
+impl Standin {
+    /// `args` go to the script after `--snapshot` and `--port-file` (`--accounts 20`, …).
+    pub fn start(snapshot: &Path, dir: &Path, args: &[&str]) -> Standin {
+        let port_file = dir.join("standin.port");
+        let child = Command::new(venv_bin("python"))
+            .arg(repo().join("tests/aws_standin.py"))
+            .arg("--snapshot")
+            .arg(snapshot)
+            .arg("--port-file")
+            .arg(&port_file)
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(
+                std::fs::File::create(dir.join("standin.stderr"))
+                    .map(Stdio::from)
+                    .unwrap_or_else(|_| Stdio::null()),
+            )
+            .spawn()
+            .expect("the stand-in starts");
+        let mut process = Started(child);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let port = loop {
+            if let Some(port) =
+                std::fs::read_to_string(&port_file).ok().and_then(|t| t.trim().parse::<u16>().ok())
+            {
+                break port;
+            }
+            if let Ok(Some(status)) = process.0.try_wait() {
+                panic!(
+                    "the stand-in exited ({status}) before listening: {}",
+                    std::fs::read_to_string(dir.join("standin.stderr")).unwrap_or_default()
+                );
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the stand-in wrote no port to {} within 30 s",
+                port_file.display()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        };
+        wait_for_port(port, "the stand-in");
+        Standin { _process: process, endpoint: format!("http://127.0.0.1:{port}") }
+    }
+
+    /// What the stand-in counted (GET /__standin/stats): calls and throttles by operation, the
+    /// calls per account, the accounts assumed into.
+    pub fn stats(&self) -> serde_json::Value {
+        use std::io::{Read, Write};
+        let address = self.endpoint.trim_start_matches("http://");
+        let mut stream = std::net::TcpStream::connect(address).expect("connect to the stand-in");
+        write!(stream, "GET /__standin/stats HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n")
+            .expect("ask the stand-in");
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).expect("the stand-in answers");
+        let body = answer.split_once("\r\n\r\n").map(|(_, body)| body).unwrap_or_default();
+        serde_json::from_str(body).unwrap_or_else(|e| panic!("stats are JSON ({e}): {answer}"))
+    }
+}
