@@ -8,7 +8,7 @@
 //! sections into a part file under the spill folder, and its late pass (the admin checks and
 //! the roster) adds its own sections and writes the page. Nothing is held for the whole run.
 
-use super::html::{self, FindingRow};
+use super::html;
 use super::ReportError;
 use crate::access::roster::{AdminEquivalent, PrincipalKind, RosterRow};
 use crate::audit::{CoverageRow, CoverageStatus};
@@ -232,16 +232,10 @@ impl AccountPages {
             html::oldest_first(id, &mut list);
             let check = crate::checks::by_id(id);
             let first = list[0];
-            let rows: Vec<FindingRow> = list.iter().map(|f| html::finding_row(f, Some(self.as_of))).collect();
-            #[derive(Serialize)]
-            struct Rows<'a> {
-                rows: Vec<FindingRow<'a>>,
-                show_account: bool,
-                account_pages: bool,
+            let mut rows_html = String::new();
+            for finding in &list {
+                html::write_row(&mut rows_html, &html::finding_row(finding, Some(self.as_of)), false, true);
             }
-            let rows_html =
-                render(html::ACCOUNT_ROWS_NAME, &Rows { rows, show_account: false, account_pages: true })
-                    .map_err(|e| e.to_string())?;
             let open: Vec<&&Finding> = list.iter().filter(|f| f.status == Status::Open).collect();
             sections.push(Section {
                 rank: order.check_rank(id),
