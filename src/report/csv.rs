@@ -43,7 +43,9 @@ fn write_neutralised<W: Write, Row: IntoIterator<Item = Cell>, Cell: AsRef<str>>
     Ok(())
 }
 
-pub const FINDINGS_HEADER: [&str; 18] = [
+pub const FINDINGS_HEADER: [&str; 21] = [
+    "run_id",
+    "as_of",
     "fingerprint",
     "check",
     "severity",
@@ -56,6 +58,7 @@ pub const FINDINGS_HEADER: [&str; 18] = [
     "resource_name",
     "title",
     "detail",
+    "admin_path",
     "remediation",
     "references",
     "suppression_reason",
@@ -64,9 +67,24 @@ pub const FINDINGS_HEADER: [&str; 18] = [
     "evidence",
 ];
 
+/// The run every row of findings.csv belongs to: its id and as-of instant.
+#[derive(Debug, Clone)]
+pub struct RunCells {
+    pub run_id: String,
+    pub as_of: String,
+}
+
+impl RunCells {
+    pub fn of(run: &super::RunInfo) -> RunCells {
+        RunCells { run_id: run.id.clone(), as_of: run.as_of.clone() }
+    }
+}
+
 /// One finding's cells, in [`FINDINGS_HEADER`]'s order.
-pub fn finding_cells(f: &crate::findings::Finding) -> [String; 18] {
+pub fn finding_cells(run: &RunCells, f: &crate::findings::Finding) -> [String; 21] {
     [
+        run.run_id.clone(),
+        run.as_of.clone(),
         f.fingerprint.clone(),
         f.check.to_string(),
         f.severity.to_string(),
@@ -79,6 +97,7 @@ pub fn finding_cells(f: &crate::findings::Finding) -> [String; 18] {
         f.resource_name.clone(),
         f.title.clone(),
         f.detail.clone(),
+        admin_path(f),
         f.remediation.to_string(),
         f.references.join("; "),
         f.suppression.as_ref().map(|s| s.reason.clone()).unwrap_or_default(),
@@ -86,6 +105,60 @@ pub fn finding_cells(f: &crate::findings::Finding) -> [String; 18] {
         f.first_seen.clone(),
         f.evidence.json().to_string(),
     ]
+}
+
+/// How an `admin-access` finding's principal is admin, read from its evidence as one line:
+/// the policies that grant it, each step of an escalation path, or what caps it. Empty for
+/// every other check.
+pub fn admin_path(f: &crate::findings::Finding) -> String {
+    if f.check != "admin-access" {
+        return String::new();
+    }
+    let evidence = f.evidence.value();
+    let sources = |key: &str| -> String {
+        let sources: Vec<crate::policy::effective::PolicySource> =
+            serde_json::from_value(evidence[key].clone()).unwrap_or_default();
+        let described: Vec<String> = sources.iter().map(|s| s.describe()).collect();
+        if described.is_empty() {
+            "its policies".into()
+        } else {
+            described.join("; ")
+        }
+    };
+    let texts = |key: &str| -> Vec<String> {
+        evidence[key]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect()
+    };
+    match evidence["standing"].as_str() {
+        Some("holds") => format!("holds admin through {}", sources("granted_by")),
+        Some("capped") => {
+            format!(
+                "would hold admin through {}; capped by {}",
+                sources("granted_by"),
+                texts("capped_by").join(" and ")
+            )
+        }
+        Some("escalates") => {
+            let steps: Vec<String> = evidence["path"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|step| {
+                    let who = step["principal"].as_str().unwrap_or("?");
+                    let who = who.rsplit(['/', ':']).next().unwrap_or(who);
+                    let actions: Vec<&str> =
+                        step["actions"].as_array().into_iter().flatten().filter_map(|a| a.as_str()).collect();
+                    format!("{who} {} ({})", step["effect"].as_str().unwrap_or("reaches"), actions.join(", "))
+                })
+                .collect();
+            format!("escalates: {}", steps.join(" → "))
+        }
+        _ => String::new(),
+    }
 }
 
 /// One roster row's cells, in `roster::COLUMNS`' order.
@@ -128,7 +201,8 @@ pub fn write_findings(report: &RunReport, out: &mut impl Write) -> Result<(), Wr
         out.write_all(&header_line(&FINDINGS_HEADER))?;
         return streamed.csv.copy_to(out, 0).map_err(WriteFailure::Io);
     }
-    write_rows(out, &FINDINGS_HEADER, report.findings.iter().map(finding_cells))
+    let run = RunCells::of(&report.run);
+    write_rows(out, &FINDINGS_HEADER, report.findings.iter().map(|f| finding_cells(&run, f)))
 }
 
 pub fn write_coverage(report: &RunReport, out: &mut impl Write) -> Result<(), WriteFailure> {
@@ -139,6 +213,7 @@ pub fn write_coverage(report: &RunReport, out: &mut impl Write) -> Result<(), Wr
         "error",
         "hint",
         "attempts",
+        "api_calls",
         "checks_without_input",
         "problems",
         "users",
@@ -157,6 +232,7 @@ pub fn write_coverage(report: &RunReport, out: &mut impl Write) -> Result<(), Wr
             c.error.clone().unwrap_or_default(),
             c.hint.clone().unwrap_or_default(),
             c.attempts.map(|n| n.to_string()).unwrap_or_default(),
+            c.api_calls.as_ref().map(|calls| calls.values().sum::<u64>().to_string()).unwrap_or_default(),
             c.checks_without_input.join("; "),
             c.problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("; "),
             count(|i| i.users),
