@@ -121,6 +121,12 @@ pub struct Check {
 }
 
 impl Check {
+    /// Every reference findings of the check carry: its benchmark items and Security Hub
+    /// controls ([`compliance`]), then its own.
+    pub fn all_references(&self) -> impl Iterator<Item = &'static str> + '_ {
+        compliance::of(self.id).iter().map(|c| c.label).chain(self.references.iter().copied())
+    }
+
     pub fn has_input(&self, account: &AccountSnapshot) -> bool {
         self.needs.iter().all(|input| input.present(account))
     }
@@ -407,12 +413,7 @@ impl FindingBuilder<'_> {
                 Some(own) => own.into(),
                 None => self.check.remediation.into(),
             },
-            references: compliance::of(self.check.id)
-                .iter()
-                .map(|c| c.label)
-                .chain(self.check.references.iter().copied())
-                .map(Into::into)
-                .collect(),
+            references: self.check.all_references().map(Into::into).collect(),
             status: Status::Open,
             suppression: None,
             first_seen: self.context.as_of.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
