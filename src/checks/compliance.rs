@@ -129,7 +129,7 @@ pub fn of(check: &str) -> &'static [Control] {
 /// The legend report.html shows in its Method section.
 pub const LEGEND: &[(&str, &str)] = &[
     (
-        "CIS v3.0.0 / CIS v5.0.0",
+        "CIS v3.0.0, CIS v5.0.0",
         "a recommendation of section 1 (Identity and Access Management) of the CIS AWS Foundations \
          Benchmark, in that version; v5.0.0 renumbered the items after dropping v3.0.0's 1.3. The \
          benchmark is not linkable item by item.",

@@ -266,6 +266,81 @@ fn variant<T: serde::Serialize>(value: &T) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::audit::CoverageStatus;
+    use crate::findings::Severity;
+    use crate::report::html::tests::{coverage, evidence, finding, run_info};
+    use serde_json::json;
+
+    fn admin(value: serde_json::Value) -> crate::findings::Finding {
+        let mut f = finding("admin-access", Severity::High, "deployer");
+        f.evidence = evidence(value);
+        f
+    }
+
+    #[test]
+    fn admin_path_reads_how_the_principal_is_admin() {
+        let holds = admin(json!({"standing": "holds", "granted_by": [
+            {"policy": "AdministratorAccess", "policy_arn": "arn:aws:iam::aws:policy/AdministratorAccess", "via_group": "Admins"},
+            {"policy": "all"}
+        ]}));
+        assert_eq!(
+            admin_path(&holds),
+            "holds admin through managed policy AdministratorAccess via group Admins; inline policy all (direct)"
+        );
+        let escalates = admin(json!({"standing": "escalates", "path": [
+            {"principal": "arn:aws:iam::111122223333:role/release-bot", "actions": ["iam:PassRole", "lambda:CreateFunction"],
+             "effect": "runs code as ops-automation"},
+            {"principal": "arn:aws:iam::111122223333:role/ops-automation", "actions": ["sts:AssumeRole"],
+             "effect": "assumes role Admin"}
+        ]}));
+        assert_eq!(
+            admin_path(&escalates),
+            "escalates: release-bot runs code as ops-automation (iam:PassRole, lambda:CreateFunction) → \
+             ops-automation assumes role Admin (sts:AssumeRole)"
+        );
+        let capped = admin(json!({"standing": "capped", "granted_by": [{"policy": "AdministratorAccess",
+            "policy_arn": "arn:aws:iam::aws:policy/AdministratorAccess"}], "capped_by": ["permissions boundary B", "SCP deny-all"]}));
+        assert_eq!(
+            admin_path(&capped),
+            "would hold admin through managed policy AdministratorAccess (direct); capped by permissions boundary B and SCP deny-all"
+        );
+        let mut other = finding("full-admin-policy", Severity::High, "p");
+        other.evidence = evidence(json!({"standing": "holds", "granted_by": []}));
+        assert_eq!(admin_path(&other), "", "only admin-access findings have a path");
+        assert_eq!(admin_path(&admin(json!({}))), "");
+    }
+
+    #[test]
+    fn findings_rows_carry_the_run_and_coverage_rows_the_api_calls() {
+        let mut report = crate::report::RunReport::new(
+            run_info(),
+            vec![coverage("111122223333", "prod", CoverageStatus::Audited, None)],
+            vec![admin(json!({"standing": "holds", "granted_by": [{"policy": "=HYPERLINK(1)"}]}))],
+            Vec::new(),
+            Vec::new(),
+        );
+        report.coverage[0].api_calls = Some(
+            [("iam:GetAccountAuthorizationDetails".to_string(), 3), ("iam:ListUsers".to_string(), 4)].into(),
+        );
+        let mut out = Vec::new();
+        write_findings(&report, &mut out).unwrap();
+        let mut reader = ::csv::Reader::from_reader(out.as_slice());
+        let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_string).collect();
+        assert_eq!(header, FINDINGS_HEADER);
+        let row = reader.records().next().unwrap().unwrap();
+        let cell = |name: &str| row[header.iter().position(|h| h == name).unwrap()].to_string();
+        assert_eq!(cell("run_id"), report.run.id);
+        assert_eq!(cell("as_of"), report.run.as_of);
+        assert_eq!(cell("admin_path"), "holds admin through inline policy =HYPERLINK(1) (direct)");
+
+        let mut out = Vec::new();
+        write_coverage(&report, &mut out).unwrap();
+        let mut reader = ::csv::Reader::from_reader(out.as_slice());
+        let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_string).collect();
+        let row = reader.records().next().unwrap().unwrap();
+        assert_eq!(&row[header.iter().position(|h| h == "api_calls").unwrap()], "7", "the account's total");
+        assert!(header.iter().any(|h| h == "hint"));
+    }
 
     #[test]
     fn formula_cells_are_neutralised() {

@@ -1638,7 +1638,7 @@ pub(crate) mod tests {
         let legend = &method
             [method.find("<h3>References</h3>").unwrap()..method.find("<h3>Check catalog</h3>").unwrap()];
         assert!(
-            legend.contains("CIS v3.0.0 / CIS v5.0.0") && legend.contains("Security Hub IAM.N"),
+            legend.contains("CIS v3.0.0, CIS v5.0.0") && legend.contains("Security Hub IAM.N"),
             "{legend}"
         );
     }
