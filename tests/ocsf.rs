@@ -73,7 +73,7 @@ fn count(events: &[Value], pred: impl Fn(&Value) -> bool) -> usize {
 }
 
 #[test]
-fn the_demo_writes_one_valid_ocsf_event_per_finding_resolved_and_carried_over() {
+fn the_demo_writes_one_valid_ocsf_event_per_finding_of_findings_json() {
     let out = run_demo(&repo().join("examples/demo-org.toml"));
     let findings: Value =
         serde_json::from_str(&std::fs::read_to_string(out.path().join("findings.json")).unwrap()).unwrap();
@@ -185,4 +185,47 @@ fn formats_without_ocsf_write_no_ocsf_file() {
     let out = run_demo(&config);
     assert!(!out.path().join("findings.ocsf.json").exists());
     assert!(out.path().join("findings.json").is_file() && out.path().join("report.html").is_file());
+}
+
+#[test]
+fn findings_of_an_account_not_audited_are_carried_over_as_valid_updates() {
+    // The demo's previous run, plus one finding of the account the demo cannot audit
+    // (555566667777): this run cannot re-check it, so it is carried over, not resolved.
+    let archive = tempfile::tempdir().unwrap();
+    let demo_archive = repo().join("examples/demo-archive");
+    let run = std::fs::read_dir(&demo_archive).unwrap().map(|e| e.unwrap().path()).max().expect("a demo run");
+    let copy = archive.path().join(run.file_name().unwrap());
+    std::fs::create_dir_all(&copy).unwrap();
+    let gz = std::fs::File::open(run.join("findings.json.gz")).expect("the demo run's findings");
+    let mut previous: Value = serde_json::from_reader(flate2::read::GzDecoder::new(gz)).unwrap();
+    let mut ghost = previous["findings"][0].clone();
+    let account = ghost["account_id"].as_str().unwrap().to_string();
+    ghost["account_id"] = "555566667777".into();
+    ghost["account_name"] = "R&D <data-platform>".into();
+    ghost["resource_arn"] = ghost["resource_arn"].as_str().unwrap().replace(&account, "555566667777").into();
+    ghost["fingerprint"] = "0".repeat(64).into();
+    previous["findings"].as_array_mut().unwrap().push(ghost);
+    std::fs::write(copy.join("findings.json"), serde_json::to_vec_pretty(&previous).unwrap()).unwrap();
+    for name in ["access-roster.csv.gz", "coverage.csv", "SHA256SUMS"] {
+        std::fs::copy(run.join(name), copy.join(name)).unwrap();
+    }
+    let demo = std::fs::read_to_string(repo().join("examples/demo-org.toml")).unwrap();
+    let moved = demo.replace("dir = \"examples/demo-archive\"", &format!("dir = {:?}", archive.path()));
+    assert_ne!(demo, moved, "the demo config names its archive");
+    let config = archive.path().join("demo.toml");
+    std::fs::write(&config, moved).unwrap();
+
+    let out = run_demo(&config);
+    let events = events(out.path());
+    let carried: Vec<&Value> = events.iter().filter(|e| e["unmapped"]["change"] == "carried-over").collect();
+    assert_eq!(carried.len(), 1, "the ghost alone");
+    let ghost = carried[0];
+    assert_eq!(ghost["finding_info"]["uid"], "0".repeat(64));
+    assert_eq!((ghost["activity_id"].as_u64(), ghost["type_uid"].as_u64()), (Some(2), Some(200402)));
+    assert!(ghost["status_detail"].as_str().unwrap().contains("not re-checked"), "{ghost}");
+    assert_eq!(ghost["cloud"]["account"]["uid"], "555566667777");
+    assert!(ghost["finding_info"].get("last_seen_time").is_none(), "not seen by this run");
+    assert_eq!(events.last().unwrap(), ghost, "carried-over events come last");
+    let (code, _, stderr) = validate(&out.path().join("findings.ocsf.json"));
+    assert_eq!(code, 0, "{stderr}");
 }
