@@ -2,8 +2,8 @@
 //! a time, so that no structure grows with the whole run's findings (DESIGN.md "Streaming").
 //!
 //! Each finding is judged (severity overrides, suppressions), compared with the previous run
-//! and encoded for findings.json and findings.csv while its account is still in hand, on the
-//! audit's worker threads. The encoded pieces go to spill files in a hidden folder of the
+//! and encoded for findings.json, findings.csv and (when written) findings.ocsf.json while its
+//! account is still in hand, on the audit's worker threads. The encoded pieces go to spill files in a hidden folder of the
 //! run's output folder, one sequence per group of the report's order (open before suppressed,
 //! severity, check); since every check's findings arrive in account-id order, reading the
 //! groups back in turn gives the report's order without sorting the run. What stays in
