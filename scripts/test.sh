@@ -50,6 +50,13 @@ fi
 if ! .venv/bin/python -c 'import selenium, pypdf' 2>/dev/null; then
     run .venv/bin/pip install --quiet --disable-pip-version-check selenium==4.51.0 pypdf==7.1.1
 fi
+# The official OCSF schema (the OCSF schema server's export of each version, shipped by
+# ocsf-json-schema, which turns it into JSON Schema) and jsonschema: tests/ocsf.rs validates
+# findings.ocsf.json with them (tests/ocsf_validate.py).
+if ! .venv/bin/python -c 'import ocsf_json_schema, jsonschema' 2>/dev/null \
+    || [[ "$(.venv/bin/python -c 'import importlib.metadata as m; print(m.version("ocsf-json-schema"), m.version("jsonschema"))')" != "1.2.0 4.26.0" ]]; then
+    run .venv/bin/pip install --quiet --disable-pip-version-check ocsf-json-schema==1.2.0 jsonschema==4.26.0
+fi
 # cargo-lambda's Lambda Runtime API emulator, for the Lambda mode test (tests/lambda.rs).
 # --no-deps: its one dependency, ziglang, is for cross-compiling, which the tests never do.
 if [[ ! -x .venv/bin/cargo-lambda ]]; then

@@ -377,6 +377,7 @@ pub fn run(args: &RunArgs, log_format: LogFormat) -> Result<i32, String> {
     let stream = report::stream::FindingStream::new(
         &spill_dir,
         &config,
+        &run_id,
         as_of,
         previous_index,
         previous_file.as_ref().and_then(|p| p.roster.as_ref()),
@@ -387,6 +388,17 @@ pub fn run(args: &RunArgs, log_format: LogFormat) -> Result<i32, String> {
         format!("cannot write in {}: {e} (choose a writable folder with --out)", spill_dir.display())
     })?;
     let mut stream = stream;
+    if config.report.writes(crate::config::OutputFormat::Ocsf) {
+        let context = report::ocsf::Context::new(
+            &run_id,
+            as_of,
+            snapshot.organization.id.as_deref(),
+            env!("CARGO_PKG_VERSION"),
+        );
+        stream = stream.with_ocsf(context).map_err(|e| {
+            format!("cannot write in {}: {e} (choose a writable folder with --out)", spill_dir.display())
+        })?;
+    }
     if config.report.account_pages {
         let pages = report::pages::AccountPages::new(
             &out_dir,

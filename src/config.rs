@@ -189,6 +189,41 @@ pub struct ReportConfig {
     /// Data older than this many days before the run's reference instant is flagged stale
     /// (report banner, digest, log).
     pub max_data_age_days: u32,
+    /// The output formats: `html`, `json` and `csv` are always written (the next run's
+    /// comparison reads findings.json; the digest and the archive need the rest) and must be
+    /// listed; `ocsf` (findings.ocsf.json) is written when listed, as it is by default.
+    pub formats: Vec<OutputFormat>,
+}
+
+/// One of `[report] formats`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OutputFormat {
+    /// report.html (and the account pages).
+    Html,
+    /// findings.json.
+    Json,
+    /// findings.csv, coverage.csv, access-roster.csv.
+    Csv,
+    /// findings.ocsf.json: OCSF Detection Findings, one JSON object a line.
+    Ocsf,
+}
+
+impl OutputFormat {
+    pub fn name(self) -> &'static str {
+        match self {
+            OutputFormat::Html => "html",
+            OutputFormat::Json => "json",
+            OutputFormat::Csv => "csv",
+            OutputFormat::Ocsf => "ocsf",
+        }
+    }
+}
+
+impl ReportConfig {
+    pub fn writes(&self, format: OutputFormat) -> bool {
+        self.formats.contains(&format)
+    }
 }
 
 impl Default for ReportConfig {
@@ -198,6 +233,7 @@ impl Default for ReportConfig {
             html_max_rows_per_check: 100,
             account_pages: true,
             max_data_age_days: 2,
+            formats: vec![OutputFormat::Html, OutputFormat::Json, OutputFormat::Csv, OutputFormat::Ocsf],
         }
     }
 }
@@ -439,6 +475,17 @@ impl Config {
             })?);
         }
         validate_organization(&config.organization)?;
+        for always in [OutputFormat::Html, OutputFormat::Json, OutputFormat::Csv] {
+            if !config.report.writes(always) {
+                let listed: Vec<&str> = config.report.formats.iter().map(|f| f.name()).collect();
+                return Err(format!(
+                    "report.formats = {listed:?} leaves out \"{}\": html, json and csv are always written (the \
+                     next run's comparison reads findings.json; the digest and the archive need the rest), so \
+                     list them: formats = [\"html\", \"json\", \"csv\", \"ocsf\"], with or without \"ocsf\"",
+                    always.name()
+                ));
+            }
+        }
         if let Some(mail) = &config.mail {
             validate_mail(mail, text)?;
         }
@@ -777,6 +824,19 @@ mod tests {
         assert!(err.contains("line 2") && err.contains("111122223333"), "{err}");
         let err = parse("[mail]\npassword_env = \"P\"\n").unwrap_err();
         assert!(err.contains("username_env"), "{err}");
+    }
+
+    #[test]
+    fn formats_default_to_every_one_and_ocsf_can_be_left_out() {
+        let config = parse("").unwrap();
+        assert!(config.report.writes(OutputFormat::Ocsf), "OCSF is on by default");
+        let config = parse("[report]\nformats = [\"html\", \"json\", \"csv\"]\n").unwrap();
+        assert!(!config.report.writes(OutputFormat::Ocsf));
+        assert!(config.report.writes(OutputFormat::Json));
+        let err = parse("[report]\nformats = [\"ocsf\"]\n").unwrap_err();
+        assert!(err.contains("leaves out \"html\"") && err.contains("always written"), "{err}");
+        let err = parse("[report]\nformats = [\"html\", \"json\", \"csv\", \"sarif\"]\n").unwrap_err();
+        assert!(err.contains("sarif") && err.contains("line 2"), "{err}");
     }
 
     #[test]

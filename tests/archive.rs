@@ -73,7 +73,7 @@ fn two_runs_into_one_archive_show_what_is_new_and_what_was_fixed() {
     assert_eq!(first.len(), 1, "{output}");
     let first = &first[0];
     sha256sum_check(first);
-    for name in ["findings.json", "findings.csv", "access-roster.csv"] {
+    for name in ["findings.json", "findings.csv", "access-roster.csv", "findings.ocsf.json"] {
         assert!(
             first.join(format!("{name}.gz")).is_file() && !first.join(name).exists(),
             "{name} is filed gzip-compressed"

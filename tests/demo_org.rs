@@ -12,8 +12,15 @@ const SNAPSHOT: &str = "examples/demo-org";
 const DEMO_CONFIG: &str = "examples/demo-org.toml";
 const EXAMPLE_CONFIG: &str = "config/iam-auditor.example.toml";
 /// digest.eml: with no [mail] section the digest is written (transport "file"), not sent.
-const OUTPUTS: [&str; 6] =
-    ["report.html", "findings.json", "findings.csv", "coverage.csv", "access-roster.csv", "digest.eml"];
+const OUTPUTS: [&str; 7] = [
+    "report.html",
+    "findings.json",
+    "findings.csv",
+    "coverage.csv",
+    "access-roster.csv",
+    "findings.ocsf.json",
+    "digest.eml",
+];
 
 /// Exit code 3: reports written, but one account (555566667777) could not be audited.
 const DEMO_EXIT: i32 = 3;

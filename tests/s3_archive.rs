@@ -45,9 +45,15 @@ fn runs_are_filed_in_s3_with_object_lock_and_the_previous_run_is_read_back() {
         serde_json::from_slice(&moto.tool("s3_tool.py", &["inspect", "evidence", "iam-audit/"])).unwrap();
     let keys: Vec<&str> = objects.iter().map(|o| o["key"].as_str().unwrap()).collect();
     let run = keys[0].split('/').nth(1).unwrap().to_string();
-    for file in
-        ["SHA256SUMS", "coverage.csv", "digest.eml", "findings.csv.gz", "findings.json.gz", "report.html"]
-    {
+    for file in [
+        "SHA256SUMS",
+        "coverage.csv",
+        "digest.eml",
+        "findings.csv.gz",
+        "findings.json.gz",
+        "findings.ocsf.json.gz",
+        "report.html",
+    ] {
         assert!(keys.contains(&format!("iam-audit/{run}/{file}").as_str()), "{file} archived: {keys:?}");
     }
     for object in &objects {
@@ -117,7 +123,7 @@ fn sse_kms_is_requested_for_every_object() {
     assert_eq!(code, 0, "{output}");
     let objects: Vec<Value> =
         serde_json::from_slice(&moto.tool("s3_tool.py", &["inspect", "evidence-kms", ""])).unwrap();
-    assert_eq!(objects.len(), 9, "the six run files, the two account pages and SHA256SUMS: {objects:?}");
+    assert_eq!(objects.len(), 10, "the seven run files, the two account pages and SHA256SUMS: {objects:?}");
     assert!(
         objects.iter().any(|o| o["key"].as_str().unwrap().ends_with("/accounts/222222222222.html")),
         "{objects:?}"

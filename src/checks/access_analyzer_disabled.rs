@@ -7,7 +7,7 @@ pub const CHECK: Check = Check {
     id: "access-analyzer-disabled",
     title: "No active IAM Access Analyzer in region",
     severity: Severity::Medium,
-    references: &["CIS 1.20"],
+    references: &[],
     remediation: "Create an external-access analyzer in the region: aws accessanalyzer create-analyzer \
                   --analyzer-name account-analyzer --type ACCOUNT --region REGION (or --type ORGANIZATION from the \
                   delegated administrator).",

@@ -11,7 +11,7 @@ pub const CHECK: Check = Check {
     id: "admin-access",
     title: "Principal holds or can reach admin-equivalent permissions",
     severity: Severity::High,
-    references: &["CIS 1.16", "IAM.1", "IAM.21"],
+    references: &[],
     remediation: "Replace the admin grant with least-privilege policies: detach it (aws iam detach-user-policy / \
                   aws iam detach-role-policy / aws iam remove-user-from-group) or delete the inline policy \
                   (aws iam delete-user-policy / aws iam delete-role-policy); where admin power is needed, keep it \

@@ -7,7 +7,7 @@ pub const CHECK: Check = Check {
     id: "console-without-mfa",
     title: "Console user without MFA",
     severity: Severity::High,
-    references: &["CIS 1.10", "IAM.5"],
+    references: &[],
     remediation: "Have the user register an MFA device (aws iam create-virtual-mfa-device and aws iam \
                   enable-mfa-device), or remove the console password (aws iam delete-login-profile --user-name USER).",
     family: Family::Credentials,

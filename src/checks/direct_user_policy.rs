@@ -7,7 +7,7 @@ pub const CHECK: Check = Check {
     id: "direct-user-policy",
     title: "User has policies attached directly",
     severity: Severity::Low,
-    references: &["CIS 1.15", "IAM.2"],
+    references: &[],
     remediation:
         "Grant permissions through groups or roles: add the user to a group holding the policy (aws iam \
                   add-user-to-group), then aws iam detach-user-policy / aws iam delete-user-policy.",

@@ -15,7 +15,7 @@ pub const CHECK: Check = Check {
     id: "full-admin-policy",
     title: "Policy grants full administrative privileges",
     severity: Severity::High,
-    references: &["CIS 1.16", "IAM.1", "IAM.21"],
+    references: &[],
     remediation:
         "Rewrite the policy to the actions and resources its holders need and publish it as the default \
                   version (aws iam create-policy-version --set-as-default), or remove it (aws iam \

@@ -9,6 +9,7 @@ mod access_analyzer_finding;
 mod account_not_audited;
 mod admin_access;
 pub mod admin_holders;
+pub mod compliance;
 mod console_without_mfa;
 mod direct_user_policy;
 mod external_trust;
@@ -109,6 +110,8 @@ pub struct Check {
     pub id: &'static str,
     pub title: &'static str,
     pub severity: Severity,
+    /// Guides that are not a benchmark item or a Security Hub control (those are in
+    /// [`compliance`], which findings' `references` list first).
     pub references: &'static [&'static str],
     /// What to do, naming the AWS CLI command that does it.
     pub remediation: &'static str,
@@ -118,6 +121,12 @@ pub struct Check {
 }
 
 impl Check {
+    /// Every reference findings of the check carry: its benchmark items and Security Hub
+    /// controls ([`compliance`]), then its own.
+    pub fn all_references(&self) -> impl Iterator<Item = &'static str> + '_ {
+        compliance::of(self.id).iter().map(|c| c.label).chain(self.references.iter().copied())
+    }
+
     pub fn has_input(&self, account: &AccountSnapshot) -> bool {
         self.needs.iter().all(|input| input.present(account))
     }
@@ -404,7 +413,7 @@ impl FindingBuilder<'_> {
                 Some(own) => own.into(),
                 None => self.check.remediation.into(),
             },
-            references: self.check.references.iter().map(|r| (*r).into()).collect(),
+            references: self.check.all_references().map(Into::into).collect(),
             status: Status::Open,
             suppression: None,
             first_seen: self.context.as_of.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),

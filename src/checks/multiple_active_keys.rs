@@ -7,7 +7,7 @@ pub const CHECK: Check = Check {
     id: "multiple-active-keys",
     title: "User has two active access keys",
     severity: Severity::Low,
-    references: &["CIS 1.13"],
+    references: &[],
     remediation: "Keep one key: find the unused one in the credential report and deactivate it with aws iam \
                   update-access-key --user-name USER --access-key-id KEY --status Inactive, then delete it.",
     family: Family::Credentials,

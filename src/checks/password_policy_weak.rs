@@ -7,7 +7,7 @@ pub const CHECK: Check = Check {
     id: "password-policy-weak",
     title: "Password policy missing or weak",
     severity: Severity::Medium,
-    references: &["CIS 1.8", "CIS 1.9", "IAM.7", "IAM.15", "IAM.16"],
+    references: &[],
     remediation: "Set the policy: aws iam update-account-password-policy --minimum-password-length 14 \
                   --password-reuse-prevention 24 (plus --require-symbols --require-numbers \
                   --require-uppercase-characters --require-lowercase-characters as your standard requires).",

@@ -7,7 +7,7 @@ pub const CHECK: Check = Check {
     id: "root-access-keys",
     title: "Root user has an active access key",
     severity: Severity::Critical,
-    references: &["CIS 1.4", "IAM.4"],
+    references: &[],
     remediation:
         "Sign in as root and delete the key (Security credentials page, or aws iam delete-access-key \
                   --access-key-id KEY run with the root credentials); move its users to an IAM role.",

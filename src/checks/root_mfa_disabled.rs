@@ -9,7 +9,7 @@ pub const CHECK: Check = Check {
     id: "root-mfa-disabled",
     title: "Root user has no MFA",
     severity: Severity::Critical,
-    references: &["CIS 1.5", "IAM.9"],
+    references: &[],
     remediation: "Sign in as root and register an MFA device (hardware preferred), or remove the root credentials \
                   with centralized root access (aws iam enable-organizations-root-credentials-management, then \
                   aws sts assume-root and aws iam delete-login-profile).",

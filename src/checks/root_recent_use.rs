@@ -8,7 +8,7 @@ pub const CHECK: Check = Check {
     id: "root-recent-use",
     title: "Root user used recently",
     severity: Severity::High,
-    references: &["CIS 1.7"],
+    references: &[],
     remediation: "Find out who used root and why (aws cloudtrail lookup-events --lookup-attributes \
                   AttributeKey=Username,AttributeValue=root); move routine tasks to IAM roles and keep root for the \
                   few tasks that need it.",

@@ -18,7 +18,7 @@ pub const CHECK: Check = Check {
     id: "sso-admin-assignment",
     title: "Person holds an admin-equivalent permission set on the account",
     severity: Severity::High,
-    references: &["CIS 1.16", "IAM.1", "AWS IAM Identity Center User Guide: Permission sets"],
+    references: &["AWS IAM Identity Center User Guide: Permission sets"],
     remediation:
         "Confirm in the access review that this person needs admin on this account; if not, remove the \
                   assignment (aws sso-admin delete-account-assignment) or the person from the group (aws \

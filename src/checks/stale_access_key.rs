@@ -8,7 +8,7 @@ pub const CHECK: Check = Check {
     id: "stale-access-key",
     title: "Active access key not rotated",
     severity: Severity::Medium,
-    references: &["CIS 1.14", "IAM.3"],
+    references: &[],
     remediation: "Rotate the key: aws iam create-access-key --user-name USER, move the workload to the new key, \
                   then aws iam update-access-key --status Inactive and aws iam delete-access-key for the old one.",
     family: Family::Credentials,

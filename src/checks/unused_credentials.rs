@@ -9,7 +9,7 @@ pub const CHECK: Check = Check {
     id: "unused-credentials",
     title: "Credential unused for too long",
     severity: Severity::Medium,
-    references: &["CIS 1.12", "IAM.22"],
+    references: &[],
     remediation:
         "Disable what is not used: aws iam delete-login-profile --user-name USER for a console password, \
                   aws iam update-access-key --user-name USER --access-key-id KEY --status Inactive for a key.",

@@ -8,7 +8,7 @@ pub const CHECK: Check = Check {
     id: "unused-user",
     title: "User has not been used recently",
     severity: Severity::Medium,
-    references: &["CIS 1.12", "IAM.8"],
+    references: &[],
     remediation: "Confirm with the owner, then remove the user's credentials (aws iam delete-login-profile, aws iam \
                   update-access-key --status Inactive) and the user (aws iam delete-user) once its policies and \
                   group memberships are removed.",

@@ -2,18 +2,18 @@
 //! managed, direct or through a group, or an SCP). The policy engine (`engine.rs`) decides
 //! what these policies allow.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Where an identity policy comes from: the "path" an auditor reads in a finding.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PolicySource {
     /// The policy's name (inline) or managed policy name.
     pub policy: String,
     /// The managed policy's ARN; None for inline policies.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy_arn: Option<String>,
     /// The group the policy reaches the user through; None when attached directly.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub via_group: Option<String>,
 }
 

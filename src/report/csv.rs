@@ -43,7 +43,9 @@ fn write_neutralised<W: Write, Row: IntoIterator<Item = Cell>, Cell: AsRef<str>>
     Ok(())
 }
 
-pub const FINDINGS_HEADER: [&str; 18] = [
+pub const FINDINGS_HEADER: [&str; 21] = [
+    "run_id",
+    "as_of",
     "fingerprint",
     "check",
     "severity",
@@ -56,6 +58,7 @@ pub const FINDINGS_HEADER: [&str; 18] = [
     "resource_name",
     "title",
     "detail",
+    "admin_path",
     "remediation",
     "references",
     "suppression_reason",
@@ -64,9 +67,24 @@ pub const FINDINGS_HEADER: [&str; 18] = [
     "evidence",
 ];
 
+/// The run every row of findings.csv belongs to: its id and as-of instant.
+#[derive(Debug, Clone)]
+pub struct RunCells {
+    pub run_id: String,
+    pub as_of: String,
+}
+
+impl RunCells {
+    pub fn of(run: &super::RunInfo) -> RunCells {
+        RunCells { run_id: run.id.clone(), as_of: run.as_of.clone() }
+    }
+}
+
 /// One finding's cells, in [`FINDINGS_HEADER`]'s order.
-pub fn finding_cells(f: &crate::findings::Finding) -> [String; 18] {
+pub fn finding_cells(run: &RunCells, f: &crate::findings::Finding) -> [String; 21] {
     [
+        run.run_id.clone(),
+        run.as_of.clone(),
         f.fingerprint.clone(),
         f.check.to_string(),
         f.severity.to_string(),
@@ -79,6 +97,7 @@ pub fn finding_cells(f: &crate::findings::Finding) -> [String; 18] {
         f.resource_name.clone(),
         f.title.clone(),
         f.detail.clone(),
+        admin_path(f),
         f.remediation.to_string(),
         f.references.join("; "),
         f.suppression.as_ref().map(|s| s.reason.clone()).unwrap_or_default(),
@@ -86,6 +105,60 @@ pub fn finding_cells(f: &crate::findings::Finding) -> [String; 18] {
         f.first_seen.clone(),
         f.evidence.json().to_string(),
     ]
+}
+
+/// How an `admin-access` finding's principal is admin, read from its evidence as one line:
+/// the policies that grant it, each step of an escalation path, or what caps it. Empty for
+/// every other check.
+pub fn admin_path(f: &crate::findings::Finding) -> String {
+    if f.check != "admin-access" {
+        return String::new();
+    }
+    let evidence = f.evidence.value();
+    let sources = |key: &str| -> String {
+        let sources: Vec<crate::policy::effective::PolicySource> =
+            serde_json::from_value(evidence[key].clone()).unwrap_or_default();
+        let described: Vec<String> = sources.iter().map(|s| s.describe()).collect();
+        if described.is_empty() {
+            "its policies".into()
+        } else {
+            described.join("; ")
+        }
+    };
+    let texts = |key: &str| -> Vec<String> {
+        evidence[key]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect()
+    };
+    match evidence["standing"].as_str() {
+        Some("holds") => format!("holds admin through {}", sources("granted_by")),
+        Some("capped") => {
+            format!(
+                "would hold admin through {}; capped by {}",
+                sources("granted_by"),
+                texts("capped_by").join(" and ")
+            )
+        }
+        Some("escalates") => {
+            let steps: Vec<String> = evidence["path"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|step| {
+                    let who = step["principal"].as_str().unwrap_or("?");
+                    let who = who.rsplit(['/', ':']).next().unwrap_or(who);
+                    let actions: Vec<&str> =
+                        step["actions"].as_array().into_iter().flatten().filter_map(|a| a.as_str()).collect();
+                    format!("{who} {} ({})", step["effect"].as_str().unwrap_or("reaches"), actions.join(", "))
+                })
+                .collect();
+            format!("escalates: {}", steps.join(" → "))
+        }
+        _ => String::new(),
+    }
 }
 
 /// One roster row's cells, in `roster::COLUMNS`' order.
@@ -128,7 +201,8 @@ pub fn write_findings(report: &RunReport, out: &mut impl Write) -> Result<(), Wr
         out.write_all(&header_line(&FINDINGS_HEADER))?;
         return streamed.csv.copy_to(out, 0).map_err(WriteFailure::Io);
     }
-    write_rows(out, &FINDINGS_HEADER, report.findings.iter().map(finding_cells))
+    let run = RunCells::of(&report.run);
+    write_rows(out, &FINDINGS_HEADER, report.findings.iter().map(|f| finding_cells(&run, f)))
 }
 
 pub fn write_coverage(report: &RunReport, out: &mut impl Write) -> Result<(), WriteFailure> {
@@ -139,6 +213,7 @@ pub fn write_coverage(report: &RunReport, out: &mut impl Write) -> Result<(), Wr
         "error",
         "hint",
         "attempts",
+        "api_calls",
         "checks_without_input",
         "problems",
         "users",
@@ -157,6 +232,7 @@ pub fn write_coverage(report: &RunReport, out: &mut impl Write) -> Result<(), Wr
             c.error.clone().unwrap_or_default(),
             c.hint.clone().unwrap_or_default(),
             c.attempts.map(|n| n.to_string()).unwrap_or_default(),
+            c.api_calls.as_ref().map(|calls| calls.values().sum::<u64>().to_string()).unwrap_or_default(),
             c.checks_without_input.join("; "),
             c.problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("; "),
             count(|i| i.users),
@@ -190,6 +266,81 @@ fn variant<T: serde::Serialize>(value: &T) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::audit::CoverageStatus;
+    use crate::findings::Severity;
+    use crate::report::html::tests::{coverage, evidence, finding, run_info};
+    use serde_json::json;
+
+    fn admin(value: serde_json::Value) -> crate::findings::Finding {
+        let mut f = finding("admin-access", Severity::High, "deployer");
+        f.evidence = evidence(value);
+        f
+    }
+
+    #[test]
+    fn admin_path_reads_how_the_principal_is_admin() {
+        let holds = admin(json!({"standing": "holds", "granted_by": [
+            {"policy": "AdministratorAccess", "policy_arn": "arn:aws:iam::aws:policy/AdministratorAccess", "via_group": "Admins"},
+            {"policy": "all"}
+        ]}));
+        assert_eq!(
+            admin_path(&holds),
+            "holds admin through managed policy AdministratorAccess via group Admins; inline policy all (direct)"
+        );
+        let escalates = admin(json!({"standing": "escalates", "path": [
+            {"principal": "arn:aws:iam::111122223333:role/release-bot", "actions": ["iam:PassRole", "lambda:CreateFunction"],
+             "effect": "runs code as ops-automation"},
+            {"principal": "arn:aws:iam::111122223333:role/ops-automation", "actions": ["sts:AssumeRole"],
+             "effect": "assumes role Admin"}
+        ]}));
+        assert_eq!(
+            admin_path(&escalates),
+            "escalates: release-bot runs code as ops-automation (iam:PassRole, lambda:CreateFunction) → \
+             ops-automation assumes role Admin (sts:AssumeRole)"
+        );
+        let capped = admin(json!({"standing": "capped", "granted_by": [{"policy": "AdministratorAccess",
+            "policy_arn": "arn:aws:iam::aws:policy/AdministratorAccess"}], "capped_by": ["permissions boundary B", "SCP deny-all"]}));
+        assert_eq!(
+            admin_path(&capped),
+            "would hold admin through managed policy AdministratorAccess (direct); capped by permissions boundary B and SCP deny-all"
+        );
+        let mut other = finding("full-admin-policy", Severity::High, "p");
+        other.evidence = evidence(json!({"standing": "holds", "granted_by": []}));
+        assert_eq!(admin_path(&other), "", "only admin-access findings have a path");
+        assert_eq!(admin_path(&admin(json!({}))), "");
+    }
+
+    #[test]
+    fn findings_rows_carry_the_run_and_coverage_rows_the_api_calls() {
+        let mut report = crate::report::RunReport::new(
+            run_info(),
+            vec![coverage("111122223333", "prod", CoverageStatus::Audited, None)],
+            vec![admin(json!({"standing": "holds", "granted_by": [{"policy": "=HYPERLINK(1)"}]}))],
+            Vec::new(),
+            Vec::new(),
+        );
+        report.coverage[0].api_calls = Some(
+            [("iam:GetAccountAuthorizationDetails".to_string(), 3), ("iam:ListUsers".to_string(), 4)].into(),
+        );
+        let mut out = Vec::new();
+        write_findings(&report, &mut out).unwrap();
+        let mut reader = ::csv::Reader::from_reader(out.as_slice());
+        let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_string).collect();
+        assert_eq!(header, FINDINGS_HEADER);
+        let row = reader.records().next().unwrap().unwrap();
+        let cell = |name: &str| row[header.iter().position(|h| h == name).unwrap()].to_string();
+        assert_eq!(cell("run_id"), report.run.id);
+        assert_eq!(cell("as_of"), report.run.as_of);
+        assert_eq!(cell("admin_path"), "holds admin through inline policy =HYPERLINK(1) (direct)");
+
+        let mut out = Vec::new();
+        write_coverage(&report, &mut out).unwrap();
+        let mut reader = ::csv::Reader::from_reader(out.as_slice());
+        let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_string).collect();
+        let row = reader.records().next().unwrap().unwrap();
+        assert_eq!(&row[header.iter().position(|h| h == "api_calls").unwrap()], "7", "the account's total");
+        assert!(header.iter().any(|h| h == "hint"));
+    }
 
     #[test]
     fn formula_cells_are_neutralised() {

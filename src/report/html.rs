@@ -146,6 +146,8 @@ struct Page<'a> {
     carried_over: Capped<CarriedRow<'a>>,
     method: Method<'a>,
     catalog: Vec<CatalogRow>,
+    /// What the references' labels mean (the Method section's legend).
+    compliance_legend: &'static [(&'static str, &'static str)],
     identity_center: &'a crate::access::IdentityCenterSummary,
     identity_center_sentence: String,
     /// Who gained, then who lost, admin on which account since the previous run.
@@ -402,13 +404,31 @@ struct FamilySection<'a> {
     without_input: usize,
 }
 
+/// A check's reference: a benchmark item, a Security Hub control (linked to its page in the
+/// AWS docs: the page's only links out, plain navigation that loads nothing) or a guide.
+#[derive(Serialize)]
+struct Reference {
+    label: String,
+    url: Option<String>,
+}
+
+impl Reference {
+    fn of_check(check: &crate::checks::Check) -> Vec<Reference> {
+        let controls = crate::checks::compliance::of(check.id)
+            .iter()
+            .map(|c| Reference { label: c.label.to_string(), url: c.url() });
+        let guides = check.references.iter().map(|r| Reference { label: r.to_string(), url: None });
+        controls.chain(guides).collect()
+    }
+}
+
 #[derive(Serialize)]
 struct CheckSection<'a> {
     id: &'a str,
     anchor: String,
     title: &'a str,
     severity: Option<&'static str>,
-    references: Vec<&'a str>,
+    references: Vec<Reference>,
     remediation: &'a str,
     open: usize,
     new: usize,
@@ -573,7 +593,7 @@ struct CatalogRow {
     family: &'static str,
     severity: &'static str,
     title: &'static str,
-    references: &'static [&'static str],
+    references: Vec<Reference>,
     disabled: bool,
     open: usize,
 }
@@ -714,7 +734,7 @@ impl<'a> Page<'a> {
                 family: check.family.title(),
                 severity: check.severity.as_str(),
                 title: check.title,
-                references: check.references,
+                references: Reference::of_check(check),
                 disabled: disabled.contains(check.id),
                 open: by_check_id.get(check.id).map_or(0, |g| g.total),
             })
@@ -778,6 +798,7 @@ impl<'a> Page<'a> {
                 evidence_max_chars: EVIDENCE_VALUE_MAX_CHARS,
             },
             catalog,
+            compliance_legend: crate::checks::compliance::LEGEND,
             identity_center: &report.identity_center,
             identity_center_sentence: report.identity_center.sentence(),
             admin_changes: report
@@ -1176,8 +1197,10 @@ fn check_section<'a>(
         title: check.map_or(id, |c| c.title),
         severity: check.map(|c| c.severity.as_str()),
         references: match check {
-            Some(c) => c.references.to_vec(),
-            None => first.map(|f| f.references.iter().map(|r| &**r).collect()).unwrap_or_default(),
+            Some(c) => Reference::of_check(c),
+            None => first
+                .map(|f| f.references.iter().map(|r| Reference { label: r.to_string(), url: None }).collect())
+                .unwrap_or_default(),
         },
         remediation: check.map_or_else(|| first.map_or("", |f| &*f.remediation), |c| c.remediation),
         open: group.total,
@@ -1821,12 +1844,46 @@ pub(crate) mod tests {
         let hash = script_hash().replace('/', "&#x2F;");
         assert!(csp.contains(&format!("script-src '{hash}'")), "{csp}");
         assert!(!csp.contains("script-src 'unsafe"), "{csp}");
-        assert!(!lower.contains("http://") && !lower.contains("https://"), "remote reference in the page");
+        // The only absolute URLs allowed are links (`<a href>`: navigation, which loads nothing
+        // and which default-src does not govern) to the AWS docs' Security Hub control pages;
+        // with those taken out, nothing may point outside the page.
+        let docs_link = "<a class=\"ref\" href=\"https://docs.aws.amazon.com/securityhub/";
+        assert!(lower.matches(docs_link).count() > 0, "the catalog links the Security Hub controls");
+        let links_out = lower.replace(docs_link, "<a class=\"ref\" href=\"");
+        assert!(
+            !links_out.contains("http://")
+                && !links_out.contains("https://")
+                && !links_out.contains("//docs."),
+            "remote reference in the page"
+        );
         assert!(!lower.contains("url(") && !lower.contains("@import") && !lower.contains("<link"));
         assert!(!lower.contains(" src=\"") && !lower.contains("<iframe"));
         assert!(lower.starts_with("<!doctype html>"));
         assert!(html.contains("Content-Security-Policy"));
         assert!(html.contains("@media print"));
+    }
+
+    #[test]
+    fn references_link_security_hub_controls_and_the_method_explains_them() {
+        let html = render_with(&hostile_report(), 100);
+        let catalog = &html[html.find("<h3>Check catalog</h3>").unwrap()..];
+        let row = &catalog[catalog.find("id=\"catalog-stale-access-key\"").unwrap()..];
+        let row = &row[..row.find("</tr>").unwrap()];
+        assert!(
+            row.contains(
+                "CIS v3.0.0 1.14, CIS v5.0.0 1.13, <a class=\"ref\" href=\"https://docs.aws.amazon.com/securityhub/latest/userguide/iam-controls.html#iam-3\">Security Hub IAM.3</a>"
+            ),
+            "{row}"
+        );
+        let wide = &catalog[catalog.find("id=\"catalog-wide-trust\"").unwrap()..];
+        assert!(wide[..wide.find("</tr>").unwrap()].contains("<span class=\"muted\">none</span>"));
+        let method = &html[html.find("<h2>Method</h2>").unwrap()..];
+        let legend = &method
+            [method.find("<h3>References</h3>").unwrap()..method.find("<h3>Check catalog</h3>").unwrap()];
+        assert!(
+            legend.contains("CIS v3.0.0, CIS v5.0.0") && legend.contains("Security Hub IAM.N"),
+            "{legend}"
+        );
     }
 
     pub(crate) fn roster_row(

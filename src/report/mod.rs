@@ -1,5 +1,5 @@
-//! The run's outputs: `findings.json`, `findings.csv`, `coverage.csv`, `access-roster.csv`, `report.html` and the
-//! mail digest (`digest.rs`; the message around it is `deliver::mail`).
+//! The run's outputs: `findings.json`, `findings.csv`, `coverage.csv`, `access-roster.csv`, `report.html`,
+//! `findings.ocsf.json` (`ocsf.rs`) and the mail digest (`digest.rs`; the message around it is `deliver::mail`).
 //! Renderers consume the [`RunReport`] and nothing else; they never look at a snapshot.
 
 pub mod accepted_risks;
@@ -7,6 +7,7 @@ pub mod csv;
 pub mod digest;
 pub mod html;
 pub mod json;
+pub mod ocsf;
 pub mod pages;
 pub mod provenance;
 pub mod stream;
@@ -250,6 +251,10 @@ pub struct Streamed {
     pub resolved_json: stream::SpillFile,
     pub carried_json: stream::SpillFile,
     pub roster: stream::SpillFile,
+    /// findings.ocsf.json's events of this run's findings, when the run writes it.
+    pub ocsf: Option<stream::SpillFile>,
+    /// Its events of the previous run's resolved, then carried-over, findings.
+    pub ocsf_gone: Option<stream::SpillFile>,
 }
 
 impl Drop for Streamed {
@@ -474,6 +479,15 @@ pub fn write_all(report: &RunReport, config: &Config, dir: &Path) -> Result<Vec<
     written.push(write_file(dir, "findings.csv", |out| csv::write_findings(report, out))?);
     written.push(write_file(dir, "coverage.csv", |out| csv::write_coverage(report, out))?);
     written.push(write_file(dir, ROSTER, |out| csv::write_roster(report, out))?);
+    if config.report.writes(crate::config::OutputFormat::Ocsf) {
+        if report.streamed.as_ref().is_some_and(|s| s.ocsf.is_none()) {
+            return Err(ReportError::Render {
+                what: ocsf::FILE,
+                message: "the run was streamed without its OCSF events (FindingStream::with_ocsf)".into(),
+            });
+        }
+        written.push(write_file(dir, ocsf::FILE, |out| ocsf::write(report, out))?);
+    }
     Ok(written)
 }
 

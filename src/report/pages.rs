@@ -246,7 +246,7 @@ impl AccountPages {
                 remediation: check
                     .map_or_else(|| first.remediation.to_string(), |c| c.remediation.to_string()),
                 references: match check {
-                    Some(c) => c.references.iter().map(|r| r.to_string()).collect(),
+                    Some(c) => c.all_references().map(str::to_string).collect(),
                     None => first.references.iter().map(|r| r.to_string()).collect(),
                 },
                 open: open.len(),

@@ -2,8 +2,8 @@
 //! a time, so that no structure grows with the whole run's findings (DESIGN.md "Streaming").
 //!
 //! Each finding is judged (severity overrides, suppressions), compared with the previous run
-//! and encoded for findings.json and findings.csv while its account is still in hand, on the
-//! audit's worker threads. The encoded pieces go to spill files in a hidden folder of the
+//! and encoded for findings.json, findings.csv and (when written) findings.ocsf.json while its
+//! account is still in hand, on the audit's worker threads. The encoded pieces go to spill files in a hidden folder of the
 //! run's output folder, one sequence per group of the report's order (open before suppressed,
 //! severity, check); since every check's findings arrive in account-id order, reading the
 //! groups back in turn gives the report's order without sorting the run. What stays in
@@ -118,8 +118,10 @@ pub struct Prepared {
     findings: Vec<(usize, Finding)>,
     json: Vec<u8>,
     csv: Vec<u8>,
-    /// Per run of one group: the group and where its bytes end in `json` and `csv`.
-    runs: Vec<(usize, usize, usize)>,
+    /// findings.ocsf.json's lines (empty when the run writes no OCSF).
+    ocsf: Vec<u8>,
+    /// Per run of one group: the group and where its bytes end in `json`, `csv` and `ocsf`.
+    runs: Vec<(usize, [usize; 3])>,
     /// Previous findings seen again (their ordinals in the previous run).
     matched: Vec<u32>,
     roster_csv: Vec<u8>,
@@ -157,6 +159,8 @@ pub struct StreamOutput {
 pub struct FindingStream<'a> {
     config: &'a Config,
     as_of: DateTime<Utc>,
+    /// The run id and as-of instant findings.csv's rows carry.
+    run: super::csv::RunCells,
     order: ReportOrder,
     previous: Option<PreviousIndex>,
     previous_roster: Option<&'a PreviousRoster>,
@@ -165,6 +169,8 @@ pub struct FindingStream<'a> {
     json: Spill,
     csv: Spill,
     roster: Spill,
+    /// findings.ocsf.json's lines and what they share, when the run writes it.
+    ocsf: Option<(super::ocsf::Context, Spill)>,
     counts: Counts,
     sample: Vec<Finding>,
     sample_cap: usize,
@@ -179,12 +185,14 @@ pub struct FindingStream<'a> {
 }
 
 impl<'a> FindingStream<'a> {
-    /// A stream spilling into `dir` (created; removed with the run's [`Streamed`]). It keeps
-    /// the first `caps.0` findings of each group, the first `caps.1` new ones, and every finding
-    /// of the `whole` accounts.
+    /// A stream spilling into `dir` (created; removed with the run's [`Streamed`]) for run
+    /// `run_id`. It keeps the first `caps.0` findings of each group, the first `caps.1` new
+    /// ones, and every finding of the `whole` accounts.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         dir: &Path,
         config: &'a Config,
+        run_id: &str,
         as_of: DateTime<Utc>,
         previous: Option<PreviousIndex>,
         previous_roster: Option<&'a PreviousRoster>,
@@ -193,17 +201,20 @@ impl<'a> FindingStream<'a> {
     ) -> std::io::Result<FindingStream<'a>> {
         std::fs::create_dir_all(dir)?;
         let groups = ReportOrder::GROUPS;
+        let as_of_text = as_of.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         Ok(FindingStream {
             config,
             as_of,
+            run: super::csv::RunCells { run_id: run_id.to_string(), as_of: as_of_text.clone() },
             order: report_order(),
             previous,
             previous_roster,
-            roster_as_of: as_of.to_rfc3339_opts(chrono::SecondsFormat::Secs, true).into(),
+            roster_as_of: as_of_text.into(),
             dir: dir.to_path_buf(),
             json: Spill::create(dir.join("findings.json.spill"), groups)?,
             csv: Spill::create(dir.join("findings.csv.spill"), groups)?,
             roster: Spill::create(dir.join("access-roster.csv.spill"), 1)?,
+            ocsf: None,
             counts: Counts::default(),
             sample: Vec::new(),
             sample_cap: caps.0,
@@ -224,6 +235,13 @@ impl<'a> FindingStream<'a> {
         self
     }
 
+    /// Also encodes findings.ocsf.json (see [`super::ocsf`]).
+    pub fn with_ocsf(mut self, context: super::ocsf::Context) -> std::io::Result<FindingStream<'a>> {
+        let spill = Spill::create(self.dir.join("findings.ocsf.json.spill"), ReportOrder::GROUPS)?;
+        self.ocsf = Some((context, spill));
+        Ok(self)
+    }
+
     fn keep(&mut self, group: usize, finding: Finding) {
         let new_open = finding.change == Change::New && finding.status == Status::Open;
         let first = self.kept[group] < self.sample_cap;
@@ -240,11 +258,14 @@ impl<'a> FindingStream<'a> {
     }
 
     fn append_io(&mut self, prepared: Prepared) -> std::io::Result<()> {
-        let (mut json_at, mut csv_at) = (0, 0);
-        for &(group, json_end, csv_end) in &prepared.runs {
-            self.json.push(group, &prepared.json[json_at..json_end])?;
-            self.csv.push(group, &prepared.csv[csv_at..csv_end])?;
-            (json_at, csv_at) = (json_end, csv_end);
+        let mut at = [0; 3];
+        for &(group, end) in &prepared.runs {
+            self.json.push(group, &prepared.json[at[0]..end[0]])?;
+            self.csv.push(group, &prepared.csv[at[1]..end[1]])?;
+            if let Some((_, ocsf)) = &mut self.ocsf {
+                ocsf.push(group, &prepared.ocsf[at[2]..end[2]])?;
+            }
+            at = end;
         }
         self.roster.push(0, &prepared.roster_csv)?;
         Ok(())
@@ -264,6 +285,7 @@ impl<'a> FindingStream<'a> {
             json,
             csv,
             roster,
+            ocsf,
             counts,
             mut sample,
             roster_kept,
@@ -281,6 +303,14 @@ impl<'a> FindingStream<'a> {
             (json.close().map_err(io)?, csv.close().map_err(io)?, roster.close().map_err(io)?);
         let mut resolved_spill = Spill::create(dir.join("resolved.json.spill"), 1).map_err(io)?;
         let mut carried_spill = Spill::create(dir.join("carried-over.json.spill"), 1).map_err(io)?;
+        // Resolved findings' events (group 0), then carried-over ones' (group 1).
+        let (ocsf, mut ocsf_gone) = match ocsf {
+            Some((context, spill)) => (
+                Some(spill.close().map_err(io)?),
+                Some((context, Spill::create(dir.join("gone.ocsf.json.spill"), 2).map_err(io)?)),
+            ),
+            None => (None, None),
+        };
         let (mut resolved, mut carried_over) = (Vec::new(), Vec::new());
         let (mut resolved_total, mut carried_over_total) = (0, 0);
         let mut resolved_error = None;
@@ -294,19 +324,35 @@ impl<'a> FindingStream<'a> {
                 .map_err(|e| format!("cannot read {}: {e}", path.display()))
                 .and_then(|file| {
                     diff::read_gone(file, path, &gone, |finding, as_what| {
-                        let (spill, total, list, kept) = match as_what {
-                            GoneAs::Resolved => {
-                                (&mut resolved_spill, &mut resolved_total, &mut resolved, &mut kept[0])
-                            }
-                            GoneAs::CarriedOver => {
-                                (&mut carried_spill, &mut carried_over_total, &mut carried_over, &mut kept[1])
-                            }
+                        let (spill, total, list, kept, standing) = match as_what {
+                            GoneAs::Resolved => (
+                                &mut resolved_spill,
+                                &mut resolved_total,
+                                &mut resolved,
+                                &mut kept[0],
+                                super::ocsf::Standing::Resolved,
+                            ),
+                            GoneAs::CarriedOver => (
+                                &mut carried_spill,
+                                &mut carried_over_total,
+                                &mut carried_over,
+                                &mut kept[1],
+                                super::ocsf::Standing::CarriedOver,
+                            ),
                         };
                         *total += 1;
                         piece.clear();
                         json_piece(&finding, &mut piece);
                         if let Err(e) = spill.push(0, &piece) {
                             write_error.get_or_insert(e);
+                        }
+                        if let Some((context, ocsf)) = &mut ocsf_gone {
+                            piece.clear();
+                            super::ocsf::line_into(context, &finding, standing, &mut piece);
+                            let group = usize::from(standing == super::ocsf::Standing::CarriedOver);
+                            if let Err(e) = ocsf.push(group, &piece) {
+                                write_error.get_or_insert(e);
+                            }
                         }
                         let group = order.group(&finding);
                         if kept[group] < sample_cap {
@@ -322,6 +368,10 @@ impl<'a> FindingStream<'a> {
         }
         let resolved_json = resolved_spill.close().map_err(io)?;
         let carried_json = carried_spill.close().map_err(io)?;
+        let ocsf_gone = match ocsf_gone {
+            Some((_, spill)) => Some(spill.close().map_err(io)?),
+            None => None,
+        };
         sample.sort_by(|a, b| order.compare(a, b));
         Ok(StreamOutput {
             counts,
@@ -332,7 +382,7 @@ impl<'a> FindingStream<'a> {
             carried_over_total,
             roster: roster_kept,
             roster_rows,
-            streamed: Streamed { dir, json, csv, resolved_json, carried_json, roster },
+            streamed: Streamed { dir, json, csv, resolved_json, carried_json, roster, ocsf, ocsf_gone },
             resolved_error,
             account_pages: pages.is_some(),
         })
@@ -358,13 +408,18 @@ impl Sink for FindingStream<'_> {
         let mut grouped: Vec<(usize, Finding)> =
             findings.into_iter().map(|f| (self.order.group(&f), f)).collect();
         grouped.sort_by(|(ga, a), (gb, b)| ga.cmp(gb).then_with(|| ReportOrder::within_group(a, b)));
-        let (mut json, mut csv, mut runs) = (Vec::new(), Vec::new(), Vec::<(usize, usize, usize)>::new());
+        let (mut json, mut csv, mut ocsf) = (Vec::new(), Vec::new(), Vec::new());
+        let mut runs = Vec::<(usize, [usize; 3])>::new();
         for (group, finding) in &grouped {
             json_piece(finding, &mut json);
-            super::csv::rows_into(&mut csv, std::iter::once(super::csv::finding_cells(finding)));
+            super::csv::rows_into(&mut csv, std::iter::once(super::csv::finding_cells(&self.run, finding)));
+            if let Some((context, _)) = &self.ocsf {
+                super::ocsf::line_into(context, finding, super::ocsf::Standing::Current, &mut ocsf);
+            }
+            let end = [json.len(), csv.len(), ocsf.len()];
             match runs.last_mut() {
-                Some(run) if run.0 == *group => (run.1, run.2) = (json.len(), csv.len()),
-                _ => runs.push((*group, json.len(), csv.len())),
+                Some(run) if run.0 == *group => run.1 = end,
+                _ => runs.push((*group, end)),
             }
         }
         for row in rows.iter_mut() {
@@ -382,6 +437,7 @@ impl Sink for FindingStream<'_> {
             findings: grouped,
             json,
             csv,
+            ocsf,
             runs,
             matched,
             roster_csv,

@@ -107,12 +107,15 @@ fn both_ways(max_rows: usize, caps: (usize, usize)) -> (tempfile::TempDir, tempf
     let mut stream = FindingStream::new(
         &streamed_dir.path().join(".spill"),
         &config,
+        "20261201T000000Z",
         as_of,
         Some(index),
         Some(&previous_roster),
         caps,
         BTreeSet::new(),
     )
+    .unwrap()
+    .with_ocsf(crate::report::ocsf::Context::new("20261201T000000Z", as_of, None, "test"))
     .unwrap();
     let summary = crate::audit::audit_into(&snapshot, &config, as_of, &mut stream);
     let mut output = stream.finish(&summary.coverage, Some(&previous_file)).unwrap();
@@ -147,7 +150,14 @@ fn notes() -> digest::DigestNotes {
 }
 
 fn same_files(whole: &Path, streamed: &Path) {
-    for name in ["findings.json", "findings.csv", "coverage.csv", "access-roster.csv", "report.html"] {
+    for name in [
+        "findings.json",
+        "findings.csv",
+        "findings.ocsf.json",
+        "coverage.csv",
+        "access-roster.csv",
+        "report.html",
+    ] {
         let (a, b) = (
             std::fs::read_to_string(whole.join(name)).unwrap(),
             std::fs::read_to_string(streamed.join(name)).unwrap(),
@@ -257,6 +267,7 @@ fn the_sample_holds_the_first_of_each_group_and_the_first_new_ones_whatever_the_
     let mut stream = FindingStream::new(
         dir.path(),
         &config,
+        "run",
         as_of,
         Some(index),
         None,
