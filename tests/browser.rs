@@ -17,16 +17,7 @@ fn repo() -> PathBuf {
 }
 
 fn python() -> PathBuf {
-    let python = std::env::var_os("IAM_AUDITOR_TEST_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join(".venv/bin/python"));
-    assert!(
-        python.is_file(),
-        "{} is missing: run scripts/test.sh (it makes .venv and installs selenium and pypdf), or set \
-         IAM_AUDITOR_TEST_PYTHON",
-        python.display()
-    );
-    python
+    common::test_python("selenium and pypdf")
 }
 
 /// Runs tests/browser_check.py; fails with what it printed unless it passed.
@@ -61,16 +52,22 @@ fn run_into(snapshot: &Path, out: &Path, extra: &[&str]) {
     );
 }
 
-#[test]
-fn the_demo_report_filters_searches_sorts_groups_reads_without_script_and_fits_420_px() {
-    let scratch = tempfile::tempdir().unwrap();
-    let out = scratch.path().join("out");
-    // Compared with the demo archive's run, so that new and persisting findings both show.
+/// The demo's run into `<scratch>/out`, compared with the demo archive's run, so that new and
+/// persisting findings both show.
+fn demo_run(scratch: &Path) -> PathBuf {
+    let out = scratch.join("out");
     run_into(
         &repo().join("examples/demo-org"),
         &out,
         &["--config", repo().join("examples/demo-org.toml").to_str().unwrap()],
     );
+    out
+}
+
+#[test]
+fn the_demo_report_filters_searches_sorts_groups_reads_without_script_and_fits_420_px() {
+    let scratch = tempfile::tempdir().unwrap();
+    let out = demo_run(scratch.path());
     let printed = browser_check(&["report", out.to_str().unwrap(), "--expect-account", "444455556666"]);
     for seen in [
         "script ran under the CSP",
@@ -89,12 +86,7 @@ fn the_demo_report_filters_searches_sorts_groups_reads_without_script_and_fits_4
 #[test]
 fn the_demo_report_prints_its_summary_part_within_the_page_budget() {
     let scratch = tempfile::tempdir().unwrap();
-    let out = scratch.path().join("out");
-    run_into(
-        &repo().join("examples/demo-org"),
-        &out,
-        &["--config", repo().join("examples/demo-org.toml").to_str().unwrap()],
-    );
+    let out = demo_run(scratch.path());
     browser_check(&["print", out.to_str().unwrap(), "--max-pages", "20"]);
 }
 

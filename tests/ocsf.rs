@@ -4,6 +4,8 @@
 //! OCSF 1.5.0 schema (tests/ocsf_validate.py, with the schema the PyPI package
 //! ocsf-json-schema ships; scripts/test.sh installs it). Missing tools fail with the fix.
 
+mod common;
+
 use assert_cmd::Command;
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -16,16 +18,7 @@ fn repo() -> &'static Path {
 }
 
 fn python() -> PathBuf {
-    let python = std::env::var_os("IAM_AUDITOR_TEST_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join(".venv/bin/python"));
-    assert!(
-        python.is_file(),
-        "{} is missing: run scripts/test.sh (it makes .venv and installs ocsf-json-schema and jsonschema \
-         into it), or set IAM_AUDITOR_TEST_PYTHON",
-        python.display()
-    );
-    python
+    common::test_python("ocsf-json-schema and jsonschema")
 }
 
 /// Runs the validator on `file`: its exit code, stdout and stderr.

@@ -245,9 +245,10 @@ struct RosterAccount<'a> {
     not_admin: usize,
 }
 
+/// A roster row as the pages show it (the report's roster, an account page's admins).
 #[derive(Serialize)]
-struct RosterView<'a> {
-    kind: &'static str,
+pub(super) struct RosterView<'a> {
+    pub(super) kind: &'static str,
     name: &'a str,
     display_name: &'a str,
     email: &'a str,
@@ -939,6 +940,21 @@ fn heat_map<'a>(report: &'a RunReport, by_account: &[AccountCounts<'a>]) -> Heat
     }
 }
 
+pub(super) fn roster_view(row: &RosterRow) -> RosterView<'_> {
+    RosterView {
+        kind: row.principal_kind.as_str(),
+        name: &row.name,
+        display_name: &row.display_name,
+        // A user name that is the email already says it.
+        email: if row.email == row.name { "" } else { &row.email },
+        access: &row.access,
+        via_group: &row.via_group,
+        admin: row.admin_equivalent.as_str(),
+        how: &row.how,
+        first_seen: &row.first_seen,
+    }
+}
+
 /// Who can act as admin per account, from the roster's admin and unknown rows: the accounts
 /// with the most admins first.
 fn admin_summary(rows: &[RosterRow]) -> Vec<AdminSummary<'_>> {
@@ -1063,18 +1079,7 @@ fn roster_accounts<'a>(
         } else if account.rows.len() >= cap {
             account.more += 1;
         } else {
-            account.rows.push(RosterView {
-                kind: row.principal_kind.as_str(),
-                name: &row.name,
-                display_name: &row.display_name,
-                // A user name that is the email already says it.
-                email: if row.email == row.name { "" } else { &row.email },
-                access: &row.access,
-                via_group: &row.via_group,
-                admin: row.admin_equivalent.as_str(),
-                how: &row.how,
-                first_seen: &row.first_seen,
-            });
+            account.rows.push(roster_view(row));
         }
     }
     accounts.retain(|a| !a.rows.is_empty());

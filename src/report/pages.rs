@@ -55,15 +55,8 @@ struct Section {
 
 #[derive(Serialize)]
 struct AdminRow<'a> {
-    kind: &'static str,
-    name: &'a str,
-    display_name: &'a str,
-    email: &'a str,
-    access: &'a str,
-    via_group: &'a str,
-    admin: &'static str,
-    how: &'a str,
-    first_seen: &'a str,
+    #[serde(flatten)]
+    who: html::RosterView<'a>,
     /// The principal's `admin-access` finding: open, or suppressed with the rule's reason.
     finding: Option<String>,
 }
@@ -166,18 +159,7 @@ impl AccountPages {
                         _ => "open".to_string(),
                     }
                 });
-            let view = AdminRow {
-                kind: row.principal_kind.as_str(),
-                name: &row.name,
-                display_name: &row.display_name,
-                email: if row.email == row.name { "" } else { &row.email },
-                access: &row.access,
-                via_group: &row.via_group,
-                admin: row.admin_equivalent.as_str(),
-                how: &row.how,
-                first_seen: &row.first_seen,
-                finding,
-            };
+            let view = AdminRow { who: html::roster_view(row), finding };
             match row.admin_equivalent {
                 AdminEquivalent::No if row.how.contains("capped by") => capped.push(view),
                 AdminEquivalent::No => not_admin += 1,
@@ -191,7 +173,7 @@ impl AccountPages {
                 .position(|k| k.as_str() == kind)
                 .unwrap_or(2)
         };
-        admins.sort_by_key(|a| rank(a.kind));
+        admins.sort_by_key(|a| rank(a.who.kind));
         let count = |pick: &dyn Fn(&Section) -> usize| sections.iter().map(pick).sum::<usize>();
         let page = Page {
             title: &self.title,

@@ -557,3 +557,18 @@ pub fn read_run_file(dir: &Path, name: &str) -> Vec<u8> {
     let path = if plain.is_file() { plain } else { dir.join(format!("{name}.gz")) };
     gunzip_if_needed(std::fs::read(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display())))
 }
+
+/// The Python that runs the tests' tools: `IAM_AUDITOR_TEST_PYTHON`, else the repository's
+/// `.venv` (scripts/test.sh makes it and installs `installs` into it).
+pub fn test_python(installs: &str) -> PathBuf {
+    let python = std::env::var_os("IAM_AUDITOR_TEST_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"));
+    assert!(
+        python.is_file(),
+        "{} is missing: run scripts/test.sh (it makes .venv and installs {installs} into it), or set \
+         IAM_AUDITOR_TEST_PYTHON",
+        python.display()
+    );
+    python
+}
