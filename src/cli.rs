@@ -374,7 +374,7 @@ pub fn run(args: &RunArgs, log_format: LogFormat) -> Result<i32, String> {
         None => (None, None, None),
     };
     let spill_dir = out_dir.join(".spill");
-    let stream = report::stream::FindingStream::new(
+    let mut stream = report::stream::FindingStream::new(
         &spill_dir,
         &config,
         &run_id,
@@ -387,7 +387,6 @@ pub fn run(args: &RunArgs, log_format: LogFormat) -> Result<i32, String> {
     .map_err(|e| {
         format!("cannot write in {}: {e} (choose a writable folder with --out)", spill_dir.display())
     })?;
-    let mut stream = stream;
     if config.report.writes(crate::config::OutputFormat::Ocsf) {
         let context = report::ocsf::Context::new(
             &run_id,

@@ -161,13 +161,21 @@ impl S3Archive {
         let retain_until = self.lock.map(|(_, days)| {
             DateTime::from_secs((chrono::Utc::now() + chrono::Duration::days(days.into())).timestamp())
         });
-        // Every file but SHA256SUMS, a few at a time (a run has one page per account);
-        // SHA256SUMS last, once all of them are stored: it marks the run complete.
+        // Each file is read whole before it is sent: the large ones (the findings files) go one
+        // at a time, as before, so that memory holds at most one of them; the small ones (a run
+        // has one page per account) a few at a time. SHA256SUMS last, once all of them are
+        // stored: it marks the run complete.
         let (sums, rest) = files.split_last().map_or((None, &files[..]), |(last, rest)| (Some(last), rest));
+        let (large, small): (Vec<&String>, Vec<&String>) = rest.iter().partition(|relative| {
+            std::fs::metadata(local.join(relative)).map_or(true, |m| m.len() > SMALL_FILE_MAX)
+        });
         self.runtime.block_on(async {
             use futures::stream::{StreamExt, TryStreamExt};
             let key = |relative: &str| format!("{}{name}/{relative}", self.prefix);
-            futures::stream::iter(rest.iter().map(|r| self.put_file(local, r, key(r), retain_until)))
+            for relative in large {
+                self.put_file(local, relative, key(relative), retain_until).await?;
+            }
+            futures::stream::iter(small.into_iter().map(|r| self.put_file(local, r, key(r), retain_until)))
                 .buffer_unordered(UPLOADS_AT_ONCE)
                 .try_collect::<()>()
                 .await?;
@@ -216,8 +224,10 @@ impl S3Archive {
     }
 }
 
-/// Files uploaded at once.
+/// Small files uploaded at once.
 const UPLOADS_AT_ONCE: usize = 16;
+/// Files up to this size are small: held UPLOADS_AT_ONCE at a time (128 MiB at most).
+const SMALL_FILE_MAX: u64 = 8 << 20;
 
 /// SHA256SUMS marks a run complete, so it is uploaded last; the rest in name order.
 fn upload_order(mut files: Vec<String>) -> Vec<String> {

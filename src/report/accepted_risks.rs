@@ -72,6 +72,16 @@ pub struct RuleSummary {
     pub findings: usize,
 }
 
+/// ` (owner O, ticket T)`, either part alone, or nothing: who answers for a rule.
+pub fn whom(owner: Option<&str>, ticket: Option<&str>) -> String {
+    match (owner, ticket) {
+        (Some(owner), Some(ticket)) => format!(" (owner {owner}, ticket {ticket})"),
+        (Some(owner), None) => format!(" (owner {owner})"),
+        (None, Some(ticket)) => format!(" (ticket {ticket})"),
+        (None, None) => String::new(),
+    }
+}
+
 impl RuleSummary {
     /// A rule that lapsed or expires soon: listed at the top of the report and in the digest.
     pub fn needs_attention(&self) -> bool {
@@ -80,12 +90,7 @@ impl RuleSummary {
 
     /// One line for the digest and the log.
     pub fn sentence(&self) -> String {
-        let whom = match (&self.owner, &self.ticket) {
-            (Some(owner), Some(ticket)) => format!(" (owner {owner}, ticket {ticket})"),
-            (Some(owner), None) => format!(" (owner {owner})"),
-            (None, Some(ticket)) => format!(" (ticket {ticket})"),
-            (None, None) => String::new(),
-        };
+        let whom = whom(self.owner.as_deref(), self.ticket.as_deref());
         let covered = match self.findings {
             0 => "matched no finding this run".to_string(),
             1 => "covers 1 finding".to_string(),

@@ -35,6 +35,7 @@ pub struct AccountPages {
     title: String,
     run_id: String,
     as_of: DateTime<Utc>,
+    order: crate::audit::ReportOrder,
 }
 
 /// One check's findings in one account, rendered.
@@ -97,6 +98,7 @@ impl AccountPages {
             title: title.into(),
             run_id: run_id.into(),
             as_of,
+            order: crate::audit::report_order(),
         })
     }
 
@@ -135,30 +137,23 @@ impl AccountPages {
         sections.extend(self.sections(findings)?);
         // Catalog order, as the report's families; a check the catalog does not know last.
         sections.sort_by_key(|s| if s.rank == 0 { usize::MAX } else { s.rank });
-        let admin_findings: Vec<&Finding> =
-            findings.iter().map(|(_, f)| f).filter(|f| &*f.check == "admin-access").collect();
+        // Each principal's admin-access finding, by the principal's ARN.
+        let admin_findings: std::collections::HashMap<&str, &Finding> = findings
+            .iter()
+            .map(|(_, f)| f)
+            .filter(|f| &*f.check == "admin-access")
+            .map(|f| (f.resource_arn.as_str(), f))
+            .collect();
         let (mut admins, mut capped, mut not_admin) = (Vec::new(), Vec::new(), 0);
         for row in roster {
-            let finding =
-                admin_findings.iter().find(|f| f.resource_arn == row.principal_id).map(|f| {
-                    match &f.suppression {
-                        Some(s) if f.status == Status::Suppressed => {
-                            let mut text = match s.rule {
-                                Some(rule) => format!("suppressed (rule {rule}): {}", s.reason),
-                                None => format!("suppressed: {}", s.reason),
-                            };
-                            let who: Vec<String> = [("owner", &s.owner), ("ticket", &s.ticket)]
-                                .iter()
-                                .filter_map(|(what, value)| value.as_ref().map(|v| format!("{what} {v}")))
-                                .collect();
-                            if !who.is_empty() {
-                                text.push_str(&format!(" ({})", who.join(", ")));
-                            }
-                            text
-                        }
-                        _ => "open".to_string(),
-                    }
-                });
+            let finding = admin_findings.get(row.principal_id.as_str()).map(|f| match &f.suppression {
+                Some(s) if f.status == Status::Suppressed => {
+                    let rule = s.rule.map(|rule| format!(" (rule {rule})")).unwrap_or_default();
+                    let whom = super::accepted_risks::whom(s.owner.as_deref(), s.ticket.as_deref());
+                    format!("suppressed{rule}: {}{whom}", s.reason)
+                }
+                _ => "open".to_string(),
+            });
             let view = AdminRow { who: html::roster_view(row), finding };
             match row.admin_equivalent {
                 AdminEquivalent::No if row.how.contains("capped by") => capped.push(view),
@@ -200,7 +195,7 @@ impl AccountPages {
 
     /// The findings of one pass, one section per check, rows in the report's order.
     fn sections(&self, findings: &[(usize, Finding)]) -> Result<Vec<Section>, String> {
-        let order = crate::audit::report_order();
+        let order = &self.order;
         let mut by_check: Vec<(&str, Vec<&Finding>)> = Vec::new();
         for (_, finding) in findings {
             match by_check.iter_mut().find(|(id, _)| *id == &*finding.check) {
