@@ -474,8 +474,10 @@ pub fn run(args: &RunArgs, log_format: LogFormat) -> Result<i32, String> {
         (Some(pending), Some(archive)) => Some(archive.location_of(pending, &run_id).display().to_string()),
         _ => None,
     };
+    let trend = trend_history(archive.as_ref(), config.report.trend_runs);
     let report = RunReport::streamed(info, outcome.coverage, output, outcome.snapshot_problems)
         .with_access(roster, admin_changes, outcome.identity_center)
+        .with_trend(trend)
         .with_suppression_rules(&config.suppressions, as_of)
         .with_provenance(report::provenance::Provenance::new(&provenance));
     let mut written = report::write_all(&report, &config, &out_dir).map_err(|e| e.to_string())?;
@@ -670,6 +672,36 @@ fn previous_run(
                 "cannot compare with the previous run: {message}; every finding counts as new"
             );
             None
+        }
+    }
+}
+
+/// The archive's newest runs before this one, for the trend (`[report] trend_runs` counts this
+/// one too). An archived run whose summary cannot be read is left out with a warning; an archive
+/// that cannot be listed leaves the trend with this run only.
+fn trend_history(archive: Option<&Archive>, runs: usize) -> report::trend::History {
+    let Some(archive) = archive else { return report::trend::History::default() };
+    let earlier = runs.saturating_sub(1);
+    let history = match earlier {
+        0 => Ok(report::trend::History::default()),
+        _ => archive.history(earlier),
+    };
+    match history {
+        Ok(history) => {
+            for left_out in &history.left_out {
+                tracing::warn!(
+                    event = "trend-run-left-out",
+                    run = %left_out.run,
+                    "the trend leaves out archived run {}: {}",
+                    left_out.run,
+                    left_out.why
+                );
+            }
+            report::trend::History { archive: true, ..history }
+        }
+        Err(message) => {
+            tracing::warn!(event = "no-trend", "the trend shows this run only: {message}");
+            report::trend::History { archive: true, ..Default::default() }
         }
     }
 }

@@ -193,6 +193,9 @@ pub struct ReportConfig {
     /// comparison reads findings.json; the digest and the archive need the rest) and must be
     /// listed; `ocsf` (findings.ocsf.json) is written when listed, as it is by default.
     pub formats: Vec<OutputFormat>,
+    /// Runs report.html's trend shows, this one included: the archive's newest runs before it
+    /// are read (their summary.json). 0 or 1: no earlier run is read.
+    pub trend_runs: usize,
 }
 
 /// One of `[report] formats`.
@@ -234,6 +237,7 @@ impl Default for ReportConfig {
             account_pages: true,
             max_data_age_days: 2,
             formats: vec![OutputFormat::Html, OutputFormat::Json, OutputFormat::Csv, OutputFormat::Ocsf],
+            trend_runs: crate::report::trend::DEFAULT_RUNS,
         }
     }
 }

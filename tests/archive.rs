@@ -67,7 +67,9 @@ fn two_runs_into_one_archive_show_what_is_new_and_what_was_fixed() {
     )
     .expect("write config");
 
-    let (code, output) = archived_run(snapshot.path(), &config);
+    // The first run is judged a week before the others: what it found and the second run no
+    // longer finds was open for 7 days (the trend's time to fix).
+    let (code, output) = run_archived_as_of(snapshot.path(), &config, &[], WEEK_BEFORE);
     assert_eq!(code, 0, "{output}");
     let first = runs(&archive);
     assert_eq!(first.len(), 1, "{output}");
@@ -84,6 +86,8 @@ fn two_runs_into_one_archive_show_what_is_new_and_what_was_fixed() {
     let before = findings_json(first);
     assert!(before["run"]["previous_run"].is_null());
     assert!(before["findings"].as_array().unwrap().iter().all(|f| f["change"] == "new"));
+    let html = std::fs::read_to_string(first.join("report.html")).unwrap();
+    assert!(trend_section(&html).contains("One run so far: the trend starts with the next run."));
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -148,6 +152,7 @@ fn two_runs_into_one_archive_show_what_is_new_and_what_was_fixed() {
     assert_eq!(after["summary"]["carried_over"], 0);
     evidence_is_recorded(second, &after, &html);
     accepted_risks_are_listed(second, &after, &html);
+    the_trend_shows_both_runs(first, second, [&before, &after], &html);
 
     // Run 3: account B cannot be audited (nothing was collected). Its findings are neither
     // open nor fixed: they are carried over, counted and listed with why, and kept in
@@ -201,6 +206,8 @@ fn two_runs_into_one_archive_show_what_is_new_and_what_was_fixed() {
     assert_eq!(code, 0, "{output}");
     let fourth = findings_json(&runs(&archive)[3]);
     assert_eq!(fourth["summary"]["carried_over"], 0);
+    let html = std::fs::read_to_string(runs(&archive)[3].join("report.html")).unwrap();
+    assert_eq!(trend_section(&html).matches("<g class=\"trend-run\">").count(), 4, "every run so far");
     for (fingerprint, first_seen) in &b_open {
         let again =
             fourth["findings"].as_array().unwrap().iter().find(|f| f["fingerprint"] == fingerprint.as_str());
@@ -208,6 +215,71 @@ fn two_runs_into_one_archive_show_what_is_new_and_what_was_fixed() {
         assert_eq!(again["change"], "persisting", "{again}");
         assert_eq!(again["first_seen"], first_seen.as_str());
     }
+}
+
+/// The first run's as-of instant.
+const WEEK_BEFORE: &str = "2024-05-25T00:00:00Z";
+
+/// report.html's Trend section.
+fn trend_section(html: &str) -> &str {
+    let section = &html[html.find("<section id=\"trend\">").expect("a Trend section")..];
+    &section[..section.find("</section>").unwrap()]
+}
+
+/// The second run's summary.json holds its counts and is covered by SHA256SUMS; its report
+/// draws both runs with the numbers their findings.json give, and the time to fix of carol's
+/// finding (first seen a week before it was resolved); the digest says how open findings moved.
+fn the_trend_shows_both_runs(first: &Path, second: &Path, findings: [&Value; 2], html: &str) {
+    let summary: Value = serde_json::from_slice(
+        &std::fs::read(second.join("summary.json")).expect("summary.json, uncompressed"),
+    )
+    .unwrap();
+    assert_eq!(summary["schema"], "iam-auditor/summary/v1");
+    let after = findings[1];
+    for field in ["open", "new", "resolved", "suppressed", "carried_over"] {
+        assert_eq!(summary[field], after["summary"][field], "{field}");
+    }
+    assert_eq!(summary["open_by_severity"], after["summary"]["by_severity"]);
+    assert_eq!(summary["accounts"]["audited"], 2);
+    assert_eq!(summary["time_to_fix"]["measured"], 1);
+    assert_eq!(
+        summary["time_to_fix"]["median_days"], 7.0,
+        "carol's finding, open from the first run to the second"
+    );
+    let sums = std::fs::read_to_string(second.join("SHA256SUMS")).unwrap();
+    assert!(sums.lines().any(|l| l.ends_with("  summary.json")), "{sums}");
+
+    let section = trend_section(html);
+    assert_eq!(section.matches("<g class=\"trend-run\">").count(), 2, "{section}");
+    for (run, findings, fix) in [(first, findings[0], "none resolved"), (second, after, "7")] {
+        let name = run.file_name().unwrap().to_string_lossy();
+        let counts = &findings["summary"];
+        let row = format!(
+            "<tr data-run=\"{name}\" data-open=\"{}\" data-new=\"{}\" data-resolved=\"{}\" data-fix=\"{fix}\">",
+            counts["open"], counts["new"], counts["resolved"]
+        );
+        assert!(section.contains(&row), "{row} missing from the trend: {section}");
+        let title = format!(
+            "run {name} (as of {}): {} open (",
+            &findings["run"]["as_of"].as_str().unwrap()[..10],
+            counts["open"]
+        );
+        assert!(section.contains(&title), "{title} missing from the chart: {section}");
+    }
+    assert!(section.contains("median of 7 days"), "{section}");
+
+    let change =
+        after["summary"]["open"].as_i64().unwrap() - findings[0]["summary"]["open"].as_i64().unwrap();
+    let change = match change {
+        0 => "±0".to_string(),
+        n if n > 0 => format!("+{n}"),
+        n => format!("−{}", -n),
+    };
+    let eml = std::fs::read(second.join("digest.eml")).unwrap();
+    let message = mail_parser::MessageParser::default().parse(&eml).expect("a MIME message");
+    let text = message.body_text(0).unwrap_or_default().to_string();
+    let line = format!("{} open ({change} since the last run)", after["summary"]["open"]);
+    assert!(text.contains(&line), "{line} missing from the digest: {text}");
 }
 
 /// The evidence block of a filed run: organization, collector, collection time apart from

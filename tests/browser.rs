@@ -1,6 +1,7 @@
 //! report.html and the account pages in a real headless Chromium (Debian's chromium and
 //! chromium-driver, driven by tests/browser_check.py through Selenium): the filters, the text
-//! search and the sortable columns work; the by-account grouping regroups; the page reads
+//! search and the sortable columns work; the by-account grouping regroups; the trend chart is
+//! drawn (the demo is compared with its archived run); the page reads
 //! without its script; nothing is wider than a 420 px screen; and the printout keeps the
 //! summary, coverage, what changed and the admin roster within 20 pages at 1,000 accounts.
 //!
@@ -76,6 +77,7 @@ fn the_demo_report_filters_searches_sorts_groups_reads_without_script_and_fits_4
         "text search finds",
         "a column sorts both ways",
         "grouped by account",
+        "the trend draws",
         "reads without the script",
         "nothing wider than the",
     ] {

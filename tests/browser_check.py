@@ -257,6 +257,10 @@ def report(run_dir, expect_account):
     try:
         interactive(driver, page, expect_account)
         grouping(driver, page)
+        chart = driver.find_element(By.CSS_SELECTOR, "#trend svg.trend-chart")
+        runs = len(chart.find_elements(By.CSS_SELECTOR, "g.trend-run"))
+        check(chart.is_displayed() and runs >= 2, f"{page}: the trend chart is not drawn ({runs} runs)")
+        print(f"ok: {page}: the trend draws {runs} runs")
         links = driver.execute_script(
             "return Array.from(document.querySelectorAll('a[href^=\"accounts/\"]')).map(a => a.getAttribute('href'))")
         check(links, f"{page}: no link to an account page")
@@ -291,7 +295,7 @@ def printed(run_dir, max_pages):
     pages = [p.extract_text() or "" for p in reader.pages]
     start = next((i for i, text in enumerate(pages) if "Appendix: the detail" in text), None)
     check(start is not None, f"{page}: the printout ({len(pages)} pages) has no 'Appendix: the detail' heading")
-    for needed in ("What changed", "Summary", "Account coverage", "Who can act as admin"):
+    for needed in ("What changed", "Trend", "Summary", "Account coverage", "Who can act as admin"):
         check(any(needed in text for text in pages[:start]), f"{page}: '{needed}' is not printed before the appendix")
     check(start <= max_pages,
           f"{page}: the summary, coverage, changes and admin roster print on {start} pages, more than {max_pages}")

@@ -12,12 +12,13 @@ const SNAPSHOT: &str = "examples/demo-org";
 const DEMO_CONFIG: &str = "examples/demo-org.toml";
 const EXAMPLE_CONFIG: &str = "config/iam-auditor.example.toml";
 /// digest.eml: with no [mail] section the digest is written (transport "file"), not sent.
-const OUTPUTS: [&str; 7] = [
+const OUTPUTS: [&str; 8] = [
     "report.html",
     "findings.json",
     "findings.csv",
     "coverage.csv",
     "access-roster.csv",
+    "summary.json",
     "findings.ocsf.json",
     "digest.eml",
 ];
@@ -590,6 +591,34 @@ fn the_roster_and_who_gained_or_lost_admin_since_last_week() {
     let subject = eml.lines().find(|l| l.starts_with("Subject:")).unwrap();
     assert!(subject.contains("2 gained admin"), "{subject}");
     assert!(eml.contains("ADMIN ACCESS CHANGED SINCE THE LAST RUN"), "the digest's plain text leads with it");
+}
+
+/// The demo's archived run was filed before summary.json existed: the trend reads its counts
+/// from the head of its findings.json.gz, and its time to fix is not recorded.
+#[test]
+fn the_trend_reads_last_weeks_run_from_its_findings_json() {
+    let archive = repo().join("examples/demo-archive");
+    let archived = std::fs::read_dir(&archive).unwrap().flatten().map(|e| e.path()).next().unwrap();
+    assert!(!archived.join("summary.json").exists(), "the demo's archived run predates summary.json");
+    let last_week: Value = serde_json::from_slice(&read_run_file(&archived, "findings.json")).unwrap();
+    let run = run_demo(DEMO_CONFIG);
+    assert!(!run.stderr.contains("the trend leaves out"), "{}", run.stderr);
+    let this_week = run.findings();
+    let html = std::fs::read_to_string(run.out.path().join("report.html")).unwrap();
+    let section = &html[html.find("<section id=\"trend\">").expect("a Trend section")..];
+    let section = &section[..section.find("</section>").unwrap()];
+    let name = archived.file_name().unwrap().to_string_lossy();
+    for (run, report, fix) in [
+        (name.as_ref(), &last_week, "not recorded"),
+        (this_week["run"]["id"].as_str().unwrap(), &this_week, ""),
+    ] {
+        let summary = &report["summary"];
+        let row = format!(
+            "<tr data-run=\"{run}\" data-open=\"{}\" data-new=\"{}\" data-resolved=\"{}\" data-fix=\"{fix}",
+            summary["open"], summary["new"], summary["resolved"]
+        );
+        assert!(section.contains(&row), "{row} missing from the trend: {section}");
+    }
 }
 
 /// examples/demo-archive holds last week's run as this build judges last week's organization

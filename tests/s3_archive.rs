@@ -53,6 +53,7 @@ fn runs_are_filed_in_s3_with_object_lock_and_the_previous_run_is_read_back() {
         "findings.json.gz",
         "findings.ocsf.json.gz",
         "report.html",
+        "summary.json",
     ] {
         assert!(keys.contains(&format!("iam-audit/{run}/{file}").as_str()), "{file} archived: {keys:?}");
     }
@@ -93,6 +94,24 @@ fn runs_are_filed_in_s3_with_object_lock_and_the_previous_run_is_read_back() {
     let resolved: Vec<&str> =
         second["resolved"].as_array().unwrap().iter().map(|f| f["resource_arn"].as_str().unwrap()).collect();
     assert_eq!(resolved, vec![arn(ACCOUNT_A, "user", "carol")]);
+
+    // The second run's trend reads the first run's summary.json back from S3.
+    let first: Value = serde_json::from_slice(
+        &moto.tool("s3_tool.py", &["get", "evidence", &format!("iam-audit/{run}/summary.json")]),
+    )
+    .unwrap();
+    let html = String::from_utf8(
+        moto.tool("s3_tool.py", &["get", "evidence", &format!("iam-audit/{}/report.html", runs[1])]),
+    )
+    .unwrap();
+    for (name, summary) in [(run.as_str(), &first), (runs[1].as_str(), &second["summary"])] {
+        let row = format!(
+            "<tr data-run=\"{name}\" data-open=\"{}\" data-new=\"{}\" data-resolved=\"{}\"",
+            summary["open"], summary["new"], summary["resolved"]
+        );
+        assert!(html.contains(&row), "{row} missing from the second run's trend");
+    }
+    assert_eq!(html.matches("<g class=\"trend-run\">").count(), 2);
 }
 
 #[test]
@@ -123,7 +142,7 @@ fn sse_kms_is_requested_for_every_object() {
     assert_eq!(code, 0, "{output}");
     let objects: Vec<Value> =
         serde_json::from_slice(&moto.tool("s3_tool.py", &["inspect", "evidence-kms", ""])).unwrap();
-    assert_eq!(objects.len(), 10, "the seven run files, the two account pages and SHA256SUMS: {objects:?}");
+    assert_eq!(objects.len(), 11, "the eight run files, the two account pages and SHA256SUMS: {objects:?}");
     assert!(
         objects.iter().any(|o| o["key"].as_str().unwrap().ends_with("/accounts/222222222222.html")),
         "{objects:?}"

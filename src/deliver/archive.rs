@@ -6,6 +6,7 @@
 //! overwritten. Files are readable by owner and group only. The previous run (for the
 //! diff) is the newest complete one. Retention (`keep_runs`) never removes the newest.
 
+use crate::report::trend::{self, History};
 use sha2::{Digest, Sha256};
 use std::fs;
 use std::io::Read;
@@ -107,6 +108,21 @@ impl LocalArchive {
             .collect();
         runs.sort();
         Ok(runs)
+    }
+
+    /// The summaries of the newest `count` complete runs, oldest first, for the trend; a run
+    /// whose summary cannot be read is left out, with why.
+    pub fn history(&self, count: usize) -> Result<History, ArchiveError> {
+        let runs = self.complete_runs()?;
+        let newest = &runs[runs.len().saturating_sub(count)..];
+        Ok(History::gather(newest, |run| {
+            let dir = self.root.join(run);
+            trend::read_run(|name| {
+                let found = open_run_file(&dir, name)
+                    .map_err(|e| format!("cannot read {}: {e}", dir.join(name).display()))?;
+                Ok(found.map(|(path, reader)| (path.display().to_string(), reader)))
+            })
+        }))
     }
 
     /// The newest complete run's folder, if any.

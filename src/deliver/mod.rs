@@ -59,6 +59,14 @@ impl Archive {
         }
     }
 
+    /// The summaries of the newest `count` complete runs, oldest first, for the trend.
+    pub fn history(&self, count: usize) -> Result<crate::report::trend::History, String> {
+        match self {
+            Archive::Local(local) => local.history(count).map_err(|e| e.to_string()),
+            Archive::S3 { archive, .. } => archive.history(count),
+        }
+    }
+
     /// Starts a run: the folder its files are written into.
     pub fn begin(&self, run_id: &str) -> Result<PendingRun, String> {
         let local = match self {

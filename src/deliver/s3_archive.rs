@@ -9,11 +9,13 @@
 use crate::access::roster::PreviousRoster;
 use crate::aws_sdk::error_text;
 use crate::config::{ArchiveConfig, ObjectLockMode};
-use crate::deliver::archive::{free_name, run_files, CHECKSUMS};
+use crate::deliver::archive::{free_name, run_files, CHECKSUMS, COMPRESSED};
 use crate::findings::diff::PreviousRun;
+use crate::report::trend::{self, History};
 use crate::report::ROSTER;
 use aws_sdk_s3::primitives::{ByteStream, DateTime};
 use aws_sdk_s3::types::{ObjectLockMode as SdkLockMode, ServerSideEncryption};
+use std::io::Read;
 use std::path::Path;
 
 pub struct S3Archive {
@@ -150,6 +152,50 @@ impl S3Archive {
         Ok(None)
     }
 
+    /// The summaries of the newest `count` complete runs, oldest first, for the trend; a run
+    /// whose summary cannot be read is left out, with why. Each file is read as a stream (an
+    /// older run's findings.json only as far as its summary).
+    pub fn history(&self, count: usize) -> Result<History, String> {
+        let mut complete = Vec::new();
+        for folder in self.run_folders()?.into_iter().rev() {
+            if complete.len() == count {
+                break;
+            }
+            if self.exists(&format!("{}{folder}/{CHECKSUMS}", self.prefix))? {
+                complete.push(folder);
+            }
+        }
+        complete.reverse();
+        Ok(History::gather(&complete, |run| trend::read_run(|name| self.open(run, name))))
+    }
+
+    /// A run's file as a stream (`name`, or `name.gz` decompressed for the files the archive
+    /// compresses), named by its URI; None when the run has no such file.
+    fn open(&self, run: &str, name: &str) -> Result<trend::Found<Box<dyn Read + '_>>, String> {
+        let compressed = format!("{name}.gz");
+        let candidates =
+            if COMPRESSED.contains(&name) { vec![name, compressed.as_str()] } else { vec![name] };
+        for candidate in candidates {
+            let key = format!("{}{run}/{candidate}", self.prefix);
+            let uri = format!("s3://{}/{key}", self.bucket);
+            match self.runtime.block_on(self.client.get_object().bucket(&self.bucket).key(&key).send()) {
+                Ok(object) => {
+                    let body =
+                        BodyReader { runtime: &self.runtime, body: object.body, chunk: Vec::new(), at: 0 };
+                    let reader: Box<dyn Read> = if candidate.ends_with(".gz") {
+                        Box::new(flate2::read::MultiGzDecoder::new(body))
+                    } else {
+                        Box::new(body)
+                    };
+                    return Ok(Some((uri, reader)));
+                }
+                Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => continue,
+                Err(e) => return Err(format!("cannot read {uri}: {}", error_text(&e))),
+            }
+        }
+        Ok(None)
+    }
+
     /// Uploads a complete local run folder (with its SHA256SUMS) as `<run id>/`, SHA256SUMS last.
     /// Returns where it went.
     pub fn upload_run(&self, local: &Path, run_id: &str) -> Result<String, String> {
@@ -221,6 +267,32 @@ impl S3Archive {
                 if self.lock.is_some() { " and s3:PutObjectRetention" } else { "" }
             )
         })
+    }
+}
+
+/// An object's body read as a stream, a chunk at a time; dropping it ends the download.
+struct BodyReader<'a> {
+    runtime: &'a tokio::runtime::Runtime,
+    body: ByteStream,
+    chunk: Vec<u8>,
+    at: usize,
+}
+
+impl Read for BodyReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.at == self.chunk.len() {
+            match self.runtime.block_on(self.body.try_next()).map_err(std::io::Error::other)? {
+                Some(chunk) => {
+                    self.chunk = chunk.to_vec();
+                    self.at = 0;
+                }
+                None => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.chunk.len() - self.at);
+        buf[..n].copy_from_slice(&self.chunk[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
     }
 }
 

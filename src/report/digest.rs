@@ -92,6 +92,8 @@ struct Counts {
     new_critical: usize,
     new_high: usize,
     open: usize,
+    /// Open findings since the previous run: `−5`, `+3`, `±0` (when the trend holds that run).
+    open_change: Option<String>,
     resolved: usize,
     carried_over: usize,
     suppressed: usize,
@@ -160,6 +162,7 @@ fn counts(report: &RunReport) -> Counts {
         new_critical: new_of(Severity::Critical),
         new_high: new_of(Severity::High),
         open: report.summary.open,
+        open_change: report.trend.open_change(report).map(super::trend::signed),
         resolved: report.summary.resolved,
         carried_over: report.summary.carried_over,
         suppressed: report.summary.suppressed,

@@ -144,6 +144,8 @@ struct Page<'a> {
     resolved: Capped<FindingRef<'a>>,
     /// Previous findings this run could not re-check, with why.
     carried_over: Capped<CarriedRow<'a>>,
+    /// The archive's newest runs and this one: open by severity, new and resolved, time to fix.
+    trend: super::trend::TrendView,
     method: Method<'a>,
     catalog: Vec<CatalogRow>,
     /// What the references' labels mean (the Method section's legend).
@@ -301,10 +303,11 @@ struct AccountRef<'a> {
     name: &'a str,
 }
 
-#[derive(Serialize)]
-struct SeverityCount {
-    severity: &'static str,
-    count: usize,
+/// Open findings of one severity (the tiles, the trend's table).
+#[derive(Debug, Serialize)]
+pub(super) struct SeverityCount {
+    pub(super) severity: &'static str,
+    pub(super) count: usize,
 }
 
 /// A horizontal bar chart drawn as inline SVG; every coordinate is computed here.
@@ -778,6 +781,7 @@ impl<'a> Page<'a> {
             new_findings,
             resolved,
             carried_over,
+            trend: super::trend::view(&report.trend, super::trend::RunSummary::of(report)),
             method: Method {
                 as_of: &run.as_of,
                 source: &run.source,

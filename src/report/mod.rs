@@ -1,5 +1,6 @@
 //! The run's outputs: `findings.json`, `findings.csv`, `coverage.csv`, `access-roster.csv`, `report.html`,
-//! `findings.ocsf.json` (`ocsf.rs`) and the mail digest (`digest.rs`; the message around it is `deliver::mail`).
+//! `findings.ocsf.json` (`ocsf.rs`), `summary.json` (`trend.rs`) and the mail digest (`digest.rs`; the
+//! message around it is `deliver::mail`).
 //! Renderers consume the [`RunReport`] and nothing else; they never look at a snapshot.
 
 pub mod accepted_risks;
@@ -11,6 +12,7 @@ pub mod ocsf;
 pub mod pages;
 pub mod provenance;
 pub mod stream;
+pub mod trend;
 
 use crate::access::roster::{AdminChange, AdminChangeKind, RosterRow};
 use crate::access::IdentityCenterSummary;
@@ -124,6 +126,12 @@ pub struct RunReport {
     /// Every account has its page, `accounts/<id>.html`, beside report.html.
     #[serde(skip)]
     pub account_pages: bool,
+    /// How long the findings resolved in this run had been open (summary.json).
+    #[serde(skip)]
+    pub time_to_fix: trend::TimeToFix,
+    /// The archive's newest runs before this one, for the trend.
+    #[serde(skip)]
+    pub trend: trend::History,
 }
 
 /// Open, new and suppressed findings counted by severity, check and account.
@@ -273,7 +281,9 @@ impl RunReport {
     ) -> RunReport {
         let counts = Counts::of(&findings);
         let resolved_total = resolved.len();
-        RunReport::assemble(
+        let fixed_at = run.as_of.parse().unwrap_or(chrono::DateTime::UNIX_EPOCH);
+        let time_to_fix = trend::FixTimes::of(&resolved, fixed_at).summary();
+        let mut report = RunReport::assemble(
             run,
             coverage,
             counts,
@@ -282,7 +292,9 @@ impl RunReport {
             resolved_total,
             snapshot_problems,
             None,
-        )
+        );
+        report.time_to_fix = time_to_fix;
+        report
     }
 
     /// A report of a streamed run: `findings` and `resolved` are the samples the stream kept.
@@ -303,6 +315,7 @@ impl RunReport {
             roster_rows,
             streamed,
             account_pages,
+            fix_times,
             ..
         } = output;
         let mut report = RunReport::assemble(
@@ -320,6 +333,7 @@ impl RunReport {
         report.account_pages = account_pages;
         report.carried_over = carried_over;
         report.summary.carried_over = carried_over_total;
+        report.time_to_fix = fix_times.summary();
         report
     }
 
@@ -368,6 +382,8 @@ impl RunReport {
             counts,
             streamed,
             account_pages: false,
+            time_to_fix: trend::TimeToFix::default(),
+            trend: trend::History::default(),
         }
     }
 
@@ -397,6 +413,12 @@ impl RunReport {
         self.roster = roster;
         self.admin_changes = admin_changes;
         self.identity_center = identity_center;
+        self
+    }
+
+    /// Adds the archive's earlier runs, for the trend.
+    pub fn with_trend(mut self, history: trend::History) -> RunReport {
+        self.trend = history;
         self
     }
 
@@ -479,6 +501,7 @@ pub fn write_all(report: &RunReport, config: &Config, dir: &Path) -> Result<Vec<
     written.push(write_file(dir, "findings.csv", |out| csv::write_findings(report, out))?);
     written.push(write_file(dir, "coverage.csv", |out| csv::write_coverage(report, out))?);
     written.push(write_file(dir, ROSTER, |out| csv::write_roster(report, out))?);
+    written.push(write_file(dir, trend::FILE, |out| trend::write(report, out))?);
     if config.report.writes(crate::config::OutputFormat::Ocsf) {
         if report.streamed.as_ref().is_some_and(|s| s.ocsf.is_none()) {
             return Err(ReportError::Render {

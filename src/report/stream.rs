@@ -154,6 +154,8 @@ pub struct StreamOutput {
     pub resolved_error: Option<String>,
     /// Every account has its page in `accounts/`.
     pub account_pages: bool,
+    /// How long the resolved findings had been open.
+    pub fix_times: super::trend::FixTimes,
 }
 
 pub struct FindingStream<'a> {
@@ -279,6 +281,7 @@ impl<'a> FindingStream<'a> {
         previous_file: Option<&Path>,
     ) -> Result<StreamOutput, String> {
         let FindingStream {
+            as_of,
             order,
             previous,
             dir,
@@ -314,6 +317,7 @@ impl<'a> FindingStream<'a> {
         let (mut resolved, mut carried_over) = (Vec::new(), Vec::new());
         let (mut resolved_total, mut carried_over_total) = (0, 0);
         let mut resolved_error = None;
+        let mut fix_times = super::trend::FixTimes::default();
         if let (Some(index), Some(path)) = (previous, previous_file) {
             let gone = index.gone(coverage);
             drop(index);
@@ -324,6 +328,9 @@ impl<'a> FindingStream<'a> {
                 .map_err(|e| format!("cannot read {}: {e}", path.display()))
                 .and_then(|file| {
                     diff::read_gone(file, path, &gone, |finding, as_what| {
+                        if as_what == GoneAs::Resolved {
+                            fix_times.add(&finding, as_of);
+                        }
                         let (spill, total, list, kept, standing) = match as_what {
                             GoneAs::Resolved => (
                                 &mut resolved_spill,
@@ -385,6 +392,7 @@ impl<'a> FindingStream<'a> {
             streamed: Streamed { dir, json, csv, resolved_json, carried_json, roster, ocsf, ocsf_gone },
             resolved_error,
             account_pages: pages.is_some(),
+            fix_times,
         })
     }
 }

@@ -156,6 +156,7 @@ fn same_files(whole: &Path, streamed: &Path) {
         "findings.ocsf.json",
         "coverage.csv",
         "access-roster.csv",
+        "summary.json",
         "report.html",
     ] {
         let (a, b) = (

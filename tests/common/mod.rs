@@ -408,13 +408,23 @@ pub fn run(snapshot: &Path, extra: &[&str]) -> Run {
 /// files the run), with `env` set and no AWS profile of the machine's; returns the exit code
 /// and stdout + stderr.
 pub fn run_archived(snapshot: &Path, config: &Path, env: &[(&str, &str)]) -> (i32, String) {
+    run_archived_as_of(snapshot, config, env, AS_OF)
+}
+
+/// [`run_archived`] judged as of `as_of` instead of [`AS_OF`].
+pub fn run_archived_as_of(
+    snapshot: &Path,
+    config: &Path,
+    env: &[(&str, &str)],
+    as_of: &str,
+) -> (i32, String) {
     let mut command = iam_auditor();
     command.env_remove("AWS_PROFILE");
     command
         .arg("run")
         .arg("--snapshot")
         .arg(snapshot)
-        .args(["--as-of", AS_OF, "--no-mail", "--config"])
+        .args(["--as-of", as_of, "--no-mail", "--config"])
         .arg(config);
     for (name, value) in env {
         command.env(name, value);
