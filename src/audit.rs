@@ -2,7 +2,9 @@
 //! findings out. Accounts are read and judged one at a time (in parallel), and only their
 //! findings are kept, so memory follows the findings, not the organization's size.
 
-use crate::access::join::{AccountAccess, Directory};
+mod parking;
+
+use crate::access::join::Directory;
 use crate::access::roster::{self, IamPrincipal, RosterRow};
 use crate::checks::admin_holders::{self, AccountEscalation};
 use crate::checks::{
@@ -11,14 +13,16 @@ use crate::checks::{
 use crate::config::Config;
 use crate::findings::{self, Finding, Severity, Status};
 use crate::identifiers::AccountId;
-use crate::policy::escalation::graph::Verdict;
+use crate::policy::escalation::graph::{Escalation, Verdict};
 use crate::policy::escalation::org::AccountExport;
 use crate::policy::escalation::principal::NodeKind;
 use crate::snapshot::{AccountEntry, AccountSnapshot, InputProblem, PlannedStatus, Snapshot};
 use chrono::{DateTime, Utc};
+use parking::{LateState, Parked, Parking};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::Path;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -116,6 +120,11 @@ pub trait Sink: Sync {
         roster: Vec<RosterRow>,
     ) -> Self::Prepared;
     fn append(&mut self, prepared: Self::Prepared);
+    /// A folder where the audit may park each account's state between its passes, so that
+    /// memory does not grow with the organization (None: held in memory).
+    fn spill_dir(&self) -> Option<&Path> {
+        None
+    }
 }
 
 /// Which of its two passes an account's findings come from (see [`Sink`]).
@@ -238,42 +247,47 @@ pub fn audit_into<S: Sink>(
     entries.sort_by(|a, b| a.id.as_str().cmp(b.id.as_str()));
 
     // The first pass, a chunk of accounts at a time: their findings go to the sink; what the
-    // organization pass and the late pass need is kept.
+    // late pass needs is parked, and what the organization pass needs is kept.
+    let mut parking = sink.spill_dir().map_or_else(Parking::in_memory, Parking::in_dir);
     let mut per_account: Vec<AccountResult> = Vec::with_capacity(entries.len());
     for chunk in entries.chunks(chunk_size()) {
-        let done: Vec<(AccountResult, S::Prepared)> = chunk
+        let done: Vec<_> = chunk
             .par_iter()
             .map(|entry| {
-                let mut result =
+                let (mut result, late) =
                     audit_account(snapshot, entry, config, as_of, &known_accounts, directory.as_ref());
                 let findings = std::mem::take(&mut result.findings);
                 let prepared = sink.prepare(&result.row, Pass::First, findings, Vec::new());
-                (result, prepared)
+                (result, parking.encode(late), prepared)
             })
             .collect();
-        for (result, prepared) in done {
+        for (mut result, late, prepared) in done {
             sink.append(prepared);
+            result.parked = Some(parking.park(late));
             per_account.push(result);
         }
     }
+    let parking_error = parking.close().err();
 
     // The organization-wide pass: principals that reach admin through another account. Each
-    // account's export is moved out, not copied (the organization's exports are large), and
-    // handed back to its account's late pass; an account without one gives an empty export.
-    let exports: Vec<AccountExport> = per_account
-        .iter_mut()
-        .map(|r| r.escalation.as_mut().map(|e| std::mem::take(&mut e.export)).unwrap_or_default())
-        .collect();
-    let cross = crate::policy::escalation::org::cross_account(&exports);
+    // account's export is moved out and dropped once the pass is done; each account keeps
+    // only what the pass found for it.
+    let exports: Vec<AccountExport> = per_account.iter_mut().filter_map(|r| r.export.take()).collect();
+    let cross = crate::policy::escalation::org::cross_account(&exports, &snapshot.organization);
     let mut stats = EscalationStats { cross_account_found: cross.len(), ..Default::default() };
-    per_account.par_iter_mut().zip(&exports).for_each(|(result, export)| {
-        if let Some(escalation) = result.escalation.take() {
-            let AccountEscalation { mut verdicts, export: _, stats: _ } = escalation;
-            admin_holders::merge_cross_account(&mut verdicts, export, &cross);
-            result.verdicts = Some(verdicts);
+    let mut exports = exports.into_iter().peekable();
+    for result in &mut per_account {
+        if exports.peek().is_some_and(|e| e.account == result.account_id) {
+            let export = exports.next().expect("peeked");
+            result.cross = admin_holders::cross_account_of(&export, &cross);
+            let reserved: BTreeSet<&str> =
+                result.reserved_roles.iter().map(|(_, role)| role.as_str()).collect();
+            let found =
+                result.cross.iter().filter(|(_, arn, _)| reserved.contains(arn.as_str())).cloned().collect();
+            admin_holders::merge_cross_account(&mut result.reserved_verdicts, found);
         }
-    });
-    drop(exports);
+    }
+    drop(cross);
     let admin_sets = admin_permission_sets(&per_account, directory.as_ref(), &snapshot.organization);
     let after: Vec<_> = CATALOG
         .iter()
@@ -283,12 +297,32 @@ pub fn audit_into<S: Sink>(
         if result.row.status == CoverageStatus::Skipped {
             return (Vec::new(), Vec::new());
         }
-        let verdicts = result.verdicts.take().unwrap_or_default();
+        let parked = result.parked.take().expect("an audited account's state is parked");
+        let taken = match &parking_error {
+            Some(error) => Err(error.clone()),
+            None => parking.take(parked),
+        };
+        let LateState { mut verdicts, access, principals } = match taken {
+            Ok(state) => state,
+            Err(error) => {
+                // Its admin checks and roster cannot be judged: the account is not fully audited.
+                let message = format!(
+                    "its admin verdicts and access roster were lost between the audit's passes: {error}"
+                );
+                result.row.status = CoverageStatus::Failed;
+                result.row.error = Some(match result.row.error.take() {
+                    Some(earlier) => format!("{earlier}; {message}"),
+                    None => message,
+                });
+                return (Vec::new(), Vec::new());
+            }
+        };
+        admin_holders::merge_cross_account(&mut verdicts, std::mem::take(&mut result.cross));
         let roster = roster::account_rows(
             result.account_id.as_str(),
             &result.row.account_name,
-            result.access.as_ref(),
-            result.principals.as_deref(),
+            access.as_ref(),
+            principals.as_deref(),
             &verdicts,
         );
         let mut account = AccountSnapshot::empty(result.account_id.clone(), result.row.account_name.clone());
@@ -302,7 +336,7 @@ pub fn audit_into<S: Sink>(
             result.failure.clone(),
         )
         .with_directory(directory.as_ref())
-        .with_access(result.access.take())
+        .with_access(access)
         .with_admin_permission_sets(&admin_sets)
         .with_admin_verdicts(verdicts);
         let findings = after
@@ -310,7 +344,6 @@ pub fn audit_into<S: Sink>(
             .filter(|check| !result.row.checks_without_input.iter().any(|c| c == check.id))
             .flat_map(|check| (check.run)(&context))
             .collect();
-        result.principals = None;
         (findings, roster)
     };
     let chunk = chunk_size();
@@ -367,10 +400,8 @@ fn admin_permission_sets(
         .unwrap_or_default();
     let mut sets: HashMap<String, AdminPermissionSet> = HashMap::new();
     for result in results {
-        let (Some(access), Some(verdicts)) = (&result.access, &result.verdicts) else { continue };
-        for role in &access.roles {
-            let Some(set_arn) = &role.permission_set_arn else { continue };
-            let standing = verdicts.iter().find(|v| v.arn == role.arn).map(|v| &v.standing);
+        for (set_arn, role_arn) in &result.reserved_roles {
+            let standing = result.reserved_verdicts.iter().find(|v| v.arn == *role_arn).map(|v| &v.standing);
             let (admin, how) = roster::judge(standing);
             if !admin.is_admin() {
                 continue;
@@ -379,7 +410,7 @@ fn admin_permission_sets(
             if better {
                 let found = AdminPermissionSet {
                     account_id: result.account_id.to_string(),
-                    role_arn: role.arn.clone(),
+                    role_arn: role_arn.clone(),
                     admin,
                     how,
                 };
@@ -391,20 +422,23 @@ fn admin_permission_sets(
 }
 
 /// One account's first pass: its coverage row, the findings of every check but those
-/// judged after the organization pass, and its escalation analysis for that pass.
+/// judged after the organization pass, and what the organization pass and its late pass need.
 struct AccountResult {
     account_id: AccountId,
     row: CoverageRow,
     findings: Vec<Finding>,
     failure: Option<String>,
-    escalation: Option<AccountEscalation>,
-    /// The admin verdicts, once the organization pass has merged its paths in.
-    verdicts: Option<Vec<Verdict>>,
+    /// For the organization pass (None when the account's escalation was not analysed).
+    export: Option<AccountExport>,
+    /// What the organization pass found for its principals (kind, ARN, path).
+    cross: Vec<(NodeKind, String, Escalation)>,
+    /// Its Identity Center roles (permission set ARN, role ARN) and their verdicts, for the
+    /// organization-wide view of which permission sets are admin.
+    reserved_roles: Vec<(String, String)>,
+    reserved_verdicts: Vec<Verdict>,
     stats: crate::policy::escalation::graph::SearchStats,
-    /// The account's side of the Identity Center join (None when it was not collected).
-    access: Option<AccountAccess>,
-    /// The account's IAM users and roles, for the roster (None when not read).
-    principals: Option<Vec<IamPrincipal>>,
+    /// The rest of what its late pass needs, parked (None for a skipped account).
+    parked: Option<Parked>,
 }
 
 fn audit_account(
@@ -414,7 +448,7 @@ fn audit_account(
     as_of: DateTime<Utc>,
     known_accounts: &BTreeSet<String>,
     directory: Option<&Directory>,
-) -> AccountResult {
+) -> (AccountResult, LateState) {
     let mut row = CoverageRow {
         account_id: entry.id.to_string(),
         account_name: entry.name.clone(),
@@ -431,17 +465,19 @@ fn audit_account(
     if let PlannedStatus::Skipped(reason) = &entry.planned {
         row.status = CoverageStatus::Skipped;
         row.error = Some(reason.clone());
-        return AccountResult {
+        let result = AccountResult {
             account_id: entry.id.clone(),
             row,
             findings: Vec::new(),
             failure: None,
-            escalation: None,
-            verdicts: None,
+            export: None,
+            cross: Vec::new(),
+            reserved_roles: Vec::new(),
+            reserved_verdicts: Vec::new(),
             stats: Default::default(),
-            access: None,
-            principals: None,
+            parked: None,
         };
+        return (result, LateState::default());
     }
     let account = snapshot.load_account(entry);
     row.hint = account.collection_error.as_ref().and_then(|e| e.hint.clone());
@@ -512,17 +548,30 @@ fn audit_account(
     row.notes = notes;
     let access = context.access().cloned();
     let principals = account.authorization.as_ref().map(iam_principals);
-    AccountResult {
+    let (verdicts, export) = match escalation {
+        Some(AccountEscalation { verdicts, export, stats: _ }) => (verdicts, Some(export)),
+        None => (Vec::new(), None),
+    };
+    let reserved_roles: Vec<(String, String)> = access
+        .iter()
+        .flat_map(|a| &a.roles)
+        .filter_map(|role| role.permission_set_arn.clone().map(|set| (set, role.arn.clone())))
+        .collect();
+    let reserved_verdicts =
+        verdicts.iter().filter(|v| reserved_roles.iter().any(|(_, arn)| *arn == v.arn)).cloned().collect();
+    let result = AccountResult {
         account_id: entry.id.clone(),
         row,
         findings,
         failure: context_failure,
-        escalation,
-        verdicts: None,
+        export,
+        cross: Vec::new(),
+        reserved_roles,
+        reserved_verdicts,
         stats,
-        access,
-        principals,
-    }
+        parked: None,
+    };
+    (result, LateState { verdicts, access, principals })
 }
 
 /// The users and roles the roster lists (service-linked roles, which no one uses or

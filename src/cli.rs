@@ -380,7 +380,11 @@ pub fn run(args: &RunArgs, log_format: LogFormat) -> Result<i32, String> {
         &run_id,
         as_of,
         previous_index,
-        previous_file.as_ref().and_then(|p| p.roster.as_ref()),
+        report::stream::RosterBaseline {
+            previous: previous_file.as_ref().and_then(|p| p.roster.as_ref()),
+            identity_center: crate::access::IdentityCenterSummary::of(snapshot.identity_center.as_ref())
+                .collected(),
+        },
         sample,
         whole,
     )
@@ -426,24 +430,6 @@ pub fn run(args: &RunArgs, log_format: LogFormat) -> Result<i32, String> {
             "cannot read the resolved findings back from the previous run: {error}; they are not listed"
         );
     }
-    let mut roster = std::mem::take(&mut output.roster);
-    let iam_accounts: std::collections::HashSet<String> = outcome
-        .coverage
-        .iter()
-        .filter(|c| c.status == crate::audit::CoverageStatus::Audited && c.inventory.is_some())
-        .map(|c| c.account_id.clone())
-        .collect();
-    let judged = crate::access::roster::Judged {
-        iam_accounts: &iam_accounts,
-        identity_center: outcome.identity_center.collected(),
-    };
-    let as_of_text = as_of.to_rfc3339_opts(SecondsFormat::Secs, true);
-    let admin_changes = crate::access::roster::compare(
-        &mut roster,
-        previous_file.as_ref().and_then(|p| p.roster.as_ref()),
-        &as_of_text,
-        &judged,
-    );
     drop(previous_file);
     let previous_run = previous_name;
 
@@ -476,7 +462,7 @@ pub fn run(args: &RunArgs, log_format: LogFormat) -> Result<i32, String> {
     };
     let trend = trend_history(archive.as_ref(), config.report.trend_runs);
     let report = RunReport::streamed(info, outcome.coverage, output, outcome.snapshot_problems)
-        .with_access(roster, admin_changes, outcome.identity_center)
+        .with_identity_center(outcome.identity_center)
         .with_trend(trend)
         .with_suppression_rules(&config.suppressions, as_of)
         .with_provenance(report::provenance::Provenance::new(&provenance));

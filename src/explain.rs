@@ -279,11 +279,14 @@ fn why_admin(snapshot: &Snapshot, arn: &str, format: crate::cli::PolicyFormat) -
         })
         .collect();
     let exports: Vec<_> = per_account.iter().map(|(_, e)| e.export.clone()).collect();
-    let cross = crate::policy::escalation::org::cross_account(&exports);
+    let cross = crate::policy::escalation::org::cross_account(&exports, &snapshot.organization);
     let (_, escalation) =
         per_account.into_iter().find(|(id, _)| id == entry.id.as_str()).expect("entry is in the list");
     let mut verdicts = escalation.verdicts;
-    admin_holders::merge_cross_account(&mut verdicts, &escalation.export, &cross);
+    admin_holders::merge_cross_account(
+        &mut verdicts,
+        admin_holders::cross_account_of(&escalation.export, &cross),
+    );
     let verdict = verdicts.iter().find(|v| v.arn == arn);
     if format == crate::cli::PolicyFormat::Json {
         let value = serde_json::json!({ "principal": arn, "standing": verdict.map(|v| &v.standing) });

@@ -15,11 +15,11 @@ use crate::snapshot::authorization::{sso_permission_set, IamGraph};
 use crate::snapshot::identity_center::{
     AccountAssignment, Coverage, Group, IdentityCenter, PermissionSet, User,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
 /// One person of the identity store, as the findings and the roster name them.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Person {
     pub user_id: String,
     /// None when users.json was not collected: the person is known by id only.
@@ -68,7 +68,7 @@ impl Person {
 }
 
 /// One way a person may use a permission set on one account.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Grant {
     pub person: Person,
     pub permission_set: String,
@@ -96,7 +96,7 @@ impl Grant {
 }
 
 /// An account's Identity Center role and what it is linked to.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ReservedRole {
     pub arn: String,
     pub name: String,
@@ -107,7 +107,7 @@ pub struct ReservedRole {
 }
 
 /// Where Identity Center and the account disagree, and why it matters.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Drift {
     /// A provisioned role that no assignment on this account lets anyone use.
@@ -126,7 +126,7 @@ pub enum Drift {
 }
 
 /// One account's side of the join.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct AccountAccess {
     pub roles: Vec<ReservedRole>,
     /// Every (person, permission set, group) that lets someone in, in assignment order.

@@ -9,6 +9,7 @@ use crate::policy::escalation::principal::NodeKind;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::{Hash, Hasher};
+use std::io::Write;
 use std::sync::Arc;
 
 /// Is the access admin-equivalent?
@@ -125,9 +126,58 @@ pub struct RosterRow {
     pub first_seen: Shared,
 }
 
+/// One account's roster in numbers: what the report's admin summary and roster table count
+/// (a streamed run keeps these for every account, and rows for the first accounts only).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccountTally {
+    pub account_name: String,
+    /// Rows of the account, admin or not.
+    pub rows: usize,
+    /// Admin rows (yes or conditional).
+    pub admin: usize,
+    /// Unconditional admins by kind.
+    pub people: usize,
+    pub users: usize,
+    pub roles: usize,
+    pub conditional: usize,
+    pub unknown: usize,
+}
+
+impl AccountTally {
+    pub fn add(&mut self, row: &RosterRow) {
+        if self.rows == 0 {
+            self.account_name = row.account_name.to_string();
+        }
+        self.rows += 1;
+        if row.admin_equivalent.is_admin() {
+            self.admin += 1;
+        }
+        match row.admin_equivalent {
+            AdminEquivalent::Yes => match row.principal_kind {
+                PrincipalKind::Person => self.people += 1,
+                PrincipalKind::IamUser => self.users += 1,
+                PrincipalKind::IamRole => self.roles += 1,
+            },
+            AdminEquivalent::Conditional => self.conditional += 1,
+            AdminEquivalent::Unknown => self.unknown += 1,
+            // Potential paths are admin-access findings, not admins (see AdminEquivalent).
+            AdminEquivalent::Potential | AdminEquivalent::No => {}
+        }
+    }
+
+    /// Every account's tally, from its rows.
+    pub fn of_rows<'r>(rows: impl IntoIterator<Item = &'r RosterRow>) -> BTreeMap<String, AccountTally> {
+        let mut tallies: BTreeMap<String, AccountTally> = BTreeMap::new();
+        for row in rows {
+            tallies.entry(row.account_id.to_string()).or_default().add(row);
+        }
+        tallies
+    }
+}
+
 /// An IAM user or role of an account, as the roster lists it (service-linked roles, which
 /// no one can use or change, are left out).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct IamPrincipal {
     pub kind: NodeKind,
     pub name: String,
@@ -297,15 +347,31 @@ fn judge_grant(
     }
 }
 
-/// What the next run needs of a roster: when each row was first seen (by a hash of the row's
-/// identity, so that a large roster costs a few bytes a row), its admin rows whole, and what
-/// it could see (people at all; the IAM principals of which accounts).
-#[derive(Debug, Clone, Default)]
+/// The previous run's roster, as this run compares with it one account at a time: each
+/// account's rows (for `first_seen` and who lost or gained admin), and what that run could
+/// see (people at all; the IAM principals of which accounts).
+///
+/// A roster read from an archive is copied, plain, to a local file and indexed by account,
+/// so that only the account in hand is ever read: a roster has a row per principal of the
+/// organization, millions at 10,000 accounts.
+#[derive(Debug)]
 pub struct PreviousRoster {
-    first_seen: HashMap<u64, Shared>,
-    admin: Vec<RosterRow>,
+    rows: PreviousRows,
     has_people: bool,
     iam_accounts: HashSet<Shared>,
+}
+
+#[derive(Debug)]
+enum PreviousRows {
+    /// Held whole, by account (tests, and rosters given as rows).
+    Held(HashMap<Shared, Vec<RosterRow>>),
+    /// A plain copy of the file, its header line, and each account's byte ranges in it.
+    File {
+        copy: std::path::PathBuf,
+        file: std::fs::File,
+        header: Vec<u8>,
+        ranges: HashMap<Shared, Vec<(u64, u64)>>,
+    },
 }
 
 /// Identifies a row across runs: account, principal, access and group, hashed.
@@ -316,36 +382,115 @@ fn key(row: &RosterRow) -> u64 {
 }
 
 impl PreviousRoster {
-    /// Reads an access-roster.csv this tool wrote, a row at a time.
+    /// Reads an access-roster.csv this tool wrote, whole.
     pub fn read(reader: impl std::io::Read) -> Result<PreviousRoster, String> {
-        let mut previous = PreviousRoster::default();
-        let mut seen_at: HashMap<Shared, Shared> = HashMap::new();
-        each_row(reader, |row| previous.add(row, &mut seen_at))?;
-        Ok(previous)
-    }
-
-    fn add(&mut self, row: RosterRow, seen_at: &mut HashMap<Shared, Shared>) {
-        let first_seen =
-            seen_at.entry(row.first_seen.clone()).or_insert_with(|| row.first_seen.clone()).clone();
-        self.first_seen.insert(key(&row), first_seen);
-        match row.principal_kind {
-            PrincipalKind::Person => self.has_people = true,
-            _ => {
-                self.iam_accounts.insert(row.account_id.clone());
-            }
-        }
-        if row.admin_equivalent.is_admin() {
-            self.admin.push(row);
-        }
+        let mut rows = Vec::new();
+        each_row(reader, |row| rows.push(row))?;
+        Ok(PreviousRoster::of(rows))
     }
 
     pub fn of(rows: impl IntoIterator<Item = RosterRow>) -> PreviousRoster {
-        let mut previous = PreviousRoster::default();
-        let mut seen_at: HashMap<Shared, Shared> = HashMap::new();
+        let (mut has_people, mut iam_accounts) = (false, HashSet::new());
+        let mut by_account: HashMap<Shared, Vec<RosterRow>> = HashMap::new();
         for row in rows {
-            previous.add(row, &mut seen_at);
+            see(&row, &mut has_people, &mut iam_accounts);
+            by_account.entry(row.account_id.clone()).or_default().push(row);
         }
-        previous
+        PreviousRoster { rows: PreviousRows::Held(by_account), has_people, iam_accounts }
+    }
+
+    /// Copies an access-roster.csv this tool wrote to `copy` (removed when the roster is
+    /// dropped) and indexes it by account, reading each row once.
+    pub fn index(reader: impl std::io::Read, copy: std::path::PathBuf) -> Result<PreviousRoster, String> {
+        let io = |e: std::io::Error| format!("cannot write its copy {}: {e}", copy.display());
+        let mut out = std::io::BufWriter::new(std::fs::File::create(&copy).map_err(io)?);
+        let copied = std::io::copy(&mut std::io::BufReader::new(reader), &mut out)
+            .and_then(|_| out.flush())
+            .map_err(|e| format!("cannot copy it to {}: {e}", copy.display()));
+        drop(out);
+        let indexed = copied.and_then(|()| PreviousRoster::index_copy(&copy));
+        if indexed.is_err() {
+            let _ = std::fs::remove_file(&copy);
+        }
+        indexed
+    }
+
+    fn index_copy(copy: &std::path::Path) -> Result<PreviousRoster, String> {
+        let io = |e: std::io::Error| format!("cannot read its copy {}: {e}", copy.display());
+        let length = std::fs::metadata(copy).map_err(io)?.len();
+        let mut reader = csv::ReaderBuilder::new().from_reader(std::fs::File::open(copy).map_err(io)?);
+        let columns = Columns::of(&reader.headers().map_err(|e| e.to_string())?.clone())?;
+        let mut record = csv::StringRecord::new();
+        // Each record's account and where it starts; a record ends where the next begins.
+        let mut starts: Vec<(Shared, u64)> = Vec::new();
+        let (mut has_people, mut iam_accounts) = (false, HashSet::new());
+        let mut line = 1;
+        while reader.read_record(&mut record).map_err(|e| format!("row {}: {e}", line + 1))? {
+            line += 1;
+            let at = record.position().map_or(0, |p| p.byte());
+            let row = columns.row(&record, line)?;
+            see(&row, &mut has_people, &mut iam_accounts);
+            match starts.last() {
+                Some((account, _)) if *account == row.account_id => starts.push((account.clone(), at)),
+                _ => starts.push((row.account_id, at)),
+            }
+        }
+        let header_end = starts.first().map_or(length, |(_, at)| *at);
+        let mut ranges: HashMap<Shared, Vec<(u64, u64)>> = HashMap::new();
+        for (i, (account, at)) in starts.iter().enumerate() {
+            let end = starts.get(i + 1).map_or(length, |(_, next)| *next);
+            let account_ranges = ranges.entry(account.clone()).or_default();
+            match account_ranges.last_mut() {
+                Some(last) if last.1 == *at => last.1 = end,
+                _ => account_ranges.push((*at, end)),
+            }
+        }
+        let file = std::fs::File::open(copy).map_err(io)?;
+        let mut header = vec![0; header_end as usize];
+        std::os::unix::fs::FileExt::read_exact_at(&file, &mut header, 0).map_err(io)?;
+        Ok(PreviousRoster {
+            rows: PreviousRows::File { copy: copy.to_path_buf(), file, header, ranges },
+            has_people,
+            iam_accounts,
+        })
+    }
+
+    /// The previous run's rows of one account, in the file's order.
+    pub fn rows_of(&self, account: &str) -> Result<Vec<RosterRow>, String> {
+        match &self.rows {
+            PreviousRows::Held(by_account) => Ok(by_account.get(account).cloned().unwrap_or_default()),
+            PreviousRows::File { copy, file, header, ranges } => {
+                let Some(ranges) = ranges.get(account) else { return Ok(Vec::new()) };
+                let mut bytes = header.clone();
+                for &(start, end) in ranges {
+                    let from = bytes.len();
+                    bytes.resize(from + (end - start) as usize, 0);
+                    std::os::unix::fs::FileExt::read_exact_at(file, &mut bytes[from..], start)
+                        .map_err(|e| format!("cannot read {}: {e}", copy.display()))?;
+                }
+                read_rows(&bytes).map_err(|e| format!("{}: {e}", copy.display()))
+            }
+        }
+    }
+}
+
+impl Drop for PreviousRoster {
+    fn drop(&mut self) {
+        if let PreviousRows::File { copy, .. } = &self.rows {
+            let _ = std::fs::remove_file(copy);
+        }
+    }
+}
+
+/// Notes what a previous run could see from one of its rows.
+fn see(row: &RosterRow, has_people: &mut bool, iam_accounts: &mut HashSet<Shared>) {
+    match row.principal_kind {
+        PrincipalKind::Person => *has_people = true,
+        _ => {
+            if !iam_accounts.contains(&row.account_id) {
+                iam_accounts.insert(row.account_id.clone());
+            }
+        }
     }
 }
 
@@ -359,35 +504,37 @@ pub fn read_rows(bytes: &[u8]) -> Result<Vec<RosterRow>, String> {
 
 fn each_row(reader: impl std::io::Read, mut each: impl FnMut(RosterRow)) -> Result<(), String> {
     let mut reader = csv::ReaderBuilder::new().from_reader(reader);
-    let headers = reader.headers().map_err(|e| e.to_string())?.clone();
-    let column = |name: &str| {
-        headers.iter().position(|h| h == name).ok_or_else(|| format!("it has no `{name}` column"))
-    };
-    let [account, account_name, kind, id, name, display, email, access, via, admin, how, first_seen] =
-        COLUMNS.map(column);
-    let [account, account_name, kind, id, name, display, email, access, via, admin, how, first_seen] = [
-        account?,
-        account_name?,
-        kind?,
-        id?,
-        name?,
-        display?,
-        email?,
-        access?,
-        via?,
-        admin?,
-        how?,
-        first_seen?,
-    ];
+    let columns = Columns::of(&reader.headers().map_err(|e| e.to_string())?.clone())?;
     for (i, record) in reader.records().enumerate() {
         let record = record.map_err(|e| format!("row {}: {e}", i + 2))?;
+        each(columns.row(&record, i + 2)?);
+    }
+    Ok(())
+}
+
+/// Where each of [`COLUMNS`] is in a roster file.
+struct Columns([usize; 12]);
+
+impl Columns {
+    fn of(headers: &csv::StringRecord) -> Result<Columns, String> {
+        let column = |name: &str| {
+            headers.iter().position(|h| h == name).ok_or_else(|| format!("it has no `{name}` column"))
+        };
+        let found: Vec<usize> = COLUMNS.iter().map(|name| column(name)).collect::<Result<_, _>>()?;
+        Ok(Columns(found.try_into().expect("one position per column")))
+    }
+
+    /// The row of `record`, line `line` of the file.
+    fn row(&self, record: &csv::StringRecord, line: usize) -> Result<RosterRow, String> {
+        let [account, account_name, kind, id, name, display, email, access, via, admin, how, first_seen] =
+            self.0;
         let cell = |c: usize| un_neutralise(record.get(c).unwrap_or_default());
         let (Some(principal_kind), Some(admin_equivalent)) =
             (PrincipalKind::parse(&cell(kind)), AdminEquivalent::parse(&cell(admin)))
         else {
-            return Err(format!("row {}: unknown principal_kind or admin_equivalent", i + 2));
+            return Err(format!("row {line}: unknown principal_kind or admin_equivalent"));
         };
-        each(RosterRow {
+        Ok(RosterRow {
             account_id: cell(account).into(),
             account_name: cell(account_name).into(),
             principal_kind,
@@ -400,9 +547,8 @@ fn each_row(reader: impl std::io::Read, mut each: impl FnMut(RosterRow)) -> Resu
             admin_equivalent,
             how: cell(how),
             first_seen: cell(first_seen).into(),
-        });
+        })
     }
-    Ok(())
 }
 
 fn un_neutralise(cell: &str) -> String {
@@ -475,60 +621,86 @@ pub struct Judged<'a> {
     pub identity_center: bool,
 }
 
+/// What this run could judge in one account.
+#[derive(Debug, Clone, Copy)]
+pub struct AccountJudged {
+    /// Its IAM was read (the account was audited).
+    pub iam: bool,
+    /// Identity Center was collected.
+    pub identity_center: bool,
+}
+
 /// Carries `first_seen` over from the previous roster (else `as_of`), and returns who
 /// gained and who lost admin on which account. Without a previous roster nothing is
 /// reported as gained: every row is simply first seen now.
-/// The row's `first_seen` from the previous roster, else `as_of`.
-pub fn carry_first_seen(row: &mut RosterRow, previous: Option<&PreviousRoster>, as_of: &Shared) {
-    row.first_seen =
-        previous.and_then(|p| p.first_seen.get(&key(row)).cloned()).unwrap_or_else(|| as_of.clone());
-}
-
-/// Whether `compare` needs the row: admin rows, and rows it could not judge (whose loss of
-/// admin is then not claimed). A streamed run keeps only these.
-pub fn needed_for_compare(row: &RosterRow) -> bool {
-    row.admin_equivalent.is_admin() || row.admin_equivalent == AdminEquivalent::Unknown
-}
-
 pub fn compare(
     rows: &mut [RosterRow],
     previous: Option<&PreviousRoster>,
     as_of: &str,
     judged: &Judged,
-) -> Vec<AdminChange> {
+) -> Result<Vec<AdminChange>, String> {
     let as_of: Shared = as_of.into();
-    for row in rows.iter_mut() {
-        carry_first_seen(row, previous, &as_of);
+    rows.sort_by(|a, b| a.account_id.cmp(&b.account_id));
+    let mut accounts: Vec<Shared> = rows.iter().map(|r| r.account_id.clone()).collect();
+    accounts.extend(judged.iam_accounts.iter().map(|a| Shared::from(a.as_str())));
+    accounts.sort();
+    accounts.dedup();
+    let mut changes = Vec::new();
+    for account in accounts {
+        let start = rows.partition_point(|r| r.account_id < account);
+        let end = rows.partition_point(|r| r.account_id <= account);
+        let account_judged = AccountJudged {
+            iam: judged.iam_accounts.contains(&*account),
+            identity_center: judged.identity_center,
+        };
+        changes.extend(compare_account(&account, &mut rows[start..end], previous, &as_of, account_judged)?);
     }
-    let Some(previous) = previous else { return Vec::new() };
-    // Admin access by (account, principal), now and before.
-    let admin_of = |rows: &'_ [RosterRow]| -> BTreeMap<(String, String), Vec<usize>> {
-        let mut out: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
+    sort_changes(&mut changes);
+    Ok(changes)
+}
+
+/// [`compare`] for one account's rows (all of `rows` are of `account`).
+pub fn compare_account(
+    account: &str,
+    rows: &mut [RosterRow],
+    previous: Option<&PreviousRoster>,
+    as_of: &Shared,
+    judged: AccountJudged,
+) -> Result<Vec<AdminChange>, String> {
+    let before = match previous {
+        Some(previous) => previous.rows_of(account)?,
+        None => Vec::new(),
+    };
+    let first_seen: HashMap<u64, &Shared> = before.iter().map(|r| (key(r), &r.first_seen)).collect();
+    for row in rows.iter_mut() {
+        row.first_seen = first_seen.get(&key(row)).map_or_else(|| as_of.clone(), |s| (*s).clone());
+    }
+    let Some(previous) = previous else { return Ok(Vec::new()) };
+    // Admin access by principal, now and before.
+    let admin_of = |rows: &'_ [RosterRow]| -> BTreeMap<String, Vec<usize>> {
+        let mut out: BTreeMap<String, Vec<usize>> = BTreeMap::new();
         for (i, r) in rows.iter().enumerate().filter(|(_, r)| r.admin_equivalent.is_admin()) {
-            out.entry((r.account_id.to_string(), r.principal_id.clone())).or_default().push(i);
+            out.entry(r.principal_id.clone()).or_default().push(i);
         }
         out
     };
     let now = admin_of(rows);
-    let then = admin_of(&previous.admin);
+    let then = admin_of(&before);
     // What the previous run could see, so that a first look is not "gained": people when
     // it read Identity Center, IAM principals of the accounts it read.
-    let previous_people = previous.has_people;
-    let previous_iam = &previous.iam_accounts;
     let seen_before = |r: &RosterRow| match r.principal_kind {
-        PrincipalKind::Person => previous_people,
-        _ => previous_iam.contains(&r.account_id),
+        PrincipalKind::Person => previous.has_people,
+        _ => previous.iam_accounts.contains(account),
     };
     // And what this run could see: access it could not judge now is not lost.
-    let unknown_now: HashSet<(&str, &str)> = rows
+    let unknown_now: HashSet<&str> = rows
         .iter()
         .filter(|r| r.admin_equivalent == AdminEquivalent::Unknown)
-        .map(|r| (&*r.account_id, r.principal_id.as_str()))
+        .map(|r| r.principal_id.as_str())
         .collect();
     let judged_now = |r: &RosterRow| {
-        let read = judged.iam_accounts.contains(&*r.account_id)
-            && (r.principal_kind != PrincipalKind::Person || judged.identity_center);
-        read && !unknown_now.contains(&(&*r.account_id, r.principal_id.as_str()))
+        let read = judged.iam && (r.principal_kind != PrincipalKind::Person || judged.identity_center);
+        read && !unknown_now.contains(r.principal_id.as_str())
     };
     let change = |kind: AdminChangeKind, rows: &[RosterRow], at: &[usize]| {
         let first = &rows[at[0]];
@@ -553,11 +725,15 @@ pub fn compare(
         }
     }
     for (holder, at) in &then {
-        let first = &previous.admin[at[0]];
-        if !now.contains_key(holder) && judged_now(first) {
-            changes.push(change(AdminChangeKind::Lost, &previous.admin, at));
+        if !now.contains_key(holder) && judged_now(&before[at[0]]) {
+            changes.push(change(AdminChangeKind::Lost, &before, at));
         }
     }
+    Ok(changes)
+}
+
+/// The order the report lists admin changes in: gained first, then by account, kind, name.
+pub fn sort_changes(changes: &mut [AdminChange]) {
     changes.sort_by(|a, b| {
         (a.change, &a.account_id, a.principal_kind, &a.name).cmp(&(
             b.change,
@@ -566,7 +742,6 @@ pub fn compare(
             &b.name,
         ))
     });
-    changes
 }
 
 fn describe_access(row: &RosterRow) -> String {

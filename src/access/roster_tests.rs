@@ -145,7 +145,7 @@ fn the_csv_reads_back_with_formula_cells_restored() {
     assert!(String::from_utf8_lossy(&text).contains("'=HYPERLINK"), "neutralised in the file");
     assert_eq!(read_rows(&text).unwrap(), rows);
     let previous = PreviousRoster::read(&text[..]).unwrap();
-    assert_eq!(previous.admin.len(), rows.iter().filter(|r| r.admin_equivalent.is_admin()).count());
+    assert_eq!(previous.rows_of(A).unwrap(), rows);
     assert!(previous.has_people && previous.iam_accounts.contains(A));
     assert!(PreviousRoster::read(&b"account_id,name\n1,x\n"[..])
         .unwrap_err()
@@ -175,7 +175,8 @@ fn gained_and_lost_admin_against_the_previous_roster() {
         Some(&previous),
         "2026-02-01T00:00:00Z",
         &Judged { iam_accounts: &accounts, identity_center: ic },
-    );
+    )
+    .unwrap();
     let lines: Vec<String> = changes.iter().map(AdminChange::sentence).collect();
     assert_eq!(
         lines,
@@ -201,6 +202,7 @@ fn nothing_is_lost_where_this_run_could_not_look_and_nothing_gained_on_a_first_l
         "t",
         &Judged { iam_accounts: &accounts, identity_center: true }
     )
+    .unwrap()
     .is_empty());
     // Identity Center not collected this run: people are not lost.
     let mut now: Vec<RosterRow> =
@@ -212,6 +214,7 @@ fn nothing_is_lost_where_this_run_could_not_look_and_nothing_gained_on_a_first_l
         "t",
         &Judged { iam_accounts: &accounts, identity_center: false }
     )
+    .unwrap()
     .is_empty());
     // The previous run had no Identity Center: today's people did not "gain" admin.
     let previous =
@@ -224,11 +227,55 @@ fn nothing_is_lost_where_this_run_could_not_look_and_nothing_gained_on_a_first_l
         "t",
         &Judged { iam_accounts: &accounts, identity_center: true }
     )
+    .unwrap()
     .is_empty());
     // No previous roster at all: every row is first seen now, no changes.
     let mut now = before;
-    assert!(
-        compare(&mut now, None, "t0", &Judged { iam_accounts: &accounts, identity_center: true }).is_empty()
-    );
+    assert!(compare(&mut now, None, "t0", &Judged { iam_accounts: &accounts, identity_center: true })
+        .unwrap()
+        .is_empty());
     assert!(now.iter().all(|r| &*r.first_seen == "t0"));
+}
+
+#[test]
+fn a_roster_copied_from_the_archive_is_read_one_account_at_a_time() {
+    const B: &str = "222222222222";
+    let a = rows();
+    let b: Vec<RosterRow> = rows()
+        .into_iter()
+        .map(|r| RosterRow { account_id: B.into(), account_name: "dev".into(), ..r })
+        .collect();
+    // An account's rows need not be together: A, then B, then A again.
+    let mut file = a[..2].to_vec();
+    file.extend(b.iter().cloned());
+    file.extend(a[2..].iter().cloned());
+    file[0].how = "=cmd|' /C calc'!A0, with \"quotes\"\nand a new line".into();
+    let text = csv_of(&file);
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("previous.csv");
+    let previous = PreviousRoster::index(&text[..], copy.clone()).unwrap();
+    let mut expected_a = file[..2].to_vec();
+    expected_a.extend(file[2 + b.len()..].iter().cloned());
+    assert_eq!(previous.rows_of(A).unwrap(), expected_a, "both stretches of A, formula cell restored");
+    assert_eq!(previous.rows_of(B).unwrap(), b);
+    assert!(previous.rows_of("333333333333").unwrap().is_empty());
+    assert!(previous.has_people && previous.iam_accounts.contains(B));
+    // Compared with it account by account, as whole.
+    let whole = PreviousRoster::read(&text[..]).unwrap();
+    let accounts: HashSet<String> = [A, B].iter().map(|a| a.to_string()).collect();
+    let judged = Judged { iam_accounts: &accounts, identity_center: true };
+    let mut now: Vec<RosterRow> = file.iter().filter(|r| r.name != "zoe").cloned().collect();
+    let mut again = now.clone();
+    let changes = compare(&mut now, Some(&previous), "t1", &judged).unwrap();
+    assert_eq!(changes, compare(&mut again, Some(&whole), "t1", &judged).unwrap());
+    assert_eq!(changes.len(), 2, "zoe lost admin on both accounts: {changes:?}");
+    assert_eq!(now, again, "the same first_seen carried over");
+    drop(previous);
+    assert!(!copy.exists(), "the copy goes with the roster");
+    // A file that is not a roster is refused, and its copy removed.
+    let bad = dir.path().join("bad.csv");
+    assert!(PreviousRoster::index(&b"account_id,name\n1,x\n"[..], bad.clone())
+        .unwrap_err()
+        .contains("no `account_name` column"));
+    assert!(!bad.exists());
 }

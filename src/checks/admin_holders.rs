@@ -7,7 +7,7 @@
 //! only by assuming a role of another account.
 
 use crate::policy::document::Effect;
-use crate::policy::escalation::graph::{AccountGraph, SearchStats, Standing, Verdict};
+use crate::policy::escalation::graph::{AccountGraph, Escalation, SearchStats, Standing, Verdict};
 use crate::policy::escalation::org::{AccountExport, ExportedCaller, ExportedRole};
 use crate::policy::escalation::principal::{self, NodeKind};
 use crate::snapshot::authorization::sso_permission_set_of_arn;
@@ -16,7 +16,7 @@ use crate::snapshot::AccountSnapshot;
 use std::collections::HashMap;
 
 /// One account's escalation analysis.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct AccountEscalation {
     /// Every user and role that holds, reaches or is capped from admin (not the others).
     pub verdicts: Vec<Verdict>,
@@ -25,7 +25,13 @@ pub struct AccountEscalation {
 }
 
 pub fn analyse(account: &AccountSnapshot, organization: &Organization) -> AccountEscalation {
-    let Some(graph) = &account.authorization else { return AccountEscalation::default() };
+    let Some(graph) = &account.authorization else {
+        return AccountEscalation {
+            verdicts: Vec::new(),
+            export: AccountExport::new(account.account_id.clone()),
+            stats: SearchStats::default(),
+        };
+    };
     let login: HashMap<&str, bool> = account
         .credential_report
         .iter()
@@ -37,14 +43,13 @@ pub fn analyse(account: &AccountSnapshot, organization: &Organization) -> Accoun
     let mut search = AccountGraph::new(nodes);
     search.search(Vec::new());
     let verdicts = search.verdicts();
-    let mut export = AccountExport { account: account.account_id.to_string(), ..Default::default() };
+    let mut export = AccountExport::new(account.account_id.clone());
     for (i, node) in search.nodes.iter().enumerate() {
         if node.kind == NodeKind::Group {
             continue;
         }
-        if let Some(escalation) = search.escalation(i) {
-            export.reached.insert(node.arn.to_string(), escalation.clone());
-        }
+        let reached = search.escalation(i);
+        let caller = !node.service_linked && node.policies.may_allow_action("sts:assumerole");
         if node.kind == NodeKind::Role {
             if let Some(trust) = node.trust {
                 let names_aws = trust.statements.iter().any(|s| {
@@ -55,16 +60,20 @@ pub fn analyse(account: &AccountSnapshot, organization: &Organization) -> Accoun
                             }))
                 });
                 if names_aws {
-                    export.roles.push(ExportedRole {
+                    let role = ExportedRole {
                         arn: node.arn.to_string(),
                         name: node.name.to_string(),
                         trust: trust.clone(),
-                    });
+                        reached: reached.cloned(),
+                    };
+                    if role.crosses_accounts(caller) {
+                        export.roles.push(role);
+                    }
                 }
             }
         }
-        if !node.service_linked && node.policies.may_allow_action("sts:assumerole") {
-            export.callers.push(ExportedCaller::new(node.arn, node.kind, &node.context, &node.policies));
+        if caller {
+            export.callers.push(ExportedCaller::new(node, node.tags, reached));
         }
     }
     AccountEscalation {
@@ -74,28 +83,36 @@ pub fn analyse(account: &AccountSnapshot, organization: &Organization) -> Accoun
     }
 }
 
+/// What the organization-wide pass found for one account's callers: each principal that
+/// reaches admin only through another account (or more surely so), with its path.
+pub fn cross_account_of(
+    export: &AccountExport,
+    found: &std::collections::BTreeMap<String, Escalation>,
+) -> Vec<(NodeKind, String, Escalation)> {
+    export
+        .callers
+        .iter()
+        .filter_map(|caller| found.get(&caller.arn).map(|e| (caller.kind, caller.arn.clone(), e.clone())))
+        .collect()
+}
+
 /// Folds the organization-wide findings into one account's verdicts: a principal that
 /// reaches admin only through another account gets that path.
-pub fn merge_cross_account(
-    verdicts: &mut Vec<Verdict>,
-    export: &AccountExport,
-    found: &std::collections::BTreeMap<String, crate::policy::escalation::graph::Escalation>,
-) {
-    for caller in &export.callers {
-        let Some(escalation) = found.get(&caller.arn) else { continue };
-        match verdicts.iter_mut().find(|v| v.arn == caller.arn) {
+pub fn merge_cross_account(verdicts: &mut Vec<Verdict>, found: Vec<(NodeKind, String, Escalation)>) {
+    for (kind, arn, escalation) in found {
+        match verdicts.iter_mut().find(|v| v.arn == arn) {
             Some(verdict) if matches!(&verdict.standing, Standing::Holds { .. }) => {}
             // A certain path across accounts beats a potential one at home.
             Some(verdict) if matches!(&verdict.standing, Standing::Escalates(e) if !e.potential || escalation.potential) =>
                 {}
-            Some(verdict) => verdict.standing = Standing::Escalates(escalation.clone()),
+            Some(verdict) => verdict.standing = Standing::Escalates(escalation),
             None => verdicts.push(Verdict {
-                kind: caller.kind,
-                arn: caller.arn.clone(),
-                name: caller.arn.rsplit('/').next().unwrap_or(&caller.arn).to_string(),
-                standing: Standing::Escalates(escalation.clone()),
+                kind,
+                name: arn.rsplit('/').next().unwrap_or(&arn).to_string(),
+                sso_permission_set: sso_permission_set_of_arn(&arn).map(str::to_string),
+                arn,
+                standing: Standing::Escalates(escalation),
                 service_linked: false,
-                sso_permission_set: sso_permission_set_of_arn(&caller.arn).map(str::to_string),
                 unknown_policies: Vec::new(),
             }),
         }

@@ -22,6 +22,14 @@ pub enum Archive {
     },
 }
 
+/// Where the previous run's access roster is copied, plain, to be read account by account
+/// (a name of its own for each copy this process makes).
+pub fn previous_roster_copy() -> PathBuf {
+    static COPIES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = COPIES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    std::env::temp_dir().join(format!("iam-auditor-previous-roster-{}-{n}.csv", std::process::id()))
+}
+
 impl Archive {
     /// The archive the config names, if any.
     pub fn from_config(config: &ArchiveConfig) -> Result<Option<Archive>, String> {
@@ -49,9 +57,10 @@ impl Archive {
                 let roster = archive::open_run_file(&dir, crate::report::ROSTER)
                     .map_err(|e| format!("cannot read {}/{}: {e}", dir.display(), crate::report::ROSTER))?;
                 if let Some((path, reader)) = roster {
-                    previous.roster = Some(PreviousRoster::read(reader).map_err(|e| {
-                        format!("{} is not an access roster of this tool: {e}", path.display())
-                    })?);
+                    previous.roster =
+                        Some(PreviousRoster::index(reader, previous_roster_copy()).map_err(|e| {
+                            format!("{} is not an access roster of this tool: {e}", path.display())
+                        })?);
                 }
                 Ok(Some((name, previous)))
             }

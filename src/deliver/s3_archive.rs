@@ -141,7 +141,7 @@ impl S3Archive {
                 self.download(&roster_key, &path)?;
                 let read = crate::deliver::archive::open_maybe_gzip(&path)
                     .map_err(|e| e.to_string())
-                    .and_then(PreviousRoster::read);
+                    .and_then(|reader| PreviousRoster::index(reader, crate::deliver::previous_roster_copy()));
                 let _ = std::fs::remove_file(&path);
                 previous.roster = Some(read.map_err(|e| {
                     format!("s3://{}/{roster_key} is not an access roster of this tool: {e}", self.bucket)

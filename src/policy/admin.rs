@@ -6,14 +6,14 @@
 //! policy in play names, each asked of the policy engine on a resource only "every resource"
 //! patterns match.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// An action of a service that does not exist: only "everything" grants it.
 pub const UNKNOWN_SERVICE_ACTION: &str = "zzfutureservice:zzprobeaction";
 /// An ARN that only "every resource" patterns (`*`, `arn:*`, NotResource …) match.
 pub const ANY_RESOURCE: &str = "arn:aws:zzprobe:zz-probe-1:000000000000:zzprobe/zzprobe";
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum AdminPower {
     /// Every action on every resource.

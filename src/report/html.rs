@@ -9,7 +9,7 @@
 
 use super::accepted_risks::{RuleStatus, RuleSummary, EXPIRING_WITHIN_DAYS};
 use super::{ReportError, RunReport};
-use crate::access::roster::{AdminChangeKind, AdminEquivalent, PrincipalKind, RosterRow};
+use crate::access::roster::{AccountTally, AdminChangeKind, RosterRow};
 use crate::audit::{CoverageRow, CoverageStatus, Inventory};
 use crate::checks::{Check, Family, CATALOG};
 use crate::config::ReportConfig;
@@ -47,8 +47,8 @@ const PER_ACCOUNT_ROWS: usize = 5;
 const CHIPS_MAX: usize = 60;
 /// The roster's detail: admin rows listed in all, and per account (every account's page
 /// lists all of its own).
-const ROSTER_ROWS_MAX: usize = 300;
-const ROSTER_ROWS_PER_ACCOUNT: usize = 50;
+pub(super) const ROSTER_ROWS_MAX: usize = 300;
+pub(super) const ROSTER_ROWS_PER_ACCOUNT: usize = 50;
 
 /// An evidence value longer than this is shortened on the page; findings.json holds it whole.
 const EVIDENCE_VALUE_MAX_CHARS: usize = 1500;
@@ -817,11 +817,12 @@ impl<'a> Page<'a> {
                     sentence: c.sentence(),
                 })
                 .collect(),
-            roster: roster_accounts(&report.roster, &report.roster_rows),
-            roster_admins: report.roster.iter().filter(|r| r.admin_equivalent.is_admin()).count(),
+            roster: roster_accounts(&report.roster, &report.roster_tally),
+            roster_admins: report.roster_tally.values().map(|t| t.admin).sum(),
             heat_map,
-            admin_summary: admin_summary(&report.roster),
-            roster_accounts_more: 0,
+            admin_summary: admin_summary(&report.roster_tally),
+            // Accounts with an admin row; the cut below lists the first of them.
+            roster_accounts_more: report.roster_tally.values().filter(|t| t.admin > 0).count(),
             account_pages: report.account_pages,
             show_account: true,
             script_hash: script_hash(),
@@ -847,10 +848,8 @@ impl Page<'_> {
             })
             .count()
             .max(1);
-        if self.roster.len() > keep {
-            self.roster_accounts_more = self.roster.len() - keep;
-            self.roster.truncate(keep);
-        }
+        self.roster.truncate(keep);
+        self.roster_accounts_more = self.roster_accounts_more.saturating_sub(self.roster.len());
         self
     }
 }
@@ -959,36 +958,22 @@ pub(super) fn roster_view(row: &RosterRow) -> RosterView<'_> {
     }
 }
 
-/// Who can act as admin per account, from the roster's admin and unknown rows: the accounts
-/// with the most admins first.
-fn admin_summary(rows: &[RosterRow]) -> Vec<AdminSummary<'_>> {
-    let mut accounts: Vec<AdminSummary> = Vec::new();
-    for row in rows {
-        if accounts.last().is_none_or(|a| a.id != &*row.account_id) {
-            accounts.push(AdminSummary {
-                id: &row.account_id,
-                name: &row.account_name,
-                people: 0,
-                users: 0,
-                roles: 0,
-                conditional: 0,
-                unknown: 0,
-            });
-        }
-        let account = accounts.last_mut().expect("pushed above");
-        match row.admin_equivalent {
-            AdminEquivalent::Yes => match row.principal_kind {
-                PrincipalKind::Person => account.people += 1,
-                PrincipalKind::IamUser => account.users += 1,
-                PrincipalKind::IamRole => account.roles += 1,
-            },
-            AdminEquivalent::Conditional => account.conditional += 1,
-            AdminEquivalent::Unknown => account.unknown += 1,
-            // Potential paths are admin-access findings, not admins (see AdminEquivalent).
-            AdminEquivalent::Potential | AdminEquivalent::No => {}
-        }
-    }
-    accounts.retain(|a| a.people + a.users + a.roles + a.conditional + a.unknown > 0);
+/// Who can act as admin per account, from the roster's tallies: the accounts with the most
+/// admins first (every account with an admin, or an access it could not judge).
+fn admin_summary(tallies: &BTreeMap<String, AccountTally>) -> Vec<AdminSummary<'_>> {
+    let mut accounts: Vec<AdminSummary> = tallies
+        .iter()
+        .filter(|(_, t)| t.people + t.users + t.roles + t.conditional + t.unknown > 0)
+        .map(|(id, t)| AdminSummary {
+            id,
+            name: &t.account_name,
+            people: t.people,
+            users: t.users,
+            roles: t.roles,
+            conditional: t.conditional,
+            unknown: t.unknown,
+        })
+        .collect();
     accounts.sort_by(|a, b| {
         let total = |a: &AdminSummary| a.people + a.users + a.roles + a.conditional;
         total(b).cmp(&total(a)).then(a.id.cmp(b.id))
@@ -1062,7 +1047,7 @@ fn suppressed_row<'a>(finding: &'a Finding, rules: &[RuleSummary]) -> Suppressed
 /// capped at `ROSTER_ROWS_PER_ACCOUNT` rows; accounts without an admin are left out.
 fn roster_accounts<'a>(
     rows: &'a [RosterRow],
-    rows_by_account: &BTreeMap<String, usize>,
+    tallies: &BTreeMap<String, AccountTally>,
 ) -> Vec<RosterAccount<'a>> {
     let cap = ROSTER_ROWS_PER_ACCOUNT;
     let mut accounts: Vec<RosterAccount> = Vec::new();
@@ -1078,18 +1063,16 @@ fn roster_accounts<'a>(
             });
         }
         let account = accounts.last_mut().expect("pushed above");
-        if !row.admin_equivalent.is_admin() {
-            continue;
-        } else if account.rows.len() >= cap {
-            account.more += 1;
-        } else {
+        if row.admin_equivalent.is_admin() && account.rows.len() < cap {
             account.rows.push(roster_view(row));
         }
     }
     accounts.retain(|a| !a.rows.is_empty());
+    // The counts come from the tallies: a streamed run holds no more rows than are shown.
     for account in &mut accounts {
-        let all = rows_by_account.get(account.id).copied().unwrap_or(0);
-        account.not_admin = all.saturating_sub(account.rows.len() + account.more);
+        let tally = tallies.get(account.id).cloned().unwrap_or_default();
+        account.more = tally.admin.saturating_sub(account.rows.len());
+        account.not_admin = tally.rows.saturating_sub(tally.admin);
     }
     accounts
 }

@@ -14,7 +14,7 @@ pub mod provenance;
 pub mod stream;
 pub mod trend;
 
-use crate::access::roster::{AdminChange, AdminChangeKind, RosterRow};
+use crate::access::roster::{AccountTally, AdminChange, AdminChangeKind, RosterRow};
 use crate::access::IdentityCenterSummary;
 use crate::audit::{CoverageRow, CoverageStatus};
 use crate::config::{Config, Thresholds};
@@ -110,15 +110,15 @@ pub struct RunReport {
     /// Who gained and who lost admin on which account since the previous run.
     pub admin_changes: Vec<AdminChange>,
     /// Who has access to each account (`access-roster.csv`; not in findings.json). A
-    /// streamed run holds only the admin rows and those it could not judge.
+    /// streamed run holds only the admin rows the report lists (of its first accounts).
     #[serde(skip)]
     pub roster: Vec<RosterRow>,
     /// Every count the renderers show, over all findings (`findings` may be a sample).
     #[serde(skip)]
     pub counts: Counts,
-    /// Roster rows per account, admin or not.
+    /// Every account's roster in numbers (rows, admins by kind).
     #[serde(skip)]
-    pub roster_rows: BTreeMap<String, usize>,
+    pub roster_tally: BTreeMap<String, AccountTally>,
     /// A streamed run's findings, resolved findings and roster, in spill files; then
     /// `findings` and `resolved` hold only the first of each group of the report's order.
     #[serde(skip)]
@@ -312,7 +312,8 @@ impl RunReport {
             carried_over,
             carried_over_total,
             roster,
-            roster_rows,
+            roster_tally,
+            admin_changes,
             streamed,
             account_pages,
             fix_times,
@@ -329,7 +330,8 @@ impl RunReport {
             Some(Arc::new(streamed)),
         );
         report.roster = roster;
-        report.roster_rows = roster_rows;
+        report.roster_tally = roster_tally;
+        report.set_admin_changes(admin_changes);
         report.account_pages = account_pages;
         report.carried_over = carried_over;
         report.summary.carried_over = carried_over_total;
@@ -378,7 +380,7 @@ impl RunReport {
             identity_center: IdentityCenterSummary::of(None),
             admin_changes: Vec::new(),
             roster: Vec::new(),
-            roster_rows: BTreeMap::new(),
+            roster_tally: BTreeMap::new(),
             counts,
             streamed,
             account_pages: false,
@@ -394,6 +396,20 @@ impl RunReport {
         self
     }
 
+    /// Who gained and who lost admin since the previous run (and their counts).
+    fn set_admin_changes(&mut self, admin_changes: Vec<AdminChange>) {
+        self.summary.admin_gained =
+            admin_changes.iter().filter(|c| c.change == AdminChangeKind::Gained).count();
+        self.summary.admin_lost = admin_changes.iter().filter(|c| c.change == AdminChangeKind::Lost).count();
+        self.admin_changes = admin_changes;
+    }
+
+    /// What Identity Center coverage was (a streamed report has its roster already).
+    pub fn with_identity_center(mut self, identity_center: IdentityCenterSummary) -> RunReport {
+        self.identity_center = identity_center;
+        self
+    }
+
     /// Adds the access roster, what Identity Center coverage was, and who gained or lost admin.
     pub fn with_access(
         mut self,
@@ -401,19 +417,10 @@ impl RunReport {
         admin_changes: Vec<AdminChange>,
         identity_center: IdentityCenterSummary,
     ) -> RunReport {
-        self.summary.admin_gained =
-            admin_changes.iter().filter(|c| c.change == AdminChangeKind::Gained).count();
-        self.summary.admin_lost = admin_changes.iter().filter(|c| c.change == AdminChangeKind::Lost).count();
-        if self.streamed.is_none() {
-            self.roster_rows.clear();
-            for row in &roster {
-                *self.roster_rows.entry(row.account_id.to_string()).or_default() += 1;
-            }
-        }
+        self.roster_tally = AccountTally::of_rows(&roster);
         self.roster = roster;
-        self.admin_changes = admin_changes;
-        self.identity_center = identity_center;
-        self
+        self.set_admin_changes(admin_changes);
+        self.with_identity_center(identity_center)
     }
 
     /// Adds the archive's earlier runs, for the trend.

@@ -9,10 +9,15 @@
 //! groups back in turn gives the report's order without sorting the run. What stays in
 //! memory is counted, not listed: the counts the summary and the charts need, the first
 //! findings of each group (all the HTML tables and the digest show), the findings of
-//! accounts whose owners get their own digest, and the roster's admin rows.
+//! accounts whose owners get their own digest, each account's roster tally, the admin rows
+//! of the first accounts (what the report lists), and who gained or lost admin, found
+//! account by account against the previous run's roster.
 
 use super::{Counts, Streamed};
-use crate::access::roster::{self, PreviousRoster, RosterRow, Shared};
+use crate::access::roster::{
+    self, AccountJudged, AccountTally, AdminChange, PreviousRoster, RosterRow, Shared,
+};
+use crate::audit::CoverageStatus;
 use crate::audit::{report_order, CoverageRow, Pass, ReportOrder, Sink};
 use crate::config::Config;
 use crate::findings::diff::{self, GoneAs, PreviousIndex};
@@ -125,11 +130,21 @@ pub struct Prepared {
     /// Previous findings seen again (their ordinals in the previous run).
     matched: Vec<u32>,
     roster_csv: Vec<u8>,
+    /// The account's admin rows, as many as the report lists of one account.
     roster_kept: Vec<RosterRow>,
-    /// The account and its number of roster rows.
-    roster_rows: (String, usize),
-    /// The account's page could not be written.
-    page_error: Option<String>,
+    /// The account and its roster in numbers.
+    roster_tally: (String, AccountTally),
+    admin_changes: Vec<AdminChange>,
+    /// The account's page could not be written, or its previous roster read.
+    error: Option<String>,
+}
+
+/// What this run's roster is compared with: the previous run's roster, and whether this run
+/// collected Identity Center (else its people are not judged, and not lost).
+#[derive(Clone, Copy)]
+pub struct RosterBaseline<'a> {
+    pub previous: Option<&'a PreviousRoster>,
+    pub identity_center: bool,
 }
 
 /// What the stream kept, once the audit is done.
@@ -144,10 +159,12 @@ pub struct StreamOutput {
     /// The first carried-over findings of each group (not re-checked this run), likewise.
     pub carried_over: Vec<Finding>,
     pub carried_over_total: usize,
-    /// The roster rows the admin comparison and the report need (admin and unknown rows).
+    /// The admin rows the report lists: those of the first accounts.
     pub roster: Vec<RosterRow>,
-    /// Roster rows per account (all of them, admin or not).
-    pub roster_rows: std::collections::BTreeMap<String, usize>,
+    /// Every account's roster in numbers.
+    pub roster_tally: std::collections::BTreeMap<String, AccountTally>,
+    /// Who gained and who lost admin since the previous run, in the report's order.
+    pub admin_changes: Vec<AdminChange>,
     pub streamed: Streamed,
     /// The resolved and carried-over findings could not be read back from the previous run
     /// (the run goes on).
@@ -165,7 +182,7 @@ pub struct FindingStream<'a> {
     run: super::csv::RunCells,
     order: ReportOrder,
     previous: Option<PreviousIndex>,
-    previous_roster: Option<&'a PreviousRoster>,
+    baseline: RosterBaseline<'a>,
     roster_as_of: Shared,
     dir: PathBuf,
     json: Spill,
@@ -181,7 +198,8 @@ pub struct FindingStream<'a> {
     kept_new: Vec<usize>,
     whole: BTreeSet<String>,
     roster_kept: Vec<RosterRow>,
-    roster_rows: std::collections::BTreeMap<String, usize>,
+    roster_tally: std::collections::BTreeMap<String, AccountTally>,
+    admin_changes: Vec<AdminChange>,
     pages: Option<super::pages::AccountPages>,
     error: Option<std::io::Error>,
 }
@@ -197,7 +215,7 @@ impl<'a> FindingStream<'a> {
         run_id: &str,
         as_of: DateTime<Utc>,
         previous: Option<PreviousIndex>,
-        previous_roster: Option<&'a PreviousRoster>,
+        baseline: RosterBaseline<'a>,
         caps: (usize, usize),
         whole: BTreeSet<String>,
     ) -> std::io::Result<FindingStream<'a>> {
@@ -210,7 +228,7 @@ impl<'a> FindingStream<'a> {
             run: super::csv::RunCells { run_id: run_id.to_string(), as_of: as_of_text.clone() },
             order: report_order(),
             previous,
-            previous_roster,
+            baseline,
             roster_as_of: as_of_text.into(),
             dir: dir.to_path_buf(),
             json: Spill::create(dir.join("findings.json.spill"), groups)?,
@@ -225,7 +243,8 @@ impl<'a> FindingStream<'a> {
             kept_new: vec![0; groups],
             whole,
             roster_kept: Vec::new(),
-            roster_rows: Default::default(),
+            roster_tally: Default::default(),
+            admin_changes: Vec::new(),
             pages: None,
             error: None,
         })
@@ -292,7 +311,8 @@ impl<'a> FindingStream<'a> {
             counts,
             mut sample,
             roster_kept,
-            roster_rows,
+            roster_tally,
+            mut admin_changes,
             sample_cap,
             error,
             pages,
@@ -388,7 +408,11 @@ impl<'a> FindingStream<'a> {
             carried_over,
             carried_over_total,
             roster: roster_kept,
-            roster_rows,
+            roster_tally,
+            admin_changes: {
+                roster::sort_changes(&mut admin_changes);
+                admin_changes
+            },
             streamed: Streamed { dir, json, csv, resolved_json, carried_json, roster, ocsf, ocsf_gone },
             resolved_error,
             account_pages: pages.is_some(),
@@ -399,6 +423,10 @@ impl<'a> FindingStream<'a> {
 
 impl Sink for FindingStream<'_> {
     type Prepared = Prepared;
+
+    fn spill_dir(&self) -> Option<&Path> {
+        Some(&self.dir)
+    }
 
     fn prepare(
         &self,
@@ -430,17 +458,40 @@ impl Sink for FindingStream<'_> {
                 _ => runs.push((*group, end)),
             }
         }
-        for row in rows.iter_mut() {
-            roster::carry_first_seen(row, self.previous_roster, &self.roster_as_of);
-        }
+        let judged = AccountJudged {
+            iam: account.status == CoverageStatus::Audited && account.inventory.is_some(),
+            identity_center: self.baseline.identity_center,
+        };
+        let compared = match pass {
+            Pass::First => Ok(Vec::new()),
+            Pass::Late => roster::compare_account(
+                account_id,
+                &mut rows,
+                self.baseline.previous,
+                &self.roster_as_of,
+                judged,
+            )
+            .map_err(|e| {
+                format!("cannot read the previous run's access roster of account {account_id}: {e}")
+            }),
+        };
         let mut roster_csv = Vec::new();
         super::csv::rows_into(&mut roster_csv, rows.iter().map(super::csv::roster_cells));
         let page_error = self.pages.as_ref().and_then(|pages| match pass {
             Pass::First => pages.first(account, &grouped).err(),
             Pass::Late => pages.late(account, &grouped, &rows).err(),
         });
-        let roster_rows = (account_id.to_string(), rows.len());
-        let roster_kept = rows.into_iter().filter(roster::needed_for_compare).collect();
+        let mut tally = AccountTally::default();
+        rows.iter().for_each(|row| tally.add(row));
+        let roster_kept = rows
+            .into_iter()
+            .filter(|row| row.admin_equivalent.is_admin())
+            .take(super::html::ROSTER_ROWS_PER_ACCOUNT)
+            .collect();
+        let (admin_changes, error) = match compared {
+            Ok(changes) => (changes, page_error),
+            Err(e) => (Vec::new(), Some(e)),
+        };
         Prepared {
             findings: grouped,
             json,
@@ -450,8 +501,9 @@ impl Sink for FindingStream<'_> {
             matched,
             roster_csv,
             roster_kept,
-            roster_rows,
-            page_error,
+            roster_tally: (account_id.to_string(), tally),
+            admin_changes,
+            error,
         }
     }
 
@@ -460,11 +512,12 @@ impl Sink for FindingStream<'_> {
             let findings = std::mem::take(&mut prepared.findings);
             let roster_kept = std::mem::take(&mut prepared.roster_kept);
             let matched = std::mem::take(&mut prepared.matched);
-            let (account, rows) = std::mem::take(&mut prepared.roster_rows);
-            if rows > 0 {
-                *self.roster_rows.entry(account).or_default() += rows;
+            let (account, tally) = std::mem::take(&mut prepared.roster_tally);
+            if tally.rows > 0 {
+                self.roster_tally.insert(account, tally);
             }
-            if let Some(message) = prepared.page_error.take() {
+            self.admin_changes.append(&mut prepared.admin_changes);
+            if let Some(message) = prepared.error.take() {
                 self.error = Some(std::io::Error::other(message));
                 return;
             }
@@ -481,7 +534,11 @@ impl Sink for FindingStream<'_> {
                     previous.seen(ordinal);
                 }
             }
-            self.roster_kept.extend(roster_kept);
+            // The report lists the admin rows of its first accounts only (ROSTER_ROWS_MAX
+            // rows in all, the account that passes it included).
+            if self.roster_kept.len() <= super::html::ROSTER_ROWS_MAX {
+                self.roster_kept.extend(roster_kept);
+            }
         }
     }
 }

@@ -87,7 +87,7 @@ fn both_ways(max_rows: usize, caps: (usize, usize)) -> (tempfile::TempDir, tempf
     let accounts = judged_accounts(&outcome.coverage);
     let judged =
         roster::Judged { iam_accounts: &accounts, identity_center: outcome.identity_center.collected() };
-    let changes = roster::compare(&mut roster, Some(&previous_roster), &as_of_text, &judged);
+    let changes = roster::compare(&mut roster, Some(&previous_roster), &as_of_text, &judged).unwrap();
     let whole = RunReport::new(
         info(&config, &as_of_text),
         outcome.coverage,
@@ -101,7 +101,13 @@ fn both_ways(max_rows: usize, caps: (usize, usize)) -> (tempfile::TempDir, tempf
     let whole_dir = tempfile::tempdir().unwrap();
     crate::report::write_all(&whole, &config, whole_dir.path()).unwrap();
 
-    // Streamed.
+    // Streamed, against the previous roster as a run reads it from the archive: copied and
+    // read account by account.
+    let previous_roster = PreviousRoster::index(
+        archive::open_run_file(&previous_dir, "access-roster.csv").unwrap().unwrap().1,
+        scratch.path().join("previous-roster.csv"),
+    )
+    .unwrap();
     let streamed_dir = tempfile::tempdir().unwrap();
     let index = PreviousIndex::read(previous_json.as_slice(), Path::new("findings.json")).unwrap();
     let mut stream = FindingStream::new(
@@ -110,7 +116,11 @@ fn both_ways(max_rows: usize, caps: (usize, usize)) -> (tempfile::TempDir, tempf
         "20261201T000000Z",
         as_of,
         Some(index),
-        Some(&previous_roster),
+        RosterBaseline {
+            previous: Some(&previous_roster),
+            identity_center: crate::access::IdentityCenterSummary::of(snapshot.identity_center.as_ref())
+                .collected(),
+        },
         caps,
         BTreeSet::new(),
     )
@@ -118,18 +128,13 @@ fn both_ways(max_rows: usize, caps: (usize, usize)) -> (tempfile::TempDir, tempf
     .with_ocsf(crate::report::ocsf::Context::new("20261201T000000Z", as_of, None, "test"))
     .unwrap();
     let summary = crate::audit::audit_into(&snapshot, &config, as_of, &mut stream);
-    let mut output = stream.finish(&summary.coverage, Some(&previous_file)).unwrap();
+    let output = stream.finish(&summary.coverage, Some(&previous_file)).unwrap();
     assert_eq!(output.carried_over_total, 3, "the ghosts of the account not audited");
     assert!(output.resolved_error.is_none());
     assert!(output.findings.len() < whole.findings.len() || caps.0 >= 100, "the stream kept a sample only");
-    let mut roster = std::mem::take(&mut output.roster);
-    let accounts = judged_accounts(&summary.coverage);
-    let judged =
-        roster::Judged { iam_accounts: &accounts, identity_center: summary.identity_center.collected() };
-    let changes = roster::compare(&mut roster, Some(&previous_roster), &as_of_text, &judged);
     let streamed =
         RunReport::streamed(info(&config, &as_of_text), summary.coverage, output, summary.snapshot_problems)
-            .with_access(roster, changes, summary.identity_center)
+            .with_identity_center(summary.identity_center)
             .with_suppression_rules(&config.suppressions, as_of);
     // The demo's rules: the live one and the lapsed one each cover one finding, counted as
     // the findings streamed by as the whole run counts them.
@@ -193,6 +198,12 @@ fn a_streamed_run_writes_what_the_whole_run_would_with_tables_capped() {
     assert!(
         json["findings"].as_array().unwrap().len() > 50,
         "every finding is in findings.json, not the sample"
+    );
+    let changes: Vec<&str> =
+        json["admin_changes"].as_array().unwrap().iter().map(|c| c["change"].as_str().unwrap()).collect();
+    assert!(
+        changes.contains(&"gained") && changes.contains(&"lost"),
+        "the roster was compared account by account with the previous one: {changes:?}"
     );
     assert!(
         !json["resolved"].as_array().unwrap().is_empty(),
@@ -271,7 +282,7 @@ fn the_sample_holds_the_first_of_each_group_and_the_first_new_ones_whatever_the_
         "run",
         as_of,
         Some(index),
-        None,
+        RosterBaseline { previous: None, identity_center: false },
         (cap, new_cap),
         BTreeSet::from(["000000000033".to_string()]),
     )

@@ -11,7 +11,7 @@
 //! stack, instance, identity pool …) are kept as *potential* edges, never dropped.
 
 /// pathfinding.cloud's four categories.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Category {
     /// X rewrites its own permissions.

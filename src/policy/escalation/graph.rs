@@ -26,7 +26,7 @@ use crate::policy::engine::{
 };
 use crate::policy::known_services::is_known_service;
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize};
 use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::OnceLock;
@@ -107,7 +107,7 @@ fn path_flags() -> &'static [PathFlags] {
 }
 
 /// What a node holds of "every action on every resource".
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Holding {
     pub power: AdminPower,
     /// Conditions it rests on; empty when unconditional.
@@ -202,8 +202,52 @@ pub struct Step {
     pub potential: bool,
 }
 
+/// Read back as written (the audit parks verdicts on disk between its passes): the path id
+/// and actions are the catalogue's own strings.
+impl<'de> Deserialize<'de> for Step {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Step, D::Error> {
+        #[derive(Deserialize)]
+        struct Written {
+            principal: String,
+            path_id: String,
+            category: Category,
+            actions: Vec<String>,
+            target: String,
+            effect: String,
+            #[serde(default)]
+            conditions: Vec<String>,
+            #[serde(default)]
+            potential: bool,
+        }
+        let written = Written::deserialize(deserializer)?;
+        let path = paths()
+            .iter()
+            .find(|p| p.id == written.path_id)
+            .ok_or_else(|| serde::de::Error::custom(format!("no catalogue path `{}`", written.path_id)))?;
+        let actions = written
+            .actions
+            .iter()
+            .map(|action| {
+                path.needs.iter().map(|n| n.action).find(|a| a == action).ok_or_else(|| {
+                    serde::de::Error::custom(format!("path {} needs no action `{action}`", path.id))
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Step {
+            principal: written.principal,
+            path_id: path.id,
+            category: written.category,
+            actions,
+            target: written.target,
+            effect: written.effect,
+            conditions: written.conditions,
+            potential: written.potential,
+        })
+    }
+}
+
 /// How a node reaches admin.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Escalation {
     pub steps: Vec<Step>,
     /// The node that holds admin at the end (may be the principal itself, after a self-grant).
@@ -240,7 +284,7 @@ pub fn short(arn: &str) -> String {
 }
 
 /// A principal's standing.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Standing {
     NotAdmin,
@@ -259,7 +303,7 @@ pub enum Standing {
     },
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Verdict {
     pub kind: NodeKind,
     pub arn: String,

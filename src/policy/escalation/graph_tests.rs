@@ -301,7 +301,7 @@ fn roles_reach_admin_across_accounts_where_trust_allows() {
     let org = Organization::default();
     let exports: Vec<AccountExport> =
         [snapshot(A, a), snapshot(B, b)].iter().map(|s| admin_holders::analyse(s, &org).export).collect();
-    let found = cross_account(&exports);
+    let found = cross_account(&exports, &org);
     let deployer = found.get(&deployer_arn).expect("deployer reaches prod-admin");
     assert_eq!(deployer.steps[0].path_id, "sts-001");
     assert_eq!(deployer.admin_node, format!("arn:aws:iam::{B}:role/prod-admin"));

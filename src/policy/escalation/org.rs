@@ -2,21 +2,27 @@
 //! principal of account B, makes that principal reach admin too.
 //!
 //! Each account is searched on its own (`graph.rs`) while it is loaded; what crosses
-//! accounts is kept small: the roles whose trust names AWS principals (with their trust
-//! policy), and the principals whose identity policies name `sts:AssumeRole` (with only
-//! the statements that can bear on it). This pass then follows `sts:AssumeRole` from
-//! account to account until nothing new is reached. Edges other than AssumeRole never
-//! cross accounts in AWS (a role is passed, and IAM is written, within its own account).
+//! accounts is kept small, since the organization holds every account's export at once:
+//! the roles another account could use (their trust names AWS principals of another
+//! account, or the role might itself be reached from one), with their trust policy and
+//! their own account's path to admin; and the principals whose identity policies name
+//! `sts:AssumeRole`, with only the statements that can bear on it and their tags (their
+//! request context is made again when this pass needs it). This pass then follows
+//! `sts:AssumeRole` from account to account until nothing new is reached. Edges other than
+//! AssumeRole never cross accounts in AWS (a role is passed, and IAM is written, within its
+//! own account).
 
 use super::assume::{trust_answer, Caller};
 use super::catalogue::Category;
 use super::graph::{Escalation, Step};
-use super::principal::NodeKind;
-use crate::identifiers::arn_account;
+use super::principal::{principal_context, Node, NodeKind};
+use crate::identifiers::{arn_account, AccountId};
 use crate::policy::condition::RequestContext;
 use crate::policy::document::{Effect, PolicyDocument, Principal, Statement};
 use crate::policy::effective::PolicySource;
-use crate::policy::engine::{Named, PolicySet, Request, ScpLevel};
+use crate::policy::engine::{Decision, Named, PolicySet, Request, ScpLevel};
+use crate::snapshot::authorization::Tag;
+use crate::snapshot::organization::Organization;
 use std::collections::{BTreeMap, HashMap};
 
 /// A policy document cut down to the statements that bear on one action.
@@ -52,22 +58,30 @@ fn keep_statements(named: &Named, action: &str) -> Option<Owned> {
 pub struct ExportedCaller {
     pub arn: String,
     pub kind: NodeKind,
-    context: RequestContext,
+    name: String,
+    /// What its request context is made from (with its account and the organization).
+    tags: Vec<Tag>,
+    /// It reaches admin by its own account's search: `Some(potential)`.
+    reached: Option<bool>,
     scp_levels: Vec<(String, Vec<Owned>)>,
     identity: Vec<Owned>,
     boundary: Option<Owned>,
     /// Its `sts:AssumeRole` decision when the same on every role (every statement that
     /// names the action names it on `*`).
-    everywhere: Option<crate::policy::engine::Decision>,
+    everywhere: Option<Decision>,
 }
 
 impl ExportedCaller {
-    pub fn new(arn: &str, kind: NodeKind, context: &RequestContext, policies: &PolicySet) -> ExportedCaller {
+    /// `node` of `tags`, and how its own account's search found it (`reached`).
+    pub fn new(node: &Node, tags: &[Tag], reached: Option<&Escalation>) -> ExportedCaller {
         const ACTION: &str = "sts:assumerole";
+        let policies = &node.policies;
         let mut caller = ExportedCaller {
-            arn: arn.to_string(),
-            kind,
-            context: context.clone(),
+            arn: node.arn.to_string(),
+            kind: node.kind,
+            name: node.name.to_string(),
+            tags: tags.to_vec(),
+            reached: reached.map(|e| e.potential),
             scp_levels: policies
                 .scp_levels
                 .iter()
@@ -89,8 +103,9 @@ impl ExportedCaller {
             .filter(|s| s.matches_action(ACTION))
             .all(|s| s.names_every_resource());
         if on_any {
-            let account = arn_account(arn).unwrap_or_default();
-            caller.everywhere = Some(caller.decide(&format!("arn:aws:iam::{account}:role/zzprobe")));
+            let account = arn_account(node.arn).unwrap_or_default();
+            caller.everywhere =
+                Some(caller.decide(&format!("arn:aws:iam::{account}:role/zzprobe"), &node.context));
             // Only `decide` reads the policies, and only for a caller without this answer:
             // the organization holds on to every caller, so they are let go.
             caller.scp_levels = Vec::new();
@@ -98,6 +113,11 @@ impl ExportedCaller {
             caller.boundary = None;
         }
         caller
+    }
+
+    /// The request context the snapshot decides for it, as its account's search had it.
+    fn context(&self, account: &AccountId, organization: &Organization) -> RequestContext {
+        principal_context(self.kind, &self.arn, &self.name, account, &self.tags, organization)
     }
 
     /// Its own policies plainly refuse `sts:AssumeRole` on this role, without asking the
@@ -115,7 +135,7 @@ impl ExportedCaller {
         !self.identity.iter().any(allows) || self.boundary.as_ref().is_some_and(|b| !allows(b))
     }
 
-    fn decide(&self, role_arn: &str) -> crate::policy::engine::Decision {
+    fn decide(&self, role_arn: &str, context: &RequestContext) -> Decision {
         fn named(o: &Owned) -> Named<'_> {
             Named { source: o.source.clone(), document: &o.document }
         }
@@ -131,7 +151,7 @@ impl ExportedCaller {
             identity: self.identity.iter().map(named).collect(),
             boundary: self.boundary.as_ref().map(named),
         };
-        set.decide(&Request { action: "sts:assumerole", resource: role_arn, context: &self.context })
+        set.decide(&Request { action: "sts:assumerole", resource: role_arn, context })
     }
 }
 
@@ -141,6 +161,8 @@ pub struct ExportedRole {
     pub arn: String,
     pub name: String,
     pub trust: PolicyDocument,
+    /// How it reaches admin by its own account's search.
+    pub reached: Option<Escalation>,
 }
 
 impl ExportedRole {
@@ -167,35 +189,59 @@ impl ExportedRole {
         }
         Some(out)
     }
+
+    /// Another account could use it: its trust admits another account's principals, or it
+    /// may call `sts:AssumeRole` itself (`caller`) and reaches admin at home only potentially
+    /// or not at all, so that a path found through another account would matter to its own
+    /// callers.
+    pub fn crosses_accounts(&self, caller: bool) -> bool {
+        let account = arn_account(&self.arn).unwrap_or_default();
+        let admits_others = self.trusted_accounts().is_none_or(|list| list.iter().any(|a| a != account));
+        admits_others || (caller && self.reached.as_ref().is_none_or(|e| e.potential))
+    }
 }
 
 /// What one account hands to the organization-wide pass.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct AccountExport {
-    pub account: String,
+    pub account: AccountId,
+    /// The roles another account could use ([`ExportedRole::crosses_accounts`]).
     pub roles: Vec<ExportedRole>,
     pub callers: Vec<ExportedCaller>,
-    /// Principals of this account that reach admin by the account's own search.
-    pub reached: HashMap<String, Escalation>,
+}
+
+impl AccountExport {
+    pub fn new(account: AccountId) -> AccountExport {
+        AccountExport { account, roles: Vec::new(), callers: Vec::new() }
+    }
 }
 
 /// Escalations found only by crossing accounts, by principal ARN.
-pub fn cross_account(exports: &[AccountExport]) -> BTreeMap<String, Escalation> {
-    let mut reached: HashMap<&str, Escalation> = HashMap::new();
-    for export in exports {
-        for (arn, escalation) in &export.reached {
-            reached.insert(arn.as_str(), escalation.clone());
-        }
-    }
-    let callers_by_account: HashMap<&str, Vec<&ExportedCaller>> =
-        exports.iter().map(|e| (e.account.as_str(), e.callers.iter().collect())).collect();
+pub fn cross_account(exports: &[AccountExport], organization: &Organization) -> BTreeMap<String, Escalation> {
+    // How each role reaches admin, and whether each caller does (`potential`): by its own
+    // account's search first, then by this pass.
+    let mut tails: HashMap<&str, Escalation> = exports
+        .iter()
+        .flat_map(|e| &e.roles)
+        .filter_map(|r| r.reached.clone().map(|e| (r.arn.as_str(), e)))
+        .collect();
+    let mut reached: HashMap<&str, bool> = exports
+        .iter()
+        .flat_map(|e| &e.callers)
+        .filter_map(|c| c.reached.map(|potential| (c.arn.as_str(), potential)))
+        .collect();
+    let mut contexts: HashMap<&str, RequestContext> = HashMap::new();
+    let account_ids: HashMap<&str, &AccountId> =
+        exports.iter().map(|e| (e.account.as_str(), &e.account)).collect();
+    let callers_by_account: HashMap<&str, &[ExportedCaller]> =
+        exports.iter().map(|e| (e.account.as_str(), e.callers.as_slice())).collect();
     let roles: Vec<&ExportedRole> = exports.iter().flat_map(|e| e.roles.iter()).collect();
     let roles_by_arn: HashMap<&str, &ExportedRole> = roles.iter().map(|r| (r.arn.as_str(), *r)).collect();
     let mut found: BTreeMap<String, Escalation> = BTreeMap::new();
     // Roles reached by their own account's search had their same-account callers judged
     // there; a role reached across accounts has not.
     let mut frontier: Vec<(&ExportedRole, bool)> =
-        roles.iter().filter(|r| reached.contains_key(r.arn.as_str())).map(|r| (*r, true)).collect();
+        roles.iter().filter(|r| r.reached.is_some()).map(|r| (*r, true)).collect();
     while !frontier.is_empty() {
         let mut next = Vec::new();
         for (role, local) in frontier {
@@ -207,15 +253,16 @@ pub fn cross_account(exports: &[AccountExport]) -> BTreeMap<String, Escalation> 
                     .collect(),
                 None => callers_by_account.keys().copied().collect(),
             };
-            let tail = reached[role.arn.as_str()].clone();
+            let tail = tails[role.arn.as_str()].clone();
             for account in accounts {
                 if local && account == role_account {
                     continue;
                 }
-                for caller in &callers_by_account[account] {
+                for caller in callers_by_account[account] {
                     // A potential path (through a resource that may not exist) does not stop
                     // the search for a certain one.
-                    if reached.get(caller.arn.as_str()).is_some_and(|e| !e.potential || tail.potential) {
+                    if reached.get(caller.arn.as_str()).is_some_and(|potential| !potential || tail.potential)
+                    {
                         continue;
                     }
                     // Its own policies refuse sts:AssumeRole on every role: only a trust in its
@@ -227,25 +274,28 @@ pub fn cross_account(exports: &[AccountExport]) -> BTreeMap<String, Escalation> 
                     if refused && account != role_account {
                         continue;
                     }
+                    let context = contexts
+                        .entry(caller.arn.as_str())
+                        .or_insert_with(|| caller.context(account_ids[account], organization));
                     let trust = trust_answer(
                         &role.trust,
                         &role.arn,
                         "sts:assumerole",
                         Caller::Aws { arn: &caller.arn },
-                        &caller.context,
+                        context,
                         &mut Vec::new(),
                     );
                     if trust.decision.is_denied() {
                         continue;
                     }
                     let identity = if trust.names_caller {
-                        crate::policy::engine::Decision::Allowed
+                        Decision::Allowed
                     } else if let Some(everywhere) = &caller.everywhere {
                         everywhere.clone()
                     } else if refused {
-                        crate::policy::engine::Decision::Denied
+                        Decision::Denied
                     } else {
-                        caller.decide(&role.arn)
+                        caller.decide(&role.arn, context)
                     };
                     let decision = trust.decision.and(identity);
                     if decision.is_denied() {
@@ -275,11 +325,12 @@ pub fn cross_account(exports: &[AccountExport]) -> BTreeMap<String, Escalation> 
                         conditions,
                         potential: tail.potential,
                     };
-                    reached.insert(caller.arn.as_str(), escalation.clone());
-                    found.insert(caller.arn.clone(), escalation);
+                    reached.insert(caller.arn.as_str(), escalation.potential);
                     if let Some(as_role) = roles_by_arn.get(caller.arn.as_str()) {
+                        tails.insert(as_role.arn.as_str(), escalation.clone());
                         next.push((*as_role, false));
                     }
+                    found.insert(caller.arn.clone(), escalation);
                 }
             }
         }

@@ -10,9 +10,9 @@ use crate::policy::effective::PolicySource;
 use crate::policy::engine::{Named, PolicySet, ScpLevel};
 use crate::snapshot::authorization::{AttachedPolicy, IamGraph, InlinePolicy, ManagedPolicy, Tag};
 use crate::snapshot::organization::Organization;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum NodeKind {
     User,
@@ -28,6 +28,8 @@ pub struct Node<'g> {
     pub name: &'g str,
     pub policies: PolicySet<'g>,
     pub context: RequestContext,
+    /// Its tags (what `context` holds as `aws:PrincipalTag/…`).
+    pub tags: &'g [Tag],
     /// Roles: the trust policy.
     pub trust: Option<&'g PolicyDocument>,
     /// Customer managed policies attached to it (or, for a user, to its groups).
@@ -206,6 +208,7 @@ pub fn nodes<'g>(
             name: &group.name,
             policies: PolicySet { scp_levels: scps.clone(), identity, boundary: None },
             context: principal_context(NodeKind::Group, &group.arn, &group.name, account, &[], organization),
+            tags: &[],
             trust: None,
             customer_policies: customer(graph, &group.attached_policies).collect(),
             groups: Vec::new(),
@@ -245,6 +248,7 @@ pub fn nodes<'g>(
                 &user.tags,
                 organization,
             ),
+            tags: &user.tags,
             trust: None,
             customer_policies,
             groups,
@@ -274,6 +278,7 @@ pub fn nodes<'g>(
                 &role.tags,
                 organization,
             ),
+            tags: &role.tags,
             trust: role.trust_policy.as_ref(),
             customer_policies: customer(graph, &role.attached_policies).collect(),
             groups: Vec::new(),
