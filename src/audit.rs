@@ -516,7 +516,8 @@ fn audit_account(
         as_of,
         failure.clone(),
     )
-    .with_directory(directory);
+    .with_directory(directory)
+    .with_audit_role(&config.organization.role_name);
     let mut findings = Vec::new();
     let mut escalation = None;
     for check in CATALOG.iter().filter(|c| !config.is_disabled(c.id)) {

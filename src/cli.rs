@@ -409,6 +409,7 @@ pub fn run(args: &RunArgs, log_format: LogFormat) -> Result<i32, String> {
             &config.report.title,
             &run_id,
             as_of,
+            &config.disabled_checks(),
         )
         .map_err(|e| {
             format!("cannot write in {}: {e} (choose a writable folder with --out)", out_dir.display())
@@ -433,8 +434,7 @@ pub fn run(args: &RunArgs, log_format: LogFormat) -> Result<i32, String> {
     drop(previous_file);
     let previous_run = previous_name;
 
-    let mut disabled: Vec<String> = config.checks.disable.iter().map(|d| d.get_ref().clone()).collect();
-    disabled.sort();
+    let disabled = config.disabled_checks();
     let info = RunInfo {
         id: run_id.clone(),
         as_of: as_of.to_rfc3339_opts(SecondsFormat::Secs, true),

@@ -528,6 +528,13 @@ impl Config {
         self.checks.disable.iter().any(|d| d.get_ref() == check)
     }
 
+    /// The ids of the disabled checks, sorted.
+    pub fn disabled_checks(&self) -> Vec<String> {
+        let mut disabled: Vec<String> = self.checks.disable.iter().map(|d| d.get_ref().clone()).collect();
+        disabled.sort();
+        disabled
+    }
+
     /// Every check id the config names (`[checks] disable`, `[checks.severity]` keys,
     /// `[[suppressions]] check`), in that order, with its key and its line in `text`, the
     /// TOML the config was parsed from.

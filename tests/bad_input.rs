@@ -512,7 +512,16 @@ fn csv_cells_that_a_spreadsheet_would_evaluate_are_neutralised() {
     let mut neutralised = BTreeSet::new();
     for finding in &findings {
         let row = by_fingerprint[&text(&finding["fingerprint"])];
-        for column in ["account_name", "resource_arn", "resource_name", "title", "detail"] {
+        let columns = [
+            "account_name",
+            "resource_arn",
+            "resource_name",
+            "title",
+            "detail",
+            "remediation_command",
+            "console_url",
+        ];
+        for column in columns {
             let value = text(&finding[column]);
             let expected = if dangerous(&value) { format!("'{value}") } else { value.clone() };
             assert_eq!(row[column], expected, "column {column} of {finding:#}");

@@ -338,6 +338,78 @@ fn untrusted_names_are_neutralised_in_findings_csv() {
     assert!(!csv.contains(",=cmd@evil,"));
 }
 
+/// Every finding of the demo that has a command carries its real names, no slot to fill in;
+/// findings.csv carries the command and the console link in its last two columns, where a
+/// name starting with `=` stays inside its quotes and no cell is a formula.
+#[test]
+fn every_command_of_the_demo_names_real_things() {
+    let run = run_demo(DEMO_CONFIG);
+    let report = run.findings();
+    let mut with_command = 0;
+    for finding in findings(&report) {
+        let Some(command) = finding["remediation_command"].as_str() else { continue };
+        with_command += 1;
+        assert_eq!(iam_auditor::checks::fix::placeholder(command), None, "{}: {command}", finding["check"]);
+        assert!(command.lines().all(|l| l.starts_with("aws ") || l.starts_with("# ")), "{command}");
+    }
+    assert!(with_command * 10 > findings(&report).len() * 9, "{with_command} findings with a command");
+    let root_keys = &on(&report, "root-access-keys", &format!("arn:aws:iam::{DEV}:root"))[0];
+    assert!(root_keys["remediation_command"].is_null(), "the audit's identity cannot fix root's keys");
+    assert_eq!(root_keys["console_url"], "https://console.aws.amazon.com/iam/home#/security_credentials");
+
+    let bytes = std::fs::read(run.out.path().join("findings.csv")).expect("findings.csv");
+    let mut reader = csv::Reader::from_reader(bytes.as_slice());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_string).collect();
+    assert_eq!(header[header.len() - 2..], ["remediation_command", "console_url"]);
+    let evil = reader
+        .records()
+        .map(|r| r.unwrap())
+        .find(|r| &r[3] == "console-without-mfa" && &r[11] == "'=cmd@evil")
+        .expect("the =cmd@evil console-without-mfa row");
+    assert_eq!(&evil[21], "aws iam delete-login-profile --user-name '=cmd@evil'");
+    assert_eq!(
+        &evil[22],
+        "https://console.aws.amazon.com/iam/home#/users/details/%3Dcmd%40evil?section=security_credentials"
+    );
+}
+
+/// The account pages' CIS section-1 matrix: a failing item links to its check's findings on
+/// the page, the account that could not be audited is "not collected" rather than clean, and
+/// the report's roll-up counts and names the failing accounts.
+#[test]
+fn the_account_pages_show_the_cis_matrix() {
+    let run = run_demo(DEMO_CONFIG);
+    let page = |account: &str| {
+        std::fs::read_to_string(run.out.path().join(format!("accounts/{account}.html"))).unwrap()
+    };
+    let row = |html: &str, anchor: &str| -> String {
+        let start = html.find(&format!("<tr id=\"{anchor}\">")).unwrap_or_else(|| panic!("no row {anchor}"));
+        html[start..start + html[start..].find("</tr>").unwrap()].to_string()
+    };
+    let prod = page(PROD);
+    // v5.0.0 1.9 (v3.0.0 1.10): console users without MFA in acme-prod, linked to the section.
+    let mfa = row(&prod, "cis-1-9");
+    assert!(mfa.contains("<td class=\"mono\" data-l=\"v3.0.0\">1.10</td>"), "{mfa}");
+    assert!(
+        mfa.contains("cis-fail\">fail</span>") && mfa.contains("href=\"#check-console-without-mfa\""),
+        "{mfa}"
+    );
+    assert!(prod.contains("id=\"check-console-without-mfa\""), "the link's target is on the page");
+    let contact = row(&prod, "cis-1-1");
+    assert!(contact.contains("cis-manual\">manual</span>"), "{contact}");
+    let not_audited = page(NOT_AUDITED);
+    let keys = row(&not_audited, "cis-1-13");
+    assert!(
+        keys.contains("cis-not-collected\">not collected</span>") && keys.contains("not fully audited"),
+        "{keys}"
+    );
+
+    let html = std::fs::read_to_string(run.out.path().join("report.html")).unwrap();
+    let rollup = &html[html.find("<section id=\"cis\">").unwrap()..];
+    let rollup = &rollup[..rollup.find("</section>").unwrap()];
+    assert!(rollup.contains(&format!("href=\"accounts/{PROD}.html#cis-1-9\"")), "{rollup}");
+}
+
 #[test]
 fn the_example_config_loads() {
     let run = run_demo(EXAMPLE_CONFIG);

@@ -75,6 +75,11 @@ pub struct Grant {
     pub permission_set_arn: String,
     /// The group the assignment names, when it is not the person directly.
     pub via_group: Option<String>,
+    /// That group's id and the person's membership id in it (None when group-memberships.json
+    /// did not record it): what removing the person from the group takes. Kept when the
+    /// account's state is parked between its passes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_membership: Option<(String, Option<String>)>,
     /// The account's role for the permission set; None when it is not in the account (or
     /// the account's roles were not read).
     pub role_arn: Option<String>,
@@ -142,6 +147,11 @@ impl AccountAccess {
     pub fn grants_of_role<'s>(&'s self, role_arn: &'s str) -> impl Iterator<Item = &'s Grant> + 's {
         self.grants.iter().filter(move |g| g.role_arn.as_deref() == Some(role_arn))
     }
+
+    /// The permission set an Identity Center role of the account is linked to.
+    pub fn permission_set_of_role(&self, role_arn: &str) -> Option<&str> {
+        self.roles.iter().find(|r| r.arn == role_arn)?.permission_set_arn.as_deref()
+    }
 }
 
 /// Identity Center indexed for the join; built once per run when it was collected.
@@ -156,8 +166,12 @@ pub struct Directory<'a> {
     assignments: HashMap<&'a str, Vec<&'a AccountAssignment>>,
     users: Option<HashMap<&'a str, &'a User>>,
     groups: Option<HashMap<&'a str, &'a Group>>,
-    members: Option<HashMap<&'a str, Vec<&'a str>>>,
+    /// Group id → its members.
+    members: Option<HashMap<&'a str, Vec<Member<'a>>>>,
 }
+
+/// A member of a group: the user id, and the membership's id when it was recorded.
+type Member<'a> = (&'a str, Option<&'a str>);
 
 impl<'a> Directory<'a> {
     /// None when Identity Center was not collected (its coverage says why).
@@ -176,10 +190,11 @@ impl<'a> Directory<'a> {
             assignments.entry(assignment.account_id.as_str()).or_default().push(assignment);
         }
         let members = ic.memberships.as_ref().map(|memberships| {
-            let mut members: HashMap<&str, Vec<&str>> = HashMap::new();
+            let mut members: HashMap<&str, Vec<Member>> = HashMap::new();
             for m in memberships {
                 if let Some(user) = &m.member_id.user_id {
-                    members.entry(m.group_id.as_str()).or_default().push(user.as_str());
+                    let membership = m.membership_id.as_deref();
+                    members.entry(m.group_id.as_str()).or_default().push((user.as_str(), membership));
                 }
             }
             members
@@ -322,10 +337,13 @@ impl<'a> Directory<'a> {
         role_arn: Option<&str>,
         out: &mut AccountAccess,
     ) {
-        let grant = |person: Person, via_group: Option<String>| Grant {
+        let grant = |person: Person, via_group: Option<String>, membership: Option<&str>| Grant {
             person,
             permission_set: set_name.to_string(),
             permission_set_arn: assignment.permission_set_arn.clone(),
+            group_membership: via_group
+                .is_some()
+                .then(|| (assignment.principal_id.clone(), membership.map(str::to_string))),
             via_group,
             role_arn: role_arn.map(str::to_string),
         };
@@ -333,7 +351,7 @@ impl<'a> Directory<'a> {
         let set = || (set_name.to_string(), assignment.permission_set_arn.clone());
         if assignment.principal_type != "GROUP" {
             match self.person(id) {
-                Some(person) => out.grants.push(grant(person, None)),
+                Some(person) => out.grants.push(grant(person, None, None)),
                 None => {
                     let (permission_set, permission_set_arn) = set();
                     out.drift.push(Drift::DeletedUser {
@@ -373,10 +391,10 @@ impl<'a> Directory<'a> {
             });
             return;
         }
-        for user in people {
+        for (user, membership) in people {
             // A member the identity store no longer lists is still named by id.
             let person = self.person(user).unwrap_or_else(|| Person::unnamed(user));
-            out.grants.push(grant(person, Some(name.clone())));
+            out.grants.push(grant(person, Some(name.clone()), *membership));
         }
     }
 }

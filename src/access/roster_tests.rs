@@ -45,6 +45,7 @@ fn grant(id: &str, set: &str, group: Option<&str>, role: Option<&str>) -> Grant 
         permission_set: set.into(),
         permission_set_arn: format!("arn:aws:sso:::permissionSet/ssoins-1/{set}"),
         via_group: group.map(str::to_string),
+        group_membership: None,
         role_arn: role.map(str::to_string),
     }
 }

@@ -203,6 +203,7 @@ mod tests {
                     permission_set: "Admin".into(),
                     permission_set_arn: "arn:aws:sso:::permissionSet/ssoins-1/ps-1".into(),
                     via_group: Some("ops".into()),
+                    group_membership: Some(("g-ops".into(), Some("m-1".into()))),
                     role_arn: Some(arn.clone()),
                 }],
                 drift: Vec::new(),

@@ -1,6 +1,6 @@
 //! `access-analyzer-disabled`: an audited region with no active external-access analyzer.
 
-use super::{AccountContext, Check, Family, Input};
+use super::{fix, AccountContext, Check, Family, Input};
 use crate::findings::{Finding, Severity};
 
 pub const CHECK: Check = Check {
@@ -8,9 +8,10 @@ pub const CHECK: Check = Check {
     title: "No active IAM Access Analyzer in region",
     severity: Severity::Medium,
     references: &[],
-    remediation: "Create an external-access analyzer in the region: aws accessanalyzer create-analyzer \
-                  --analyzer-name account-analyzer --type ACCOUNT --region REGION (or --type ORGANIZATION from the \
-                  delegated administrator).",
+    remediation: "Create an external-access analyzer in the region: the finding's command creates one for the \
+                  account (aws accessanalyzer create-analyzer --type ACCOUNT). Decide first whether the \
+                  organization uses one organization-wide analyzer instead (--type ORGANIZATION, created from the \
+                  management account or the delegated administrator), which covers every account.",
     family: Family::AccountSettings,
     needs: &[Input::AccessAnalyzer],
     run,
@@ -47,6 +48,17 @@ fn run(context: &AccountContext) -> Vec<Finding> {
                 .detail(detail)
                 .evidence("region", region)
                 .evidence("analyzers", &present)
+                .command(
+                    fix::Command::aws("accessanalyzer create-analyzer")
+                        .raw("--analyzer-name account-analyzer --type ACCOUNT")
+                        .arg("--region", region)
+                        .text(),
+                )
+                .console(fix::access_analyzer_page(
+                    &context.account.account_id.root_arn(),
+                    region,
+                    "analyzers",
+                ))
                 .build(),
         );
     }
@@ -71,5 +83,19 @@ mod tests {
             .map(|f| f.evidence.value()["region"].as_str().unwrap().to_string())
             .collect();
         assert_eq!(regions, vec!["ap-south-1", "eu-central-1", "eu-west-1"]);
+    }
+
+    #[test]
+    fn the_command_creates_an_analyzer_in_the_region_named_in_the_snapshot() {
+        use crate::checks::test_support::command_of;
+        let findings = Fixture::new().analyzer("eu-west-1;$(id)", r#"{"analyzers":[]}"#).run(&CHECK);
+        command_of(
+            &findings[0],
+            &["aws accessanalyzer create-analyzer --analyzer-name account-analyzer --type ACCOUNT --region 'eu-west-1;$(id)'"],
+        );
+        assert_eq!(
+            findings[0].console_url.as_deref(),
+            Some("https://console.aws.amazon.com/access-analyzer/home?region=eu-west-1%3B%24%28id%29#/analyzers")
+        );
     }
 }

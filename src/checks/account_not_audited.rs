@@ -1,7 +1,7 @@
 //! `account-not-audited`: an account the run could not (fully) audit — the coverage gap,
 //! reported as a finding so it cannot be missed in a findings list.
 
-use super::{AccountContext, Check, Family, Input};
+use super::{fix, AccountContext, Check, Family, Input};
 use crate::findings::{Finding, Severity};
 
 pub const CHECK: Check = Check {
@@ -11,8 +11,9 @@ pub const CHECK: Check = Check {
     references: &[],
     remediation:
         "Fix the cause named in the finding: deploy the audit role to the account (see `iam-auditor \
-                  audit-policy`; check with aws sts assume-role --role-arn arn:aws:iam::ACCOUNT:role/ROLE \
-                  --role-session-name test) or re-collect the damaged snapshot file, then run again.",
+                  audit-policy`; when the role could not be assumed, the finding's command tries it with aws sts \
+                  assume-role and prints only the session's ARN) or re-collect the damaged snapshot file, then \
+                  run again.",
     family: Family::Coverage,
     needs: &[Input::CollectionStatus],
     run,
@@ -39,6 +40,9 @@ fn run(context: &AccountContext) -> Vec<Finding> {
             if !error.faults.is_empty() {
                 finding = finding.evidence("faults", &error.faults);
             }
+            if error.stage.to_ascii_lowercase().replace('-', "").contains("assumerole") {
+                finding = finding.command_if(try_assume_role(context));
+            }
         }
         None => {
             finding = finding.remediation(
@@ -49,6 +53,20 @@ fn run(context: &AccountContext) -> Vec<Finding> {
         }
     }
     vec![finding.build()]
+}
+
+/// `aws sts assume-role` into the account's audit role, printing the session's ARN (not its
+/// credentials): run with the audit's own identity, it shows whether the role lets it in now.
+fn try_assume_role(context: &AccountContext) -> Option<String> {
+    let role = context.audit_role()?;
+    let root = context.account.account_id.root_arn();
+    let role_arn = format!("{}role/{role}", root.strip_suffix("root")?);
+    Some(
+        fix::Command::aws("sts assume-role")
+            .arg("--role-arn", &role_arn)
+            .raw("--role-session-name iam-auditor-check --query AssumedRoleUser.Arn --output text")
+            .text(),
+    )
 }
 
 #[cfg(test)]
@@ -67,18 +85,25 @@ mod tests {
         assert!(findings[0].remediation.contains("Re-collect"), "no error.json: a snapshot file was bad");
     }
 
+    /// An account whose collection failed at `stage` with `code`, and the collector's error.json.
+    fn failed(stage: &str, code: &str, hint: Option<&str>, faults: &[&str]) -> Fixture {
+        let mut fixture = Fixture::new();
+        fixture.failure = Some(format!("collection failed: {stage} failed: {code}"));
+        fixture.account.collection_error = Some(crate::snapshot::CollectionError {
+            stage: stage.into(),
+            code: code.into(),
+            message: "try later".into(),
+            hint: hint.map(str::to_string),
+            attempts: Some(faults.len() as u32),
+            faults: faults.iter().map(|f| f.to_string()).collect(),
+        });
+        fixture
+    }
+
     #[test]
     fn the_advice_follows_the_collectors_hint() {
-        let mut fixture = Fixture::new();
-        fixture.failure = Some("collection failed: sts:AssumeRole failed: ServiceUnavailable".into());
-        fixture.account.collection_error = Some(crate::snapshot::CollectionError {
-            stage: "sts:AssumeRole".into(),
-            code: "ServiceUnavailable".into(),
-            message: "try later".into(),
-            hint: Some("AWS was unavailable for this call through 3 attempts; run again later".into()),
-            attempts: Some(3),
-            faults: vec!["ServiceUnavailable".into()],
-        });
+        let hint = "AWS was unavailable for this call through 3 attempts; run again later";
+        let fixture = failed("sts:AssumeRole", "ServiceUnavailable", Some(hint), &["ServiceUnavailable"; 3]);
         let findings = fixture.run(&CHECK);
         assert_eq!(
             findings[0].remediation,
@@ -91,5 +116,17 @@ mod tests {
         let evidence = findings[0].evidence.value();
         assert_eq!(evidence["attempts"], 3);
         assert_eq!(evidence["faults"][0], "ServiceUnavailable");
+    }
+
+    #[test]
+    fn a_denied_assume_role_gets_the_command_that_tries_it_again() {
+        use crate::checks::test_support::command_of;
+        let fixture = failed("assume-role", "AccessDenied", None, &[]);
+        let findings = (CHECK.run)(&fixture.context().with_audit_role("Audit Role"));
+        command_of(
+            &findings[0],
+            &["aws sts assume-role --role-arn 'arn:aws:iam::111122223333:role/Audit Role' --role-session-name iam-auditor-check \
+               --query AssumedRoleUser.Arn --output text"],
+        );
     }
 }

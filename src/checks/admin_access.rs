@@ -2,9 +2,10 @@
 //! through a privilege-escalation path (any of the pathfinding.cloud catalogue's paths the
 //! graph detects, across accounts where trust allows), with the path step by step.
 
-use super::{AccountContext, Check, Family, Input};
+use super::{fix, AccountContext, Check, Family, Input};
 use crate::findings::{Finding, ResourceType, Severity};
-use crate::policy::escalation::graph::{short, Standing};
+use crate::policy::effective::PolicySource;
+use crate::policy::escalation::graph::{short, Standing, Verdict};
 use crate::policy::escalation::principal::NodeKind;
 
 pub const CHECK: Check = Check {
@@ -12,13 +13,17 @@ pub const CHECK: Check = Check {
     title: "Principal holds or can reach admin-equivalent permissions",
     severity: Severity::High,
     references: &[],
-    remediation: "Replace the admin grant with least-privilege policies: detach it (aws iam detach-user-policy / \
-                  aws iam detach-role-policy / aws iam remove-user-from-group) or delete the inline policy \
-                  (aws iam delete-user-policy / aws iam delete-role-policy); where admin power is needed, keep it \
-                  on a small set of roles assumed with MFA. For an escalation path, remove the first step's \
-                  permission (the actions named in the path) or scope it to resources that do not lead to admin \
+    remediation: "Decide whether the principal needs admin power; where it does, keep it on a small set of roles \
+                  assumed with MFA. If not, the finding's command removes what grants it: it detaches the admin \
+                  policy (aws iam detach-user-policy / aws iam detach-role-policy), takes the user out of the \
+                  group (aws iam remove-user-from-group) or deletes the inline policy (aws iam delete-user-policy \
+                  / aws iam delete-role-policy); give it least-privilege policies first. For an escalation path \
+                  the command shows which statements allow the first step's actions (aws iam \
+                  simulate-principal-policy): remove them, or scope them to resources that do not lead to admin \
                   (e.g. iam:PassRole with a Resource list and an iam:PassedToService condition), and check the \
-                  result with `iam-auditor explain --why-admin ARN`.",
+                  result with `iam-auditor explain --why-admin`. For an Identity Center role the command lists \
+                  who is assigned its permission set here (aws sso-admin list-account-assignments): the fix is \
+                  the permission set or those assignments (see sso-admin-assignment), not the role.",
     family: Family::AdminPower,
     needs: &[Input::AuthorizationDetails],
     run,
@@ -66,6 +71,70 @@ fn with_people<'a>(
         format!("People who can use it: {}.", named.join("; "))
     };
     finding.append_detail(&sentence).evidence("people", people)
+}
+
+/// The command of a verdict's finding: what removes the admin grant (holds, capped), what
+/// shows the statements behind an escalation's first step, or who uses an Identity Center role.
+/// None for a service-linked role, which is AWS's to manage.
+fn command(verdict: &Verdict, context: &AccountContext) -> Option<String> {
+    if verdict.service_linked {
+        return None;
+    }
+    if verdict.sso_permission_set.is_some() {
+        let set = permission_set_arn(context, &verdict.arn)?;
+        return fix::list_assignments(set, context.account.account_id.as_str());
+    }
+    let (noun, flag) = match verdict.kind {
+        NodeKind::User => ("user", "--user-name"),
+        _ => ("role", "--role-name"),
+    };
+    let decide =
+        fix::note(&format!("if {noun} {} does not need admin, remove what grants it:", verdict.name));
+    let granted_by = match &verdict.standing {
+        Standing::NotAdmin => return None,
+        Standing::Escalates(escalation) => {
+            let first = escalation.steps.first()?;
+            return Some(fix::lines([
+                fix::note("the statements that allow the path's first step (remove them, or scope their resources):"),
+                fix::Command::aws("iam simulate-principal-policy")
+                    .arg("--policy-source-arn", &verdict.arn)
+                    .args("--action-names", &first.actions)
+                    .raw("--query EvaluationResults[].MatchedStatements")
+                    .text(),
+            ]));
+        }
+        Standing::Holds { granted_by, .. } | Standing::Capped { granted_by, .. } => granted_by,
+    };
+    let removals: Vec<String> =
+        granted_by.iter().filter_map(|source| removal(source, noun, flag, &verdict.name)).take(5).collect();
+    (!removals.is_empty()).then(|| fix::lines(std::iter::once(decide).chain(removals)))
+}
+
+/// The command that takes one grant away from a user or role.
+fn removal(source: &PolicySource, noun: &str, flag: &'static str, name: &str) -> Option<String> {
+    let user = noun == "user";
+    let command = match (&source.via_group, &source.policy_arn) {
+        // An SCP (its `p-…` id in the ARN's place) grants nothing to remove.
+        (_, Some(id)) if id.starts_with("p-") => return None,
+        (Some(group), _) if user => {
+            fix::Command::aws("iam remove-user-from-group").arg("--group-name", group).arg(flag, name)
+        }
+        (Some(_), _) => return None,
+        (None, Some(arn)) => {
+            let detach = if user { "iam detach-user-policy" } else { "iam detach-role-policy" };
+            fix::Command::aws(detach).arg(flag, name).arg("--policy-arn", arn)
+        }
+        (None, None) => {
+            let delete = if user { "iam delete-user-policy" } else { "iam delete-role-policy" };
+            fix::Command::aws(delete).arg(flag, name).arg("--policy-name", &source.policy)
+        }
+    };
+    Some(command.text())
+}
+
+/// The permission set an Identity Center role of this account is linked to.
+fn permission_set_arn<'c>(context: &'c AccountContext, role_arn: &str) -> Option<&'c str> {
+    context.access()?.permission_set_of_role(role_arn)
 }
 
 fn run(context: &AccountContext) -> Vec<Finding> {
@@ -161,6 +230,12 @@ fn run(context: &AccountContext) -> Vec<Finding> {
             Some(set) => with_people(finding.evidence("permission_set", set), context, &verdict.arn, set),
             None => finding,
         };
+        // An Identity Center role is changed through its permission set.
+        let finding = match permission_set_arn(context, &verdict.arn).and_then(fix::permission_set_page) {
+            Some(page) => finding.console(Some(page)),
+            None => finding,
+        };
+        let finding = finding.command_if(command(verdict, context));
         let finding = if verdict.unknown_policies.is_empty() {
             finding
         } else {
@@ -387,5 +462,90 @@ mod tests {
         // The same account as the management account: SCPs do not apply.
         let management = Fixture::new().org(&accounts("111122223333"), Some(scps)).gaad(&gaad).run(&CHECK);
         assert_eq!(management[0].severity, Severity::High);
+    }
+
+    #[test]
+    fn the_command_removes_each_grant_with_the_principals_real_names() {
+        use crate::checks::test_support::{command_of, HOSTILE, HOSTILE_QUOTED};
+        let fixture = gaad(
+            &[
+                user(HOSTILE, r#","GroupList":["Admins"]"#),
+                user(
+                    "inline",
+                    &format!(r#","UserPolicyList":[{{"PolicyName":"emergency","PolicyDocument":{STAR}}}]"#),
+                ),
+            ]
+            .join(","),
+            &format!(
+                r#"{{"GroupName":"Admins","Arn":"arn:aws:iam::111122223333:group/Admins","AttachedManagedPolicies":[{{"PolicyName":"AdministratorAccess","PolicyArn":"{ADMIN_ARN}"}}]}}"#
+            ),
+            &role(
+                "deployer",
+                &format!(
+                    r#","AttachedManagedPolicies":[{{"PolicyName":"AdministratorAccess","PolicyArn":"{ADMIN_ARN}"}}]"#
+                ),
+            ),
+            "",
+        );
+        let findings = fixture.run(&CHECK);
+        let of = |name: &str| findings.iter().find(|f| f.resource_name == name).unwrap();
+        command_of(
+            of(HOSTILE),
+            &[&format!("aws iam remove-user-from-group --group-name Admins --user-name {HOSTILE_QUOTED}")],
+        );
+        command_of(
+            of("inline"),
+            &[
+                "# if user inline does not need admin",
+                "aws iam delete-user-policy --user-name inline --policy-name emergency",
+            ],
+        );
+        command_of(
+            of("deployer"),
+            &[&format!("aws iam detach-role-policy --role-name deployer --policy-arn {ADMIN_ARN}")],
+        );
+    }
+
+    #[test]
+    fn an_escalation_shows_the_statements_of_its_first_step_and_a_service_linked_role_has_no_command() {
+        use crate::checks::test_support::command_of;
+        let put_self = r#"{"Statement":[{"Effect":"Allow","Action":"iam:PutUserPolicy","Resource":"arn:aws:iam::111122223333:user/${aws:username}"}]}"#;
+        let slr = format!(
+            r#"{{"RoleName":"AWSServiceRoleForX","Path":"/aws-service-role/x.amazonaws.com/","Arn":"arn:aws:iam::111122223333:role/aws-service-role/x.amazonaws.com/AWSServiceRoleForX","RolePolicyList":[{{"PolicyName":"p","PolicyDocument":{STAR}}}]}}"#
+        );
+        let fixture = gaad(
+            &user(
+                "escalator",
+                &format!(r#","UserPolicyList":[{{"PolicyName":"self","PolicyDocument":{put_self}}}]"#),
+            ),
+            "",
+            &slr,
+            "",
+        );
+        let findings = fixture.run(&CHECK);
+        let escalator = findings.iter().find(|f| f.resource_name == "escalator").unwrap();
+        command_of(
+            escalator,
+            &[&format!(
+                "aws iam simulate-principal-policy --policy-source-arn {} --action-names iam:PutUserPolicy",
+                user_arn("escalator")
+            )],
+        );
+        let slr = findings.iter().find(|f| f.resource_name == "AWSServiceRoleForX").unwrap();
+        assert_eq!(slr.remediation_command, None);
+    }
+
+    #[test]
+    fn an_identity_center_role_lists_who_is_assigned_its_permission_set_here() {
+        use crate::checks::sso_test_support::{fixture, sso_admin, ADMIN_ROLE, ADMIN_SET};
+        use crate::checks::test_support::{command_of, ACCOUNT};
+        let (account, directory) = fixture(&[ADMIN_ROLE], &[("Admin", "USER", "u-alice")]);
+        let findings = account.run_with(&CHECK, &directory);
+        let listed = format!("{} --account-id {ACCOUNT}", sso_admin("list-account-assignments", ADMIN_SET));
+        assert_eq!(command_of(&findings[0], &[]), listed);
+        assert_eq!(
+            findings[0].console_url.as_deref(),
+            Some("https://console.aws.amazon.com/singlesignon/home#/instances/1/permission-sets/details/ps-admin")
+        );
     }
 }

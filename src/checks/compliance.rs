@@ -3,7 +3,8 @@
 //! Hub CSPM control ids. Findings carry them as `references`; report.html links the Security
 //! Hub ids; findings.ocsf.json lists them per standard.
 //!
-//! Not here: judging a benchmark item pass or fail (the checks do), or any benchmark text.
+//! Not here: an item's status per account (`report::cis`, from this mapping), or any
+//! benchmark text beyond the item titles there.
 //!
 //! Where the numbers come from (read in the docs, not guessed):
 //! - Security Hub's controls page for IAM (`iam-controls.html`, one `#iam-N` anchor per

@@ -3,7 +3,7 @@
 //! `aws:PrincipalAccount` / `aws:PrincipalArn` condition on a `"*"` principal, and let in by
 //! the whole trust policy, Deny statements included, as the engine judges it ([`trusted_accounts`]).
 
-use super::{AccountContext, Check, Family, Input};
+use super::{fix, AccountContext, Check, Family, Input};
 use crate::findings::{Finding, ResourceType, Severity};
 use crate::policy::trust::{trusted_accounts, Scope};
 
@@ -12,10 +12,10 @@ pub const CHECK: Check = Check {
     title: "Role trusts an AWS account outside the organization",
     severity: Severity::Medium,
     references: &[],
-    remediation:
-        "Confirm the third party and the need; require an sts:ExternalId condition for vendor roles and \
-                  trust a specific role ARN rather than the whole account, then apply it with aws iam \
-                  update-assume-role-policy --role-name ROLE --policy-document file://trust.json.",
+    remediation: "Confirm the third party and the need. Then rewrite the trust policy: remove the accounts no one \
+                  vouches for, trust a specific role ARN rather than a whole account, and require an \
+                  sts:ExternalId condition for vendor roles. The finding's command saves the trust policy (aws \
+                  iam get-role) and applies the edited file (aws iam update-assume-role-policy).",
     family: Family::Trust,
     needs: &[Input::AuthorizationDetails],
     run,
@@ -72,7 +72,15 @@ fn run(context: &AccountContext) -> Vec<Finding> {
             .title(format!("Role {} trusts external account(s) {}", role.name, ids.join(", ")))
             .detail(detail)
             .evidence("external_accounts", external)
-            .evidence("external_id_missing", !without_external_id.is_empty());
+            .evidence("external_id_missing", !without_external_id.is_empty())
+            .command(fix::rewrite_trust(
+                &role.name,
+                &format!(
+                    "keep account(s) {} only if confirmed, each as a role ARN, with an sts:ExternalId condition for a \
+                     vendor",
+                    ids.join(", ")
+                ),
+            ));
         if !found.unique_ids.is_empty() {
             builder = builder.evidence("deleted_principals", &found.unique_ids);
         }
@@ -194,6 +202,22 @@ mod tests {
         assert!(
             evidence["unreadable_conditions"][0].as_str().unwrap().contains("StringEqualz"),
             "{evidence}"
+        );
+    }
+
+    #[test]
+    fn the_command_saves_the_trust_policy_says_what_to_change_and_applies_it() {
+        use crate::checks::test_support::{command_of, HOSTILE, HOSTILE_QUOTED};
+        let fixture =
+            Fixture::new().gaad(&format!(r#"{{"RoleDetailList":[{}]}}"#, role(HOSTILE, "999988887777", "")));
+        let findings = fixture.run(&CHECK);
+        command_of(
+            &findings[0],
+            &[
+                &format!("aws iam get-role --role-name {HOSTILE_QUOTED} --query Role.AssumeRolePolicyDocument --output json > trust.json\n# edit trust.json: "),
+                "999988887777",
+                &format!("\naws iam update-assume-role-policy --role-name {HOSTILE_QUOTED} --policy-document file://trust.json"),
+            ],
         );
     }
 }

@@ -1,7 +1,7 @@
 //! `full-admin-policy`: customer-managed or inline policies that grant every action on
 //! every resource (or every action but a few, IAM included) and are attached to something.
 
-use super::{AccountContext, Check, Family, Input};
+use super::{fix, AccountContext, Check, Family, Input};
 use crate::findings::{Finding, ResourceType, Severity};
 use crate::policy::admin::AdminPower;
 use crate::policy::condition::RequestContext;
@@ -16,10 +16,12 @@ pub const CHECK: Check = Check {
     title: "Policy grants full administrative privileges",
     severity: Severity::High,
     references: &[],
-    remediation:
-        "Rewrite the policy to the actions and resources its holders need and publish it as the default \
-                  version (aws iam create-policy-version --set-as-default), or remove it (aws iam \
-                  detach-role-policy / aws iam delete-user-policy / aws iam delete-role-policy).",
+    remediation: "Decide what the policy's holders need. The finding's command saves the policy's document (aws \
+                  iam get-policy-version, or aws iam get-user-policy / get-group-policy / get-role-policy for an \
+                  inline one); cut it down to those actions and resources, and the command's last line publishes \
+                  it (aws iam create-policy-version --set-as-default, or aws iam put-user-policy / \
+                  put-group-policy / put-role-policy). A policy no one needs is detached (aws iam \
+                  detach-role-policy) or deleted (aws iam delete-role-policy) instead.",
     family: Family::AdminPower,
     needs: &[Input::AuthorizationDetails],
     run,
@@ -94,6 +96,7 @@ fn run(context: &AccountContext) -> Vec<Finding> {
                     .evidence("power", &power)
                     .evidence("attached_to", holders)
                     .evidence("default_version", &policy.default_version)
+                    .command(rewrite_managed(&policy.arn, policy.default_version.as_deref()))
                     .build(),
             );
         }
@@ -125,12 +128,61 @@ fn run(context: &AccountContext) -> Vec<Finding> {
                         .evidence("power", &power)
                         .evidence("policy_name", &policy.name)
                         .evidence("holder_type", kind)
+                        .command_if(rewrite_inline(kind, holder, &policy.name))
                         .build(),
                 );
             }
         }
     }
     findings
+}
+
+const CUT_DOWN: &str =
+    "edit policy.json down to the actions and resources its holders need, then publish it:";
+
+/// Saves a managed policy's default version to policy.json and publishes the edited file as
+/// the new default.
+fn rewrite_managed(arn: &str, default_version: Option<&str>) -> String {
+    let get = fix::Command::aws("iam get-policy-version").arg("--policy-arn", arn).arg_or_lookup(
+        "--version-id",
+        default_version,
+        || {
+            fix::Command::aws("iam get-policy")
+                .arg("--policy-arn", arn)
+                .raw("--query Policy.DefaultVersionId --output text")
+        },
+    );
+    fix::lines([
+        get.raw("--query PolicyVersion.Document --output json > policy.json").text(),
+        fix::note(CUT_DOWN),
+        fix::Command::aws("iam create-policy-version")
+            .arg("--policy-arn", arn)
+            .raw("--policy-document file://policy.json --set-as-default")
+            .text(),
+    ])
+}
+
+/// The same for an inline policy of a user, group or role.
+fn rewrite_inline(kind: &str, holder: &str, policy: &str) -> Option<String> {
+    let (get, put, flag) = match kind {
+        "user" => ("iam get-user-policy", "iam put-user-policy", "--user-name"),
+        "group" => ("iam get-group-policy", "iam put-group-policy", "--group-name"),
+        "role" => ("iam get-role-policy", "iam put-role-policy", "--role-name"),
+        _ => return None,
+    };
+    Some(fix::lines([
+        fix::Command::aws(get)
+            .arg(flag, holder)
+            .arg("--policy-name", policy)
+            .raw("--query PolicyDocument --output json > policy.json")
+            .text(),
+        fix::note(CUT_DOWN),
+        fix::Command::aws(put)
+            .arg(flag, holder)
+            .arg("--policy-name", policy)
+            .raw("--policy-document file://policy.json")
+            .text(),
+    ]))
 }
 
 #[cfg(test)]
@@ -211,5 +263,36 @@ mod tests {
             Fixture::new().gaad(&format!(r#"{{"Policies":[{}]}}"#, managed("sneaky", doc, 1))).run(&CHECK);
         assert_eq!(findings.len(), 1);
         assert_eq!(findings[0].evidence.value()["power"]["kind"], "full");
+    }
+
+    #[test]
+    fn the_command_saves_the_document_and_publishes_the_edited_one() {
+        use crate::checks::test_support::{command_of, HOSTILE, HOSTILE_QUOTED};
+        let star = r#"{"VersionId":"v3","IsDefaultVersion":true,"Document":{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}}"#;
+        let fixture = Fixture::new().gaad(&format!(
+            r#"{{"RoleDetailList":[{{"RoleName":"{HOSTILE}","Arn":"arn:aws:iam::111122223333:role/{HOSTILE}","RolePolicyList":[{{"PolicyName":"all","PolicyDocument":{{"Statement":{{"Effect":"Allow","Action":"*","Resource":"*"}}}}}}]}}],
+                "Policies":[{}]}}"#,
+            managed("star", star, 1),
+        ));
+        let findings = fixture.run(&CHECK);
+        command_of(
+            &findings[0],
+            &[
+                "aws iam get-policy-version --policy-arn arn:aws:iam::111122223333:policy/star --version-id v3 --query PolicyVersion.Document --output json > policy.json",
+                "aws iam create-policy-version --policy-arn arn:aws:iam::111122223333:policy/star --policy-document file://policy.json --set-as-default",
+            ],
+        );
+        command_of(
+            &findings[1],
+            &[
+                &format!("aws iam get-role-policy --role-name {HOSTILE_QUOTED} --policy-name all --query PolicyDocument"),
+                &format!("aws iam put-role-policy --role-name {HOSTILE_QUOTED} --policy-name all --policy-document file://policy.json"),
+            ],
+        );
+        assert!(findings[0]
+            .console_url
+            .as_deref()
+            .unwrap()
+            .ends_with("#/policies/details/arn%3Aaws%3Aiam%3A%3A111122223333%3Apolicy%2Fstar"));
     }
 }

@@ -13,6 +13,7 @@ pub mod compliance;
 mod console_without_mfa;
 mod direct_user_policy;
 mod external_trust;
+pub mod fix;
 mod full_admin_policy;
 mod multiple_active_keys;
 mod oidc_trust_unscoped;
@@ -113,7 +114,8 @@ pub struct Check {
     /// Guides that are not a benchmark item or a Security Hub control (those are in
     /// [`compliance`], which findings' `references` list first).
     pub references: &'static [&'static str],
-    /// What to do, naming the AWS CLI command that does it.
+    /// What to do and what to decide, naming the AWS CLI commands that do it; each finding
+    /// carries its own command with its real names ([`FindingBuilder::command`]).
     pub remediation: &'static str,
     pub family: Family,
     pub needs: &'static [Input],
@@ -198,6 +200,8 @@ pub struct AccountContext<'a> {
     admin_verdicts: OnceCell<Vec<Verdict>>,
     access: OnceCell<AccountAccess>,
     admin_permission_sets: Option<&'a AdminPermissionSets>,
+    /// The role the audit assumes in each account (`[organization] role_name`).
+    audit_role: Option<&'a str>,
 }
 
 /// Permission sets whose role is admin-equivalent in some account, found by the
@@ -239,7 +243,18 @@ impl<'a> AccountContext<'a> {
             admin_verdicts: OnceCell::new(),
             access: OnceCell::new(),
             admin_permission_sets: None,
+            audit_role: None,
         }
+    }
+
+    /// The role the audit assumes in each account, for the advice on an account it could not enter.
+    pub fn with_audit_role(mut self, role_name: &'a str) -> Self {
+        self.audit_role = Some(role_name);
+        self
+    }
+
+    pub fn audit_role(&self) -> Option<&str> {
+        self.audit_role
     }
 
     /// Identity Center, when it was collected.
@@ -314,6 +329,8 @@ impl<'a> AccountContext<'a> {
             evidence: serde_json::Map::new(),
             severity: None,
             remediation: None,
+            command: None,
+            console: None,
         }
     }
 
@@ -341,6 +358,9 @@ pub struct FindingBuilder<'a> {
     evidence: serde_json::Map<String, serde_json::Value>,
     severity: Option<Severity>,
     remediation: Option<String>,
+    command: Option<String>,
+    /// The console page, when it is not the resource's own ([`default_console_url`]).
+    console: Option<Option<String>>,
 }
 
 impl FindingBuilder<'_> {
@@ -388,8 +408,30 @@ impl FindingBuilder<'_> {
         self
     }
 
+    /// The finding's own command, with its real names (see [`fix`]).
+    pub fn command(mut self, command: impl Into<String>) -> Self {
+        self.command = Some(command.into());
+        self
+    }
+
+    /// [`FindingBuilder::command`], when there is one.
+    pub fn command_if(mut self, command: Option<String>) -> Self {
+        self.command = command;
+        self
+    }
+
+    /// A console page other than the resource's own (or none).
+    pub fn console(mut self, url: Option<String>) -> Self {
+        self.console = Some(url);
+        self
+    }
+
     pub fn build(self) -> Finding {
         let account = &self.context.account;
+        let console_url = match self.console {
+            Some(chosen) => chosen,
+            None => default_console_url(self.resource_type, &self.resource_arn),
+        };
         Finding {
             fingerprint: fingerprint(
                 self.check.id,
@@ -413,12 +455,26 @@ impl FindingBuilder<'_> {
                 Some(own) => own.into(),
                 None => self.check.remediation.into(),
             },
+            console_url,
+            remediation_command: self.command,
             references: self.check.all_references().map(Into::into).collect(),
             status: Status::Open,
             suppression: None,
             first_seen: self.context.as_of.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             change: Change::New,
         }
+    }
+}
+
+/// The IAM console page of the resource a finding is about: the user, role, group or managed
+/// policy (an inline policy's finding names its holder), or the permission set.
+fn default_console_url(resource_type: ResourceType, arn: &str) -> Option<String> {
+    match resource_type {
+        ResourceType::User | ResourceType::Role | ResourceType::Group | ResourceType::Policy => {
+            fix::iam_arn_page(arn)
+        }
+        ResourceType::PermissionSet => fix::permission_set_page(arn),
+        ResourceType::Account | ResourceType::AnalyzerFinding | ResourceType::Person => None,
     }
 }
 
@@ -436,6 +492,11 @@ mod tests {
         for check in CATALOG {
             assert!(check.id.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'), "{}", check.id);
             assert!(check.remediation.contains("aws "), "{}: remediation names no AWS CLI command", check.id);
+            // The names are each finding's own command's: the advice leaves no slot to fill in.
+            assert_eq!(fix::placeholder(check.remediation), None, "{}: {}", check.id, check.remediation);
+            for slot in ["USER", "ROLE", "KEY", "INSTANCE", "REGION", "ACCOUNT_ID", "<"] {
+                assert!(!check.remediation.contains(slot), "{}: remediation holds {slot}", check.id);
+            }
             assert!(!check.title.is_empty());
         }
     }

@@ -4,7 +4,7 @@
 //! attacker can get ([`web_identity_trust`]). Only statements that allow
 //! `sts:AssumeRoleWithWebIdentity` count, and Deny statements apply.
 
-use super::{AccountContext, Check, Family, Input};
+use super::{fix, AccountContext, Check, Family, Input};
 use crate::findings::{Finding, ResourceType, Severity};
 use crate::policy::trust::web_identity_trust;
 
@@ -13,10 +13,11 @@ pub const CHECK: Check = Check {
     title: "Web-identity role trust is not scoped to one subject",
     severity: Severity::Critical,
     references: &[],
-    remediation: "Add StringEquals on <provider>:aud (sts.amazonaws.com) and a StringEquals/StringLike on \
-                  <provider>:sub naming one repository (repo:ORG/REPO:ref:refs/heads/main) or service account \
-                  (system:serviceaccount:NS:SA), then apply it with aws iam update-assume-role-policy --role-name \
-                  ROLE --policy-document file://trust.json.",
+    remediation: "Decide which workload should assume the role, then pin the token to it in the trust policy: \
+                  StringEquals on the provider's aud key (sts.amazonaws.com for GitHub Actions and EKS) and on its \
+                  sub key naming one repository and branch or one service account (a Cognito identity pool: aud \
+                  naming the one pool). The finding's command saves the trust policy (aws iam get-role) and \
+                  applies the edited file (aws iam update-assume-role-policy).",
     family: Family::Trust,
     needs: &[Input::AuthorizationDetails],
     run,
@@ -49,7 +50,15 @@ fn run(context: &AccountContext) -> Vec<Finding> {
             .finding(&CHECK, ResourceType::Role, &role.arn, &role.name)
             .title(format!("Role {} trusts {} without scoping the token", role.name, providers.join(", ")))
             .detail(detail)
-            .evidence("web_identity", &problems);
+            .evidence("web_identity", &problems)
+            .command(fix::rewrite_trust(
+                &role.name,
+                &format!(
+                    "for {}, add StringEquals conditions on the aud and sub keys naming the one audience and subject \
+                     (repository and branch, or service account) that may assume the role",
+                    providers.join(", ")
+                ),
+            ));
         if !unreadable.is_empty() {
             builder = builder.evidence("unreadable_conditions", &unreadable);
         }
@@ -158,5 +167,20 @@ mod tests {
         assert!(!findings[0].detail.contains("guest"), "{}", findings[0].detail);
         assert!(findings[1].detail.contains("guest"), "{}", findings[1].detail);
         assert!(findings[2].detail.contains("guest"), "{}", findings[2].detail);
+    }
+
+    #[test]
+    fn the_command_saves_the_trust_policy_says_what_to_change_and_applies_it() {
+        use crate::checks::test_support::{command_of, HOSTILE, HOSTILE_QUOTED};
+        let fixture = Fixture::new().gaad(&format!(r#"{{"RoleDetailList":[{}]}}"#, role(HOSTILE, "{}")));
+        let findings = fixture.run(&CHECK);
+        command_of(
+            &findings[0],
+            &[
+                &format!("aws iam get-role --role-name {HOSTILE_QUOTED} --query Role.AssumeRolePolicyDocument --output json > trust.json\n# edit trust.json: "),
+                "token.actions.githubusercontent.com",
+                &format!("\naws iam update-assume-role-policy --role-name {HOSTILE_QUOTED} --policy-document file://trust.json"),
+            ],
+        );
     }
 }

@@ -1,6 +1,6 @@
 //! `root-access-keys`: the root user with an active access key.
 
-use super::{AccountContext, Check, Family, Input};
+use super::{fix, AccountContext, Check, Family, Input};
 use crate::findings::{Finding, Severity};
 
 pub const CHECK: Check = Check {
@@ -8,9 +8,11 @@ pub const CHECK: Check = Check {
     title: "Root user has an active access key",
     severity: Severity::Critical,
     references: &[],
-    remediation:
-        "Sign in as root and delete the key (Security credentials page, or aws iam delete-access-key \
-                  --access-key-id KEY run with the root credentials); move its users to an IAM role.",
+    remediation: "Not fixable from the CLI by the audit's identity: only the root user manages its keys. Sign in \
+                  as root and delete the key on its Security credentials page (the console link), or, with \
+                  centralized root access, delete the root credentials from the management account (aws sts \
+                  assume-root with the IAMDeleteRootUserCredentials task policy). Move whatever used the key to \
+                  an IAM role first.",
     family: Family::RootUser,
     needs: &[Input::RootFacts],
     run,
@@ -41,6 +43,7 @@ fn run(context: &AccountContext) -> Vec<Finding> {
         ))
         .evidence("access_keys", keys.iter().filter(|k| **k > 0).collect::<Vec<_>>())
         .evidence("source", source)
+        .console(fix::root_credentials_page(&context.account.account_id.root_arn()))
         .build()]
 }
 
@@ -75,5 +78,18 @@ mod tests {
             .summary(r#"{"SummaryMap":{"AccountAccessKeysPresent":0}}"#)
             .run(&CHECK)
             .is_empty());
+    }
+
+    #[test]
+    fn no_command_the_audit_identity_could_run_and_the_link_opens_the_security_credentials() {
+        let findings = Fixture::new()
+            .credentials(&[CredRow::root().key(1, true, "2020-01-01T00:00:00+00:00", "N/A")])
+            .run(&CHECK);
+        assert_eq!(findings[0].remediation_command, None);
+        assert_eq!(
+            findings[0].console_url.as_deref(),
+            Some("https://console.aws.amazon.com/iam/home#/security_credentials")
+        );
+        assert!(CHECK.remediation.contains("Not fixable from the CLI by the audit's identity"));
     }
 }

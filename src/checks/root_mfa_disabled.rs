@@ -1,7 +1,7 @@
 //! `root-mfa-disabled`: the root user without MFA. An account whose root credentials were
 //! removed (centralized root access) has nothing to protect and is compliant.
 
-use super::{AccountContext, Check, Family, Input};
+use super::{fix, AccountContext, Check, Family, Input};
 use crate::findings::{Finding, Severity};
 use crate::snapshot::credential_report::Reported;
 
@@ -10,9 +10,11 @@ pub const CHECK: Check = Check {
     title: "Root user has no MFA",
     severity: Severity::Critical,
     references: &[],
-    remediation: "Sign in as root and register an MFA device (hardware preferred), or remove the root credentials \
-                  with centralized root access (aws iam enable-organizations-root-credentials-management, then \
-                  aws sts assume-root and aws iam delete-login-profile).",
+    remediation: "Not fixable from the CLI by the audit's identity: only the root user registers its MFA. Sign in \
+                  as root and register an MFA device (hardware preferred) on its Security credentials page (the \
+                  console link), or remove the root credentials with centralized root access (aws iam \
+                  enable-organizations-root-credentials-management, then aws sts assume-root and aws iam \
+                  delete-login-profile).",
     family: Family::RootUser,
     needs: &[Input::RootFacts],
     run,
@@ -48,6 +50,7 @@ fn run(context: &AccountContext) -> Vec<Finding> {
         .title("Root user has no MFA device")
         .detail(format!("The {source} shows no MFA device on the root user."))
         .evidence("source", source)
+        .console(fix::root_credentials_page(&context.account.account_id.root_arn()))
         .build()]
 }
 
@@ -90,5 +93,16 @@ mod tests {
     fn the_account_summary_stands_in_for_the_report() {
         assert_eq!(Fixture::new().summary(r#"{"SummaryMap":{"AccountMFAEnabled":0}}"#).run(&CHECK).len(), 1);
         assert!(Fixture::new().summary(r#"{"SummaryMap":{"AccountMFAEnabled":1}}"#).run(&CHECK).is_empty());
+    }
+
+    #[test]
+    fn no_command_the_audit_identity_could_run_and_the_link_opens_the_security_credentials() {
+        let findings = Fixture::new().credentials(&[CredRow { mfa: false, ..CredRow::root() }]).run(&CHECK);
+        assert_eq!(findings[0].remediation_command, None);
+        assert_eq!(
+            findings[0].console_url.as_deref(),
+            Some("https://console.aws.amazon.com/iam/home#/security_credentials")
+        );
+        assert!(CHECK.remediation.contains("Not fixable from the CLI by the audit's identity"));
     }
 }

@@ -1,6 +1,6 @@
 //! `root-recent-use`: the root user's password or keys used within `root_use_days`.
 
-use super::{AccountContext, Check, Family, Input};
+use super::{fix, AccountContext, Check, Family, Input};
 use crate::findings::{Finding, Severity};
 use chrono::Duration;
 
@@ -9,9 +9,9 @@ pub const CHECK: Check = Check {
     title: "Root user used recently",
     severity: Severity::High,
     references: &[],
-    remediation: "Find out who used root and why (aws cloudtrail lookup-events --lookup-attributes \
-                  AttributeKey=Username,AttributeValue=root); move routine tasks to IAM roles and keep root for the \
-                  few tasks that need it.",
+    remediation: "Find out who used root and why: the finding's command lists CloudTrail's root events since the \
+                  first use found (aws cloudtrail lookup-events, in the region the events were recorded in). Move \
+                  routine tasks to IAM roles and keep root for the few tasks that need it.",
     family: Family::RootUser,
     needs: &[Input::CredentialReport],
     run,
@@ -36,6 +36,12 @@ fn run(context: &AccountContext) -> Vec<Finding> {
     if uses.is_empty() {
         return Vec::new();
     }
+    let since =
+        uses.iter().map(|(_, used)| *used).min().unwrap_or(cutoff).format("%Y-%m-%dT00:00:00Z").to_string();
+    let command = fix::Command::aws("cloudtrail lookup-events")
+        .raw("--lookup-attributes AttributeKey=Username,AttributeValue=root")
+        .arg("--start-time", &since)
+        .text();
     let described: Vec<String> =
         uses.iter().map(|(what, when)| format!("{what} on {}", when.format("%Y-%m-%d"))).collect();
     vec![context
@@ -44,6 +50,7 @@ fn run(context: &AccountContext) -> Vec<Finding> {
         .detail(format!("The root user's {}.", described.join(" and ")))
         .evidence("uses", uses.iter().map(|(w, d)| (w.clone(), d.to_rfc3339())).collect::<Vec<_>>())
         .evidence("threshold_days", days)
+        .command(command)
         .build()]
 }
 
@@ -66,5 +73,16 @@ mod tests {
         assert!(Fixture::new().credentials(&[old]).run(&CHECK).is_empty());
         let never = CredRow { password_last_used: "no_information".into(), ..CredRow::root() };
         assert!(Fixture::new().credentials(&[never]).run(&CHECK).is_empty());
+    }
+
+    #[test]
+    fn the_command_lists_root_events_since_the_first_use_found() {
+        use crate::checks::test_support::command_of;
+        let recent = CredRow { password_last_used: "2024-05-20T08:00:00+00:00".into(), ..CredRow::root() };
+        let findings = Fixture::new().credentials(&[recent]).run(&CHECK);
+        command_of(
+            &findings[0],
+            &["aws cloudtrail lookup-events --lookup-attributes AttributeKey=Username,AttributeValue=root --start-time 2024-05-20T00:00:00Z"],
+        );
     }
 }

@@ -7,7 +7,7 @@
 //! potential path (through a resource the snapshot does not list) does not make the set
 //! admin-equivalent here: `admin-access` reports it on the role, naming these people.
 
-use super::{AccountContext, Check, Family, Input};
+use super::{fix, AccountContext, Check, Family, Input};
 use crate::access::join::{Grant, Person};
 use crate::access::roster::{judge, AdminEquivalent};
 use crate::findings::{Finding, ResourceType, Severity};
@@ -19,10 +19,12 @@ pub const CHECK: Check = Check {
     title: "Person holds an admin-equivalent permission set on the account",
     severity: Severity::High,
     references: &["AWS IAM Identity Center User Guide: Permission sets"],
-    remediation:
-        "Confirm in the access review that this person needs admin on this account; if not, remove the \
-                  assignment (aws sso-admin delete-account-assignment) or the person from the group (aws \
-                  identitystore delete-group-membership), and give day-to-day work a narrower permission set.",
+    remediation: "Decide in the access review whether this person needs admin on this account. If not, the \
+                  finding's command removes each path: a direct assignment (aws sso-admin \
+                  delete-account-assignment), or the person's membership of the group (aws identitystore \
+                  delete-group-membership), which ends everything that group gives them, on every account; \
+                  remove the group's assignment on this account instead if no member needs it. Give day-to-day \
+                  work a narrower permission set.",
     family: Family::AdminPower,
     needs: &[Input::AuthorizationDetails, Input::IdentityCenter],
     run,
@@ -74,8 +76,11 @@ fn run(context: &AccountContext) -> Vec<Finding> {
                     how: how.clone(),
                 })
                 .collect();
+            let grants_here: Vec<&Grant> = grants.iter().map(|(g, _, _)| *g).collect();
             let builder = context
                 .finding(&CHECK, ResourceType::Person, &person.arn(), person.name())
+                .command(removals(context, person, &grants_here))
+                .console(grants_here.first().and_then(|g| fix::permission_set_page(&g.permission_set_arn)))
                 .title(if certain {
                     format!(
                         "{} holds admin on {account} through permission set {}",
@@ -104,6 +109,47 @@ fn run(context: &AccountContext) -> Vec<Finding> {
             if certain { builder } else { builder.severity(Severity::Medium) }.build()
         })
         .collect()
+}
+
+/// The commands that take each path away, after the decision.
+fn removals(context: &AccountContext, person: &Person, grants: &[&Grant]) -> String {
+    let account = context.account.account_id.as_str();
+    let decide = fix::note(&format!("if {} does not need admin on this account:", person.name()));
+    let paths = grants.iter().take(5).filter_map(|grant| match &grant.group_membership {
+        None => fix::delete_assignment(
+            &grant.permission_set_arn,
+            account,
+            "--principal-type USER",
+            &person.user_id,
+        ),
+        Some((group_id, membership)) => {
+            let store = identity_store(context, &grant.permission_set_arn)?;
+            let lookup = || {
+                fix::Command::aws("identitystore get-group-membership-id")
+                    .arg("--identity-store-id", store)
+                    .arg("--group-id", group_id)
+                    .arg("--member-id", &format!("UserId={}", person.user_id))
+                    .raw("--query MembershipId --output text")
+            };
+            let command = fix::Command::aws("identitystore delete-group-membership")
+                .arg("--identity-store-id", store)
+                .arg_or_lookup("--membership-id", membership.as_deref(), lookup);
+            Some(command.text())
+        }
+    });
+    fix::lines(std::iter::once(decide).chain(paths))
+}
+
+/// The identity store of the instance a permission set belongs to (instances.json), or of the
+/// only instance there is.
+fn identity_store<'c>(context: &'c AccountContext, permission_set_arn: &str) -> Option<&'c str> {
+    let instances = &context.directory?.identity_center.instances;
+    let instance = fix::instance_arn(permission_set_arn);
+    let found = instances.iter().find(|i| Some(&i.instance_arn) == instance.as_ref());
+    match (found, instances.as_slice()) {
+        (Some(found), _) | (None, [found]) => Some(&found.identity_store_id),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -144,5 +190,37 @@ mod tests {
         // The role is missing: that is drift, not an admin finding.
         let (account, directory) = fixture(&[READ_ROLE], &[("Admin", "USER", "u-alice")]);
         assert!(account.run_with(&CHECK, &directory).is_empty());
+    }
+
+    #[test]
+    fn the_command_removes_each_path_with_the_real_ids() {
+        use crate::checks::sso_test_support::{sso_admin, ADMIN_SET};
+        use crate::checks::test_support::{command_of, ACCOUNT};
+        let assignments = [("Admin", "GROUP", "g-ops"), ("Admin", "USER", "u-bob")];
+        let (account, directory) = fixture(&[ADMIN_ROLE], &assignments);
+        let found = account.run_with(&CHECK, &directory);
+        let (bob, carol) = (&found[0], &found[1]);
+        command_of(
+            bob,
+            &[
+                "# if bob does not need admin on this account:",
+                "aws identitystore delete-group-membership --identity-store-id d-1234567890 --membership-id m-bob-ops",
+                &format!(
+                    "{} --target-type AWS_ACCOUNT --target-id {ACCOUNT} --principal-type USER --principal-id u-bob",
+                    sso_admin("delete-account-assignment", ADMIN_SET)
+                ),
+            ],
+        );
+        // Carol's membership id was not recorded: the command looks it up.
+        command_of(
+            carol,
+            &["--membership-id \"$(aws identitystore get-group-membership-id --identity-store-id d-1234567890 \
+               --group-id g-ops --member-id 'UserId=u-carol' --query MembershipId --output text)\""],
+        );
+        assert!(bob
+            .console_url
+            .as_deref()
+            .unwrap()
+            .ends_with("/instances/1/permission-sets/details/ps-admin"));
     }
 }

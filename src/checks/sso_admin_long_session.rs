@@ -6,7 +6,7 @@
 //! organization-wide pass, which also sees customer managed policies and boundaries). One
 //! finding per permission set, filed under the account that runs Identity Center.
 
-use super::{AccountContext, Check, Family, Input};
+use super::{fix, AccountContext, Check, Family, Input};
 use crate::access::roster::AdminEquivalent;
 use crate::checks::full_admin_policy::grants_admin;
 use crate::findings::{Finding, ResourceType, Severity};
@@ -17,9 +17,9 @@ pub const CHECK: Check = Check {
     title: "Admin-equivalent permission set allows long sessions",
     severity: Severity::Medium,
     references: &["AWS IAM Identity Center User Guide: Set session duration", "AWS Well-Architected SEC03-BP02"],
-    remediation: "Shorten the permission set's session (aws sso-admin update-permission-set --instance-arn \
-                  INSTANCE --permission-set-arn SET --session-duration PT1H), then re-provision it (aws sso-admin \
-                  provision-permission-set --target-type ALL_PROVISIONED_ACCOUNTS).",
+    remediation: "Shorten the permission set's session to the limit: the finding's command sets it (aws sso-admin \
+                  update-permission-set --session-duration) and re-provisions the set to every account it is on \
+                  (aws sso-admin provision-permission-set --target-type ALL_PROVISIONED_ACCOUNTS).",
     family: Family::AdminPower,
     needs: &[Input::IdentityCenter],
     run,
@@ -81,10 +81,20 @@ fn run(context: &AccountContext) -> Vec<Finding> {
             .evidence("session_duration", duration)
             .evidence("limit_hours", limit)
             .evidence("admin_because", &why)
-            .evidence("accounts", &set.account_ids);
+            .evidence("accounts", &set.account_ids)
+            .command_if(shorten(&set.permission_set_arn, limit));
         findings.push(if conditional { builder.severity(Severity::Low) } else { builder }.build());
     }
     findings
+}
+
+/// Sets the session to `hours` and provisions the change to every account the set is on.
+fn shorten(permission_set_arn: &str, hours: u32) -> Option<String> {
+    let update = fix::sso_admin("sso-admin update-permission-set", permission_set_arn)?
+        .arg("--session-duration", &format!("PT{hours}H"));
+    let provision = fix::sso_admin("sso-admin provision-permission-set", permission_set_arn)?
+        .raw("--target-type ALL_PROVISIONED_ACCOUNTS");
+    Some(fix::lines([update.text(), provision.text()]))
 }
 
 /// The inline policy or a known AWS managed policy of `set` that grants admin alone.
@@ -151,5 +161,17 @@ mod tests {
         let found = run_with(AdminPermissionSets { home_account: ACCOUNT.into(), sets });
         assert_eq!(found.len(), 2);
         assert!(found.iter().any(|f| f.resource_arn == READ_SET && f.detail.contains("999988887777")));
+    }
+
+    #[test]
+    fn the_command_shortens_the_session_to_the_limit_and_provisions_it() {
+        use crate::checks::test_support::command_of;
+        let found = run_with(AdminPermissionSets { home_account: ACCOUNT.into(), sets: Default::default() });
+        use crate::checks::sso_test_support::sso_admin;
+        let update = sso_admin("update-permission-set", ADMIN_SET);
+        let provision = sso_admin("provision-permission-set", ADMIN_SET);
+        let expected =
+            format!("{update} --session-duration PT4H\n{provision} --target-type ALL_PROVISIONED_ACCOUNTS");
+        assert_eq!(command_of(&found[0], &[]), expected);
     }
 }

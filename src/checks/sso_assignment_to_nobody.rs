@@ -2,7 +2,7 @@
 //! group the identity store no longer has, or to a group without members. Stale grants: a
 //! re-created user or group of the same id, or the next member added, gets the access.
 
-use super::{AccountContext, Check, Family, Input};
+use super::{fix, AccountContext, Check, Family, Input};
 use crate::access::join::Drift;
 use crate::findings::{Finding, ResourceType, Severity};
 
@@ -11,10 +11,8 @@ pub const CHECK: Check = Check {
     title: "Identity Center assignment to a deleted user, deleted group or empty group",
     severity: Severity::Low,
     references: &["AWS IAM Identity Center User Guide: Remove user access (DeleteAccountAssignment)"],
-    remediation:
-        "Delete the stale assignment (aws sso-admin delete-account-assignment --instance-arn INSTANCE \
-                  --target-type AWS_ACCOUNT --target-id ACCOUNT --permission-set-arn SET --principal-type \
-                  USER|GROUP --principal-id ID).",
+    remediation: "Delete the stale assignment: the finding's command does (aws sso-admin \
+                  delete-account-assignment). For an empty group, decide first whether members are still to come.",
     family: Family::AdminPower,
     needs: &[Input::IdentityCenter],
     run,
@@ -24,13 +22,14 @@ fn run(context: &AccountContext) -> Vec<Finding> {
     let Some(access) = context.access() else { return Vec::new() };
     let mut findings = Vec::new();
     for drift in &access.drift {
-        let (set, set_arn, id, what, reason) = match drift {
+        let (set, set_arn, id, what, reason, principal_type) = match drift {
             Drift::DeletedUser { permission_set, permission_set_arn, user_id } => (
                 permission_set,
                 permission_set_arn,
                 user_id,
                 format!("user {user_id}, which the identity store no longer has"),
                 "deleted-user",
+                "--principal-type USER",
             ),
             Drift::DeletedGroup { permission_set, permission_set_arn, group_id } => (
                 permission_set,
@@ -38,6 +37,7 @@ fn run(context: &AccountContext) -> Vec<Finding> {
                 group_id,
                 format!("group {group_id}, which the identity store no longer has"),
                 "deleted-group",
+                "--principal-type GROUP",
             ),
             Drift::EmptyGroup { permission_set, permission_set_arn, group_id, group } => (
                 permission_set,
@@ -45,6 +45,7 @@ fn run(context: &AccountContext) -> Vec<Finding> {
                 group_id,
                 format!("group {group}, which has no members"),
                 "empty-group",
+                "--principal-type GROUP",
             ),
             _ => continue,
         };
@@ -59,6 +60,12 @@ fn run(context: &AccountContext) -> Vec<Finding> {
                 ))
                 .evidence("principal_id", id)
                 .evidence("reason", reason)
+                .command_if(fix::delete_assignment(
+                    set_arn,
+                    context.account.account_id.as_str(),
+                    principal_type,
+                    id,
+                ))
                 .build(),
         );
     }
@@ -90,5 +97,26 @@ mod tests {
         let (account, directory) =
             fixture(&[ADMIN_ROLE], &[("Admin", "USER", "u-alice"), ("Admin", "GROUP", "g-ops")]);
         assert!(account.run_with(&CHECK, &directory).is_empty());
+    }
+
+    #[test]
+    fn the_command_deletes_the_stale_assignment_naming_its_principal() {
+        use crate::checks::sso_test_support::ADMIN_SET;
+        use crate::checks::test_support::{command_of, ACCOUNT};
+        let (account, directory) =
+            fixture(&[ADMIN_ROLE], &[("Admin", "USER", "u-o'brien"), ("Admin", "GROUP", "g-empty")]);
+        let found = account.run_with(&CHECK, &directory);
+        let command = |reason: &str| {
+            let finding = found.iter().find(|f| f.evidence.value()["reason"] == reason).unwrap();
+            command_of(
+                finding,
+                &[&format!(
+                    "--permission-set-arn {ADMIN_SET} --target-type AWS_ACCOUNT --target-id {ACCOUNT}"
+                )],
+            )
+            .to_string()
+        };
+        assert!(command("deleted-user").ends_with(r"--principal-type USER --principal-id 'u-o'\''brien'"));
+        assert!(command("empty-group").ends_with("--principal-type GROUP --principal-id g-empty"));
     }
 }

@@ -1,7 +1,7 @@
 //! `sso-assignment-without-role`: an Identity Center assignment on this account whose
 //! permission set role is missing from the account (deleted in IAM, or provisioning failed).
 
-use super::{AccountContext, Check, Family, Input};
+use super::{fix, AccountContext, Check, Family, Input};
 use crate::access::join::Drift;
 use crate::findings::{Finding, ResourceType, Severity};
 
@@ -12,9 +12,10 @@ pub const CHECK: Check = Check {
     references: &[
         "AWS IAM Identity Center User Guide: Provisioning permission sets (ProvisionPermissionSet)",
     ],
-    remediation: "Re-provision the permission set to the account (aws sso-admin provision-permission-set \
-                  --target-type AWS_ACCOUNT --target-id ACCOUNT), or remove assignments that are no longer \
-                  wanted (aws sso-admin delete-account-assignment).",
+    remediation:
+        "Decide whether the assignment is still wanted. If it is, the finding's command re-provisions \
+                  the permission set to the account (aws sso-admin provision-permission-set --target-type \
+                  AWS_ACCOUNT); if not, remove the assignment (aws sso-admin delete-account-assignment).",
     family: Family::AdminPower,
     needs: &[Input::AuthorizationDetails, Input::IdentityCenter],
     run,
@@ -40,6 +41,9 @@ fn run(context: &AccountContext) -> Vec<Finding> {
                 ))
                 .evidence("assigned", principals)
                 .evidence("reason", "role-missing")
+                .command_if(fix::sso_admin("sso-admin provision-permission-set", permission_set_arn).map(|c| {
+                    c.raw("--target-type AWS_ACCOUNT").arg("--target-id", context.account.account_id.as_str()).text()
+                }))
                 .build(),
         );
     }
@@ -61,5 +65,18 @@ mod tests {
         assert!(found[0].detail.contains("group ops is assigned"), "{}", found[0].detail);
         let (account, directory) = fixture(&[ADMIN_ROLE, READ_ROLE], &assignments);
         assert!(account.run_with(&CHECK, &directory).is_empty());
+    }
+
+    #[test]
+    fn the_command_provisions_the_permission_set_to_this_account() {
+        use crate::checks::sso_test_support::{sso_admin, READ_SET};
+        use crate::checks::test_support::{command_of, ACCOUNT};
+        let (account, directory) = fixture(&[ADMIN_ROLE], &[("Read_Only", "GROUP", "g-ops")]);
+        let provision = sso_admin("provision-permission-set", READ_SET);
+        let found = account.run_with(&CHECK, &directory);
+        assert_eq!(
+            command_of(&found[0], &[]),
+            format!("{provision} --target-type AWS_ACCOUNT --target-id {ACCOUNT}")
+        );
     }
 }

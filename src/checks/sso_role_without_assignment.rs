@@ -2,7 +2,7 @@
 //! assignment on this account lets anyone use, or whose permission set cannot be found.
 //! Drift: the role keeps whatever power it has, and no access review lists it.
 
-use super::{AccountContext, Check, Family, Input};
+use super::{fix, AccountContext, Check, Family, Input};
 use crate::access::join::Drift;
 use crate::findings::{Finding, ResourceType, Severity};
 
@@ -11,10 +11,11 @@ pub const CHECK: Check = Check {
     title: "Identity Center role with no assignment on its account",
     severity: Severity::Low,
     references: &["AWS IAM Identity Center User Guide: Remove access to accounts (DeleteAccountAssignment, DeletePermissionSet)"],
-    remediation: "If no one should use the permission set here, remove it from the account (aws sso-admin \
-                  delete-account-assignment for the last assignment removes the role; aws sso-admin \
-                  provision-permission-set --target-type AWS_ACCOUNT re-syncs it). A role whose permission set \
-                  is gone can be deleted after its instance is confirmed (aws iam delete-role).",
+    remediation: "Decide whether anyone should use the permission set on this account. If someone should, assign \
+                  them (aws sso-admin create-account-assignment). If not, the role is a leftover: the finding's \
+                  command confirms no one is assigned it here (aws sso-admin list-account-assignments), lists \
+                  what must go first and deletes the role (aws iam delete-role). A role whose permission set is \
+                  gone is deleted the same way once its Identity Center instance is confirmed.",
     family: Family::AdminPower,
     needs: &[Input::AuthorizationDetails, Input::IdentityCenter],
     run,
@@ -33,7 +34,8 @@ fn run(context: &AccountContext) -> Vec<Finding> {
                      user or group is assigned it here, so no access review lists who may use it."
                 ))
                 .evidence("permission_set", permission_set)
-                .evidence("reason", "no-assignment"),
+                .evidence("reason", "no-assignment")
+                .command(confirm_then_delete(context, role_arn, role_name)),
             Drift::RoleWithoutPermissionSet { role_arn, role_name, permission_set, reason } => context
                 .finding(&CHECK, ResourceType::Role, role_arn, role_name)
                 .title(format!("Identity Center role {role_name} is linked to no permission set"))
@@ -42,12 +44,25 @@ fn run(context: &AccountContext) -> Vec<Finding> {
                      be named."
                 ))
                 .evidence("permission_set", permission_set)
-                .evidence("reason", reason),
+                .evidence("reason", reason)
+                .command(fix::lines([
+                    fix::note("once its Identity Center instance is confirmed, the role is deleted:"),
+                    fix::delete_role(role_name),
+                ])),
             _ => continue,
         };
         findings.push(finding.build());
     }
     findings
+}
+
+/// Lists who is assigned the role's permission set here (no one, when the finding holds), then
+/// deletes the role.
+fn confirm_then_delete(context: &AccountContext, role_arn: &str, role_name: &str) -> String {
+    let set = context.access().and_then(|a| a.permission_set_of_role(role_arn));
+    let confirm = set.and_then(|set| fix::list_assignments(set, context.account.account_id.as_str()));
+    let delete = [fix::note("if no one should use it here, delete the role:"), fix::delete_role(role_name)];
+    fix::lines(confirm.into_iter().chain(delete))
 }
 
 #[cfg(test)]
@@ -66,5 +81,21 @@ mod tests {
         assert!(ids(&[ADMIN_ROLE], &[("Admin", "USER", "u-alice")]).is_empty());
         let orphan = "AWSReservedSSO_Deleted_00000000000000aa";
         assert_eq!(ids(&[ADMIN_ROLE, orphan], &[("Admin", "USER", "u-alice")]), [orphan]);
+    }
+
+    #[test]
+    fn the_command_confirms_no_one_is_assigned_then_deletes_the_role() {
+        use crate::checks::sso_test_support::{sso_admin, READ_SET};
+        use crate::checks::test_support::{command_of, ACCOUNT};
+        let (account, directory) = fixture(&[ADMIN_ROLE, READ_ROLE], &[("Admin", "USER", "u-alice")]);
+        let found = account.run_with(&CHECK, &directory);
+        let command = command_of(
+            &found[0],
+            &[&format!(
+                "{} --account-id {ACCOUNT}\n# if no one should use it here",
+                sso_admin("list-account-assignments", READ_SET)
+            )],
+        );
+        assert!(command.ends_with(&format!("aws iam delete-role --role-name {READ_ROLE}")), "{command}");
     }
 }

@@ -3,13 +3,14 @@
 //! Read_Only are provisioned to it and to a second account.
 //!
 //! People: alice, bob, carol, dave (emails `<name>@acme.example`); group `ops` (g-ops) has
-//! bob and carol, group `nobody` (g-empty) has no members.
+//! bob (membership m-bob-ops) and carol (membership id not recorded), group `nobody`
+//! (g-empty) has no members. The instance `ssoins-1` has identity store `d-1234567890`.
 
 use super::test_support::{Fixture, ACCOUNT};
 use crate::access::join::Directory;
 use crate::snapshot::identity_center::{
-    AccountAssignment, Email, Group, GroupMembership, IdentityCenter, MemberId, PermissionSetsFile, Status,
-    User,
+    AccountAssignment, Email, Group, GroupMembership, IdentityCenter, Instance, MemberId, PermissionSetsFile,
+    Status, User,
 };
 
 pub const OTHER_ACCOUNT: &str = "999988887777";
@@ -17,6 +18,14 @@ pub const ADMIN_ROLE: &str = "AWSReservedSSO_Admin_0123456789abcdef";
 pub const READ_ROLE: &str = "AWSReservedSSO_Read_Only_fedcba9876543210";
 pub const ADMIN_SET: &str = "arn:aws:sso:::permissionSet/ssoins-1/ps-admin";
 pub const READ_SET: &str = "arn:aws:sso:::permissionSet/ssoins-1/ps-read";
+
+/// `aws sso-admin <operation>` on permission set `set` of the fixture's instance, as the
+/// findings' commands begin.
+pub fn sso_admin(operation: &str, set: &str) -> String {
+    format!(
+        "aws sso-admin {operation} --instance-arn arn:aws:sso:::instance/ssoins-1 --permission-set-arn {set}"
+    )
+}
 
 /// The Identity Center with `assignments` as (permission set name, USER or GROUP, principal
 /// id); a principal id ending in `@other` is assigned on [`OTHER_ACCOUNT`] instead.
@@ -39,14 +48,20 @@ pub fn identity_center(assignments: &[(&str, &str, &str)]) -> IdentityCenter {
             primary: Some(true),
         }],
     };
-    let member = |group: &str, user: &str| GroupMembership {
+    let member = |group: &str, user: &str, membership: Option<&str>| GroupMembership {
         group_id: group.into(),
-        membership_id: None,
+        membership_id: membership.map(str::to_string),
         member_id: MemberId { user_id: Some(user.into()) },
     };
     IdentityCenter {
         status: Some(Status { collected: true, reason: None, partial: vec![] }),
-        instances: vec![],
+        instances: vec![Instance {
+            instance_arn: "arn:aws:sso:::instance/ssoins-1".into(),
+            identity_store_id: "d-1234567890".into(),
+            owner_account_id: None,
+            name: None,
+            status: None,
+        }],
         permission_sets: Some(sets.permission_sets),
         inline_documents: Default::default(),
         assignments: Some(
@@ -71,7 +86,10 @@ pub fn identity_center(assignments: &[(&str, &str, &str)]) -> IdentityCenter {
             Group { group_id: "g-ops".into(), display_name: "ops".into(), description: None },
             Group { group_id: "g-empty".into(), display_name: "nobody".into(), description: None },
         ]),
-        memberships: Some(vec![member("g-ops", "u-bob"), member("g-ops", "u-carol")]),
+        memberships: Some(vec![
+            member("g-ops", "u-bob", Some("m-bob-ops")),
+            member("g-ops", "u-carol", None),
+        ]),
     }
 }
 

@@ -1,6 +1,6 @@
 //! `stale-access-key`: active access keys not rotated in `key_max_age_days`.
 
-use super::{AccountContext, Check, Family, Input};
+use super::{fix, AccountContext, Check, Family, Input};
 use crate::findings::{Finding, ResourceType, Severity};
 use chrono::Duration;
 
@@ -9,8 +9,9 @@ pub const CHECK: Check = Check {
     title: "Active access key not rotated",
     severity: Severity::Medium,
     references: &[],
-    remediation: "Rotate the key: aws iam create-access-key --user-name USER, move the workload to the new key, \
-                  then aws iam update-access-key --status Inactive and aws iam delete-access-key for the old one.",
+    remediation: "Rotate the key: create a new one (aws iam create-access-key, named in the finding's command) \
+                  and move the workload to it; then the finding's command deactivates the old key (aws iam \
+                  update-access-key --status Inactive); once nothing breaks, delete it (aws iam delete-access-key).",
     family: Family::Credentials,
     needs: &[Input::CredentialReport],
     run,
@@ -47,6 +48,21 @@ fn run(context: &AccountContext) -> Vec<Finding> {
                     .evidence("last_rotated", rotated.to_rfc3339())
                     .evidence("last_used", key.last_used.value().map(|d| d.to_rfc3339()))
                     .evidence("threshold_days", days)
+                    // The new key is a comment: pasted whole, the block must not deactivate the
+                    // old key before the workload has moved to the new one.
+                    .command(fix::lines([
+                        fix::note(&format!(
+                            "first create a new key and move the workload to it: {}",
+                            fix::Command::aws("iam create-access-key").arg("--user-name", &row.user).text()
+                        )),
+                        fix::note(&format!(
+                            "then deactivate the old one, key {} (created {}):",
+                            key.number,
+                            rotated.format("%Y-%m-%d")
+                        )),
+                        fix::deactivate_key(&row.user, key),
+                    ]))
+                    .console(fix::user_credentials_page(&row.arn, &row.user))
                     .build(),
             );
         }
@@ -80,5 +96,29 @@ mod tests {
         // The root user's key is root-access-keys' business; 2024-03-03 is exactly 90 days old.
         assert_eq!(got, vec![("old", 1)]);
         assert_ne!(findings[0].fingerprint, String::new());
+    }
+
+    #[test]
+    fn the_command_rotates_the_users_key_found_by_its_creation_time() {
+        use crate::checks::test_support::{command_of, HOSTILE, HOSTILE_QUOTED};
+        let fixture = Fixture::new().credentials(&[CredRow::user(HOSTILE).key(
+            2,
+            true,
+            "2024-01-01T09:30:00+00:00",
+            "N/A",
+        )]);
+        let findings = fixture.run(&CHECK);
+        let command = command_of(
+            &findings[0],
+            &[
+                &format!("# first create a new key and move the workload to it: aws iam create-access-key --user-name {HOSTILE_QUOTED}\n"),
+                "# then deactivate the old one, key 2 (created 2024-01-01):\n",
+            ],
+        );
+        assert!(command.ends_with(&format!(
+            "aws iam update-access-key --user-name {HOSTILE_QUOTED} --access-key-id \"$(aws iam list-access-keys \
+             --user-name {HOSTILE_QUOTED} --query 'AccessKeyMetadata[?starts_with(CreateDate, `\"2024-01-01T09:30:00\"`)].AccessKeyId' \
+             --output text)\" --status Inactive"
+        )), "{command}");
     }
 }

@@ -122,6 +122,24 @@ impl Fixture {
     }
 }
 
+/// A name no IAM name can be, but a hand-made snapshot can hold: a quote, `$(…)`, backticks and
+/// spaces. (No comma or double quote: the credential-report fixture writes names unquoted.)
+pub const HOSTILE: &str = "o'brien $(id) `id`";
+
+/// `HOSTILE` as a command carries it: one single-quoted shell word.
+pub const HOSTILE_QUOTED: &str = r"'o'\''brien $(id) `id`'";
+
+/// The finding's command: present, with no placeholder, and holding every one of `words`
+/// (names as the command writes them). Returns it for further checks.
+pub fn command_of<'f>(finding: &'f Finding, words: &[&str]) -> &'f str {
+    let command = finding.remediation_command.as_deref().unwrap_or_else(|| panic!("no command: {finding:?}"));
+    assert_eq!(super::fix::placeholder(command), None, "{command}");
+    for word in words {
+        assert!(command.contains(word), "{word} is not in:\n{command}");
+    }
+    command
+}
+
 pub fn user_arn(name: &str) -> String {
     format!("arn:aws:iam::{ACCOUNT}:user/{name}")
 }

@@ -1,7 +1,7 @@
 //! `unused-credentials`: an enabled console password or active access key not used for
 //! `credential_unused_days` (a credential never used counts from when it was created).
 
-use super::{AccountContext, Check, Family, Input};
+use super::{fix, AccountContext, Check, Family, Input};
 use crate::findings::{Finding, ResourceType, Severity};
 use chrono::{DateTime, Duration, Utc};
 
@@ -11,8 +11,8 @@ pub const CHECK: Check = Check {
     severity: Severity::Medium,
     references: &[],
     remediation:
-        "Disable what is not used: aws iam delete-login-profile --user-name USER for a console password, \
-                  aws iam update-access-key --user-name USER --access-key-id KEY --status Inactive for a key.",
+        "Disable what is not used: the finding's command removes the console password (aws iam \
+                  delete-login-profile) or deactivates the key (aws iam update-access-key --status Inactive).",
     family: Family::UnusedAccess,
     needs: &[Input::CredentialReport],
     run,
@@ -29,19 +29,25 @@ fn run(context: &AccountContext) -> Vec<Finding> {
         None => since.is_some_and(|s| s < cutoff),
     };
     for row in report.users() {
-        let mut unused: Vec<(String, Option<DateTime<Utc>>)> = Vec::new();
+        // (credential, last used, the command that disables it)
+        let mut unused: Vec<(String, Option<DateTime<Utc>>, String)> = Vec::new();
         if row.password_enabled.is_true() {
             let since = row.password_last_changed.value().or(row.created.value());
             if stale(row.password_last_used.value(), since) {
-                unused.push(("password".into(), row.password_last_used.value()));
+                unused.push((
+                    "password".into(),
+                    row.password_last_used.value(),
+                    fix::delete_login_profile(&row.user),
+                ));
             }
         }
         for key in row.active_keys() {
             if stale(key.last_used.value(), key.last_rotated.value()) {
-                unused.push((format!("access_key_{}", key.number), key.last_used.value()));
+                let command = fix::deactivate_key(&row.user, key);
+                unused.push((format!("access_key_{}", key.number), key.last_used.value(), command));
             }
         }
-        for (credential, last) in unused {
+        for (credential, last, command) in unused {
             let what = if credential == "password" {
                 "Console password".to_string()
             } else {
@@ -64,6 +70,8 @@ fn run(context: &AccountContext) -> Vec<Finding> {
                     .evidence("credential", &credential)
                     .evidence("last_used", last.map(|l| l.to_rfc3339()))
                     .evidence("threshold_days", days)
+                    .command(command)
+                    .console(fix::user_credentials_page(&row.arn, &row.user))
                     .build(),
             );
         }
@@ -105,5 +113,22 @@ mod tests {
         let want = [("old-password", "password"), ("never-password", "password"), ("keys", "access_key_2")];
         assert_eq!(got, want.map(|(name, credential)| (name, credential.to_string())));
         assert_eq!(findings[2].resource_arn, user_arn("keys"));
+    }
+
+    #[test]
+    fn the_command_disables_the_unused_credential_of_the_user() {
+        use crate::checks::test_support::{command_of, HOSTILE, HOSTILE_QUOTED};
+        let row = CredRow::user(HOSTILE).password("2024-03-01T00:00:00+00:00").key(
+            1,
+            true,
+            "2023-01-01T00:00:00+00:00",
+            "N/A",
+        );
+        let findings = Fixture::new().credentials(&[row]).run(&CHECK);
+        assert_eq!(
+            command_of(&findings[0], &[HOSTILE_QUOTED]),
+            format!("aws iam delete-login-profile --user-name {HOSTILE_QUOTED}")
+        );
+        command_of(&findings[1], &["aws iam update-access-key", HOSTILE_QUOTED, "2023-01-01T00:00:00"]);
     }
 }

@@ -1,7 +1,7 @@
 //! `unused-role`: roles not used in `unused_days`, or never used and older than that.
 //! Service-linked roles are excluded: the service that owns them decides their life.
 
-use super::{AccountContext, Check, Family, Input};
+use super::{fix, AccountContext, Check, Family, Input};
 use crate::findings::{Finding, ResourceType, Severity};
 use chrono::Duration;
 
@@ -10,8 +10,10 @@ pub const CHECK: Check = Check {
     title: "Role has not been used recently",
     severity: Severity::Low,
     references: &[],
-    remediation: "Confirm with the owner, then detach its policies (aws iam detach-role-policy, aws iam \
-                  delete-role-policy), remove it from instance profiles and delete it (aws iam delete-role).",
+    remediation: "Confirm with the owner that the role is no longer needed. The finding's command lists its \
+                  policies and instance profiles, which go first (aws iam detach-role-policy, aws iam \
+                  delete-role-policy, aws iam remove-role-from-instance-profile), then deletes it (aws iam \
+                  delete-role).",
     family: Family::UnusedAccess,
     needs: &[Input::AuthorizationDetails],
     run,
@@ -45,6 +47,7 @@ fn run(context: &AccountContext) -> Vec<Finding> {
                 .evidence("last_used", role.last_used.map(|l| l.to_rfc3339()))
                 .evidence("created", role.created.map(|c| c.to_rfc3339()))
                 .evidence("threshold_days", days)
+                .command(fix::delete_role(&role.name))
                 .build(),
         );
     }
@@ -84,5 +87,23 @@ mod tests {
         ];
         let fixture = Fixture::new().gaad(&format!(r#"{{"RoleDetailList":[{}]}}"#, roles.join(",")));
         assert_eq!(fixture.arns(&CHECK), vec![role_arn("never-old"), role_arn("stale")]);
+    }
+
+    #[test]
+    fn the_command_lists_what_goes_first_and_deletes_the_role() {
+        use crate::checks::test_support::{command_of, HOSTILE, HOSTILE_QUOTED};
+        let fixture = Fixture::new()
+            .gaad(&format!(r#"{{"RoleDetailList":[{}]}}"#, role(HOSTILE, "/", "2022-01-01T00:00:00Z", "{}")));
+        let findings = fixture.run(&CHECK);
+        let command = command_of(
+            &findings[0],
+            &[&format!("aws iam list-attached-role-policies --role-name {HOSTILE_QUOTED}")],
+        );
+        assert!(command.ends_with(&format!("aws iam delete-role --role-name {HOSTILE_QUOTED}")), "{command}");
+        assert!(findings[0]
+            .console_url
+            .as_deref()
+            .unwrap()
+            .ends_with("#/roles/details/o%27brien%20%24%28id%29%20%60id%60"));
     }
 }

@@ -1,6 +1,6 @@
 //! `unused-user`: users with no console sign-in and no access-key use in `unused_days`.
 
-use super::{AccountContext, Check, Family, Input};
+use super::{fix, AccountContext, Check, Family, Input};
 use crate::findings::{Finding, ResourceType, Severity};
 use chrono::Duration;
 
@@ -9,9 +9,10 @@ pub const CHECK: Check = Check {
     title: "User has not been used recently",
     severity: Severity::Medium,
     references: &[],
-    remediation: "Confirm with the owner, then remove the user's credentials (aws iam delete-login-profile, aws iam \
-                  update-access-key --status Inactive) and the user (aws iam delete-user) once its policies and \
-                  group memberships are removed.",
+    remediation: "Confirm with the owner that the user is no longer needed. The finding's command then disables \
+                  its console password and access keys (aws iam delete-login-profile, aws iam update-access-key \
+                  --status Inactive); for a user without credentials it lists the groups and policies to remove \
+                  before aws iam delete-user.",
     family: Family::UnusedAccess,
     needs: &[Input::CredentialReport],
     run,
@@ -53,10 +54,26 @@ fn run(context: &AccountContext) -> Vec<Finding> {
                 .evidence("last_activity", last.map(|l| l.to_rfc3339()))
                 .evidence("created", created.to_rfc3339())
                 .evidence("threshold_days", days)
+                .command(disable_or_delete(row))
+                .console(fix::user_credentials_page(&row.arn, &row.user))
                 .build(),
         );
     }
     findings
+}
+
+/// Disables the user's console password and active keys; a user without either is deleted,
+/// once what it belongs to and holds is removed.
+fn disable_or_delete(row: &crate::snapshot::credential_report::CredentialRow) -> String {
+    let mut lines: Vec<String> = Vec::new();
+    if row.password_enabled.is_true() {
+        lines.push(fix::delete_login_profile(&row.user));
+    }
+    lines.extend(row.active_keys().map(|key| fix::deactivate_key(&row.user, key)));
+    if !lines.is_empty() {
+        return fix::lines(lines);
+    }
+    fix::delete_user(&row.user)
 }
 
 #[cfg(test)]
@@ -85,5 +102,23 @@ mod tests {
         assert_eq!(fixture.arns(&CHECK), vec![user_arn("a")]);
         let fixture = Fixture::new().credentials(&[CredRow::user("a").password("2024-04-01T00:00:00+00:00")]);
         assert!(fixture.run(&CHECK).is_empty());
+    }
+
+    #[test]
+    fn the_command_disables_the_users_credentials_or_deletes_a_user_without_any() {
+        use crate::checks::test_support::{command_of, HOSTILE, HOSTILE_QUOTED};
+        let fixture = Fixture::new().credentials(&[
+            CredRow::user(HOSTILE).password("2024-01-01T00:00:00+00:00"),
+            CredRow::user("idle"),
+        ]);
+        let findings = fixture.run(&CHECK);
+        let with_password = findings.iter().find(|f| f.resource_name == HOSTILE).unwrap();
+        assert_eq!(
+            command_of(with_password, &[]),
+            format!("aws iam delete-login-profile --user-name {HOSTILE_QUOTED}")
+        );
+        let idle = findings.iter().find(|f| f.resource_name == "idle").unwrap();
+        let command = command_of(idle, &["aws iam list-groups-for-user --user-name idle"]);
+        assert!(command.ends_with("aws iam delete-user --user-name idle"), "{command}");
     }
 }

@@ -2,7 +2,7 @@
 //! statements included, lets in a caller from an account the attacker creates (fitted to any
 //! wildcard the trust leaves open), judged by the engine ([`open_trust`]).
 
-use super::{AccountContext, Check, Family, Input};
+use super::{fix, AccountContext, Check, Family, Input};
 use crate::findings::{Finding, ResourceType, Severity};
 use crate::policy::trust::open_trust;
 
@@ -11,9 +11,10 @@ pub const CHECK: Check = Check {
     title: "Role can be assumed by any AWS principal",
     severity: Severity::Critical,
     references: &[],
-    remediation: "Name the principals that may assume the role, or add a condition on aws:PrincipalOrgID or \
-                  aws:PrincipalAccount, and apply it with aws iam update-assume-role-policy --role-name ROLE \
-                  --policy-document file://trust.json.",
+    remediation: "Decide who should assume the role, then rewrite its trust policy: name those principals, or \
+                  add a condition on aws:PrincipalOrgID or aws:PrincipalAccount. The finding's command saves the \
+                  trust policy (aws iam get-role), says which statement to change and applies the edited file \
+                  (aws iam update-assume-role-policy).",
     family: Family::Trust,
     needs: &[Input::AuthorizationDetails],
     run,
@@ -49,7 +50,15 @@ fn run(context: &AccountContext) -> Vec<Finding> {
             .title(format!("Role {} can be assumed by any AWS principal", role.name))
             .detail(detail)
             .evidence("statements", &open)
-            .evidence("rests_on", &first.rests_on);
+            .evidence("rests_on", &first.rests_on)
+            .command(fix::rewrite_trust(
+                &role.name,
+                &format!(
+                    "statement {} lets in any AWS account; name the principals that may assume the role, or add an \
+                     aws:PrincipalOrgID condition",
+                    first.statement
+                ),
+            ));
         if !first.unreadable_conditions.is_empty() {
             builder = builder.evidence("unreadable_conditions", &first.unreadable_conditions);
         }
@@ -166,5 +175,23 @@ mod tests {
             "{evidence}"
         );
         assert!(findings[0].detail.contains("operator not understood"), "{}", findings[0].detail);
+    }
+
+    #[test]
+    fn the_command_saves_the_trust_policy_says_what_to_change_and_applies_it() {
+        use crate::checks::test_support::{command_of, HOSTILE, HOSTILE_QUOTED};
+        let fixture = Fixture::new().gaad(&format!(
+            r#"{{"RoleDetailList":[{}]}}"#,
+            role(HOSTILE, r#"{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}"#)
+        ));
+        let findings = fixture.run(&CHECK);
+        command_of(
+            &findings[0],
+            &[
+                &format!("aws iam get-role --role-name {HOSTILE_QUOTED} --query Role.AssumeRolePolicyDocument --output json > trust.json\n# edit trust.json: "),
+                "statement",
+                &format!("\naws iam update-assume-role-policy --role-name {HOSTILE_QUOTED} --policy-document file://trust.json"),
+            ],
+        );
     }
 }

@@ -111,6 +111,15 @@ pub struct Finding {
     pub detail: String,
     pub evidence: Evidence,
     pub remediation: CheckText,
+    /// This finding's own command, with its real names: the one that fixes it, or the one that
+    /// shows what a person must decide (`checks::fix`). None where the audit identity's kind of
+    /// access cannot fix it (the root user) or nothing is to be done.
+    #[serde(default)]
+    pub remediation_command: Option<String>,
+    /// The resource's page in the AWS console; it opens in whichever account the reader is
+    /// signed in to.
+    #[serde(default)]
+    pub console_url: Option<String>,
     pub references: Vec<CheckText>,
     pub status: Status,
     pub suppression: Option<Suppression>,

@@ -78,6 +78,8 @@ mod tests {
             detail: String::new(),
             evidence: crate::findings::Evidence::from_map(Default::default()),
             remediation: "".into(),
+            remediation_command: None,
+            console_url: None,
             references: vec![],
             status: Status::Open,
             suppression: None,

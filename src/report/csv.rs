@@ -43,7 +43,7 @@ fn write_neutralised<W: Write, Row: IntoIterator<Item = Cell>, Cell: AsRef<str>>
     Ok(())
 }
 
-pub const FINDINGS_HEADER: [&str; 21] = [
+pub const FINDINGS_HEADER: [&str; 23] = [
     "run_id",
     "as_of",
     "fingerprint",
@@ -65,6 +65,8 @@ pub const FINDINGS_HEADER: [&str; 21] = [
     "suppression_expires",
     "first_seen",
     "evidence",
+    "remediation_command",
+    "console_url",
 ];
 
 /// The run every row of findings.csv belongs to: its id and as-of instant.
@@ -81,7 +83,7 @@ impl RunCells {
 }
 
 /// One finding's cells, in [`FINDINGS_HEADER`]'s order.
-pub fn finding_cells(run: &RunCells, f: &crate::findings::Finding) -> [String; 21] {
+pub fn finding_cells(run: &RunCells, f: &crate::findings::Finding) -> [String; 23] {
     [
         run.run_id.clone(),
         run.as_of.clone(),
@@ -104,6 +106,8 @@ pub fn finding_cells(run: &RunCells, f: &crate::findings::Finding) -> [String; 2
         f.suppression.as_ref().map(|s| s.expires.clone()).unwrap_or_default(),
         f.first_seen.clone(),
         f.evidence.json().to_string(),
+        f.remediation_command.clone().unwrap_or_default(),
+        f.console_url.clone().unwrap_or_default(),
     ]
 }
 

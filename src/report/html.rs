@@ -150,6 +150,8 @@ struct Page<'a> {
     catalog: Vec<CatalogRow>,
     /// What the references' labels mean (the Method section's legend).
     compliance_legend: &'static [(&'static str, &'static str)],
+    /// Per CIS section-1 item, how many accounts pass, fail, … (each account's page has its own).
+    cis: Vec<super::cis::Rollup<'a>>,
     identity_center: &'a crate::access::IdentityCenterSummary,
     identity_center_sentence: String,
     /// Who gained, then who lost, admin on which account since the previous run.
@@ -479,6 +481,9 @@ pub(super) struct FindingRow<'a> {
     detail: &'a str,
     evidence: Vec<EvidenceLine>,
     suppression: Option<String>,
+    /// The finding's own command, and its resource's console page.
+    command: Option<&'a str>,
+    console_url: Option<&'a str>,
     first_seen: &'a str,
     first_seen_date: &'a str,
     /// Whole days from first seen to the run's as-of instant.
@@ -804,6 +809,11 @@ impl<'a> Page<'a> {
             },
             catalog,
             compliance_legend: crate::checks::compliance::LEGEND,
+            cis: super::cis::rollup(
+                &report.coverage,
+                |id| report.counts.by_account.get(id).map(|a| a.cis).unwrap_or_default(),
+                &run.disabled_checks,
+            ),
             identity_center: &report.identity_center,
             identity_center_sentence: report.identity_center.sentence(),
             admin_changes: report
@@ -1338,6 +1348,8 @@ pub(super) fn finding_row(finding: &Finding, as_of: Option<DateTime<Utc>>) -> Fi
                 format!("{} (until {})", s.reason, s.expires)
             }
         }),
+        command: finding.remediation_command.as_deref(),
+        console_url: finding.console_url.as_deref(),
         first_seen: &finding.first_seen,
         first_seen_date: finding.first_seen.get(..10).unwrap_or(&finding.first_seen),
         age_days: first_seen
@@ -1362,6 +1374,20 @@ fn push_escaped(out: &mut String, text: &str) {
     }
 }
 
+/// A URL into an attribute: escaped like [`push_escaped`] but for `/`, which needs none there,
+/// so that the page says `https://…` as it is.
+fn push_url(out: &mut String, url: &str) {
+    for part in url.split_inclusive('/') {
+        match part.strip_suffix('/') {
+            Some(text) => {
+                push_escaped(out, text);
+                out.push('/');
+            }
+            None => push_escaped(out, part),
+        }
+    }
+}
+
 /// The name findings.json gives a resource type (kebab-case).
 fn resource_type_name(kind: ResourceType) -> &'static str {
     match kind {
@@ -1381,7 +1407,7 @@ fn resource_type_name(kind: ResourceType) -> &'static str {
 /// rendering each through tera. Every value from the snapshot goes through [`push_escaped`];
 /// `data-` attributes are what the page's script filters on.
 pub(super) fn write_row(out: &mut String, f: &FindingRow, show_account: bool, account_pages: bool) {
-    let mut push = |parts: &[&str]| {
+    let push = |out: &mut String, parts: &[&str]| {
         for (i, part) in parts.iter().enumerate() {
             // Even places are markup, odd places are values.
             if i % 2 == 0 {
@@ -1392,63 +1418,86 @@ pub(super) fn write_row(out: &mut String, f: &FindingRow, show_account: bool, ac
         }
     };
     let rank = f.rank.to_string();
-    push(&["<tr data-sev=\"", f.severity, "\" data-check=\"", f.check, "\" data-account=\"", f.account_id]);
-    push(&[
-        "\" data-account-name=\"",
-        f.account_name,
-        "\" data-change=\"",
-        f.state,
-        "\"><td data-sort=\"",
-        &rank,
-    ]);
-    push(&["\"><span class=\"sev sev-", f.severity, "\">", f.severity, "</span>"]);
+    push(
+        out,
+        &["<tr data-sev=\"", f.severity, "\" data-check=\"", f.check, "\" data-account=\"", f.account_id],
+    );
+    push(
+        out,
+        &[
+            "\" data-account-name=\"",
+            f.account_name,
+            "\" data-change=\"",
+            f.state,
+            "\"><td data-sort=\"",
+            &rank,
+        ],
+    );
+    push(out, &["\"><span class=\"sev sev-", f.severity, "\">", f.severity, "</span>"]);
     match f.state {
-        "new" => push(&["<br><span class=\"new\">new</span>"]),
-        "suppressed" => push(&["<br><span class=\"new\">suppressed</span>"]),
+        "new" => push(out, &["<br><span class=\"new\">new</span>"]),
+        "suppressed" => push(out, &["<br><span class=\"new\">suppressed</span>"]),
         _ => {}
     }
-    push(&["</td>"]);
+    push(out, &["</td>"]);
     if show_account {
-        push(&["<td data-sort=\"", f.account_id, "\">"]);
+        push(out, &["<td data-sort=\"", f.account_id, "\">"]);
         if account_pages {
-            push(&[
-                "<a class=\"mono acct\" href=\"accounts/",
-                f.account_id,
-                ".html#",
-                &f.check_anchor,
-                "\">",
-            ]);
-            push(&["", f.account_id, "</a>"]);
+            push(
+                out,
+                &["<a class=\"mono acct\" href=\"accounts/", f.account_id, ".html#", &f.check_anchor, "\">"],
+            );
+            push(out, &["", f.account_id, "</a>"]);
         } else {
-            push(&["<span class=\"mono acct\">", f.account_id, "</span>"]);
+            push(out, &["<span class=\"mono acct\">", f.account_id, "</span>"]);
         }
-        push(&["<br><span class=\"sub\">", f.account_name, "</span></td>"]);
+        push(out, &["<br><span class=\"sub\">", f.account_name, "</span></td>"]);
     }
-    push(&["<td><b>", f.resource_name, "</b> <span class=\"sub\">", resource_type_name(f.resource_type)]);
-    push(&["</span><span class=\"arn\">", f.resource_arn, "</span></td><td><b>", f.title]);
-    push(&["</b><div class=\"detail\">", f.detail, "</div>"]);
+    push(
+        out,
+        &["<td><b>", f.resource_name, "</b> <span class=\"sub\">", resource_type_name(f.resource_type)],
+    );
+    push(out, &["</span><span class=\"arn\">", f.resource_arn, "</span></td><td><b>", f.title]);
+    push(out, &["</b><div class=\"detail\">", f.detail, "</div>"]);
     if let Some(suppression) = &f.suppression {
-        push(&["<div class=\"sub\"><b>Suppressed:</b> ", suppression, "</div>"]);
+        push(out, &["<div class=\"sub\"><b>Suppressed:</b> ", suppression, "</div>"]);
     }
-    push(&["</td><td class=\"ev\">"]);
+    if f.command.is_some() || f.console_url.is_some() {
+        push(out, &["<div class=\"fix\">"]);
+        if let Some(command) = f.command {
+            push(out, &["<pre class=\"cmd\"><code>", command, "</code></pre>"]);
+        }
+        if let Some(url) = f.console_url {
+            // A link is navigation (which the page's `default-src 'none'` does not govern); it
+            // opens in whichever account the reader is signed in to, so the account is named.
+            out.push_str("<a class=\"console\" href=\"");
+            push_url(out, url);
+            push(out, &["\" rel=\"noopener noreferrer\">AWS console</a>"]);
+            push(out, &[" <span class=\"sub\">in account ", f.account_id, "</span>"]);
+        }
+        push(out, &["</div>"]);
+    }
+    push(out, &["</td><td class=\"ev\">"]);
     for line in &f.evidence {
-        push(&["<div><span class=\"k\">", &line.key, "</span>: ", &line.value, "</div>"]);
+        push(out, &["<div><span class=\"k\">", &line.key, "</span>: ", &line.value, "</div>"]);
     }
-    push(&[
-        "</td><td class=\"nowrap\" data-sort=\"",
-        f.first_seen,
-        "\" data-l=\"First seen\">",
-        f.first_seen_date,
-    ]);
+    push(
+        out,
+        &[
+            "</td><td class=\"nowrap\" data-sort=\"",
+            f.first_seen,
+            "\" data-l=\"First seen\">",
+            f.first_seen_date,
+        ],
+    );
     if let Some(days) = f.age_days {
         let days_text = days.to_string();
-        push(&[
-            "<br><span class=\"age\">",
-            &days_text,
-            if days == 1 { " day</span>" } else { " days</span>" },
-        ]);
+        push(
+            out,
+            &["<br><span class=\"age\">", &days_text, if days == 1 { " day</span>" } else { " days</span>" }],
+        );
     }
-    push(&["</td></tr>\n"]);
+    push(out, &["</td></tr>\n"]);
 }
 
 /// Why this run could not re-check a finding of the previous run.
@@ -1621,6 +1670,8 @@ pub(crate) mod tests {
             detail: "Plain detail.".into(),
             evidence: evidence(serde_json::json!({"access_key": 1, "last_used": null})),
             remediation: "aws iam do-something".to_string().into(),
+            remediation_command: None,
+            console_url: None,
             references: vec!["CIS 1.10".to_string().into()],
             status: Status::Open,
             suppression: None,
@@ -1691,6 +1742,8 @@ pub(crate) mod tests {
             "link": "https://evil.example/x",
             "keys": [IMG, 2],
         }));
+        admin.remediation_command = Some(format!("aws iam delete-user --user-name {SCRIPT}\n# {IMG}"));
+        admin.console_url = Some(format!("https://console.aws.amazon.com/iam/home#/users/details/{IMG}"));
         let mut suppressed = finding("console-without-mfa", Severity::High, "break-glass");
         suppressed.status = Status::Suppressed;
         suppressed.suppression = Some(Suppression {
@@ -1841,7 +1894,12 @@ pub(crate) mod tests {
         // with those taken out, nothing may point outside the page.
         let docs_link = "<a class=\"ref\" href=\"https://docs.aws.amazon.com/securityhub/";
         assert!(lower.matches(docs_link).count() > 0, "the catalog links the Security Hub controls");
-        let links_out = lower.replace(docs_link, "<a class=\"ref\" href=\"");
+        // And each finding's resource in the AWS console.
+        let console_link = "<a class=\"console\" href=\"https://console.aws.amazon.com/";
+        assert!(lower.matches(console_link).count() > 0, "a finding links its console page");
+        let links_out = lower
+            .replace(docs_link, "<a class=\"ref\" href=\"")
+            .replace(console_link, "<a class=\"console\" href=\"");
         assert!(
             !links_out.contains("http://")
                 && !links_out.contains("https://")
@@ -1853,6 +1911,56 @@ pub(crate) mod tests {
         assert!(lower.starts_with("<!doctype html>"));
         assert!(html.contains("Content-Security-Policy"));
         assert!(html.contains("@media print"));
+    }
+
+    #[test]
+    fn a_findings_command_is_copyable_text_and_its_console_link_names_the_account() {
+        let html = render_with(&hostile_report(), 100);
+        let fix = &html[html.find("<div class=\"fix\">").unwrap()..];
+        let fix = &fix[..fix.find("</div>").unwrap()];
+        assert_eq!(
+            fix,
+            "<div class=\"fix\"><pre class=\"cmd\"><code>aws iam delete-user --user-name \
+             &lt;script&gt;alert(1)&lt;&#x2F;script&gt;\n# &quot;&gt;&lt;img src=x onerror=alert(1)&gt;</code></pre>\
+             <a class=\"console\" href=\"https://console.aws.amazon.com/iam/home#/users/details/\
+             &quot;&gt;&lt;img src=x onerror=alert(1)&gt;\" rel=\"noopener noreferrer\">AWS console</a> \
+             <span class=\"sub\">in account 111122223333</span>"
+        );
+        // The legend says once where a console link opens.
+        assert!(html.contains("opens the resource's page in whichever AWS account you are signed in to"));
+    }
+
+    #[test]
+    fn the_cis_rollup_counts_accounts_per_item_and_names_the_first_failing() {
+        let ids: Vec<String> = (0..7).map(|n| format!("44445555666{n}")).collect();
+        let coverage: Vec<CoverageRow> = ids
+            .iter()
+            .map(|id| CoverageRow {
+                checks_without_input: vec![],
+                ..coverage(id, "acct", CoverageStatus::Audited, None)
+            })
+            .collect();
+        let findings: Vec<Finding> = ids
+            .iter()
+            .map(|id| Finding {
+                account_id: AccountId::parse(id).unwrap(),
+                ..finding("console-without-mfa", Severity::High, "bob")
+            })
+            .collect();
+        let mut report = RunReport::new(run_info(), coverage, findings, vec![], vec![]);
+        report.account_pages = true;
+        let html = render_with(&report, 100);
+        let rollup = &html[html.find("<section id=\"cis\">").unwrap()..];
+        let rollup = &rollup[..rollup.find("</section>").unwrap()];
+        let row = &rollup[rollup.find("\"v5.0.0\">1.9<").unwrap()..];
+        let row = &row[..row.find("</tr>").unwrap()];
+        assert!(row.contains("data-l=\"fail\"><b>7</b>"), "{row}");
+        assert!(row.contains("href=\"accounts/444455556660.html#cis-1-9\""), "{row}");
+        assert_eq!(row.matches("class=\"chip mono\"").count(), 5, "{row}");
+        assert!(row.contains("and 2 more"), "{row}");
+        // Stale keys were checked in every account and none is open.
+        let keys = &rollup[rollup.find("\"v5.0.0\">1.13<").unwrap()..];
+        assert!(keys[..keys.find("</tr>").unwrap()].contains("data-l=\"pass\">7</td>"), "{keys}");
     }
 
     #[test]

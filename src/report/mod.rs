@@ -4,6 +4,7 @@
 //! Renderers consume the [`RunReport`] and nothing else; they never look at a snapshot.
 
 pub mod accepted_risks;
+pub mod cis;
 pub mod csv;
 pub mod digest;
 pub mod html;
@@ -160,6 +161,8 @@ pub struct AccountCounts {
     pub suppressed: usize,
     /// Open findings per check in the account.
     pub checks: BTreeMap<crate::findings::CheckText, CheckTally>,
+    /// The CIS section-1 items its open and its suppressed findings concern.
+    pub cis: cis::Tally,
 }
 
 /// One check's open findings in one account: how many, and the worst severity among them.
@@ -195,6 +198,7 @@ impl Counts {
                 ..Default::default()
             }),
         };
+        account.cis.add(finding);
         match finding.status {
             Status::Open => {
                 self.open += 1;

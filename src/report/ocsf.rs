@@ -168,8 +168,13 @@ pub fn event(context: &Context, finding: &Finding, standing: Standing) -> Value 
     }
 
     let mut remediation = Map::new();
-    remediation.insert("desc".into(), json!(finding.remediation));
-    let links: Vec<String> = controls.iter().filter_map(|c| c.url()).collect();
+    let desc = match &finding.remediation_command {
+        Some(command) => format!("{}\n\nCommand:\n{command}", finding.remediation),
+        None => finding.remediation.to_string(),
+    };
+    remediation.insert("desc".into(), json!(desc));
+    let links: Vec<String> =
+        controls.iter().filter_map(|c| c.url()).chain(finding.console_url.iter().cloned()).collect();
     if !links.is_empty() {
         remediation.insert("references".into(), json!(links));
     }
@@ -298,6 +303,8 @@ mod tests {
             detail: "key 1 was created 400 days ago".into(),
             evidence: Evidence::from_map(serde_json::Map::from_iter([("age_days".to_string(), json!(400))])),
             remediation: "aws iam update-access-key".into(),
+            remediation_command: None,
+            console_url: None,
             references: vec![],
             status,
             suppression: (status == Status::Suppressed).then(|| Suppression {
@@ -398,6 +405,25 @@ mod tests {
         );
         assert_eq!(event["unmapped"]["evidence"]["age_days"], 400);
         assert!(event.get("status_detail").is_none());
+    }
+
+    #[test]
+    fn the_findings_command_joins_the_description_and_its_console_page_the_references() {
+        let mut alice = finding("stale-access-key", Change::New, Status::Open);
+        alice.remediation_command = Some("aws iam create-access-key --user-name alice".into());
+        alice.console_url = Some("https://console.aws.amazon.com/iam/home#/users/details/alice".into());
+        let event = event(&context(), &alice, Standing::Current);
+        assert_eq!(
+            event["remediation"]["desc"],
+            "aws iam update-access-key\n\nCommand:\naws iam create-access-key --user-name alice"
+        );
+        assert_eq!(
+            event["remediation"]["references"],
+            json!([
+                "https://docs.aws.amazon.com/securityhub/latest/userguide/iam-controls.html#iam-3",
+                "https://console.aws.amazon.com/iam/home#/users/details/alice"
+            ])
+        );
     }
 
     #[test]

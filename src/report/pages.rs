@@ -8,6 +8,7 @@
 //! sections into a part file under the spill folder, and its late pass (the admin checks and
 //! the roster) adds its own sections and writes the page. Nothing is held for the whole run.
 
+use super::cis;
 use super::html;
 use super::ReportError;
 use crate::access::roster::{AdminEquivalent, PrincipalKind, RosterRow};
@@ -36,6 +37,27 @@ pub struct AccountPages {
     run_id: String,
     as_of: DateTime<Utc>,
     order: crate::audit::ReportOrder,
+    /// Checks the configuration disabled: they judge no CIS item.
+    disabled: Vec<String>,
+}
+
+/// What an account's first pass leaves for its late pass.
+#[derive(Default, Serialize, Deserialize)]
+struct Part {
+    sections: Vec<Section>,
+    cis: cis::Tally,
+}
+
+/// A row of the account's CIS section-1 matrix.
+#[derive(Serialize)]
+struct CisRow {
+    item: &'static cis::Item,
+    anchor: String,
+    status: cis::Status,
+    label: &'static str,
+    why: String,
+    /// A failing item's checks with open findings here: (section anchor, check id, open).
+    links: Vec<(String, String, usize)>,
 }
 
 /// One check's findings in one account, rendered.
@@ -78,6 +100,7 @@ struct Page<'a> {
     capped: Vec<AdminRow<'a>>,
     not_admin: usize,
     sections: Vec<Section>,
+    cis: Vec<CisRow>,
 }
 
 impl AccountPages {
@@ -88,6 +111,7 @@ impl AccountPages {
         title: &str,
         run_id: &str,
         as_of: DateTime<Utc>,
+        disabled: &[String],
     ) -> std::io::Result<Self> {
         let dir = out.join(DIR);
         std::fs::create_dir_all(&dir)?;
@@ -99,6 +123,7 @@ impl AccountPages {
             run_id: run_id.into(),
             as_of,
             order: crate::audit::report_order(),
+            disabled: disabled.to_vec(),
         })
     }
 
@@ -111,9 +136,9 @@ impl AccountPages {
         if file_name(&account.account_id).is_none() {
             return Ok(());
         }
-        let sections = self.sections(findings)?;
+        let part = Part { sections: self.sections(findings)?, cis: tally(findings) };
         let path = self.part(&account.account_id);
-        let bytes = serde_json::to_vec(&sections).map_err(|e| e.to_string())?;
+        let bytes = serde_json::to_vec(&part).map_err(|e| e.to_string())?;
         std::fs::write(&path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))
     }
 
@@ -126,15 +151,16 @@ impl AccountPages {
     ) -> Result<(), String> {
         let Some(name) = file_name(&account.account_id) else { return Ok(()) };
         let part = self.part(&account.account_id);
-        let mut sections: Vec<Section> = match std::fs::read(&part) {
+        let Part { mut sections, mut cis } = match std::fs::read(&part) {
             Ok(bytes) => {
                 serde_json::from_slice(&bytes).map_err(|e| format!("cannot read {}: {e}", part.display()))?
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Part::default(),
             Err(e) => return Err(format!("cannot read {}: {e}", part.display())),
         };
         let _ = std::fs::remove_file(&part);
         sections.extend(self.sections(findings)?);
+        cis.merge(tally(findings));
         // Catalog order, as the report's families; a check the catalog does not know last.
         sections.sort_by_key(|s| if s.rank == 0 { usize::MAX } else { s.rank });
         // Each principal's admin-access finding, by the principal's ARN.
@@ -186,11 +212,39 @@ impl AccountPages {
             admins,
             capped,
             not_admin,
+            cis: self.cis_rows(cis, account, &sections),
             sections,
         };
         let text = render(html::ACCOUNT_TEMPLATE_NAME, &page).map_err(|e| e.to_string())?;
         let path = self.dir.join(name);
         std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+    }
+
+    /// The account's CIS section-1 matrix; a failing item links its checks' sections.
+    fn cis_rows(&self, tally: cis::Tally, account: &CoverageRow, sections: &[Section]) -> Vec<CisRow> {
+        cis::ITEMS
+            .iter()
+            .enumerate()
+            .map(|(index, item)| {
+                let judged = cis::judge(index, tally, account, &self.disabled);
+                let links = match judged.status {
+                    cis::Status::Fail => item
+                        .checks()
+                        .filter_map(|id| sections.iter().find(|s| s.id == id && s.open > 0))
+                        .map(|s| (s.anchor.clone(), s.id.clone(), s.open))
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                CisRow {
+                    item,
+                    anchor: item.anchor(),
+                    status: judged.status,
+                    label: judged.status.label(),
+                    why: judged.why,
+                    links,
+                }
+            })
+            .collect()
     }
 
     /// The findings of one pass, one section per check, rows in the report's order.
@@ -236,6 +290,15 @@ impl AccountPages {
     }
 }
 
+/// The CIS items one pass's findings concern.
+fn tally(findings: &[(usize, Finding)]) -> cis::Tally {
+    let mut tally = cis::Tally::default();
+    for (_, finding) in findings {
+        tally.add(finding);
+    }
+    tally
+}
+
 fn render(name: &str, page: &impl Serialize) -> Result<String, ReportError> {
     let tera = html::engine()?;
     let context = Context::from_serialize(page)
@@ -265,7 +328,7 @@ mod tests {
         let parts = out.path().join(".spill/pages");
         let as_of = "2024-07-01T00:00:00Z".parse().unwrap();
         let pages =
-            AccountPages::new(out.path(), &parts, "Audit <title>", "20240701T000000Z", as_of).unwrap();
+            AccountPages::new(out.path(), &parts, "Audit <title>", "20240701T000000Z", as_of, &[]).unwrap();
         let mut row = coverage("111122223333", &format!("prod {SCRIPT}"), CoverageStatus::Audited, None);
         row.checks_without_input = vec!["password-policy-weak".into()];
 
@@ -341,6 +404,7 @@ mod tests {
             "Audit",
             "r",
             "2024-07-01T00:00:00Z".parse().unwrap(),
+            &[],
         )
         .unwrap();
         let row =

@@ -243,6 +243,8 @@ fn finding(account: u64, check: &'static str, severity: Severity, name: &str) ->
         detail: "d".into(),
         evidence: Evidence::from_map(Default::default()),
         remediation: "".into(),
+        remediation_command: None,
+        console_url: None,
         references: vec![],
         status: Status::Open,
         suppression: None,

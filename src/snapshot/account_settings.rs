@@ -106,6 +106,8 @@ pub struct AnalyzerFinding {
     pub principal: Option<BTreeMap<String, String>>,
     pub action: Option<Vec<String>>,
     pub condition: Option<BTreeMap<String, String>>,
+    /// The analyzer that reported it (the collector adds it; the AWS shapes leave it out).
+    pub analyzer_arn: Option<String>,
 }
 
 #[cfg(test)]
