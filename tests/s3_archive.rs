@@ -112,6 +112,17 @@ fn runs_are_filed_in_s3_with_object_lock_and_the_previous_run_is_read_back() {
         assert!(html.contains(&row), "{row} missing from the second run's trend");
     }
     assert_eq!(html.matches("<g class=\"trend-run\">").count(), 2);
+
+    // The first run's access roster is read back from S3 too: every row of the second run
+    // was there before, so each keeps the first run's as-of as its first_seen.
+    let roster = gunzip_if_needed(
+        moto.tool("s3_tool.py", &["get", "evidence", &format!("iam-audit/{}/access-roster.csv.gz", runs[1])]),
+    );
+    let mut reader = csv::Reader::from_reader(roster.as_slice());
+    let column = reader.headers().unwrap().iter().position(|h| h == "first_seen").unwrap();
+    let first_seen: Vec<String> = reader.records().map(|r| r.unwrap()[column].to_string()).collect();
+    assert!(!first_seen.is_empty(), "the second run has roster rows");
+    assert!(first_seen.iter().all(|f| *f == first["as_of"]), "{first_seen:?} vs {}", first["as_of"]);
 }
 
 #[test]

@@ -113,11 +113,8 @@ impl S3Archive {
     /// The newest complete run (one holding SHA256SUMS): its findings.json, downloaded into
     /// `staging`, and its access roster when it has one (runs before the roster existed do not).
     pub fn previous_run(&self, staging: &Path) -> Result<Option<(String, PreviousRun)>, String> {
-        for folder in self.run_folders()?.into_iter().rev() {
+        if let Some(folder) = self.newest_complete(1)?.pop() {
             let base = format!("{}{folder}/", self.prefix);
-            if !self.exists(&format!("{base}{CHECKSUMS}"))? {
-                continue;
-            }
             std::fs::create_dir_all(staging)
                 .map_err(|e| format!("cannot create {}: {e}", staging.display()))?;
             // Stored as written or gzip-compressed (`.gz`), looked for in the order
@@ -135,27 +132,19 @@ impl S3Archive {
             let previous = PreviousRun { findings_file, roster: None, downloaded: true };
             self.download(&format!("{base}{findings}"), &previous.findings_file)?;
             let mut previous = previous;
-            if let Some(roster) = stored(ROSTER)? {
-                let roster_key = format!("{base}{roster}");
-                let path = staging.join(format!("previous-{folder}-{roster}"));
-                self.download(&roster_key, &path)?;
-                let read = crate::deliver::archive::open_maybe_gzip(&path)
-                    .map_err(|e| e.to_string())
-                    .and_then(|reader| PreviousRoster::index(reader, crate::deliver::previous_roster_copy()));
-                let _ = std::fs::remove_file(&path);
-                previous.roster = Some(read.map_err(|e| {
-                    format!("s3://{}/{roster_key} is not an access roster of this tool: {e}", self.bucket)
-                })?);
+            // The roster streams from S3 straight into its indexed local copy.
+            if let Some((uri, reader)) = self.open(&folder, ROSTER)? {
+                let read = PreviousRoster::index(reader, crate::deliver::previous_roster_copy());
+                previous.roster =
+                    Some(read.map_err(|e| format!("{uri} is not an access roster of this tool: {e}"))?);
             }
             return Ok(Some((folder, previous)));
         }
         Ok(None)
     }
 
-    /// The summaries of the newest `count` complete runs, oldest first, for the trend; a run
-    /// whose summary cannot be read is left out, with why. Each file is read as a stream (an
-    /// older run's findings.json only as far as its summary).
-    pub fn history(&self, count: usize) -> Result<History, String> {
+    /// The newest `count` complete runs (those holding SHA256SUMS), oldest first.
+    fn newest_complete(&self, count: usize) -> Result<Vec<String>, String> {
         let mut complete = Vec::new();
         for folder in self.run_folders()?.into_iter().rev() {
             if complete.len() == count {
@@ -166,6 +155,14 @@ impl S3Archive {
             }
         }
         complete.reverse();
+        Ok(complete)
+    }
+
+    /// The summaries of the newest `count` complete runs, oldest first, for the trend; a run
+    /// whose summary cannot be read is left out, with why. Each file is read as a stream (an
+    /// older run's findings.json only as far as its summary).
+    pub fn history(&self, count: usize) -> Result<History, String> {
+        let complete = self.newest_complete(count)?;
         Ok(History::gather(&complete, |run| trend::read_run(|name| self.open(run, name))))
     }
 
