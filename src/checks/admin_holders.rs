@@ -8,7 +8,7 @@
 
 use crate::policy::document::Effect;
 use crate::policy::escalation::graph::{AccountGraph, Escalation, SearchStats, Standing, Verdict};
-use crate::policy::escalation::org::{AccountExport, ExportedCaller, ExportedRole};
+use crate::policy::escalation::org::{AccountExport, ExportCache, ExportedCaller, ExportedRole};
 use crate::policy::escalation::principal::{self, NodeKind};
 use crate::snapshot::authorization::sso_permission_set_of_arn;
 use crate::snapshot::organization::Organization;
@@ -44,6 +44,7 @@ pub fn analyse(account: &AccountSnapshot, organization: &Organization) -> Accoun
     search.search(Vec::new());
     let verdicts = search.verdicts();
     let mut export = AccountExport::new(account.account_id.clone());
+    let mut cache = ExportCache::default();
     for (i, node) in search.nodes.iter().enumerate() {
         if node.kind == NodeKind::Group {
             continue;
@@ -72,8 +73,9 @@ pub fn analyse(account: &AccountSnapshot, organization: &Organization) -> Accoun
                 }
             }
         }
-        if caller {
-            export.callers.push(ExportedCaller::new(node, node.tags, reached));
+        // One that certainly reaches admin at home has nothing to gain from another account.
+        if caller && reached.is_none_or(|e| e.potential) {
+            export.callers.push(ExportedCaller::new(node, node.tags, reached, &mut cache));
         }
     }
     AccountEscalation {

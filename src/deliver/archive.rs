@@ -172,7 +172,7 @@ impl PendingRun {
 
     /// Compresses the large files (when `compress`), restricts permissions, writes SHA256SUMS
     /// last (over the files as stored), and renames the run into place.
-    pub fn commit(self, compress: bool) -> Result<PathBuf, ArchiveError> {
+    pub fn commit(mut self, compress: bool) -> Result<PathBuf, ArchiveError> {
         if compress {
             let present: Vec<&str> =
                 COMPRESSED.iter().copied().filter(|n| self.partial.join(n).is_file()).collect();
@@ -205,7 +205,30 @@ impl PendingRun {
         restrict(&checksums, false).map_err(fail(&checksums, "cannot set permissions"))?;
         fs::rename(&self.partial, &self.target)
             .map_err(fail(&self.target, "cannot move the run into place"))?;
-        Ok(self.target)
+        Ok(std::mem::take(&mut self.target))
+    }
+}
+
+/// A run that was never filed (the audit or its reports failed: a full disk, an unreadable
+/// snapshot) leaves nothing behind: its half-written folder, which may hold gigabytes of
+/// findings, would otherwise keep the disk full for the next run, and it is not evidence.
+impl Drop for PendingRun {
+    fn drop(&mut self) {
+        if !self.partial.exists() {
+            return;
+        }
+        match fs::remove_dir_all(&self.partial) {
+            Ok(()) => tracing::warn!(
+                event = "unfiled-run-removed",
+                "the run was not filed; its unfinished folder {} was removed",
+                self.partial.display()
+            ),
+            Err(error) => tracing::warn!(
+                event = "unfiled-run-left",
+                "the run was not filed, and its unfinished folder {} could not be removed ({error}): remove it by hand",
+                self.partial.display()
+            ),
+        }
     }
 }
 
@@ -299,6 +322,22 @@ mod tests {
         let run = archive.begin(id).unwrap();
         fs::write(run.dir().join("findings.json"), format!("{{\"run\":{{\"id\":\"{id}\"}}}}")).unwrap();
         run.commit(false).unwrap()
+    }
+
+    #[test]
+    fn a_run_never_filed_leaves_nothing_behind() {
+        let root = tempfile::tempdir().unwrap();
+        let archive = LocalArchive::open(root.path());
+        let run = archive.begin("20261123T000000Z").unwrap();
+        let partial = run.dir().to_path_buf();
+        fs::write(partial.join("findings.json"), "[half written").unwrap();
+        drop(run);
+        assert!(!partial.exists(), "the unfinished folder is removed");
+        assert_eq!(fs::read_dir(root.path()).unwrap().count(), 0);
+        // A filed run stays.
+        let filed = write_run(&archive, "20261124T000000Z");
+        assert!(filed.join(CHECKSUMS).is_file());
+        assert_eq!(archive.complete_runs().unwrap(), vec!["20261124T000000Z".to_string()]);
     }
 
     #[test]

@@ -50,7 +50,8 @@ fn principal_entry_matches(entry: &PrincipalEntry, caller: Caller) -> bool {
                 return true;
             }
             let account = arn_account(arn).unwrap_or_default();
-            value == account || value == format!("arn:aws:iam::{account}:root")
+            value == account
+                || value.strip_prefix("arn:aws:iam::").and_then(|v| v.strip_suffix(":root")) == Some(account)
         }
     }
 }

@@ -341,3 +341,104 @@ fn a_condition_on_the_written_principal_boundary_is_decided() {
     );
     assert_eq!(standing(&verdicts(&[], &[r]), "lake"), &Standing::NotAdmin);
 }
+
+/// The organization-wide pass over accounts given as (account id, users, roles), written
+/// with account `A` in their ARNs.
+fn across(
+    accounts: &[(&str, Vec<String>, Vec<String>)],
+) -> std::collections::BTreeMap<String, super::graph::Escalation> {
+    let org = Organization::default();
+    let exports: Vec<AccountExport> = accounts
+        .iter()
+        .map(|(id, users, roles)| {
+            let moved = |list: &[String]| list.iter().map(|s| s.replace(A, id)).collect::<Vec<_>>();
+            let mut s = AccountSnapshot::empty(AccountId::parse(id).unwrap(), (*id).into());
+            s.authorization = Some(graph(&moved(users), &moved(roles), ""));
+            admin_holders::analyse(&s, &org).export
+        })
+        .collect();
+    cross_account(&exports, &org)
+}
+
+fn assume_on(resource: &str) -> String {
+    format!(r#"{{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"{resource}"}}"#)
+}
+
+#[test]
+fn a_role_open_to_one_account_by_condition_admits_only_that_account() {
+    const B: &str = "444455556666";
+    const C: &str = "777788889999";
+    let open_to_c = format!(
+        r#"{{"Effect":"Allow","Principal":{{"AWS":"*"}},"Action":"sts:AssumeRole","Condition":{{"StringEquals":{{"aws:PrincipalAccount":"{C}"}}}}}}"#
+    );
+    let found = across(&[
+        (
+            A,
+            vec![
+                user("a1", &assume_on("*"), ""),
+                user("a2", &assume_on("*"), ""),
+                user("a3", &assume_on("arn:aws:iam::*:role/open-admin"), ""),
+            ],
+            vec![],
+        ),
+        (B, vec![], vec![admin_role("open-admin", &open_to_c)]),
+        (
+            C,
+            vec![
+                user("c1", &assume_on("*"), ""),
+                user("c2", &assume_on(&format!("arn:aws:iam::{B}:role/open-admin")), ""),
+                user("c3", &assume_on("arn:aws:iam::999999999999:role/*"), ""),
+                user("c4", &assume_on(&format!("arn:aws:iam::{B}:role/other")), ""),
+            ],
+            vec![],
+        ),
+    ]);
+    let arn = |account: &str, name: &str| format!("arn:aws:iam::{account}:user/{name}");
+    for name in ["c1", "c2"] {
+        let e = found.get(&arn(C, name)).unwrap_or_else(|| panic!("{name} assumes open-admin: {found:?}"));
+        assert_eq!(e.admin_node, format!("arn:aws:iam::{B}:role/open-admin"));
+    }
+    for (account, name) in [(A, "a1"), (A, "a2"), (A, "a3"), (C, "c3"), (C, "c4")] {
+        assert!(!found.contains_key(&arn(account, name)), "{name} cannot assume open-admin: {found:?}");
+    }
+}
+
+#[test]
+fn a_trust_that_reads_the_caller_arn_is_asked_of_every_caller() {
+    // The trust refuses `first` but admits `second` of the same account: one refusal says
+    // nothing of the account's other callers.
+    const B: &str = "444455556666";
+    const C: &str = "777788889999";
+    let only_second = format!(
+        r#"{{"Effect":"Allow","Principal":{{"AWS":"*"}},"Action":"sts:AssumeRole","Condition":{{"ArnLike":{{"aws:PrincipalArn":"arn:aws:iam::{C}:user/second"}}}}}}"#
+    );
+    let found = across(&[
+        (B, vec![], vec![admin_role("open-admin", &only_second)]),
+        (C, vec![user("first", &assume_on("*"), ""), user("second", &assume_on("*"), "")], vec![]),
+    ]);
+    assert!(found.contains_key(&format!("arn:aws:iam::{C}:user/second")), "{found:?}");
+    assert!(!found.contains_key(&format!("arn:aws:iam::{C}:user/first")), "{found:?}");
+}
+
+#[test]
+fn a_path_across_accounts_continues_through_a_reached_role() {
+    // C's user assumes B's relay role, which A's admin role trusts; the relay reaches admin
+    // only through A, so C's user does too, in two steps.
+    const B: &str = "444455556666";
+    const C: &str = "777788889999";
+    let trusting = |arn: &str| {
+        format!(r#"{{"Effect":"Allow","Principal":{{"AWS":"{arn}"}},"Action":"sts:AssumeRole"}}"#)
+    };
+    let relay_policy = format!(
+        r#","RolePolicyList":[{{"PolicyName":"p","PolicyDocument":{{"Statement":[{}]}}}}]"#,
+        assume_on("*")
+    );
+    let found = across(&[
+        (A, vec![], vec![admin_role("admin", &trusting(&format!("arn:aws:iam::{B}:role/relay")))]),
+        (B, vec![], vec![role("relay", &trusting(&format!("arn:aws:iam::{C}:root")), &relay_policy)]),
+        (C, vec![user("dev", &assume_on("*"), "")], vec![]),
+    ]);
+    let dev = found.get(&format!("arn:aws:iam::{C}:user/dev")).unwrap_or_else(|| panic!("{found:?}"));
+    assert_eq!(dev.steps.len(), 2, "{dev:?}");
+    assert_eq!(dev.admin_node, format!("arn:aws:iam::{A}:role/admin"));
+}

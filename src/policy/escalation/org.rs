@@ -6,7 +6,7 @@
 //! the roles another account could use (their trust names AWS principals of another
 //! account, or the role might itself be reached from one), with their trust policy and
 //! their own account's path to admin; and the principals whose identity policies name
-//! `sts:AssumeRole`, with only the statements that can bear on it and their tags (their
+//! `sts:AssumeRole` and that do not already certainly reach admin at home, with only the statements that can bear on it and their tags (their
 //! request context is made again when this pass needs it). This pass then follows
 //! `sts:AssumeRole` from account to account until nothing new is reached. Edges other than
 //! AssumeRole never cross accounts in AWS (a role is passed, and IAM is written, within its
@@ -18,21 +18,70 @@ use super::graph::{Escalation, Step};
 use super::principal::{principal_context, Node, NodeKind};
 use crate::identifiers::{arn_account, AccountId};
 use crate::policy::condition::RequestContext;
-use crate::policy::document::{Effect, PolicyDocument, Principal, Statement};
+use crate::policy::document::{Effect, PolicyDocument, Principal, PrincipalEntry, ResourceSpec, Statement};
 use crate::policy::effective::PolicySource;
 use crate::policy::engine::{Decision, Named, PolicySet, Request, ScpLevel};
 use crate::snapshot::authorization::Tag;
 use crate::snapshot::organization::Organization;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
-/// A policy document cut down to the statements that bear on one action.
+/// A policy document cut down to the statements that bear on one action; the document is
+/// shared by the callers of one account that carry the same policy.
 #[derive(Debug, Clone)]
 struct Owned {
     source: PolicySource,
-    document: PolicyDocument,
+    document: Arc<PolicyDocument>,
 }
 
-fn keep_statements(named: &Named, action: &str) -> Option<Owned> {
+/// The SCP levels of a caller, as kept: (label, policies) from the root down.
+type KeptLevels = Arc<[(String, Vec<Owned>)]>;
+
+/// SCP levels by their labels and the addresses of their documents.
+type LevelsKey = Vec<(String, Vec<usize>)>;
+
+/// What the exports of one account share: each policy document cut down once, and the
+/// account's SCP levels (the same for every principal of the account) kept once.
+#[derive(Debug, Default)]
+pub struct ExportCache {
+    /// By the address of the document in the account's graph (see `graph::document_key`).
+    documents: HashMap<usize, Option<Arc<PolicyDocument>>>,
+    /// The levels kept last, by their labels and document addresses.
+    levels: Option<(LevelsKey, KeptLevels)>,
+}
+
+impl ExportCache {
+    fn keep(&mut self, named: &Named, action: &str) -> Option<Owned> {
+        let key = named.document as *const PolicyDocument as usize;
+        let document =
+            self.documents.entry(key).or_insert_with(|| keep_statements(named, action).map(Arc::new));
+        document.clone().map(|document| Owned { source: named.source.clone(), document })
+    }
+
+    fn levels(&mut self, levels: &[ScpLevel], action: &str) -> KeptLevels {
+        let key: LevelsKey = levels
+            .iter()
+            .map(|l| {
+                let documents =
+                    l.policies.iter().map(|n| n.document as *const PolicyDocument as usize).collect();
+                (l.label.clone(), documents)
+            })
+            .collect();
+        if let Some((known, kept)) = &self.levels {
+            if *known == key {
+                return kept.clone();
+            }
+        }
+        let kept: KeptLevels = levels
+            .iter()
+            .map(|l| (l.label.clone(), l.policies.iter().filter_map(|n| self.keep(n, action)).collect()))
+            .collect();
+        self.levels = Some((key, kept.clone()));
+        kept
+    }
+}
+
+fn keep_statements(named: &Named, action: &str) -> Option<PolicyDocument> {
     let mut statements: Vec<Statement> =
         named.document.statements.iter().filter(|s| s.matches_action(action)).cloned().collect();
     let had_allow = named.document.statements.iter().any(|s| s.effect == Effect::Allow);
@@ -50,7 +99,7 @@ fn keep_statements(named: &Named, action: &str) -> Option<Owned> {
     if statements.is_empty() {
         return None;
     }
-    Some(Owned { source: named.source.clone(), document: PolicyDocument { statements, notes: Vec::new() } })
+    Some(PolicyDocument { statements, notes: Vec::new() })
 }
 
 /// A principal that may call `sts:AssumeRole` on roles of other accounts.
@@ -63,7 +112,7 @@ pub struct ExportedCaller {
     tags: Vec<Tag>,
     /// It reaches admin by its own account's search: `Some(potential)`.
     reached: Option<bool>,
-    scp_levels: Vec<(String, Vec<Owned>)>,
+    scp_levels: KeptLevels,
     identity: Vec<Owned>,
     boundary: Option<Owned>,
     /// Its `sts:AssumeRole` decision when the same on every role (every statement that
@@ -72,8 +121,14 @@ pub struct ExportedCaller {
 }
 
 impl ExportedCaller {
-    /// `node` of `tags`, and how its own account's search found it (`reached`).
-    pub fn new(node: &Node, tags: &[Tag], reached: Option<&Escalation>) -> ExportedCaller {
+    /// `node` of `tags`, and how its own account's search found it (`reached`); `cache` is
+    /// shared by the callers of one account.
+    pub fn new(
+        node: &Node,
+        tags: &[Tag],
+        reached: Option<&Escalation>,
+        cache: &mut ExportCache,
+    ) -> ExportedCaller {
         const ACTION: &str = "sts:assumerole";
         let policies = &node.policies;
         let mut caller = ExportedCaller {
@@ -82,15 +137,9 @@ impl ExportedCaller {
             name: node.name.to_string(),
             tags: tags.to_vec(),
             reached: reached.map(|e| e.potential),
-            scp_levels: policies
-                .scp_levels
-                .iter()
-                .map(|l| {
-                    (l.label.clone(), l.policies.iter().filter_map(|n| keep_statements(n, ACTION)).collect())
-                })
-                .collect(),
-            identity: policies.identity.iter().filter_map(|n| keep_statements(n, ACTION)).collect(),
-            boundary: policies.boundary.as_ref().and_then(|b| keep_statements(b, ACTION)),
+            scp_levels: cache.levels(&policies.scp_levels, ACTION),
+            identity: policies.identity.iter().filter_map(|n| cache.keep(n, ACTION)).collect(),
+            boundary: policies.boundary.as_ref().and_then(|b| cache.keep(b, ACTION)),
             everywhere: None,
         };
         let on_any = caller
@@ -108,7 +157,7 @@ impl ExportedCaller {
                 Some(caller.decide(&format!("arn:aws:iam::{account}:role/zzprobe"), &node.context));
             // Only `decide` reads the policies, and only for a caller without this answer:
             // the organization holds on to every caller, so they are let go.
-            caller.scp_levels = Vec::new();
+            caller.scp_levels = Arc::new([]);
             caller.identity = Vec::new();
             caller.boundary = None;
         }
@@ -216,125 +265,332 @@ impl AccountExport {
     }
 }
 
-/// Escalations found only by crossing accounts, by principal ARN.
-pub fn cross_account(exports: &[AccountExport], organization: &Organization) -> BTreeMap<String, Escalation> {
-    // How each role reaches admin, and whether each caller does (`potential`): by its own
-    // account's search first, then by this pass.
-    let mut tails: HashMap<&str, Escalation> = exports
-        .iter()
-        .flat_map(|e| &e.roles)
-        .filter_map(|r| r.reached.clone().map(|e| (r.arn.as_str(), e)))
-        .collect();
-    let mut reached: HashMap<&str, bool> = exports
-        .iter()
-        .flat_map(|e| &e.callers)
-        .filter_map(|c| c.reached.map(|potential| (c.arn.as_str(), potential)))
-        .collect();
-    let mut contexts: HashMap<&str, RequestContext> = HashMap::new();
-    let account_ids: HashMap<&str, &AccountId> =
-        exports.iter().map(|e| (e.account.as_str(), &e.account)).collect();
-    let callers_by_account: HashMap<&str, &[ExportedCaller]> =
-        exports.iter().map(|e| (e.account.as_str(), e.callers.as_slice())).collect();
-    let roles: Vec<&ExportedRole> = exports.iter().flat_map(|e| e.roles.iter()).collect();
-    let roles_by_arn: HashMap<&str, &ExportedRole> = roles.iter().map(|r| (r.arn.as_str(), *r)).collect();
-    let mut found: BTreeMap<String, Escalation> = BTreeMap::new();
-    // Roles reached by their own account's search had their same-account callers judged
-    // there; a role reached across accounts has not.
-    let mut frontier: Vec<(&ExportedRole, bool)> =
-        roles.iter().filter(|r| r.reached.is_some()).map(|r| (*r, true)).collect();
-    while !frontier.is_empty() {
-        let mut next = Vec::new();
-        for (role, local) in frontier {
-            let role_account = arn_account(&role.arn).unwrap_or_default();
-            let accounts: Vec<&str> = match role.trusted_accounts() {
-                Some(list) => list
-                    .iter()
-                    .filter_map(|a| callers_by_account.get_key_value(a.as_str()).map(|(k, _)| *k))
-                    .collect(),
-                None => callers_by_account.keys().copied().collect(),
-            };
-            let tail = tails[role.arn.as_str()].clone();
-            for account in accounts {
-                if local && account == role_account {
-                    continue;
+/// The account a resource pattern of an identity policy confines `sts:AssumeRole` to: its
+/// account field, when nothing before it is a wildcard (`arn:aws:iam::111122223333:role/*`
+/// names roles of 111122223333 only). None: it may name a role of any account.
+fn pattern_account(pattern: &str) -> Option<&str> {
+    let mut fields = pattern.splitn(6, ':');
+    let head: Vec<&str> = fields.by_ref().take(5).collect();
+    if head.len() < 5 || fields.next().is_none() || head.iter().any(|f| f.contains(['*', '?'])) {
+        return None;
+    }
+    Some(head[4])
+}
+
+impl ExportedCaller {
+    /// The accounts whose roles its identity policies could let it assume, when they confine
+    /// it to some (every Allow of `sts:AssumeRole` names roles of literal accounts). None: it
+    /// may assume roles anywhere, as far as its policies' text shows.
+    fn target_accounts(&self) -> Option<Vec<&str>> {
+        const ACTION: &str = "sts:assumerole";
+        let mut out: Vec<&str> = Vec::new();
+        for statement in self.identity.iter().flat_map(|o| o.document.statements.iter()) {
+            if statement.effect != Effect::Allow || !statement.matches_action(ACTION) {
+                continue;
+            }
+            if statement.resource_written.is_some() {
+                return None;
+            }
+            match &statement.resource {
+                ResourceSpec::Resource(patterns) => {
+                    for pattern in patterns {
+                        out.push(pattern_account(pattern)?);
+                    }
                 }
-                for caller in callers_by_account[account] {
-                    // A potential path (through a resource that may not exist) does not stop
-                    // the search for a certain one.
-                    if reached.get(caller.arn.as_str()).is_some_and(|potential| !potential || tail.potential)
-                    {
-                        continue;
-                    }
-                    // Its own policies refuse sts:AssumeRole on every role: only a trust in its
-                    // own account that names it could still let it in.
-                    let refused = match &caller.everywhere {
-                        Some(everywhere) => everywhere.is_denied(),
-                        None => caller.refuses(&role.arn),
-                    };
-                    if refused && account != role_account {
-                        continue;
-                    }
-                    let context = contexts
-                        .entry(caller.arn.as_str())
-                        .or_insert_with(|| caller.context(account_ids[account], organization));
-                    let trust = trust_answer(
-                        &role.trust,
-                        &role.arn,
-                        "sts:assumerole",
-                        Caller::Aws { arn: &caller.arn },
-                        context,
-                        &mut Vec::new(),
-                    );
-                    if trust.decision.is_denied() {
-                        continue;
-                    }
-                    let identity = if trust.names_caller {
-                        Decision::Allowed
-                    } else if let Some(everywhere) = &caller.everywhere {
-                        everywhere.clone()
-                    } else if refused {
-                        Decision::Denied
-                    } else {
-                        caller.decide(&role.arn, context)
-                    };
-                    let decision = trust.decision.and(identity);
-                    if decision.is_denied() {
-                        continue;
-                    }
-                    let mut conditions = decision.conditions().to_vec();
-                    for c in &tail.conditions {
-                        if !conditions.contains(c) {
-                            conditions.push(c.clone());
-                        }
-                    }
-                    let step = Step {
-                        principal: caller.arn.clone(),
-                        path_id: "sts-001",
-                        category: Category::PrincipalAccess,
-                        actions: vec!["sts:AssumeRole"],
-                        target: role.arn.clone(),
-                        effect: format!("assumes role {} in account {role_account}", role.name),
-                        conditions: decision.conditions().to_vec(),
-                        potential: false,
-                    };
-                    let mut steps = vec![step];
-                    steps.extend(tail.steps.iter().cloned());
-                    let escalation = Escalation {
-                        steps,
-                        admin_node: tail.admin_node.clone(),
-                        conditions,
-                        potential: tail.potential,
-                    };
-                    reached.insert(caller.arn.as_str(), escalation.potential);
-                    if let Some(as_role) = roles_by_arn.get(caller.arn.as_str()) {
-                        tails.insert(as_role.arn.as_str(), escalation.clone());
-                        next.push((*as_role, false));
-                    }
-                    found.insert(caller.arn.clone(), escalation);
-                }
+                ResourceSpec::NotResource(_) => return None,
+                ResourceSpec::Absent => {}
             }
         }
-        frontier = next;
+        out.sort_unstable();
+        out.dedup();
+        Some(out)
     }
-    found
+}
+
+impl ExportedRole {
+    /// Its trust answers every principal of one account alike: it names no principal more
+    /// narrowly than an account, and its conditions read no key that differs between the
+    /// principals of one account. Then one caller's refusal is its whole account's.
+    fn trust_is_per_account(&self) -> bool {
+        fn account_wide(entry: &PrincipalEntry) -> bool {
+            let value = entry.value.trim();
+            entry.kind != "AWS"
+                || value == "*"
+                || (value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit()))
+                || value.strip_prefix("arn:aws:iam::").and_then(|v| v.strip_suffix(":root")).is_some()
+        }
+        fn per_account_key(key: &str) -> bool {
+            match key.strip_prefix("aws:principal") {
+                Some(rest) => matches!(rest, "account" | "orgid" | "orgpaths" | "isawsservice"),
+                None => !matches!(key, "aws:username" | "aws:userid"),
+            }
+        }
+        self.trust.statements.iter().all(|s| {
+            s.not_principal.is_none()
+                && s.principal.as_ref().is_none_or(|p| p.entries().iter().all(account_wide))
+                && s.conditions
+                    .iter()
+                    .all(|c| per_account_key(&c.key) && !c.values.iter().any(|v| v.contains("${")))
+        })
+    }
+}
+
+/// What trying one caller on one role came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tried {
+    /// Skipped, or refused by its own policies or the pair's combined answer.
+    Passed,
+    /// The role's trust refused it.
+    TrustRefused,
+    /// It reaches admin through the role.
+    Reached,
+}
+
+/// The state of the organization-wide pass.
+struct Pass<'a> {
+    organization: &'a Organization,
+    accounts: Vec<&'a AccountId>,
+    /// Every caller with its account (an index into `accounts`).
+    callers: Vec<(&'a ExportedCaller, usize)>,
+    /// Whether each caller reaches admin so far: `Some(potential)`.
+    reached: Vec<Option<bool>>,
+    /// Request contexts made so far, let go once their caller is certainly reached.
+    contexts: Vec<Option<RequestContext>>,
+    roles_by_arn: HashMap<&'a str, &'a ExportedRole>,
+    found: BTreeMap<String, Escalation>,
+    /// Roles reached across accounts in this round, with how they reach admin.
+    next: Vec<(&'a ExportedRole, Escalation)>,
+}
+
+impl<'a> Pass<'a> {
+    /// Caller `index` is done: certainly reached, so nothing this pass finds could change it.
+    fn settled(&self, index: u32) -> bool {
+        self.reached[index as usize] == Some(false)
+    }
+
+    /// Tries caller `index` on `role` (in `role_account`, reaching admin by `tail`).
+    fn try_caller(
+        &mut self,
+        index: u32,
+        role: &'a ExportedRole,
+        role_account: &str,
+        tail: &Escalation,
+    ) -> Tried {
+        let index = index as usize;
+        let (caller, account) = self.callers[index];
+        // A potential path (through a resource that may not exist) does not stop the search
+        // for a certain one.
+        if self.reached[index].is_some_and(|potential| !potential || tail.potential) {
+            return Tried::Passed;
+        }
+        let same_account = self.accounts[account].as_str() == role_account;
+        // Its own policies refuse sts:AssumeRole on the role: only a trust in its own account
+        // that names it could still let it in.
+        let refused = match &caller.everywhere {
+            Some(everywhere) => everywhere.is_denied(),
+            None => caller.refuses(&role.arn),
+        };
+        if refused && !same_account {
+            return Tried::Passed;
+        }
+        let (organization, accounts) = (self.organization, &self.accounts);
+        let context =
+            self.contexts[index].get_or_insert_with(|| caller.context(accounts[account], organization));
+        let trust = trust_answer(
+            &role.trust,
+            &role.arn,
+            "sts:assumerole",
+            Caller::Aws { arn: &caller.arn },
+            context,
+            &mut Vec::new(),
+        );
+        if trust.decision.is_denied() {
+            return Tried::TrustRefused;
+        }
+        let identity = if trust.names_caller {
+            Decision::Allowed
+        } else if let Some(everywhere) = &caller.everywhere {
+            everywhere.clone()
+        } else if refused {
+            Decision::Denied
+        } else {
+            caller.decide(&role.arn, context)
+        };
+        let decision = trust.decision.and(identity);
+        if decision.is_denied() {
+            return Tried::Passed;
+        }
+        let mut conditions = decision.conditions().to_vec();
+        for c in &tail.conditions {
+            if !conditions.contains(c) {
+                conditions.push(c.clone());
+            }
+        }
+        let step = Step {
+            principal: caller.arn.clone(),
+            path_id: "sts-001",
+            category: Category::PrincipalAccess,
+            actions: vec!["sts:AssumeRole"],
+            target: role.arn.clone(),
+            effect: format!("assumes role {} in account {role_account}", role.name),
+            conditions: decision.conditions().to_vec(),
+            potential: false,
+        };
+        let mut steps = vec![step];
+        steps.extend(tail.steps.iter().cloned());
+        let escalation =
+            Escalation { steps, admin_node: tail.admin_node.clone(), conditions, potential: tail.potential };
+        self.reached[index] = Some(escalation.potential);
+        if !escalation.potential {
+            self.contexts[index] = None;
+        }
+        if let Some(as_role) = self.roles_by_arn.get(caller.arn.as_str()) {
+            self.next.push((*as_role, escalation.clone()));
+        }
+        self.found.insert(caller.arn.clone(), escalation);
+        Tried::Reached
+    }
+
+    /// Tries every caller of `list` still open on `role`, and keeps only those still open.
+    /// With `per_account` (the trust answers the account's callers alike), the first refusal
+    /// by the trust ends the list, which holds one account's callers.
+    fn try_list(
+        &mut self,
+        list: &mut Vec<u32>,
+        role: &'a ExportedRole,
+        role_account: &str,
+        tail: &Escalation,
+        admits: &dyn Fn(usize) -> bool,
+        per_account: bool,
+    ) {
+        let mut refused_accounts = false;
+        list.retain(|&index| {
+            if self.settled(index) {
+                return false;
+            }
+            if refused_accounts || !admits(self.callers[index as usize].1) {
+                return true;
+            }
+            match self.try_caller(index, role, role_account, tail) {
+                Tried::TrustRefused if per_account => refused_accounts = true,
+                Tried::Reached => return !self.settled(index),
+                _ => {}
+            }
+            true
+        });
+    }
+}
+
+/// Escalations found only by crossing accounts, by principal ARN.
+///
+/// The pass follows reached roles outwards. Each caller is tried on a role only while it is
+/// not certainly reached, and is kept in the lists it can be found through: callers that may
+/// assume roles of any account, by their own account; callers whose policies name only the
+/// roles of some accounts, by those accounts. A role trusted by every account is so tried
+/// only on callers still open, and, when its trust answers each account's callers alike, on
+/// one caller per account it refuses.
+pub fn cross_account(exports: &[AccountExport], organization: &Organization) -> BTreeMap<String, Escalation> {
+    let accounts: Vec<&AccountId> = exports.iter().map(|e| &e.account).collect();
+    let account_index: HashMap<&str, usize> =
+        accounts.iter().enumerate().map(|(i, a)| (a.as_str(), i)).collect();
+    let callers: Vec<(&ExportedCaller, usize)> =
+        exports.iter().enumerate().flat_map(|(i, e)| e.callers.iter().map(move |c| (c, i))).collect();
+    let mut home: Vec<std::ops::Range<u32>> = Vec::with_capacity(exports.len());
+    let mut start = 0u32;
+    for export in exports {
+        let end = start + export.callers.len() as u32;
+        home.push(start..end);
+        start = end;
+    }
+    // Callers that may assume roles of any account (allowed alike on every role, or naming
+    // roles of any account), by their own account; callers whose policies name only the
+    // roles of some accounts, by those accounts.
+    let mut anywhere: Vec<Vec<u32>> = vec![Vec::new(); exports.len()];
+    let mut targeted: HashMap<&str, Vec<u32>> = HashMap::new();
+    for (index, (caller, account)) in callers.iter().enumerate() {
+        let index = index as u32;
+        if caller.reached == Some(false) {
+            continue;
+        }
+        match &caller.everywhere {
+            Some(decision) if decision.is_denied() => {}
+            Some(_) => anywhere[*account].push(index),
+            None => match caller.target_accounts() {
+                Some(list) => list.into_iter().for_each(|a| targeted.entry(a).or_default().push(index)),
+                None => anywhere[*account].push(index),
+            },
+        }
+    }
+    let mut open_accounts: Vec<usize> = (0..exports.len()).filter(|a| !anywhere[*a].is_empty()).collect();
+    let mut pass = Pass {
+        organization,
+        reached: callers.iter().map(|(c, _)| c.reached).collect(),
+        contexts: (0..callers.len()).map(|_| None).collect(),
+        roles_by_arn: exports.iter().flat_map(|e| &e.roles).map(|r| (r.arn.as_str(), r)).collect(),
+        found: BTreeMap::new(),
+        next: Vec::new(),
+        accounts,
+        callers,
+    };
+    // Roles reached by their own account's search had their same-account callers judged
+    // there (`local`); a role reached across accounts has not.
+    let mut frontier: Vec<(&ExportedRole, Escalation, bool)> = exports
+        .iter()
+        .flat_map(|e| &e.roles)
+        .filter_map(|r| r.reached.clone().map(|tail| (r, tail, true)))
+        .collect();
+    while !frontier.is_empty() {
+        for (role, tail, local) in frontier {
+            let role_account = arn_account(&role.arn).unwrap_or_default();
+            let home_account = account_index.get(role_account).copied();
+            let trusted: Option<Vec<usize>> = role
+                .trusted_accounts()
+                .map(|list| list.iter().filter_map(|a| account_index.get(a.as_str()).copied()).collect());
+            let admits = |account: usize| trusted.as_ref().is_none_or(|list| list.contains(&account));
+            let others = |account: usize| Some(account) != home_account && admits(account);
+            // Its own account's callers, when it was reached across accounts.
+            if let Some(home_account) = home_account.filter(|a| !local && admits(*a)) {
+                for index in home[home_account].clone() {
+                    pass.try_caller(index, role, role_account, &tail);
+                }
+            }
+            // Callers of other accounts that may assume roles of any account.
+            let per_account = role.trust_is_per_account();
+            let lists: Vec<usize> = match &trusted {
+                Some(list) => list.clone(),
+                None => {
+                    open_accounts.retain(|a| !anywhere[*a].is_empty());
+                    open_accounts.clone()
+                }
+            };
+            for account in lists.into_iter().filter(|a| others(*a)) {
+                let mut list = std::mem::take(&mut anywhere[account]);
+                pass.try_list(&mut list, role, role_account, &tail, &others, per_account);
+                anywhere[account] = list;
+            }
+            // Callers of other accounts whose policies name roles of this one.
+            if let Some(list) = targeted.get_mut(role_account) {
+                pass.try_list(list, role, role_account, &tail, &others, false);
+            }
+        }
+        frontier =
+            std::mem::take(&mut pass.next).into_iter().map(|(role, tail)| (role, tail, false)).collect();
+    }
+    pass.found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pattern_account;
+
+    #[test]
+    fn a_pattern_confines_roles_to_its_account_only_when_nothing_before_it_is_a_wildcard() {
+        assert_eq!(pattern_account("arn:aws:iam::111122223333:role/admin"), Some("111122223333"));
+        assert_eq!(pattern_account("arn:aws:iam::111122223333:role/*"), Some("111122223333"));
+        assert_eq!(pattern_account("arn:aws:iam::*:role/admin"), None);
+        assert_eq!(pattern_account("arn:aws:iam::1111222233?3:role/admin"), None);
+        assert_eq!(pattern_account("arn:*:iam::111122223333:role/admin"), None);
+        assert_eq!(pattern_account("*"), None);
+        assert_eq!(pattern_account("arn:aws:iam::111122223333"), None);
+    }
 }
