@@ -56,6 +56,14 @@ pub fn arn_account(arn: &str) -> Option<&str> {
     (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())).then_some(account)
 }
 
+/// The account a principal value names as a whole: a bare account id (`111122223333`) or the
+/// account's root ARN (`arn:aws:iam::111122223333:root`), which both stand for every
+/// principal of that account.
+pub fn whole_account(value: &str) -> Option<&str> {
+    let account = value.strip_prefix("arn:aws:iam::").and_then(|v| v.strip_suffix(":root")).unwrap_or(value);
+    (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())).then_some(account)
+}
+
 /// The partition of an ARN (`aws`, `aws-cn`, `aws-us-gov`); `aws` when it cannot be told.
 pub fn arn_partition(arn: &str) -> &str {
     arn.split(':').nth(1).filter(|p| !p.is_empty()).unwrap_or("aws")
@@ -64,6 +72,16 @@ pub fn arn_partition(arn: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_whole_account_is_its_id_or_its_root() {
+        assert_eq!(whole_account("111122223333"), Some("111122223333"));
+        assert_eq!(whole_account("arn:aws:iam::111122223333:root"), Some("111122223333"));
+        assert_eq!(whole_account("arn:aws:iam::111122223333:role/admin"), None);
+        assert_eq!(whole_account("arn:aws:iam::*:root"), None);
+        assert_eq!(whole_account("*"), None);
+        assert_eq!(whole_account("11112222333"), None);
+    }
 
     #[test]
     fn account_ids_are_twelve_digits() {

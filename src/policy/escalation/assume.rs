@@ -8,7 +8,7 @@
 //! in another account, the caller's identity policies must allow `sts:AssumeRole` on the
 //! role too. That half is the engine's; this module answers the trust half.
 
-use crate::identifiers::arn_account;
+use crate::identifiers::{arn_account, whole_account};
 use crate::policy::condition::{self, RequestContext, Truth};
 use crate::policy::document::{Effect, PolicyDocument, Principal, PrincipalEntry, Statement};
 use crate::policy::engine::Decision;
@@ -50,8 +50,7 @@ fn principal_entry_matches(entry: &PrincipalEntry, caller: Caller) -> bool {
                 return true;
             }
             let account = arn_account(arn).unwrap_or_default();
-            value == account
-                || value.strip_prefix("arn:aws:iam::").and_then(|v| v.strip_suffix(":root")) == Some(account)
+            whole_account(value).is_some_and(|whole| whole == account)
         }
     }
 }

@@ -408,22 +408,12 @@ impl TrustIndex {
                             let value = entry.value.trim();
                             match entry.kind.as_str() {
                                 "AWS" if value == "*" => open = true,
-                                "AWS" => {
-                                    let account =
-                                        if value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit()) {
-                                            Some(value)
-                                        } else {
-                                            value
-                                                .strip_prefix("arn:aws:iam::")
-                                                .and_then(|r| r.strip_suffix(":root"))
-                                        };
-                                    match account {
-                                        Some(account) => {
-                                            index.by_account.entry(account.to_string()).or_default().push(t)
-                                        }
-                                        None => index.by_arn.entry(value.to_string()).or_default().push(t),
+                                "AWS" => match crate::identifiers::whole_account(value) {
+                                    Some(account) => {
+                                        index.by_account.entry(account.to_string()).or_default().push(t)
                                     }
-                                }
+                                    None => index.by_arn.entry(value.to_string()).or_default().push(t),
+                                },
                                 "Service" | "Federated" => services.push((value.to_ascii_lowercase(), t)),
                                 _ => {}
                             }
@@ -639,7 +629,7 @@ impl DocumentActions {
 }
 
 /// A document's identity: its address (documents are shared, never copied, in one graph).
-fn document_key(document: &PolicyDocument) -> usize {
+pub(crate) fn document_key(document: &PolicyDocument) -> usize {
     document as *const PolicyDocument as usize
 }
 

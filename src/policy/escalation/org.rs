@@ -6,17 +6,18 @@
 //! the roles another account could use (their trust names AWS principals of another
 //! account, or the role might itself be reached from one), with their trust policy and
 //! their own account's path to admin; and the principals whose identity policies name
-//! `sts:AssumeRole` and that do not already certainly reach admin at home, with only the statements that can bear on it and their tags (their
-//! request context is made again when this pass needs it). This pass then follows
+//! `sts:AssumeRole` and that do not already certainly reach admin at home, with only the
+//! statements that can bear on it and their tags (their request context is made again when
+//! this pass needs it). This pass then follows
 //! `sts:AssumeRole` from account to account until nothing new is reached. Edges other than
 //! AssumeRole never cross accounts in AWS (a role is passed, and IAM is written, within its
 //! own account).
 
 use super::assume::{trust_answer, Caller};
 use super::catalogue::Category;
-use super::graph::{Escalation, Step};
+use super::graph::{document_key, Escalation, Step};
 use super::principal::{principal_context, Node, NodeKind};
-use crate::identifiers::{arn_account, AccountId};
+use crate::identifiers::{arn_account, whole_account, AccountId};
 use crate::policy::condition::RequestContext;
 use crate::policy::document::{Effect, PolicyDocument, Principal, PrincipalEntry, ResourceSpec, Statement};
 use crate::policy::effective::PolicySource;
@@ -44,7 +45,7 @@ type LevelsKey = Vec<(String, Vec<usize>)>;
 /// account's SCP levels (the same for every principal of the account) kept once.
 #[derive(Debug, Default)]
 pub struct ExportCache {
-    /// By the address of the document in the account's graph (see `graph::document_key`).
+    /// By the address of the document in the account's graph ([`document_key`]).
     documents: HashMap<usize, Option<Arc<PolicyDocument>>>,
     /// The levels kept last, by their labels and document addresses.
     levels: Option<(LevelsKey, KeptLevels)>,
@@ -52,7 +53,7 @@ pub struct ExportCache {
 
 impl ExportCache {
     fn keep(&mut self, named: &Named, action: &str) -> Option<Owned> {
-        let key = named.document as *const PolicyDocument as usize;
+        let key = document_key(named.document);
         let document =
             self.documents.entry(key).or_insert_with(|| keep_statements(named, action).map(Arc::new));
         document.clone().map(|document| Owned { source: named.source.clone(), document })
@@ -61,11 +62,7 @@ impl ExportCache {
     fn levels(&mut self, levels: &[ScpLevel], action: &str) -> KeptLevels {
         let key: LevelsKey = levels
             .iter()
-            .map(|l| {
-                let documents =
-                    l.policies.iter().map(|n| n.document as *const PolicyDocument as usize).collect();
-                (l.label.clone(), documents)
-            })
+            .map(|l| (l.label.clone(), l.policies.iter().map(|n| document_key(n.document)).collect()))
             .collect();
         if let Some((known, kept)) = &self.levels {
             if *known == key {
@@ -314,10 +311,7 @@ impl ExportedRole {
     fn trust_is_per_account(&self) -> bool {
         fn account_wide(entry: &PrincipalEntry) -> bool {
             let value = entry.value.trim();
-            entry.kind != "AWS"
-                || value == "*"
-                || (value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit()))
-                || value.strip_prefix("arn:aws:iam::").and_then(|v| v.strip_suffix(":root")).is_some()
+            entry.kind != "AWS" || value == "*" || whole_account(value).is_some()
         }
         fn per_account_key(key: &str) -> bool {
             match key.strip_prefix("aws:principal") {
@@ -509,9 +503,6 @@ pub fn cross_account(exports: &[AccountExport], organization: &Organization) -> 
     let mut targeted: HashMap<&str, Vec<u32>> = HashMap::new();
     for (index, (caller, account)) in callers.iter().enumerate() {
         let index = index as u32;
-        if caller.reached == Some(false) {
-            continue;
-        }
         match &caller.everywhere {
             Some(decision) if decision.is_denied() => {}
             Some(_) => anywhere[*account].push(index),
