@@ -2,7 +2,7 @@
 //! findings out. Accounts are read and judged one at a time (in parallel), and only their
 //! findings are kept, so memory follows the findings, not the organization's size.
 
-mod parking;
+pub(crate) mod parking;
 
 use crate::access::join::Directory;
 use crate::access::roster::{self, IamPrincipal, RosterRow};
@@ -14,7 +14,7 @@ use crate::config::Config;
 use crate::findings::{self, Finding, Severity, Status};
 use crate::identifiers::AccountId;
 use crate::policy::escalation::graph::{Escalation, Verdict};
-use crate::policy::escalation::org::AccountExport;
+use crate::policy::escalation::org::{cross_account_planned, AccountExport, ExportPlan};
 use crate::policy::escalation::principal::NodeKind;
 use crate::snapshot::{AccountEntry, AccountSnapshot, InputProblem, PlannedStatus, Snapshot};
 use chrono::{DateTime, Utc};
@@ -247,8 +247,17 @@ pub fn audit_into<S: Sink>(
     entries.sort_by(|a, b| a.id.as_str().cmp(b.id.as_str()));
 
     // The first pass, a chunk of accounts at a time: their findings go to the sink; what the
-    // late pass needs is parked, and what the organization pass needs is kept.
-    let mut parking = sink.spill_dir().map_or_else(Parking::in_memory, Parking::in_dir);
+    // late pass and the organization pass need is parked (the latter keeps a plan in memory).
+    const LATE: &str = "escalation state";
+    const EXPORT: &str = "organization-pass export";
+    let mut parking: Parking<LateState> = match sink.spill_dir() {
+        Some(dir) => Parking::in_dir(dir, "late-state.spill", LATE),
+        None => Parking::in_memory(LATE),
+    };
+    let mut export_parking: Parking<AccountExport> = match sink.spill_dir() {
+        Some(dir) => Parking::in_dir(dir, "exports.spill", EXPORT),
+        None => Parking::in_memory(EXPORT),
+    };
     let mut per_account: Vec<AccountResult> = Vec::with_capacity(entries.len());
     for chunk in entries.chunks(chunk_size()) {
         let done: Vec<_> = chunk
@@ -258,36 +267,58 @@ pub fn audit_into<S: Sink>(
                     audit_account(snapshot, entry, config, as_of, &known_accounts, directory.as_ref());
                 let findings = std::mem::take(&mut result.findings);
                 let prepared = sink.prepare(&result.row, Pass::First, findings, Vec::new());
-                (result, parking.encode(late), prepared)
+                let export = result.export.take().map(|e| (ExportPlan::of(&e), export_parking.encode(e)));
+                (result, parking.encode(late), export, prepared)
             })
             .collect();
-        for (mut result, late, prepared) in done {
+        for (mut result, late, export, prepared) in done {
             sink.append(prepared);
             result.parked = Some(parking.park(late));
+            result.planned = export.map(|(plan, encoded)| (plan, export_parking.park(encoded)));
             per_account.push(result);
         }
     }
     let parking_error = parking.close().err();
+    let export_error = export_parking.close().err();
 
-    // The organization-wide pass: principals that reach admin through another account. Each
-    // account's export is moved out and dropped once the pass is done; each account keeps
+    // The organization-wide pass: principals that reach admin through another account. It
+    // holds each account's plan and reads exports back as it needs them; each account keeps
     // only what the pass found for it.
-    let exports: Vec<AccountExport> = per_account.iter_mut().filter_map(|r| r.export.take()).collect();
-    let cross = crate::policy::escalation::org::cross_account(&exports, &snapshot.organization);
-    let mut stats = EscalationStats { cross_account_found: cross.len(), ..Default::default() };
-    let mut exports = exports.into_iter().peekable();
-    for result in &mut per_account {
-        if exports.peek().is_some_and(|e| e.account == result.account_id) {
-            let export = exports.next().expect("peeked");
-            result.cross = admin_holders::cross_account_of(&export, &cross);
-            let reserved: BTreeSet<&str> =
-                result.reserved_roles.iter().map(|(_, role)| role.as_str()).collect();
-            let found =
-                result.cross.iter().filter(|(_, arn, _)| reserved.contains(arn.as_str())).cloned().collect();
-            admin_holders::merge_cross_account(&mut result.reserved_verdicts, found);
+    let mut owners = Vec::new();
+    let mut plans = Vec::new();
+    let mut tickets = Vec::new();
+    for (i, result) in per_account.iter_mut().enumerate() {
+        if let Some((plan, ticket)) = result.planned.take() {
+            owners.push(i);
+            plans.push(plan);
+            tickets.push(ticket);
         }
     }
-    drop(cross);
+    let load = |account: usize| match &export_error {
+        Some(error) => Err(error.clone()),
+        None => export_parking.read(&tickets[account]),
+    };
+    let cross = cross_account_planned(&plans, &load, &snapshot.organization);
+    drop((plans, tickets, export_parking));
+    let mut stats = EscalationStats { cross_account_found: cross.total(), ..Default::default() };
+    for (k, found) in cross.found.into_iter().enumerate() {
+        let result = &mut per_account[owners[k]];
+        let reserved: BTreeSet<&str> = result.reserved_roles.iter().map(|(_, role)| role.as_str()).collect();
+        let of_reserved =
+            found.iter().filter(|(_, arn, _)| reserved.contains(arn.as_str())).cloned().collect();
+        admin_holders::merge_cross_account(&mut result.reserved_verdicts, of_reserved);
+        result.cross = found;
+    }
+    for (k, error) in cross.unreadable {
+        // Its principals and roles could not be followed across accounts: its own admin
+        // verdicts stand, but the account is not fully audited.
+        fail(
+            &mut per_account[owners[k]].row,
+            format!(
+                "its principals and roles were left out of the organization-wide escalation pass: {error}"
+            ),
+        );
+    }
     let admin_sets = admin_permission_sets(&per_account, directory.as_ref(), &snapshot.organization);
     let after: Vec<_> = CATALOG
         .iter()
@@ -306,14 +337,12 @@ pub fn audit_into<S: Sink>(
             Ok(state) => state,
             Err(error) => {
                 // Its admin checks and roster cannot be judged: the account is not fully audited.
-                let message = format!(
-                    "its admin verdicts and access roster were lost between the audit's passes: {error}"
+                fail(
+                    &mut result.row,
+                    format!(
+                        "its admin verdicts and access roster were lost between the audit's passes: {error}"
+                    ),
                 );
-                result.row.status = CoverageStatus::Failed;
-                result.row.error = Some(match result.row.error.take() {
-                    Some(earlier) => format!("{earlier}; {message}"),
-                    None => message,
-                });
                 return (Vec::new(), Vec::new());
             }
         };
@@ -377,6 +406,15 @@ pub fn audit_into<S: Sink>(
     }
 }
 
+/// Marks an account not fully audited, for `message` (after any earlier error).
+fn fail(row: &mut CoverageRow, message: String) {
+    row.status = CoverageStatus::Failed;
+    row.error = Some(match row.error.take() {
+        Some(earlier) => format!("{earlier}; {message}"),
+        None => message,
+    });
+}
+
 /// Permission sets whose role is admin-equivalent in some account (a certain verdict
 /// preferred, then the lowest account id), and where organization-wide Identity Center
 /// findings are filed.
@@ -428,8 +466,11 @@ struct AccountResult {
     row: CoverageRow,
     findings: Vec<Finding>,
     failure: Option<String>,
-    /// For the organization pass (None when the account's escalation was not analysed).
+    /// For the organization pass (None when the account's escalation was not analysed), as
+    /// the account's analysis made it, until it is parked as `planned`.
     export: Option<AccountExport>,
+    /// What the organization pass holds of the export, and where the export waits.
+    planned: Option<(ExportPlan, Parked<AccountExport>)>,
     /// What the organization pass found for its principals (kind, ARN, path).
     cross: Vec<(NodeKind, String, Escalation)>,
     /// Its Identity Center roles (permission set ARN, role ARN) and their verdicts, for the
@@ -438,7 +479,7 @@ struct AccountResult {
     reserved_verdicts: Vec<Verdict>,
     stats: crate::policy::escalation::graph::SearchStats,
     /// The rest of what its late pass needs, parked (None for a skipped account).
-    parked: Option<Parked>,
+    parked: Option<Parked<LateState>>,
 }
 
 fn audit_account(
@@ -471,6 +512,7 @@ fn audit_account(
             findings: Vec::new(),
             failure: None,
             export: None,
+            planned: None,
             cross: Vec::new(),
             reserved_roles: Vec::new(),
             reserved_verdicts: Vec::new(),
@@ -566,6 +608,7 @@ fn audit_account(
         findings,
         failure: context_failure,
         export,
+        planned: None,
         cross: Vec::new(),
         reserved_roles,
         reserved_verdicts,

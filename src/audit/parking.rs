@@ -1,9 +1,11 @@
-//! Each account's state between its first pass and its late pass: its admin verdicts, its
-//! side of the Identity Center join and the users and roles the roster lists. The late pass
-//! waits for the organization-wide escalation pass, which needs every account first, so this
-//! state would otherwise be held for every account at once and grow with the organization.
-//! A streamed run parks it in a file of its spill folder (one JSON document per account, read
-//! back once by position); an audit held in memory keeps it as it is.
+//! What an account hands from its first pass to later ones, parked on disk between them.
+//! Two states wait so: what the organization-wide escalation pass needs of each account (its
+//! export, read back as the pass needs it), and its late state (its admin verdicts, its side
+//! of the Identity Center join and the users and roles the roster lists, read back once by
+//! its late pass). Both wait for every account's first pass, so held in memory they would
+//! grow with the organization. A streamed run parks them in files of its spill folder (one
+//! JSON document per account, read back by position); an audit held in memory keeps them as
+//! they are.
 //!
 //! A state that cannot be written (a full disk) stays in memory as its encoded bytes, with a
 //! warning: memory grows, nothing is lost.
@@ -11,14 +13,17 @@
 use crate::access::join::AccountAccess;
 use crate::access::roster::IamPrincipal;
 use crate::policy::escalation::graph::Verdict;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::fs::File;
 use std::io::{BufWriter, Write};
+use std::marker::PhantomData;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// What an account's late pass needs of its first.
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct LateState {
     /// Every user and role that holds, reaches or is capped from admin, by its own account's
     /// search (the organization pass adds to them).
@@ -30,14 +35,14 @@ pub struct LateState {
 }
 
 /// A state made ready for parking on a worker thread.
-pub enum Encoded {
-    Held(Box<LateState>),
+pub enum Encoded<T> {
+    Held(Box<T>),
     Bytes(Vec<u8>),
 }
 
 /// Where one account's state waits.
-pub enum Parked {
-    Held(Box<LateState>),
+pub enum Parked<T> {
+    Held(Arc<T>),
     Bytes(Vec<u8>),
     Written { at: u64, len: usize },
 }
@@ -51,35 +56,39 @@ struct Lot {
     failed: bool,
 }
 
-/// The parking file, or none (states held in memory).
-pub struct Parking {
+/// The parking file, or none (states held in memory). `what` names the state in messages.
+pub struct Parking<T> {
     lot: Option<Lot>,
+    what: &'static str,
+    kind: PhantomData<fn() -> T>,
 }
 
-impl Parking {
-    pub fn in_memory() -> Parking {
-        Parking { lot: None }
+impl<T: Serialize + DeserializeOwned> Parking<T> {
+    pub fn in_memory(what: &'static str) -> Parking<T> {
+        Parking { lot: None, what, kind: PhantomData }
     }
 
-    /// A parking file in `dir`; in memory (with a warning) when it cannot be made.
-    pub fn in_dir(dir: &Path) -> Parking {
-        let path = dir.join("late-state.spill");
+    /// A parking file `name` in `dir`; in memory (with a warning) when it cannot be made.
+    pub fn in_dir(dir: &Path, name: &str, what: &'static str) -> Parking<T> {
+        let path = dir.join(name);
         match File::create(&path) {
             Ok(file) => Parking {
                 lot: Some(Lot { path, writer: BufWriter::new(file), at: 0, reader: None, failed: false }),
+                what,
+                kind: PhantomData,
             },
             Err(e) => {
                 tracing::warn!(
-                    "cannot create {}: {e}; each account's escalation state is held in memory until the late pass",
+                    "cannot create {}: {e}; each account's {what} is held in memory",
                     path.display()
                 );
-                Parking::in_memory()
+                Parking::in_memory(what)
             }
         }
     }
 
     /// Encodes `state` for the file (on the caller's thread), or keeps it as it is.
-    pub fn encode(&self, state: LateState) -> Encoded {
+    pub fn encode(&self, state: T) -> Encoded<T> {
         if self.lot.is_none() {
             return Encoded::Held(Box::new(state));
         }
@@ -90,11 +99,12 @@ impl Parking {
         }
     }
 
-    pub fn park(&mut self, encoded: Encoded) -> Parked {
+    pub fn park(&mut self, encoded: Encoded<T>) -> Parked<T> {
         let bytes = match encoded {
-            Encoded::Held(state) => return Parked::Held(state),
+            Encoded::Held(state) => return Parked::Held(Arc::from(state)),
             Encoded::Bytes(bytes) => bytes,
         };
+        let what = self.what;
         let Some(lot) = self.lot.as_mut().filter(|lot| !lot.failed) else { return Parked::Bytes(bytes) };
         match lot.writer.write_all(&bytes) {
             Ok(()) => {
@@ -105,7 +115,7 @@ impl Parking {
             Err(e) => {
                 lot.failed = true;
                 tracing::warn!(
-                    "cannot write {}: {e}; the remaining accounts' escalation state is held in memory",
+                    "cannot write {}: {e}; the remaining accounts' {what} is held in memory",
                     lot.path.display()
                 );
                 Parked::Bytes(bytes)
@@ -122,28 +132,44 @@ impl Parking {
         Ok(())
     }
 
-    /// The state parked as `parked` (after [`Parking::close`]).
-    pub fn take(&self, parked: Parked) -> Result<LateState, String> {
+    /// A copy of the state parked as `parked` (after [`Parking::close`]), which stays parked.
+    pub fn read(&self, parked: &Parked<T>) -> Result<Arc<T>, String> {
         let bytes = match parked {
-            Parked::Held(state) => return Ok(*state),
-            Parked::Bytes(bytes) => bytes,
+            Parked::Held(state) => return Ok(state.clone()),
+            Parked::Bytes(bytes) => return self.decode(bytes).map(Arc::new),
             Parked::Written { at, len } => {
                 let lot = self.lot.as_ref().expect("a state was written, so there is a file");
                 let reader =
                     lot.reader.as_ref().ok_or_else(|| format!("{} was not closed", lot.path.display()))?;
-                let mut bytes = vec![0; len];
+                let mut bytes = vec![0; *len];
                 reader
-                    .read_exact_at(&mut bytes, at)
+                    .read_exact_at(&mut bytes, *at)
                     .map_err(|e| format!("cannot read {}: {e}", lot.path.display()))?;
                 bytes
             }
         };
-        serde_json::from_slice(&bytes)
-            .map_err(|e| format!("the account's parked escalation state is unreadable: {e}"))
+        self.decode(&bytes).map(Arc::new)
+    }
+
+    /// The state parked as `parked` (after [`Parking::close`]), taken back for good.
+    pub fn take(&self, parked: Parked<T>) -> Result<T, String>
+    where
+        T: Clone,
+    {
+        match parked {
+            Parked::Held(state) => Ok(Arc::unwrap_or_clone(state)),
+            Parked::Bytes(bytes) => self.decode(&bytes),
+            written => self.read(&written).map(Arc::unwrap_or_clone),
+        }
+    }
+
+    fn decode(&self, bytes: &[u8]) -> Result<T, String> {
+        serde_json::from_slice(bytes)
+            .map_err(|e| format!("the account's parked {} is unreadable: {e}", self.what))
     }
 }
 
-impl Drop for Parking {
+impl<T> Drop for Parking<T> {
     fn drop(&mut self) {
         if let Some(lot) = &self.lot {
             let _ = std::fs::remove_file(&lot.path);
@@ -226,7 +252,7 @@ mod tests {
     #[test]
     fn a_parked_state_comes_back_whole_from_the_file() {
         let dir = tempfile::tempdir().unwrap();
-        let mut parking = Parking::in_dir(dir.path());
+        let mut parking = Parking::in_dir(dir.path(), "late-state.spill", "escalation state");
         let mut tickets = Vec::new();
         for name in ["a", "b", "c"] {
             let encoded = parking.encode(state(name));
@@ -244,7 +270,7 @@ mod tests {
 
     #[test]
     fn without_a_file_the_state_is_held() {
-        let mut parking = Parking::in_memory();
+        let mut parking = Parking::<LateState>::in_memory("escalation state");
         let encoded = parking.encode(state("a"));
         let ticket = parking.park(encoded);
         assert!(matches!(ticket, Parked::Held(_)));
@@ -254,7 +280,11 @@ mod tests {
 
     #[test]
     fn a_folder_that_cannot_hold_the_file_keeps_the_states_in_memory() {
-        let mut parking = Parking::in_dir(Path::new("/nonexistent/iam-auditor/spill"));
+        let mut parking = Parking::in_dir(
+            Path::new("/nonexistent/iam-auditor/spill"),
+            "late-state.spill",
+            "escalation state",
+        );
         let encoded = parking.encode(state("a"));
         let ticket = parking.park(encoded);
         parking.close().unwrap();
@@ -266,7 +296,7 @@ mod tests {
         let mut value = serde_json::to_value(state("a")).unwrap();
         value["verdicts"][0]["standing"]["steps"][0]["path_id"] = "zz-999".into();
         let parked = Parked::Bytes(serde_json::to_vec(&value).unwrap());
-        let error = Parking::in_memory().take(parked).unwrap_err();
+        let error = Parking::<LateState>::in_memory("escalation state").take(parked).unwrap_err();
         assert!(error.contains("zz-999"), "{error}");
     }
 }

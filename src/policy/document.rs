@@ -8,38 +8,50 @@
 
 use super::pattern::ActionPattern;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Effect {
     Allow,
     Deny,
 }
 
 /// `Action` or `NotAction`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum ActionSpec {
     Action(Vec<ActionPattern>),
     NotAction(Vec<ActionPattern>),
 }
 
 /// `Resource`, `NotResource`, or neither (trust policies).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum ResourceSpec {
     Resource(Vec<String>),
     NotResource(Vec<String>),
     Absent,
 }
 
+impl ResourceSpec {
+    /// Resource ARNs compare case-sensitively; an absent Resource matches nothing.
+    pub fn matches(&self, resource: &str) -> bool {
+        use super::pattern::wildcard_match;
+        match self {
+            ResourceSpec::Resource(patterns) => patterns.iter().any(|p| wildcard_match(p, resource)),
+            ResourceSpec::NotResource(patterns) => !patterns.iter().any(|p| wildcard_match(p, resource)),
+            ResourceSpec::Absent => false,
+        }
+    }
+}
+
 /// One entry of a `Principal` block: `{"AWS": "arn…"}`, `{"Service": "…"}`, `{"Federated": "…"}`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PrincipalEntry {
     pub kind: String,
     pub value: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Principal {
     /// `"Principal": "*"`
     Anyone,
@@ -64,7 +76,7 @@ impl Principal {
 }
 
 /// One condition test, e.g. `StringEquals` / `aws:PrincipalOrgID` / `["o-abc"]`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Condition {
     /// As written, e.g. `ForAnyValue:StringLike` or `StringEqualsIfExists`.
     pub operator: String,
@@ -86,7 +98,7 @@ impl Condition {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Statement {
     pub sid: Option<String>,
     pub effect: Effect,
@@ -119,12 +131,7 @@ impl Statement {
     /// Resource ARNs compare case-sensitively; an absent Resource matches nothing in an
     /// identity policy, but trust policies (no Resource) are never asked.
     pub fn matches_resource(&self, resource: &str) -> bool {
-        use super::pattern::wildcard_match;
-        match &self.resource {
-            ResourceSpec::Resource(patterns) => patterns.iter().any(|p| wildcard_match(p, resource)),
-            ResourceSpec::NotResource(patterns) => !patterns.iter().any(|p| wildcard_match(p, resource)),
-            ResourceSpec::Absent => false,
-        }
+        self.resource.matches(resource)
     }
 
     /// The written patterns when they hold policy variables, and whether they are NotResource.
@@ -155,7 +162,7 @@ impl Statement {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct PolicyDocument {
     pub statements: Vec<Statement>,
     /// Things a reader of the policy should know that the parse had to paper over.
@@ -471,6 +478,26 @@ fn scalar_text(value: serde_json::Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_document_parked_and_read_back_is_the_same_document() {
+        // The audit parks policies on disk between its passes in serde's form of these types.
+        let document = PolicyDocument::literal(
+            r#"{"Statement":[
+                {"Sid":"a","Effect":"Allow","NotAction":["iam:*","S3:Get*"],"NotResource":"arn:aws:s3:::b/${aws:username}/*",
+                 "Condition":{"StringEquals":{"aws:PrincipalTag/Team":["x","y"]},"Bool":{"aws:MultiFactorAuthPresent":true}}},
+                {"Effect":"Deny","Principal":{"AWS":["arn:aws:iam::111122223333:root"],"Service":"ec2.amazonaws.com"},
+                 "Action":"sts:AssumeRole"},
+                {"Effect":"Allow","NotPrincipal":"*","Action":"*","Resource":"*"}]}"#,
+        );
+        let text = serde_json::to_string(&document).unwrap();
+        let back: PolicyDocument = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, document);
+        // NotAction, matched case-insensitively: the lower-cased patterns are made again.
+        assert!(!back.statements[0].matches_action("s3:getobject"), "{text}");
+        assert!(back.statements[0].matches_action("ec2:runinstances"), "{text}");
+        assert!(back.statements[0].resource_written.is_some());
+    }
 
     #[test]
     fn statement_may_be_an_object_or_a_list() {

@@ -16,7 +16,7 @@
 use super::condition::{self, RequestContext, Truth};
 use super::document::{Effect, PolicyDocument, Statement};
 use super::effective::PolicySource;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One request, as the engine is asked it.
 #[derive(Debug, Clone, Copy)]
@@ -52,7 +52,7 @@ pub struct PolicySet<'a> {
     pub boundary: Option<Named<'a>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "decision", content = "conditions", rename_all = "kebab-case")]
 pub enum Decision {
     Allowed,

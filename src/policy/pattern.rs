@@ -34,6 +34,20 @@ pub struct ActionPattern {
     lower: String,
 }
 
+/// Kept (the audit parks policies on disk between its passes) as the pattern was written.
+impl serde::Serialize for ActionPattern {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.written)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ActionPattern {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<ActionPattern, D::Error> {
+        let written = String::deserialize(deserializer)?;
+        Ok(ActionPattern::new(&written))
+    }
+}
+
 impl ActionPattern {
     pub fn new(written: &str) -> ActionPattern {
         ActionPattern { written: written.to_string(), lower: written.trim().to_ascii_lowercase() }

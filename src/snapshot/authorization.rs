@@ -25,7 +25,7 @@ pub struct AttachedPolicy {
     pub arn: String,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, Deserialize)]
 pub struct Tag {
     pub key: String,
     pub value: String,

@@ -2,8 +2,9 @@
 //! what must not (the look-alike that differs in the one thing that matters).
 
 use super::graph::{AccountGraph, Standing, Verdict};
-use super::org::{cross_account, AccountExport};
+use super::org::{cross_account, cross_account_planned, AccountExport, ExportPlan};
 use super::principal;
+use crate::audit::parking::{Parked, Parking};
 use crate::checks::admin_holders;
 use crate::identifiers::AccountId;
 use crate::snapshot::authorization::IamGraph;
@@ -342,13 +343,11 @@ fn a_condition_on_the_written_principal_boundary_is_decided() {
     assert_eq!(standing(&verdicts(&[], &[r]), "lake"), &Standing::NotAdmin);
 }
 
-/// The organization-wide pass over accounts given as (account id, users, roles), written
-/// with account `A` in their ARNs.
-fn across(
-    accounts: &[(&str, Vec<String>, Vec<String>)],
-) -> std::collections::BTreeMap<String, super::graph::Escalation> {
+/// Each account's export, for accounts given as (account id, users, roles), written with
+/// account `A` in their ARNs.
+fn exports(accounts: &[(&str, Vec<String>, Vec<String>)]) -> Vec<AccountExport> {
     let org = Organization::default();
-    let exports: Vec<AccountExport> = accounts
+    accounts
         .iter()
         .map(|(id, users, roles)| {
             let moved = |list: &[String]| list.iter().map(|s| s.replace(A, id)).collect::<Vec<_>>();
@@ -356,12 +355,64 @@ fn across(
             s.authorization = Some(graph(&moved(users), &moved(roles), ""));
             admin_holders::analyse(&s, &org).export
         })
+        .collect()
+}
+
+/// The organization-wide pass over `accounts` (see [`exports`]). The pass runs twice, on the
+/// exports held in memory and on the exports parked on disk and read back as an audit reads
+/// them, and must find the same.
+fn across(
+    accounts: &[(&str, Vec<String>, Vec<String>)],
+) -> std::collections::BTreeMap<String, super::graph::Escalation> {
+    let org = Organization::default();
+    let exports = exports(accounts);
+    let held = cross_account(&exports, &org);
+    let dir = tempfile::tempdir().unwrap();
+    let mut parking: Parking<AccountExport> = Parking::in_dir(dir.path(), "exports.spill", "export");
+    let plans: Vec<ExportPlan> = exports.iter().map(ExportPlan::of).collect();
+    let tickets: Vec<_> = exports
+        .into_iter()
+        .map(|e| {
+            let encoded = parking.encode(e);
+            parking.park(encoded)
+        })
         .collect();
-    cross_account(&exports, &org)
+    assert!(tickets.iter().all(|t| matches!(t, Parked::Written { .. })), "parked in the file");
+    parking.close().unwrap();
+    let load = |account: usize| parking.read(&tickets[account]);
+    let parked = cross_account_planned(&plans, &load, &org);
+    assert!(parked.unreadable.is_empty());
+    let parked: std::collections::BTreeMap<_, _> =
+        parked.found.into_iter().flatten().map(|(_, arn, e)| (arn, e)).collect();
+    assert_eq!(format!("{parked:?}"), format!("{held:?}"), "parked exports give the same answer");
+    held
 }
 
 fn assume_on(resource: &str) -> String {
     format!(r#"{{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"{resource}"}}"#)
+}
+
+#[test]
+fn an_export_that_cannot_be_read_back_is_named_and_the_other_accounts_still_count() {
+    const B: &str = "444455556666";
+    const C: &str = "777788889999";
+    const D: &str = "222233334444";
+    let anyone = r#"{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}"#;
+    let exports = exports(&[
+        (B, vec![], vec![admin_role("open-admin", anyone)]),
+        (C, vec![user("c1", &assume_on("*"), "")], vec![]),
+        (D, vec![user("d1", &assume_on("*"), "")], vec![]),
+    ]);
+    let plans: Vec<ExportPlan> = exports.iter().map(ExportPlan::of).collect();
+    let load = |account: usize| match account {
+        2 => Err("cannot read exports.spill: disk gone".to_string()),
+        _ => Ok(std::sync::Arc::new(exports[account].clone())),
+    };
+    let cross = cross_account_planned(&plans, &load, &Organization::default());
+    assert_eq!(cross.unreadable, vec![(2, "cannot read exports.spill: disk gone".to_string())]);
+    assert_eq!(cross.found[1].len(), 1, "c1 reaches open-admin: {:?}", cross.found);
+    assert_eq!(cross.found[1][0].1, format!("arn:aws:iam::{C}:user/c1"));
+    assert!(cross.found[2].is_empty(), "d1 was not read back, so not judged: {:?}", cross.found);
 }
 
 #[test]

@@ -1,17 +1,18 @@
 //! Escalation across accounts: a role in account A that reaches admin, trusted by a
 //! principal of account B, makes that principal reach admin too.
 //!
-//! Each account is searched on its own (`graph.rs`) while it is loaded; what crosses
-//! accounts is kept small, since the organization holds every account's export at once:
-//! the roles another account could use (their trust names AWS principals of another
-//! account, or the role might itself be reached from one), with their trust policy and
-//! their own account's path to admin; and the principals whose identity policies name
-//! `sts:AssumeRole` and that do not already certainly reach admin at home, with only the
-//! statements that can bear on it and their tags (their request context is made again when
-//! this pass needs it). This pass then follows
-//! `sts:AssumeRole` from account to account until nothing new is reached. Edges other than
-//! AssumeRole never cross accounts in AWS (a role is passed, and IAM is written, within its
-//! own account).
+//! Each account is searched on its own (`graph.rs`) while it is loaded, and hands this pass
+//! an [`AccountExport`]: the roles another account could use (their trust names AWS
+//! principals of another account, or the role might itself be reached from one), with their
+//! trust policy and their own account's path to admin; and the principals whose identity
+//! policies name `sts:AssumeRole` and that do not already certainly reach admin at home, with
+//! only the statements that can bear on it and their tags (their request context is made
+//! again when this pass needs it). An audit parks the exports on disk and keeps an
+//! [`ExportPlan`] of each account in memory, so the pass holds tens of bytes a principal, not
+//! the policies; it reads an export back only to follow a role or to try a caller that its
+//! own policies do not plainly refuse. This pass follows `sts:AssumeRole` from account to
+//! account until nothing new is reached. Edges other than AssumeRole never cross accounts in
+//! AWS (a role is passed, and IAM is written, within its own account).
 
 use super::assume::{trust_answer, Caller};
 use super::catalogue::Category;
@@ -24,12 +25,13 @@ use crate::policy::effective::PolicySource;
 use crate::policy::engine::{Decision, Named, PolicySet, Request, ScpLevel};
 use crate::snapshot::authorization::Tag;
 use crate::snapshot::organization::Organization;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 /// A policy document cut down to the statements that bear on one action; the document is
 /// shared by the callers of one account that carry the same policy.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct Owned {
     source: PolicySource,
     document: Arc<PolicyDocument>,
@@ -100,7 +102,7 @@ fn keep_statements(named: &Named, action: &str) -> Option<PolicyDocument> {
 }
 
 /// A principal that may call `sts:AssumeRole` on roles of other accounts.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ExportedCaller {
     pub arn: String,
     pub kind: NodeKind,
@@ -166,21 +168,6 @@ impl ExportedCaller {
         principal_context(self.kind, &self.arn, &self.name, account, &self.tags, organization)
     }
 
-    /// Its own policies plainly refuse `sts:AssumeRole` on this role, without asking the
-    /// engine: no identity (or boundary) Allow names the role at all. Never refuses what
-    /// the engine would allow (a policy variable reads as "may name it").
-    fn refuses(&self, role_arn: &str) -> bool {
-        const ACTION: &str = "sts:assumerole";
-        let allows = |o: &Owned| {
-            o.document.statements.iter().any(|s| {
-                s.effect == Effect::Allow
-                    && s.matches_action(ACTION)
-                    && (s.resource_written.is_some() || s.matches_resource(role_arn))
-            })
-        };
-        !self.identity.iter().any(allows) || self.boundary.as_ref().is_some_and(|b| !allows(b))
-    }
-
     fn decide(&self, role_arn: &str, context: &RequestContext) -> Decision {
         fn named(o: &Owned) -> Named<'_> {
             Named { source: o.source.clone(), document: &o.document }
@@ -202,7 +189,7 @@ impl ExportedCaller {
 }
 
 /// A role whose trust names AWS principals.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ExportedRole {
     pub arn: String,
     pub name: String,
@@ -248,7 +235,7 @@ impl ExportedRole {
 }
 
 /// What one account hands to the organization-wide pass.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AccountExport {
     pub account: AccountId,
     /// The roles another account could use ([`ExportedRole::crosses_accounts`]).
@@ -329,6 +316,141 @@ impl ExportedRole {
     }
 }
 
+/// What the organization pass keeps in memory of one account's export while the export
+/// itself may wait on disk: which lists each caller joins, whether its own policies plainly
+/// refuse a role, and which roles to follow. The callers' and roles' policies are read back
+/// only for a caller that gets past these tests, and for a role being followed.
+#[derive(Debug, Clone)]
+pub struct ExportPlan {
+    pub account: AccountId,
+    callers: Vec<CallerPlan>,
+    roles: Vec<RolePlan>,
+}
+
+/// A caller as the plan holds it.
+#[derive(Debug, Clone)]
+struct CallerPlan {
+    /// It reaches admin by its own account's search: `Some(potential)`.
+    reached: Option<bool>,
+    /// The accounts whose roles it may assume: None, any account.
+    targets: Option<Box<[String]>>,
+    own: OwnAnswer,
+    /// Its place among its account's exported roles, when it is one of them.
+    as_role: Option<u32>,
+}
+
+/// What a caller's own policies say of `sts:AssumeRole`, as far as the plan needs it.
+#[derive(Debug, Clone)]
+enum OwnAnswer {
+    /// The same answer on every role: denied or not.
+    Everywhere { denied: bool },
+    /// The resources its Allow statements name (with whether they hold a policy variable),
+    /// in its identity policies and, when it has one, its boundary.
+    Resources { identity: Box<[(ResourceSpec, bool)]>, boundary: Option<Box<[(ResourceSpec, bool)]>> },
+}
+
+impl OwnAnswer {
+    fn of(caller: &ExportedCaller) -> OwnAnswer {
+        const ACTION: &str = "sts:assumerole";
+        if let Some(everywhere) = &caller.everywhere {
+            return OwnAnswer::Everywhere { denied: everywhere.is_denied() };
+        }
+        let allows = |o: &Owned| -> Vec<(ResourceSpec, bool)> {
+            o.document
+                .statements
+                .iter()
+                .filter(|s| s.effect == Effect::Allow && s.matches_action(ACTION))
+                .map(|s| (s.resource.clone(), s.resource_written.is_some()))
+                .collect()
+        };
+        OwnAnswer::Resources {
+            identity: caller.identity.iter().flat_map(allows).collect(),
+            boundary: caller.boundary.as_ref().map(|b| allows(b).into()),
+        }
+    }
+
+    /// Its own policies plainly refuse `sts:AssumeRole` on this role, without asking the
+    /// engine: the same answer everywhere is a denial, or no identity (or boundary) Allow
+    /// names the role at all. Never refuses what the engine would allow (a policy variable
+    /// reads as "may name it").
+    fn refuses(&self, role_arn: &str) -> bool {
+        match self {
+            OwnAnswer::Everywhere { denied } => *denied,
+            OwnAnswer::Resources { identity, boundary } => {
+                let names = |list: &[(ResourceSpec, bool)]| {
+                    list.iter().any(|(spec, written)| *written || spec.matches(role_arn))
+                };
+                !names(identity) || boundary.as_deref().is_some_and(|b| !names(b))
+            }
+        }
+    }
+}
+
+/// A role as the plan holds it.
+#[derive(Debug, Clone)]
+struct RolePlan {
+    /// The accounts its trust could admit: None, any account.
+    trusted: Option<Box<[String]>>,
+    /// It reaches admin by its own account's search.
+    reached: bool,
+    /// Its trust answers every principal of one account alike.
+    per_account: bool,
+}
+
+impl ExportPlan {
+    pub fn of(export: &AccountExport) -> ExportPlan {
+        let roles_by_arn: HashMap<&str, u32> =
+            export.roles.iter().enumerate().map(|(i, r)| (r.arn.as_str(), i as u32)).collect();
+        ExportPlan {
+            account: export.account.clone(),
+            callers: export
+                .callers
+                .iter()
+                .map(|caller| CallerPlan {
+                    reached: caller.reached,
+                    targets: match &caller.everywhere {
+                        Some(_) => None,
+                        None => caller
+                            .target_accounts()
+                            .map(|list| list.into_iter().map(str::to_string).collect()),
+                    },
+                    own: OwnAnswer::of(caller),
+                    as_role: roles_by_arn.get(caller.arn.as_str()).copied(),
+                })
+                .collect(),
+            roles: export
+                .roles
+                .iter()
+                .map(|role| RolePlan {
+                    trusted: role.trusted_accounts().map(Into::into),
+                    reached: role.reached.is_some(),
+                    per_account: role.trust_is_per_account(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// What the organization-wide pass found.
+#[derive(Debug, Default)]
+pub struct CrossAccount {
+    /// By account (in the order of the plans): each principal that reaches admin only
+    /// through another account (or more surely so), with its path, in its account's order.
+    pub found: Vec<Vec<(NodeKind, String, Escalation)>>,
+    /// Accounts whose export could not be read back, with why: their principals and roles
+    /// were left out of the pass.
+    pub unreadable: Vec<(usize, String)>,
+}
+
+impl CrossAccount {
+    pub fn total(&self) -> usize {
+        self.found.iter().map(Vec::len).sum()
+    }
+}
+
+/// Reads one account's export back (an index into the plans).
+pub type LoadExport<'a> = dyn Fn(usize) -> Result<Arc<AccountExport>, String> + Sync + 'a;
+
 /// What trying one caller on one role came to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Tried {
@@ -340,56 +462,104 @@ enum Tried {
     Reached,
 }
 
+/// Exports read back and kept at once, at most.
+const LOADED: usize = 64;
+
 /// The state of the organization-wide pass.
 struct Pass<'a> {
     organization: &'a Organization,
-    accounts: Vec<&'a AccountId>,
-    /// Every caller with its account (an index into `accounts`).
-    callers: Vec<(&'a ExportedCaller, usize)>,
+    plans: &'a [ExportPlan],
+    load: &'a LoadExport<'a>,
+    /// Exports read back lately, by account.
+    loaded: HashMap<usize, Arc<AccountExport>>,
+    unreadable: BTreeMap<usize, String>,
+    /// Every caller: its account and its place there.
+    callers: Vec<(u32, u32)>,
     /// Whether each caller reaches admin so far: `Some(potential)`.
     reached: Vec<Option<bool>>,
     /// Request contexts made so far, let go once their caller is certainly reached.
-    contexts: Vec<Option<RequestContext>>,
-    roles_by_arn: HashMap<&'a str, &'a ExportedRole>,
-    found: BTreeMap<String, Escalation>,
-    /// Roles reached across accounts in this round, with how they reach admin.
-    next: Vec<(&'a ExportedRole, Escalation)>,
+    contexts: HashMap<u32, RequestContext>,
+    found: BTreeMap<u32, (NodeKind, String, Escalation)>,
+    /// Roles reached across accounts in this round (account, place), with how they reach admin.
+    next: Vec<(usize, u32, Escalation)>,
+    counts: PassCounts,
+}
+
+/// How much work the pass did, for `--verbose`.
+#[derive(Debug, Default)]
+struct PassCounts {
+    rounds: usize,
+    roles: usize,
+    /// (role, list of one account's callers) visits.
+    lists: usize,
+    /// Callers judged on a role (their trust asked).
+    tries: usize,
+    /// Exports read back.
+    loads: usize,
 }
 
 impl<'a> Pass<'a> {
+    /// Account `account`'s export, read back when it is not at hand; None when unreadable.
+    fn export(&mut self, account: usize) -> Option<Arc<AccountExport>> {
+        if let Some(export) = self.loaded.get(&account) {
+            return Some(export.clone());
+        }
+        if self.unreadable.contains_key(&account) {
+            return None;
+        }
+        self.counts.loads += 1;
+        match (self.load)(account) {
+            Ok(export) => {
+                if self.loaded.len() >= LOADED {
+                    self.loaded.clear();
+                }
+                self.loaded.insert(account, export.clone());
+                Some(export)
+            }
+            Err(error) => {
+                self.unreadable.insert(account, error);
+                None
+            }
+        }
+    }
+
     /// Caller `index` is done: certainly reached, so nothing this pass finds could change it.
     fn settled(&self, index: u32) -> bool {
         self.reached[index as usize] == Some(false)
     }
 
-    /// Tries caller `index` on `role` (in `role_account`, reaching admin by `tail`).
+    /// Tries caller `index` on `role` (of account `role_account`, reaching admin by `tail`).
     fn try_caller(
         &mut self,
         index: u32,
-        role: &'a ExportedRole,
-        role_account: &str,
+        role: &ExportedRole,
+        role_account: usize,
         tail: &Escalation,
     ) -> Tried {
-        let index = index as usize;
-        let (caller, account) = self.callers[index];
+        let (account, place) = self.callers[index as usize];
+        let (account, place) = (account as usize, place as usize);
         // A potential path (through a resource that may not exist) does not stop the search
         // for a certain one.
-        if self.reached[index].is_some_and(|potential| !potential || tail.potential) {
+        if self.reached[index as usize].is_some_and(|potential| !potential || tail.potential) {
             return Tried::Passed;
         }
-        let same_account = self.accounts[account].as_str() == role_account;
+        let same_account = account == role_account;
+        let plan = &self.plans[account].callers[place];
         // Its own policies refuse sts:AssumeRole on the role: only a trust in its own account
         // that names it could still let it in.
-        let refused = match &caller.everywhere {
-            Some(everywhere) => everywhere.is_denied(),
-            None => caller.refuses(&role.arn),
-        };
+        let refused = plan.own.refuses(&role.arn);
         if refused && !same_account {
             return Tried::Passed;
         }
-        let (organization, accounts) = (self.organization, &self.accounts);
-        let context =
-            self.contexts[index].get_or_insert_with(|| caller.context(accounts[account], organization));
+        let as_role = plan.as_role;
+        let Some(export) = self.export(account) else { return Tried::Passed };
+        let caller = &export.callers[place];
+        self.counts.tries += 1;
+        let organization = self.organization;
+        let context = self
+            .contexts
+            .entry(index)
+            .or_insert_with(|| caller.context(&self.plans[account].account, organization));
         let trust = trust_answer(
             &role.trust,
             &role.arn,
@@ -420,13 +590,14 @@ impl<'a> Pass<'a> {
                 conditions.push(c.clone());
             }
         }
+        let role_account_id = &self.plans[role_account].account;
         let step = Step {
             principal: caller.arn.clone(),
             path_id: "sts-001",
             category: Category::PrincipalAccess,
             actions: vec!["sts:AssumeRole"],
             target: role.arn.clone(),
-            effect: format!("assumes role {} in account {role_account}", role.name),
+            effect: format!("assumes role {} in account {role_account_id}", role.name),
             conditions: decision.conditions().to_vec(),
             potential: false,
         };
@@ -434,14 +605,14 @@ impl<'a> Pass<'a> {
         steps.extend(tail.steps.iter().cloned());
         let escalation =
             Escalation { steps, admin_node: tail.admin_node.clone(), conditions, potential: tail.potential };
-        self.reached[index] = Some(escalation.potential);
+        self.reached[index as usize] = Some(escalation.potential);
         if !escalation.potential {
-            self.contexts[index] = None;
+            self.contexts.remove(&index);
         }
-        if let Some(as_role) = self.roles_by_arn.get(caller.arn.as_str()) {
-            self.next.push((*as_role, escalation.clone()));
+        if let Some(as_role) = as_role {
+            self.next.push((account, as_role, escalation.clone()));
         }
-        self.found.insert(caller.arn.clone(), escalation);
+        self.found.insert(index, (caller.kind, caller.arn.clone(), escalation));
         Tried::Reached
     }
 
@@ -451,18 +622,19 @@ impl<'a> Pass<'a> {
     fn try_list(
         &mut self,
         list: &mut Vec<u32>,
-        role: &'a ExportedRole,
-        role_account: &str,
+        role: &ExportedRole,
+        role_account: usize,
         tail: &Escalation,
         admits: &dyn Fn(usize) -> bool,
         per_account: bool,
     ) {
         let mut refused_accounts = false;
+        self.counts.lists += 1;
         list.retain(|&index| {
             if self.settled(index) {
                 return false;
             }
-            if refused_accounts || !admits(self.callers[index as usize].1) {
+            if refused_accounts || !admits(self.callers[index as usize].0 as usize) {
                 return true;
             }
             match self.try_caller(index, role, role_account, tail) {
@@ -475,78 +647,110 @@ impl<'a> Pass<'a> {
     }
 }
 
-/// Escalations found only by crossing accounts, by principal ARN.
+/// Escalations found only by crossing accounts, by principal ARN, over exports held in
+/// memory (`explain`, tests).
+pub fn cross_account(exports: &[AccountExport], organization: &Organization) -> BTreeMap<String, Escalation> {
+    let plans: Vec<ExportPlan> = exports.iter().map(ExportPlan::of).collect();
+    let held: Vec<Arc<AccountExport>> = exports.iter().cloned().map(Arc::new).collect();
+    let load = |account: usize| Ok(held[account].clone());
+    cross_account_planned(&plans, &load, organization)
+        .found
+        .into_iter()
+        .flatten()
+        .map(|(_, arn, escalation)| (arn, escalation))
+        .collect()
+}
+
+/// Escalations found only by crossing accounts, over every account's plan, reading exports
+/// back through `load` as the pass needs them.
 ///
 /// The pass follows reached roles outwards. Each caller is tried on a role only while it is
 /// not certainly reached, and is kept in the lists it can be found through: callers that may
 /// assume roles of any account, by their own account; callers whose policies name only the
 /// roles of some accounts, by those accounts. A role trusted by every account is so tried
 /// only on callers still open, and, when its trust answers each account's callers alike, on
-/// one caller per account it refuses.
-pub fn cross_account(exports: &[AccountExport], organization: &Organization) -> BTreeMap<String, Escalation> {
-    let accounts: Vec<&AccountId> = exports.iter().map(|e| &e.account).collect();
+/// one caller per account it refuses. A caller's export is read back only when its own
+/// policies do not plainly refuse the role.
+pub fn cross_account_planned(
+    plans: &[ExportPlan],
+    load: &LoadExport<'_>,
+    organization: &Organization,
+) -> CrossAccount {
     let account_index: HashMap<&str, usize> =
-        accounts.iter().enumerate().map(|(i, a)| (a.as_str(), i)).collect();
-    let callers: Vec<(&ExportedCaller, usize)> =
-        exports.iter().enumerate().flat_map(|(i, e)| e.callers.iter().map(move |c| (c, i))).collect();
-    let mut home: Vec<std::ops::Range<u32>> = Vec::with_capacity(exports.len());
-    let mut start = 0u32;
-    for export in exports {
-        let end = start + export.callers.len() as u32;
-        home.push(start..end);
-        start = end;
+        plans.iter().enumerate().map(|(i, p)| (p.account.as_str(), i)).collect();
+    let mut callers: Vec<(u32, u32)> = Vec::new();
+    let mut home: Vec<std::ops::Range<u32>> = Vec::with_capacity(plans.len());
+    for (account, plan) in plans.iter().enumerate() {
+        let start = callers.len() as u32;
+        callers.extend((0..plan.callers.len() as u32).map(|place| (account as u32, place)));
+        home.push(start..callers.len() as u32);
     }
     // Callers that may assume roles of any account (allowed alike on every role, or naming
     // roles of any account), by their own account; callers whose policies name only the
     // roles of some accounts, by those accounts.
-    let mut anywhere: Vec<Vec<u32>> = vec![Vec::new(); exports.len()];
+    let mut anywhere: Vec<Vec<u32>> = vec![Vec::new(); plans.len()];
     let mut targeted: HashMap<&str, Vec<u32>> = HashMap::new();
-    for (index, (caller, account)) in callers.iter().enumerate() {
-        let index = index as u32;
-        match &caller.everywhere {
-            Some(decision) if decision.is_denied() => {}
-            Some(_) => anywhere[*account].push(index),
-            None => match caller.target_accounts() {
-                Some(list) => list.into_iter().for_each(|a| targeted.entry(a).or_default().push(index)),
-                None => anywhere[*account].push(index),
-            },
+    for (index, &(account, place)) in callers.iter().enumerate() {
+        let plan = &plans[account as usize].callers[place as usize];
+        if matches!(plan.own, OwnAnswer::Everywhere { denied: true }) {
+            continue;
+        }
+        match &plan.targets {
+            Some(list) => {
+                list.iter().for_each(|a| targeted.entry(a.as_str()).or_default().push(index as u32))
+            }
+            None => anywhere[account as usize].push(index as u32),
         }
     }
-    let mut open_accounts: Vec<usize> = (0..exports.len()).filter(|a| !anywhere[*a].is_empty()).collect();
+    let mut open_accounts: Vec<usize> = (0..plans.len()).filter(|a| !anywhere[*a].is_empty()).collect();
     let mut pass = Pass {
         organization,
-        reached: callers.iter().map(|(c, _)| c.reached).collect(),
-        contexts: (0..callers.len()).map(|_| None).collect(),
-        roles_by_arn: exports.iter().flat_map(|e| &e.roles).map(|r| (r.arn.as_str(), r)).collect(),
+        plans,
+        load,
+        loaded: HashMap::new(),
+        unreadable: BTreeMap::new(),
+        reached: callers.iter().map(|&(a, p)| plans[a as usize].callers[p as usize].reached).collect(),
+        contexts: HashMap::new(),
         found: BTreeMap::new(),
         next: Vec::new(),
-        accounts,
+        counts: PassCounts::default(),
         callers,
     };
     // Roles reached by their own account's search had their same-account callers judged
-    // there (`local`); a role reached across accounts has not.
-    let mut frontier: Vec<(&ExportedRole, Escalation, bool)> = exports
+    // there (`local`); a role reached across accounts has not. A tail of None is the role's
+    // own path, read back with it.
+    let mut frontier: Vec<(usize, u32, Option<Escalation>, bool)> = plans
         .iter()
-        .flat_map(|e| &e.roles)
-        .filter_map(|r| r.reached.clone().map(|tail| (r, tail, true)))
+        .enumerate()
+        .flat_map(|(a, plan)| {
+            plan.roles
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| r.reached)
+                .map(move |(i, _)| (a, i as u32, None, true))
+        })
         .collect();
     while !frontier.is_empty() {
-        for (role, tail, local) in frontier {
-            let role_account = arn_account(&role.arn).unwrap_or_default();
-            let home_account = account_index.get(role_account).copied();
-            let trusted: Option<Vec<usize>> = role
-                .trusted_accounts()
+        pass.counts.rounds += 1;
+        pass.counts.roles += frontier.len();
+        for (role_account, place, tail, local) in frontier {
+            let Some(export) = pass.export(role_account) else { continue };
+            let role = &export.roles[place as usize];
+            let Some(tail) = tail.or_else(|| role.reached.clone()) else { continue };
+            let role_plan = &plans[role_account].roles[place as usize];
+            let trusted: Option<Vec<usize>> = role_plan
+                .trusted
+                .as_ref()
                 .map(|list| list.iter().filter_map(|a| account_index.get(a.as_str()).copied()).collect());
             let admits = |account: usize| trusted.as_ref().is_none_or(|list| list.contains(&account));
-            let others = |account: usize| Some(account) != home_account && admits(account);
+            let others = |account: usize| account != role_account && admits(account);
             // Its own account's callers, when it was reached across accounts.
-            if let Some(home_account) = home_account.filter(|a| !local && admits(*a)) {
-                for index in home[home_account].clone() {
+            if !local && admits(role_account) {
+                for index in home[role_account].clone() {
                     pass.try_caller(index, role, role_account, &tail);
                 }
             }
             // Callers of other accounts that may assume roles of any account.
-            let per_account = role.trust_is_per_account();
             let lists: Vec<usize> = match &trusted {
                 Some(list) => list.clone(),
                 None => {
@@ -556,18 +760,33 @@ pub fn cross_account(exports: &[AccountExport], organization: &Organization) -> 
             };
             for account in lists.into_iter().filter(|a| others(*a)) {
                 let mut list = std::mem::take(&mut anywhere[account]);
-                pass.try_list(&mut list, role, role_account, &tail, &others, per_account);
+                pass.try_list(&mut list, role, role_account, &tail, &others, role_plan.per_account);
                 anywhere[account] = list;
             }
             // Callers of other accounts whose policies name roles of this one.
-            if let Some(list) = targeted.get_mut(role_account) {
+            if let Some(list) = targeted.get_mut(plans[role_account].account.as_str()) {
                 pass.try_list(list, role, role_account, &tail, &others, false);
             }
         }
-        frontier =
-            std::mem::take(&mut pass.next).into_iter().map(|(role, tail)| (role, tail, false)).collect();
+        frontier = std::mem::take(&mut pass.next)
+            .into_iter()
+            .map(|(account, place, tail)| (account, place, Some(tail), false))
+            .collect();
     }
-    pass.found
+    tracing::debug!(
+        "organization pass: {} rounds, {} roles followed, {} caller lists visited, {} callers tried, {} exports read back, {} found",
+        pass.counts.rounds,
+        pass.counts.roles,
+        pass.counts.lists,
+        pass.counts.tries,
+        pass.counts.loads,
+        pass.found.len()
+    );
+    let mut found: Vec<Vec<(NodeKind, String, Escalation)>> = vec![Vec::new(); plans.len()];
+    for (index, entry) in pass.found {
+        found[pass.callers[index as usize].0 as usize].push(entry);
+    }
+    CrossAccount { found, unreadable: pass.unreadable.into_iter().collect() }
 }
 
 #[cfg(test)]
