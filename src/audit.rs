@@ -263,11 +263,11 @@ pub fn audit_into<S: Sink>(
         let done: Vec<_> = chunk
             .par_iter()
             .map(|entry| {
-                let (mut result, late) =
+                let (mut result, late, export) =
                     audit_account(snapshot, entry, config, as_of, &known_accounts, directory.as_ref());
                 let findings = std::mem::take(&mut result.findings);
                 let prepared = sink.prepare(&result.row, Pass::First, findings, Vec::new());
-                let export = result.export.take().map(|e| (ExportPlan::of(&e), export_parking.encode(e)));
+                let export = export.map(|e| (ExportPlan::of(&e), export_parking.encode(e)));
                 (result, parking.encode(late), export, prepared)
             })
             .collect();
@@ -466,10 +466,8 @@ struct AccountResult {
     row: CoverageRow,
     findings: Vec<Finding>,
     failure: Option<String>,
-    /// For the organization pass (None when the account's escalation was not analysed), as
-    /// the account's analysis made it, until it is parked as `planned`.
-    export: Option<AccountExport>,
-    /// What the organization pass holds of the export, and where the export waits.
+    /// What the organization pass holds of the account's export, and where the export waits
+    /// (None when the account's escalation was not analysed).
     planned: Option<(ExportPlan, Parked<AccountExport>)>,
     /// What the organization pass found for its principals (kind, ARN, path).
     cross: Vec<(NodeKind, String, Escalation)>,
@@ -482,6 +480,8 @@ struct AccountResult {
     parked: Option<Parked<LateState>>,
 }
 
+/// One account's first pass, with what its late pass needs and its export to the
+/// organization pass (None when its escalation was not analysed), both to be parked.
 fn audit_account(
     snapshot: &Snapshot,
     entry: &AccountEntry,
@@ -489,7 +489,7 @@ fn audit_account(
     as_of: DateTime<Utc>,
     known_accounts: &BTreeSet<String>,
     directory: Option<&Directory>,
-) -> (AccountResult, LateState) {
+) -> (AccountResult, LateState, Option<AccountExport>) {
     let mut row = CoverageRow {
         account_id: entry.id.to_string(),
         account_name: entry.name.clone(),
@@ -511,7 +511,6 @@ fn audit_account(
             row,
             findings: Vec::new(),
             failure: None,
-            export: None,
             planned: None,
             cross: Vec::new(),
             reserved_roles: Vec::new(),
@@ -519,7 +518,7 @@ fn audit_account(
             stats: Default::default(),
             parked: None,
         };
-        return (result, LateState::default());
+        return (result, LateState::default(), None);
     }
     let account = snapshot.load_account(entry);
     row.hint = account.collection_error.as_ref().and_then(|e| e.hint.clone());
@@ -607,7 +606,6 @@ fn audit_account(
         row,
         findings,
         failure: context_failure,
-        export,
         planned: None,
         cross: Vec::new(),
         reserved_roles,
@@ -615,7 +613,7 @@ fn audit_account(
         stats,
         parked: None,
     };
-    (result, LateState { verdicts, access, principals })
+    (result, LateState { verdicts, access, principals }, export)
 }
 
 /// The users and roles the roster lists (service-linked roles, which no one uses or

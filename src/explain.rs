@@ -278,15 +278,17 @@ fn why_admin(snapshot: &Snapshot, arn: &str, format: crate::cli::PolicyFormat) -
             (entry.id.to_string(), admin_holders::analyse(&account, &snapshot.organization))
         })
         .collect();
-    let exports: Vec<_> = per_account.iter().map(|(_, e)| e.export.clone()).collect();
-    let cross = crate::policy::escalation::org::cross_account(&exports, &snapshot.organization);
-    let (_, escalation) =
-        per_account.into_iter().find(|(id, _)| id == entry.id.as_str()).expect("entry is in the list");
-    let mut verdicts = escalation.verdicts;
-    admin_holders::merge_cross_account(
-        &mut verdicts,
-        admin_holders::cross_account_of(&escalation.export, &cross),
-    );
+    let index = per_account.iter().position(|(id, _)| id == entry.id.as_str()).expect("entry is in the list");
+    let mut verdicts = Vec::new();
+    let mut exports = Vec::with_capacity(per_account.len());
+    for (k, (_, escalation)) in per_account.into_iter().enumerate() {
+        if k == index {
+            verdicts = escalation.verdicts;
+        }
+        exports.push(escalation.export);
+    }
+    let mut cross = crate::policy::escalation::org::cross_account(exports, &snapshot.organization);
+    admin_holders::merge_cross_account(&mut verdicts, std::mem::take(&mut cross.found[index]));
     let verdict = verdicts.iter().find(|v| v.arn == arn);
     if format == crate::cli::PolicyFormat::Json {
         let value = serde_json::json!({ "principal": arn, "standing": verdict.map(|v| &v.standing) });

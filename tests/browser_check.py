@@ -298,17 +298,20 @@ def printed(run_dir, max_pages):
         start = next((i for i, text in enumerate(pages) if "Appendix: the detail" in text), None)
         return pages, start
 
+    def first_page(pages):
+        return " ".join(pages[0].split())[:300] if pages else ""
+
     pages, start = print_once()
     if start is None:
         # Seen once on a machine loaded by other work: Chromium printed a single page of a
         # large report. The page itself is the same file, so print it once more, and say so.
-        first = " ".join(pages[0].split())[:300] if pages else ""
-        print(f"note: {page}: the printout had {len(pages)} pages and no appendix (first page: {first!r});"
+        print(f"note: {page}: the printout had {len(pages)} pages and no appendix"
+              f" (first page: {first_page(pages)!r});"
               " printing again", file=sys.stderr)
         pages, start = print_once()
-    first = " ".join(pages[0].split())[:300] if pages else ""
     check(start is not None,
-          f"{page}: the printout ({len(pages)} pages) has no 'Appendix: the detail' heading; first page: {first!r}")
+          f"{page}: the printout ({len(pages)} pages) has no 'Appendix: the detail' heading;"
+          f" first page: {first_page(pages)!r}")
     for needed in ("What changed", "Trend", "Summary", "Account coverage", "Who can act as admin"):
         check(any(needed in text for text in pages[:start]), f"{page}: '{needed}' is not printed before the appendix")
     check(start <= max_pages,

@@ -85,19 +85,6 @@ pub fn analyse(account: &AccountSnapshot, organization: &Organization) -> Accoun
     }
 }
 
-/// What the organization-wide pass found for one account's callers: each principal that
-/// reaches admin only through another account (or more surely so), with its path.
-pub fn cross_account_of(
-    export: &AccountExport,
-    found: &std::collections::BTreeMap<String, Escalation>,
-) -> Vec<(NodeKind, String, Escalation)> {
-    export
-        .callers
-        .iter()
-        .filter_map(|caller| found.get(&caller.arn).map(|e| (caller.kind, caller.arn.clone(), e.clone())))
-        .collect()
-}
-
 /// Folds the organization-wide findings into one account's verdicts: a principal that
 /// reaches admin only through another account gets that path.
 pub fn merge_cross_account(verdicts: &mut Vec<Verdict>, found: Vec<(NodeKind, String, Escalation)>) {

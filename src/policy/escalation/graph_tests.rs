@@ -2,7 +2,7 @@
 //! what must not (the look-alike that differs in the one thing that matters).
 
 use super::graph::{AccountGraph, Standing, Verdict};
-use super::org::{cross_account, cross_account_planned, AccountExport, ExportPlan};
+use super::org::{cross_account, cross_account_planned, AccountExport, CrossAccount, ExportPlan};
 use super::principal;
 use crate::audit::parking::{Parked, Parking};
 use crate::checks::admin_holders;
@@ -302,7 +302,7 @@ fn roles_reach_admin_across_accounts_where_trust_allows() {
     let org = Organization::default();
     let exports: Vec<AccountExport> =
         [snapshot(A, a), snapshot(B, b)].iter().map(|s| admin_holders::analyse(s, &org).export).collect();
-    let found = cross_account(&exports, &org);
+    let found = by_arn(cross_account(exports, &org));
     let deployer = found.get(&deployer_arn).expect("deployer reaches prod-admin");
     assert_eq!(deployer.steps[0].path_id, "sts-001");
     assert_eq!(deployer.admin_node, format!("arn:aws:iam::{B}:role/prod-admin"));
@@ -366,7 +366,7 @@ fn across(
 ) -> std::collections::BTreeMap<String, super::graph::Escalation> {
     let org = Organization::default();
     let exports = exports(accounts);
-    let held = cross_account(&exports, &org);
+    let held = by_arn(cross_account(exports.clone(), &org));
     let dir = tempfile::tempdir().unwrap();
     let mut parking: Parking<AccountExport> = Parking::in_dir(dir.path(), "exports.spill", "export");
     let plans: Vec<ExportPlan> = exports.iter().map(ExportPlan::of).collect();
@@ -382,10 +382,14 @@ fn across(
     let load = |account: usize| parking.read(&tickets[account]);
     let parked = cross_account_planned(&plans, &load, &org);
     assert!(parked.unreadable.is_empty());
-    let parked: std::collections::BTreeMap<_, _> =
-        parked.found.into_iter().flatten().map(|(_, arn, e)| (arn, e)).collect();
+    let parked = by_arn(parked);
     assert_eq!(format!("{parked:?}"), format!("{held:?}"), "parked exports give the same answer");
     held
+}
+
+/// What the organization-wide pass found, by principal ARN.
+fn by_arn(cross: CrossAccount) -> std::collections::BTreeMap<String, super::graph::Escalation> {
+    cross.found.into_iter().flatten().map(|(_, arn, e)| (arn, e)).collect()
 }
 
 fn assume_on(resource: &str) -> String {

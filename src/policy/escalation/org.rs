@@ -155,7 +155,7 @@ impl ExportedCaller {
             caller.everywhere =
                 Some(caller.decide(&format!("arn:aws:iam::{account}:role/zzprobe"), &node.context));
             // Only `decide` reads the policies, and only for a caller without this answer:
-            // the organization holds on to every caller, so they are let go.
+            // every caller is kept (parked) for the whole organization pass, so they are let go.
             caller.scp_levels = Arc::new([]);
             caller.identity = Vec::new();
             caller.boundary = None;
@@ -449,7 +449,7 @@ impl CrossAccount {
 }
 
 /// Reads one account's export back (an index into the plans).
-pub type LoadExport<'a> = dyn Fn(usize) -> Result<Arc<AccountExport>, String> + Sync + 'a;
+pub type LoadExport<'a> = dyn Fn(usize) -> Result<Arc<AccountExport>, String> + 'a;
 
 /// What trying one caller on one role came to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -647,18 +647,12 @@ impl<'a> Pass<'a> {
     }
 }
 
-/// Escalations found only by crossing accounts, by principal ARN, over exports held in
-/// memory (`explain`, tests).
-pub fn cross_account(exports: &[AccountExport], organization: &Organization) -> BTreeMap<String, Escalation> {
+/// [`cross_account_planned`] over exports held in memory (`explain`, tests).
+pub fn cross_account(exports: Vec<AccountExport>, organization: &Organization) -> CrossAccount {
     let plans: Vec<ExportPlan> = exports.iter().map(ExportPlan::of).collect();
-    let held: Vec<Arc<AccountExport>> = exports.iter().cloned().map(Arc::new).collect();
+    let held: Vec<Arc<AccountExport>> = exports.into_iter().map(Arc::new).collect();
     let load = |account: usize| Ok(held[account].clone());
     cross_account_planned(&plans, &load, organization)
-        .found
-        .into_iter()
-        .flatten()
-        .map(|(_, arn, escalation)| (arn, escalation))
-        .collect()
 }
 
 /// Escalations found only by crossing accounts, over every account's plan, reading exports
