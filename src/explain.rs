@@ -100,7 +100,7 @@ fn request(snapshot: &Snapshot, principal: &str, action: &str, args: &ExplainArg
     let node = find(&nodes, &arn, role_name.as_deref()).ok_or_else(|| {
         format!("no user or role {arn} in accounts/{}/account-authorization-details.json", entry.id)
     })?;
-    let mut context = node.context.clone();
+    let mut context = RequestContext::over(node.context.clone());
     if let Some(account) = crate::identifiers::arn_account(&args.resource) {
         context.set("aws:ResourceAccount", vec![account.to_string()]);
     }

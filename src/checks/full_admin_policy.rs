@@ -31,7 +31,7 @@ pub const CHECK: Check = Check {
 /// every action on every resource (or all but a few, IAM included)?
 pub(crate) fn grants_admin(name: &str, document: &PolicyDocument) -> Option<AdminPower> {
     let source = PolicySource { policy: name.to_string(), policy_arn: None, via_group: None };
-    let set = PolicySet { identity: vec![Named { source, document }], ..Default::default() };
+    let set = PolicySet { identity: vec![Named { source: source.into(), document }], ..Default::default() };
     holds_everything(&set, &RequestContext::new()).map(|holding| holding.power)
 }
 

@@ -23,6 +23,7 @@ use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 /// What is known of one context key in a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,8 +47,14 @@ pub enum KeyRef<'a> {
 
 /// The context keys of one request, keyed lower-case. Unset keys are `Unknown`, except
 /// under a prefix declared complete (`aws:principaltag/`), where an unset key is `Absent`.
+///
+/// A context may be made over a shared base ([`RequestContext::over`]): what it sets or
+/// declares absent itself hides the base's, and it reads the base for the rest. The
+/// escalation search asks many requests that add a key or two to a principal's context;
+/// over a base they copy only what they add.
 #[derive(Debug, Clone, Default)]
 pub struct RequestContext {
+    base: Option<Arc<RequestContext>>,
     values: HashMap<String, Vec<String>>,
     absent: Vec<String>,
     complete_prefixes: Vec<String>,
@@ -56,6 +63,11 @@ pub struct RequestContext {
 impl RequestContext {
     pub fn new() -> RequestContext {
         RequestContext::default()
+    }
+
+    /// An empty context that reads `base` for every key it does not set itself.
+    pub fn over(base: Arc<RequestContext>) -> RequestContext {
+        RequestContext { base: Some(base), ..RequestContext::default() }
     }
 
     /// A key known to hold `values` (case-insensitive key). Replaces an earlier `set_absent`.
@@ -96,12 +108,21 @@ impl RequestContext {
         } else {
             Cow::Borrowed(key)
         };
-        if let Some(values) = self.values.get(key.as_ref()) {
+        self.lookup_lower(&key)
+    }
+
+    fn lookup_lower(&self, key: &str) -> KeyRef<'_> {
+        if let Some(values) = self.values.get(key) {
             return KeyRef::Known(values);
         }
-        if self.absent.iter().any(|a| *a == key)
-            || self.complete_prefixes.iter().any(|p| key.starts_with(p.as_str()))
-        {
+        if self.absent.iter().any(|a| a == key) {
+            return KeyRef::Absent;
+        }
+        match self.base.as_deref().map(|base| base.lookup_lower(key)) {
+            Some(KeyRef::Unknown) | None => {}
+            Some(known_or_absent) => return known_or_absent,
+        }
+        if self.complete_prefixes.iter().any(|p| key.starts_with(p.as_str())) {
             KeyRef::Absent
         } else {
             KeyRef::Unknown
@@ -1748,6 +1769,41 @@ mod tests {
         assert_eq!(c.get("aws:SourceVpc"), KeyValue::Known(vec!["vpc-1".into()]));
         c.set_absent("aws:SourceVpc");
         assert_eq!(c.get("aws:SourceVpc"), KeyValue::Absent);
+    }
+
+    #[test]
+    fn a_context_over_a_base_hides_what_it_sets_and_reads_the_rest_from_the_base() {
+        let mut base = RequestContext::new();
+        base.set("aws:PrincipalAccount", vec!["111122223333".into()]);
+        base.set("aws:SourceVpc", vec!["vpc-base".into()]);
+        base.set_absent("aws:username");
+        base.declare_complete("aws:PrincipalTag/");
+        let base = Arc::new(base);
+
+        let mut over = RequestContext::over(base.clone());
+        over.set("AWS:PrincipalTag/Team", vec!["red".into()]);
+        over.set("aws:username", vec!["alice".into()]);
+        over.set_absent("aws:SourceVpc");
+        // Its own keys, over the base's value and the base's absence.
+        assert_eq!(over.get("aws:principaltag/team"), KeyValue::Known(vec!["red".into()]));
+        assert_eq!(over.get("aws:username"), KeyValue::Known(vec!["alice".into()]));
+        assert_eq!(over.get("aws:sourcevpc"), KeyValue::Absent);
+        // The base's keys and its complete prefix.
+        assert_eq!(over.get("AWS:PrincipalAccount"), KeyValue::Known(vec!["111122223333".into()]));
+        assert_eq!(over.get("aws:principaltag/owner"), KeyValue::Absent);
+        assert_eq!(over.get("aws:multifactorauthpresent"), KeyValue::Unknown);
+        // The base is not changed, and a context over this one reads through both.
+        assert_eq!(base.get("aws:sourcevpc"), KeyValue::Known(vec!["vpc-base".into()]));
+        assert_eq!(base.get("aws:principaltag/team"), KeyValue::Absent);
+        let mut top = RequestContext::over(Arc::new(over));
+        top.declare_complete("aws:RequestTag/");
+        top.set("aws:PrincipalAccount", vec!["444455556666".into()]);
+        assert_eq!(top.get("aws:principaltag/team"), KeyValue::Known(vec!["red".into()]));
+        assert_eq!(top.get("aws:principalaccount"), KeyValue::Known(vec!["444455556666".into()]));
+        assert_eq!(top.get("aws:sourcevpc"), KeyValue::Absent);
+        assert_eq!(top.get("aws:requesttag/env"), KeyValue::Absent);
+        assert_holds("StringEquals", "aws:PrincipalTag/team", &["red"], &top);
+        assert_fails("StringEquals", "aws:PrincipalTag/owner", &["x"], &top);
     }
 
     // --- Policy variables ---------------------------------------------------------------

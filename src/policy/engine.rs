@@ -17,6 +17,7 @@ use super::condition::{self, RequestContext, Truth};
 use super::document::{Effect, PolicyDocument, Statement};
 use super::effective::PolicySource;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// One request, as the engine is asked it.
 #[derive(Debug, Clone, Copy)]
@@ -31,7 +32,8 @@ pub struct Request<'a> {
 /// A named policy document in one layer.
 #[derive(Debug, Clone)]
 pub struct Named<'a> {
-    pub source: PolicySource,
+    /// Shared by every principal the policy is attached to.
+    pub source: Arc<PolicySource>,
     pub document: &'a PolicyDocument,
 }
 
@@ -47,7 +49,8 @@ pub struct ScpLevel<'a> {
 #[derive(Debug, Clone, Default)]
 pub struct PolicySet<'a> {
     /// Root first. Empty for the management account and for service-linked roles.
-    pub scp_levels: Vec<ScpLevel<'a>>,
+    /// Shared by every principal of an account (cloning a set copies no level).
+    pub scp_levels: Arc<[ScpLevel<'a>]>,
     pub identity: Vec<Named<'a>>,
     pub boundary: Option<Named<'a>>,
 }
@@ -380,7 +383,10 @@ mod tests {
 
     fn named(name: &str, document: &PolicyDocument) -> Named<'static> {
         let document: &'static PolicyDocument = Box::leak(Box::new(document.clone()));
-        Named { source: PolicySource { policy: name.into(), policy_arn: None, via_group: None }, document }
+        Named {
+            source: Arc::new(PolicySource { policy: name.into(), policy_arn: None, via_group: None }),
+            document,
+        }
     }
 
     fn doc(statements: &str) -> PolicyDocument {
@@ -422,7 +428,8 @@ mod tests {
         );
         let boundary = doc(r#"{"Effect":"Allow","Action":["iam:*","s3:*"],"Resource":"*"}"#);
         let set = PolicySet {
-            scp_levels: vec![ScpLevel { label: "root".into(), policies: vec![named("deny", &deny_only)] }],
+            scp_levels: vec![ScpLevel { label: "root".into(), policies: vec![named("deny", &deny_only)] }]
+                .into(),
             identity: vec![named("mfa", &mfa), named("admin", &admin)],
             boundary: Some(named("boundary", &boundary)),
         };
@@ -445,7 +452,8 @@ mod tests {
         let admin = doc(r#"{"Effect":"Allow","Action":"*","Resource":"*"}"#);
         let deny_iam = doc(r#"{"Effect":"Deny","Action":"iam:*","Resource":"*"}"#);
         let set = PolicySet {
-            scp_levels: vec![ScpLevel { label: "root".into(), policies: vec![named("deny", &deny_iam)] }],
+            scp_levels: vec![ScpLevel { label: "root".into(), policies: vec![named("deny", &deny_iam)] }]
+                .into(),
             identity: vec![named("admin", &admin)],
             boundary: None,
         };
@@ -470,7 +478,8 @@ mod tests {
             scp_levels: vec![
                 ScpLevel { label: "root".into(), policies: vec![named("full", &admin)] },
                 ScpLevel { label: "ou".into(), policies: vec![named("s3-only", &allow_s3)] },
-            ],
+            ]
+            .into(),
             identity: vec![named("admin", &admin)],
             boundary: None,
         };
@@ -498,7 +507,7 @@ mod tests {
             r#"{"Effect":"Deny","Action":"iam:*","Resource":"*","Condition":{"ArnNotLike":{"aws:PrincipalArn":"arn:aws:iam::*:role/break-glass"}}}"#,
         );
         let set = PolicySet {
-            scp_levels: vec![ScpLevel { label: "root".into(), policies: vec![named("guard", &scp)] }],
+            scp_levels: vec![ScpLevel { label: "root".into(), policies: vec![named("guard", &scp)] }].into(),
             identity: vec![named("admin", &admin)],
             boundary: None,
         };

@@ -26,10 +26,11 @@ use crate::policy::engine::{
 };
 use crate::policy::known_services::is_known_service;
 use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Deserializer, Serialize};
 use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 const ADMIN_POLICY_ARN: &str = "arn:aws:iam::aws:policy/AdministratorAccess";
 
@@ -41,14 +42,15 @@ fn admin_document() -> &'static PolicyDocument {
 }
 
 fn admin_named() -> Named<'static> {
-    Named {
-        source: PolicySource {
+    static SOURCE: OnceLock<Arc<PolicySource>> = OnceLock::new();
+    let source = SOURCE.get_or_init(|| {
+        Arc::new(PolicySource {
             policy: "an admin policy it writes itself".into(),
             policy_arn: Some(ADMIN_POLICY_ARN.into()),
             via_group: None,
-        },
-        document: admin_document(),
-    }
+        })
+    });
+    Named { source: source.clone(), document: admin_document() }
 }
 
 /// Actions that write permissions: a path holding one of these makes its target admin
@@ -174,7 +176,7 @@ pub fn granting_policies(set: &PolicySet, context: &RequestContext) -> Vec<Polic
             {
                 if let Some(named) = set.identity.iter().find(|n| n.source.describe() == statement.policy) {
                     if !out.contains(&named.source) {
-                        out.push(named.source.clone());
+                        out.push(PolicySource::clone(&named.source));
                     }
                 }
             }
@@ -331,19 +333,20 @@ impl SearchStats {
     }
 }
 
-/// A principal's context with the keys an escalation request adds.
+/// A principal's context with the keys an escalation request adds, each over the one before.
 struct Contexts {
     /// iam:PolicyARN: the admin policy it would attach.
-    write: RequestContext,
+    write: Arc<RequestContext>,
     /// The same for IAM's own actions, which AWS serves from us-east-1 (aws:RequestedRegion).
     iam: RequestContext,
 }
 
 impl Contexts {
     fn of(node: &Node) -> Contexts {
-        let mut write = node.context.clone();
+        let mut write = RequestContext::over(node.context.clone());
         write.set("iam:PolicyARN", vec![ADMIN_POLICY_ARN.to_string()]);
-        let mut iam = write.clone();
+        let write = Arc::new(write);
+        let mut iam = RequestContext::over(write.clone());
         iam.set("aws:RequestedRegion", vec!["us-east-1".to_string()]);
         Contexts { write, iam }
     }
@@ -537,12 +540,16 @@ enum Phase {
 pub struct AccountGraph<'g> {
     pub nodes: Vec<Node<'g>>,
     facts: Vec<NodeFacts>,
-    reached: Vec<Option<Escalation>>,
+    /// Set once per node, between the search's rounds.
+    reached: Vec<OnceLock<Escalation>>,
     pub stats: SearchStats,
     users: Vec<usize>,
     roles: Vec<usize>,
     groups: Vec<usize>,
     by_arn: HashMap<&'g str, usize>,
+    /// Which nodes each statement of the account's documents names as a resource (see
+    /// [`NamedNodes`]).
+    named_nodes: NamedNodes,
     trust: TrustIndex,
     /// Customer managed policies with a non-default version that holds admin.
     admin_versions: HashSet<&'g str>,
@@ -550,6 +557,53 @@ pub struct AccountGraph<'g> {
     /// answers, to show the indexed search finds the same.
     #[cfg(test)]
     pub(crate) exhaustive: bool,
+}
+
+/// Which of an account's nodes each statement of its policies names as a resource, by the
+/// statement's address, worked out the first time a principal's search asks (most
+/// statements never are) and shared by every principal the statement's policy is attached
+/// to. Statements whose resources hold policy variables are not kept: what they name
+/// depends on the principal asking.
+struct NamedNodes {
+    by_statement: FxHashMap<usize, Bits>,
+}
+
+impl NamedNodes {
+    fn new<'d>(documents: impl Iterator<Item = &'d PolicyDocument>) -> NamedNodes {
+        let by_statement = documents
+            .flat_map(|d| d.statements.iter())
+            .filter(|s| s.resource_written.is_none())
+            .map(|s| (statement_key(s), OnceLock::new()))
+            .collect();
+        NamedNodes { by_statement }
+    }
+
+    /// The nodes `statement` names, worked out when first asked. None: not kept here.
+    fn of(&self, statement: &Statement) -> Option<&Bits> {
+        self.by_statement.get(&statement_key(statement))
+    }
+
+    /// Does `statement` name node `t` as a resource? `kept`: its entry ([`Self::of`]).
+    fn names(kept: &Bits, statement: &Statement, t: usize, nodes: &[Node]) -> bool {
+        let bits = kept.get_or_init(|| {
+            let mut bits = vec![0u64; nodes.len().div_ceil(64)];
+            for (i, node) in nodes.iter().enumerate() {
+                if statement.matches_resource(node.arn) {
+                    bits[i / 64] |= 1 << (i % 64);
+                }
+            }
+            bits.into_boxed_slice()
+        });
+        bits[t / 64] & (1 << (t % 64)) != 0
+    }
+}
+
+/// The nodes a statement names, one bit per node of the account (bit i: node i), worked
+/// out when first asked.
+type Bits = OnceLock<Box<[u64]>>;
+
+fn statement_key(statement: &Statement) -> usize {
+    std::ptr::from_ref(statement) as usize
 }
 
 /// Is `action` on `resource` plainly refused, without asking the engine: no Allow of the
@@ -638,12 +692,26 @@ pub(crate) fn document_key(document: &PolicyDocument) -> usize {
 /// since the principal is asked with its own context only). None when a cap reads the
 /// principal some other way (a policy variable).
 fn caps_key(set: &PolicySet, context: &RequestContext) -> Option<CapsKey> {
+    layers_key(set, context, false)
+}
+
+/// [`caps_key`] with the identity policies too: two principals with the same key get the
+/// same answers from the engine to any request on `*` made in their own contexts (what
+/// [`holds_everything`] asks).
+fn set_key(set: &PolicySet, context: &RequestContext) -> Option<CapsKey> {
+    layers_key(set, context, true)
+}
+
+fn layers_key(set: &PolicySet, context: &RequestContext, with_identity: bool) -> Option<CapsKey> {
     use crate::policy::condition::{evaluate_explained, Truth};
+    let identity: &[Named] = if with_identity { &set.identity } else { &[] };
     let mut documents = Vec::new();
-    for level in &set.scp_levels {
+    for level in set.scp_levels.iter() {
         documents.extend(level.policies.iter().map(|n| document_key(n.document)));
         documents.push(0);
     }
+    documents.push(0);
+    documents.extend(identity.iter().map(|n| document_key(n.document)));
     documents.push(0);
     documents.extend(set.boundary.iter().map(|n| document_key(n.document)));
     let mut outcomes: Vec<String> = Vec::new();
@@ -651,6 +719,7 @@ fn caps_key(set: &PolicySet, context: &RequestContext) -> Option<CapsKey> {
         .scp_levels
         .iter()
         .flat_map(|l| l.policies.iter())
+        .chain(identity)
         .chain(&set.boundary)
         .flat_map(|n| n.document.statements.iter());
     for statement in statements {
@@ -714,14 +783,20 @@ struct TargetAnswers<'a> {
     set: &'a PolicySet<'a>,
     action: &'a str,
     context: Cow<'a, RequestContext>,
-    /// Every statement of every layer that names the action: the ones a resource can change.
-    naming: Vec<&'a Statement>,
+    /// Every statement of every layer that names the action: the ones a resource can change;
+    /// with the nodes each names, where the account keeps them ([`NamedNodes`]).
+    naming: Vec<(&'a Statement, Option<&'a Bits>)>,
     /// By the set of `naming` that also names the target (bit i: statement i).
-    answers: HashMap<u128, Decision>,
+    answers: FxHashMap<u128, Decision>,
 }
 
 impl<'a> TargetAnswers<'a> {
-    fn new(set: &'a PolicySet<'a>, action: &'a str, context: Cow<'a, RequestContext>) -> TargetAnswers<'a> {
+    fn new(
+        set: &'a PolicySet<'a>,
+        action: &'a str,
+        context: Cow<'a, RequestContext>,
+        named: &'a NamedNodes,
+    ) -> TargetAnswers<'a> {
         let naming = set
             .scp_levels
             .iter()
@@ -730,13 +805,14 @@ impl<'a> TargetAnswers<'a> {
             .chain(&set.boundary)
             .flat_map(|n| n.document.statements.iter())
             .filter(|s| s.matches_action(action))
+            .map(|s| (s, named.of(s)))
             .collect();
-        TargetAnswers { set, action, context, naming, answers: HashMap::new() }
+        TargetAnswers { set, action, context, naming, answers: FxHashMap::default() }
     }
 
-    /// The engine's answer on `resource`.
-    fn decide(&mut self, resource: &str) -> Decision {
-        let request = Request { action: self.action, resource, context: &self.context };
+    /// The engine's answer on node `t` of `nodes`.
+    fn decide(&mut self, t: usize, nodes: &[Node]) -> Decision {
+        let request = Request { action: self.action, resource: nodes[t].arn, context: &self.context };
         // More statements than a key holds: asked every time.
         if self.naming.len() > 128 {
             return self.set.decide(&request);
@@ -745,7 +821,10 @@ impl<'a> TargetAnswers<'a> {
             .naming
             .iter()
             .enumerate()
-            .filter(|(_, s)| resource_matches(s, &request))
+            .filter(|(_, (s, kept))| match kept {
+                Some(kept) => NamedNodes::names(kept, s, t, nodes),
+                None => resource_matches(s, &request),
+            })
             .fold(0u128, |key, (i, _)| key | 1 << i);
         self.answers.entry(key).or_insert_with(|| self.set.decide(&request)).clone()
     }
@@ -767,8 +846,8 @@ enum OwnAsk {
 /// [`TargetAnswers`]) by (action, service passed to).
 #[derive(Default)]
 struct AnswerCache<'a> {
-    own: HashMap<(usize, OwnAsk), Decision>,
-    by_need: HashMap<(usize, Option<&'static str>), TargetAnswers<'a>>,
+    own: FxHashMap<(usize, OwnAsk), Decision>,
+    by_need: FxHashMap<(usize, Option<&'static str>), TargetAnswers<'a>>,
 }
 
 impl<'g> AccountGraph<'g> {
@@ -788,6 +867,7 @@ impl<'g> AccountGraph<'g> {
                 documents.insert(document_key(named.document), named.document);
             }
         }
+        let named_nodes = NamedNodes::new(documents.values().copied());
         let summaries: HashMap<usize, DocumentActions> =
             documents.into_par_iter().map(|(key, document)| (key, DocumentActions::new(document))).collect();
         // Whether an admin policy would work depends on the caps alone: the same for every
@@ -810,14 +890,32 @@ impl<'g> AccountGraph<'g> {
         };
         let capable_under: HashMap<&CapsKey, Option<Vec<String>>> =
             under.into_par_iter().map(|(key, i)| (key, capable_of(&nodes[i]))).collect();
+        // What a principal holds depends on its whole set the same way: worked out once per
+        // set and outcome of its conditions (principals often share their policies).
+        let set_keys: Vec<Option<CapsKey>> = nodes
+            .par_iter()
+            .map(|node| {
+                (node.kind != NodeKind::Group).then(|| set_key(&node.policies, &node.context)).flatten()
+            })
+            .collect();
+        let mut sets: HashMap<&CapsKey, usize> = HashMap::new();
+        for (i, key) in set_keys.iter().enumerate() {
+            if let Some(key) = key {
+                sets.entry(key).or_insert(i);
+            }
+        }
+        let holding_of = |node: &Node| holds_everything(&node.policies, &node.context);
+        let holding_by_set: HashMap<&CapsKey, Option<Holding>> =
+            sets.into_par_iter().map(|(key, i)| (key, holding_of(&nodes[i]))).collect();
         let facts = nodes
             .par_iter()
             .zip(&keys)
-            .map(|(node, key)| {
-                let holding = if node.kind == NodeKind::Group {
-                    None
-                } else {
-                    holds_everything(&node.policies, &node.context)
+            .zip(&set_keys)
+            .map(|((node, key), set_key)| {
+                let holding = match set_key {
+                    _ if node.kind == NodeKind::Group => None,
+                    Some(set_key) => holding_by_set[set_key].clone(),
+                    None => holding_of(node),
                 };
                 let capable = if node.kind == NodeKind::Group {
                     None
@@ -844,7 +942,7 @@ impl<'g> AccountGraph<'g> {
                 }
             })
             .collect();
-        let reached = vec![None; nodes.len()];
+        let reached = (0..nodes.len()).map(|_| OnceLock::new()).collect();
         let stats = SearchStats { nodes: nodes.len(), ..Default::default() };
         let of_kind =
             |kind: NodeKind| (0..nodes.len()).filter(|&i| nodes[i].kind == kind).collect::<Vec<_>>();
@@ -868,6 +966,7 @@ impl<'g> AccountGraph<'g> {
             roles,
             groups,
             by_arn,
+            named_nodes,
             trust,
             admin_versions,
             #[cfg(test)]
@@ -1011,9 +1110,9 @@ impl<'g> AccountGraph<'g> {
                     Cow::Owned(pass)
                 }
             };
-            TargetAnswers::new(&self.nodes[x].policies, action, context)
+            TargetAnswers::new(&self.nodes[x].policies, action, context, &self.named_nodes)
         });
-        Some(answers.decide(self.nodes[t].arn))
+        Some(answers.decide(t, &self.nodes))
     }
 
     /// Every need of `path` for X toward T, and the trust where the target must be assumed.
@@ -1223,9 +1322,9 @@ impl<'g> AccountGraph<'g> {
                 .all(|&a| self.facts[x].actions[a] || index.actions[a] == "sts:assumerole")
     }
 
-    /// The nodes path `p` may lead X to, in node order. `trusting`: the roles whose trust
-    /// could let X in (see [`TrustIndex`]).
-    fn targets_of(&self, x: usize, p: usize, trusting: &[usize]) -> Cow<'_, [usize]> {
+    /// The nodes path `p` may lead X to, in node order. `named_only`: only roles whose trust
+    /// names X can let it in (X's own policies refuse `sts:AssumeRole`; see [`TrustIndex`]).
+    fn targets_of(&self, x: usize, p: usize, named_only: bool) -> Cow<'_, [usize]> {
         let path = paths()[p];
         let exhaustive = self.is_exhaustive();
         let kind = self.nodes[x].kind;
@@ -1239,8 +1338,10 @@ impl<'g> AccountGraph<'g> {
             Target::Group => Cow::Owned(vec![]),
             Target::AssumableRole | Target::Role if exhaustive => Cow::Borrowed(&self.roles),
             // The trust must let X in: before the path, or after X rewrote it.
-            Target::AssumableRole => Cow::Owned(trusting.to_vec()),
-            Target::Role if path.requirement == Requirement::TrustAllowsX => Cow::Owned(trusting.to_vec()),
+            Target::AssumableRole => self.trust.trusting(&self.nodes[x], named_only),
+            Target::Role if path.requirement == Requirement::TrustAllowsX => {
+                self.trust.trusting(&self.nodes[x], named_only)
+            }
             Target::Role => Cow::Borrowed(&self.roles),
             Target::ServiceRole(_) if exhaustive => Cow::Borrowed(&self.roles),
             Target::ServiceRole(service) => Cow::Borrowed(self.trust.service(service)),
@@ -1320,7 +1421,7 @@ impl<'g> AccountGraph<'g> {
             Requirement::DenyRemoval => true,
             Requirement::TargetHasBoundary => self.nodes[t].policies.boundary.is_some(),
             _ if path_flags()[p].writes => self.facts[t].capable.is_some(),
-            _ => self.reached[t].is_some(),
+            _ => self.reached[t].get().is_some(),
         }
     }
 
@@ -1378,7 +1479,7 @@ impl<'g> AccountGraph<'g> {
             let what = if t == x { "itself".to_string() } else { target.name.to_string() };
             return self.facts[t].capable.clone().map(|c| (c, format!("gives {what} an admin policy")));
         }
-        let escalation = self.reached[t].as_ref()?;
+        let escalation = self.reached[t].get()?;
         let how = match path.category {
             Category::NewPassRole | Category::ExistingPassRole => format!("runs code as {}", target.name),
             _ if target.kind == NodeKind::User => format!("acts as user {}", target.name),
@@ -1391,7 +1492,7 @@ impl<'g> AccountGraph<'g> {
     pub fn search(&mut self, seeds: Vec<(usize, Escalation)>) {
         for (i, facts) in self.facts.iter().enumerate() {
             if let Some(holding) = &facts.holding {
-                self.reached[i] = Some(Escalation {
+                let _ = self.reached[i].set(Escalation {
                     steps: Vec::new(),
                     admin_node: self.nodes[i].arn.to_string(),
                     conditions: holding.conditions.clone(),
@@ -1400,10 +1501,14 @@ impl<'g> AccountGraph<'g> {
             }
         }
         for (i, escalation) in seeds {
-            if self.reached[i].is_none() {
-                self.reached[i] = Some(escalation);
-            }
+            // A node that holds admin itself keeps that.
+            let _ = self.reached[i].set(escalation);
         }
+        let this = &*self;
+        // Each node's answers, kept from round to round: they do not depend on what the
+        // rounds find. Each round asks a node on one thread only.
+        let caches: Vec<Mutex<AnswerCache>> = (0..this.nodes.len()).map(|_| Mutex::default()).collect();
+        let mut stats = SearchStats::default();
         // Non-potential paths first, so a potential path never hides a certain one. The first
         // round of each phase asks every edge; later rounds only edges into the nodes the
         // round before reached (the others were asked already and cannot have changed).
@@ -1412,13 +1517,13 @@ impl<'g> AccountGraph<'g> {
             loop {
                 // Every unreached node's best edge into what is known: independent of each
                 // other, so asked in parallel.
-                let this = &*self;
-                let (found, stats) = (0..this.nodes.len())
+                let (found, round) = (0..this.nodes.len())
                     .into_par_iter()
-                    .filter(|&x| this.reached[x].is_none())
+                    .filter(|&x| this.reached[x].get().is_none())
                     .map(|x| {
                         let mut stats = SearchStats::default();
-                        let best = this.best_edge(x, phase, frontier.as_deref(), &mut stats);
+                        let mut cache = caches[x].lock().unwrap_or_else(PoisonError::into_inner);
+                        let best = this.best_edge(x, phase, frontier.as_deref(), &mut cache, &mut stats);
                         (best.map(|e| vec![(x, e)]).unwrap_or_default(), stats)
                     })
                     .reduce(
@@ -1429,32 +1534,32 @@ impl<'g> AccountGraph<'g> {
                             (a, sa)
                         },
                     );
-                self.stats.add(&stats);
-                let mut found = found;
-                found.sort_by_key(|(x, _)| *x);
+                stats.add(&round);
                 if found.is_empty() {
                     break;
                 }
-                let mut next = vec![false; self.nodes.len()];
+                let mut next = vec![false; this.nodes.len()];
                 for (x, escalation) in found {
                     next[x] = true;
-                    self.reached[x] = Some(escalation);
+                    let _ = this.reached[x].set(escalation);
                 }
                 frontier = Some(next);
             }
         }
+        drop(caches);
+        self.stats.add(&stats);
     }
 
     /// X's shortest way to admin through one edge into a node already known, if any.
-    fn best_edge(
-        &self,
+    fn best_edge<'a>(
+        &'a self,
         x: usize,
         phase: Phase,
         frontier: Option<&[bool]>,
+        cache: &mut AnswerCache<'a>,
         stats: &mut SearchStats,
     ) -> Option<Escalation> {
         let mut best: Option<Escalation> = None;
-        let mut cache = AnswerCache::default();
         for (p, path) in paths().iter().copied().enumerate() {
             let flags = &path_flags()[p];
             let asked = match (phase, frontier) {
@@ -1471,7 +1576,7 @@ impl<'g> AccountGraph<'g> {
             let fixed = if self.is_exhaustive() {
                 Some(vec![None; path.needs.len()])
             } else {
-                self.prepare(x, p, &mut cache)
+                self.prepare(x, p, cache)
             };
             let Some(fixed) = fixed else { continue };
             // The conditions every edge of this path rests on at least: when a one-step
@@ -1491,10 +1596,8 @@ impl<'g> AccountGraph<'g> {
                         && index.actions[a] == "sts:assumerole"
                         && known == &Some(Decision::Denied)
                 });
-            let trusting = self.trust.trusting(&self.nodes[x], assume_denied);
-            let targets = self.targets_of(x, p, &trusting).into_owned();
-            drop(trusting);
-            for t in targets {
+            let targets = self.targets_of(x, p, assume_denied);
+            for &t in targets.iter() {
                 if frontier.is_some_and(|frontier| !frontier[t]) || !self.may_gain(x, t, p) {
                     continue;
                 }
@@ -1506,7 +1609,7 @@ impl<'g> AccountGraph<'g> {
                             if flags.writes { self.facts[t].capable.as_ref().map_or(0, Vec::len) } else { 0 };
                         (1, capable)
                     } else {
-                        self.reached[t].as_ref().map_or((1, 0), |r| (1 + r.steps.len(), r.conditions.len()))
+                        self.reached[t].get().map_or((1, 0), |r| (1 + r.steps.len(), r.conditions.len()))
                     };
                     if (steps, conditions.max(floor.conditions().len()))
                         >= (b.steps.len(), b.conditions.len())
@@ -1514,7 +1617,7 @@ impl<'g> AccountGraph<'g> {
                         continue;
                     }
                 }
-                let decision = self.edge_with(x, t, p, &fixed, &mut cache, stats);
+                let decision = self.edge_with(x, t, p, &fixed, cache, stats);
                 if decision.is_denied() {
                     continue;
                 }
@@ -1527,7 +1630,7 @@ impl<'g> AccountGraph<'g> {
                         potential: false,
                     }
                 } else {
-                    self.reached[t].clone().unwrap_or_else(|| Escalation {
+                    self.reached[t].get().cloned().unwrap_or_else(|| Escalation {
                         steps: vec![],
                         admin_node: self.nodes[t].arn.into(),
                         conditions: vec![],
@@ -1588,7 +1691,7 @@ impl<'g> AccountGraph<'g> {
     }
 
     pub fn escalation(&self, node: usize) -> Option<&Escalation> {
-        self.reached[node].as_ref()
+        self.reached[node].get()
     }
 
     /// Every user's and role's standing, for the checks.
@@ -1603,7 +1706,7 @@ impl<'g> AccountGraph<'g> {
                     holding: holding.clone(),
                     granted_by: granting_policies(&node.policies, &node.context),
                 }
-            } else if let Some(escalation) = &self.reached[i] {
+            } else if let Some(escalation) = self.reached[i].get() {
                 Standing::Escalates(escalation.clone())
             } else {
                 self.capped(i).unwrap_or(Standing::NotAdmin)
@@ -1627,12 +1730,15 @@ impl<'g> AccountGraph<'g> {
         if node.policies.scp_levels.is_empty() && node.policies.boundary.is_none() {
             return None;
         }
-        let uncapped =
-            PolicySet { scp_levels: Vec::new(), identity: node.policies.identity.clone(), boundary: None };
+        let uncapped = PolicySet {
+            scp_levels: Arc::default(),
+            identity: node.policies.identity.clone(),
+            boundary: None,
+        };
         let power = self.admin_under(i, &uncapped)?;
         let mut capped_by = Vec::new();
-        for level in &node.policies.scp_levels {
-            let one = PolicySet { scp_levels: vec![level.clone()], ..uncapped.clone() };
+        for level in node.policies.scp_levels.iter() {
+            let one = PolicySet { scp_levels: Arc::from([level.clone()]), ..uncapped.clone() };
             if self.admin_under(i, &one).is_none() {
                 capped_by.push(level.label.clone());
             }
@@ -1699,7 +1805,11 @@ fn has_admin_version(policy: &crate::snapshot::authorization::ManagedPolicy) -> 
         PolicyDocument::from_raw(raw).ok().is_some_and(|document| {
             let set = PolicySet {
                 identity: vec![Named {
-                    source: PolicySource { policy: policy.name.clone(), policy_arn: None, via_group: None },
+                    source: Arc::new(PolicySource {
+                        policy: policy.name.clone(),
+                        policy_arn: None,
+                        via_group: None,
+                    }),
                     document: &document,
                 }],
                 ..Default::default()

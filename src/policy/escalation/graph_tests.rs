@@ -497,3 +497,44 @@ fn a_path_across_accounts_continues_through_a_reached_role() {
     assert_eq!(dev.steps.len(), 2, "{dev:?}");
     assert_eq!(dev.admin_node, format!("arn:aws:iam::{A}:role/admin"));
 }
+
+#[test]
+fn principals_sharing_a_policy_are_judged_each_in_its_own_context() {
+    // One managed policy, attached to four users, grants everything only to principals
+    // tagged team=admins; one of them may also write a policy onto its own user (a policy
+    // variable). The graph works out what a set of policies holds once per set and per
+    // outcome of its conditions: none of that may leak from one user to another.
+    let shared = r#"{"Effect":"Allow","Action":"*","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalTag/team":"admins"}}}"#;
+    let own_user = r#"{"Effect":"Allow","Action":"iam:PutUserPolicy","Resource":"arn:aws:iam::111122223333:user/${aws:username}"}"#;
+    let policies = format!(
+        r#","Policies":[{{"PolicyName":"Shared","Arn":"arn:aws:iam::{A}:policy/Shared","DefaultVersionId":"v1","PolicyVersionList":[{{"VersionId":"v1","IsDefaultVersion":true,"Document":{{"Statement":[{shared}]}}}}]}}]"#
+    );
+    let attached = |team: &str| {
+        let tags = if team.is_empty() {
+            String::new()
+        } else {
+            format!(r#","Tags":[{{"Key":"team","Value":"{team}"}}]"#)
+        };
+        format!(
+            r#","AttachedManagedPolicies":[{{"PolicyName":"Shared","PolicyArn":"arn:aws:iam::{A}:policy/Shared"}}]{tags}"#
+        )
+    };
+    let users = [
+        user("admin-a", "", &attached("admins")),
+        user("admin-b", "", &attached("admins")),
+        user("tools", own_user, &attached("tools")),
+        user("untagged", "", &attached("")),
+    ];
+    let verdicts = verdicts_in(&graph(&users, &[], &policies), &Organization::default());
+    for name in ["admin-a", "admin-b"] {
+        assert!(matches!(standing(&verdicts, name), Standing::Holds { .. }), "{name}: {verdicts:?}");
+    }
+    match standing(&verdicts, "tools") {
+        Standing::Escalates(path) => {
+            assert_eq!(path.steps.len(), 1, "{path:?}");
+            assert_eq!(path.steps[0].target, format!("arn:aws:iam::{A}:user/tools"), "{path:?}");
+        }
+        other => panic!("tools writes an admin policy onto itself: {other:?}"),
+    }
+    assert!(matches!(standing(&verdicts, "untagged"), Standing::NotAdmin), "{verdicts:?}");
+}

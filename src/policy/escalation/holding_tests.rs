@@ -18,7 +18,10 @@ fn doc(statements: &str) -> PolicyDocument {
 }
 
 fn named<'d>(name: &str, document: &'d PolicyDocument) -> Named<'d> {
-    Named { source: PolicySource { policy: name.into(), policy_arn: None, via_group: None }, document }
+    Named {
+        source: std::sync::Arc::new(PolicySource { policy: name.into(), policy_arn: None, via_group: None }),
+        document,
+    }
 }
 
 fn power(documents: &[&PolicyDocument]) -> Option<AdminPower> {
@@ -118,7 +121,7 @@ fn a_boundary_or_an_scp_caps_and_only_the_cap_that_takes_admin_away_is_named() {
     let s3_boundary = doc(r#"{"Effect":"Allow","Action":"s3:*","Resource":"*"}"#);
     let no_iam = doc(r#"{"Effect":"Deny","Action":"iam:*","Resource":"*"}"#);
     let leave = doc(r#"{"Effect":"Deny","Action":"organizations:LeaveOrganization","Resource":"*"}"#);
-    fn caps<'d>(levels: Vec<(&str, &'d PolicyDocument)>) -> Vec<ScpLevel<'d>> {
+    fn caps<'d>(levels: Vec<(&str, &'d PolicyDocument)>) -> std::sync::Arc<[ScpLevel<'d>]> {
         levels
             .into_iter()
             .map(|(label, d)| ScpLevel { label: label.into(), policies: vec![named(label, d)] })

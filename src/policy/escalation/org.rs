@@ -33,7 +33,7 @@ use std::sync::Arc;
 /// shared by the callers of one account that carry the same policy.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Owned {
-    source: PolicySource,
+    source: Arc<PolicySource>,
     document: Arc<PolicyDocument>,
 }
 

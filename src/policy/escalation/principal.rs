@@ -11,6 +11,8 @@ use crate::policy::engine::{Named, PolicySet, ScpLevel};
 use crate::snapshot::authorization::{AttachedPolicy, IamGraph, InlinePolicy, ManagedPolicy, Tag};
 use crate::snapshot::organization::Organization;
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -27,7 +29,9 @@ pub struct Node<'g> {
     pub arn: &'g str,
     pub name: &'g str,
     pub policies: PolicySet<'g>,
-    pub context: RequestContext,
+    /// Shared, so that the search's requests can add their keys over it (see
+    /// [`RequestContext::over`]).
+    pub context: Arc<RequestContext>,
     /// Its tags (what `context` holds as `aws:PrincipalTag/…`).
     pub tags: &'g [Tag],
     /// Roles: the trust policy.
@@ -53,22 +57,27 @@ pub fn managed_document<'g>(graph: &'g IamGraph, arn: &str) -> Option<&'g Policy
     graph.managed_policies.get(arn).and_then(|p| p.document.as_ref()).or_else(|| aws_managed::builtin(arn))
 }
 
+/// The sources of managed policies attached to principals directly, by ARN: one per policy,
+/// shared by the principals it is attached to.
+type Sources<'g> = HashMap<&'g str, Arc<PolicySource>>;
+
 fn identity<'g>(
     graph: &'g IamGraph,
     inline: &'g [InlinePolicy],
     attached: &'g [AttachedPolicy],
     via_group: Option<&str>,
     unknown: &mut Vec<String>,
+    sources: &mut Sources<'g>,
 ) -> Vec<Named<'g>> {
     let mut out = Vec::new();
     for policy in inline {
         match &policy.document {
             Some(document) => out.push(Named {
-                source: PolicySource {
+                source: Arc::new(PolicySource {
                     policy: policy.name.clone(),
                     policy_arn: None,
                     via_group: via_group.map(str::to_string),
-                },
+                }),
                 document,
             }),
             None => unknown.push(format!("inline policy {}", policy.name)),
@@ -76,14 +85,20 @@ fn identity<'g>(
     }
     for policy in attached {
         match managed_document(graph, &policy.arn) {
-            Some(document) => out.push(Named {
-                source: PolicySource {
-                    policy: policy.name.clone(),
-                    policy_arn: Some(policy.arn.clone()),
-                    via_group: via_group.map(str::to_string),
-                },
-                document,
-            }),
+            Some(document) => {
+                let source = || {
+                    Arc::new(PolicySource {
+                        policy: policy.name.clone(),
+                        policy_arn: Some(policy.arn.clone()),
+                        via_group: via_group.map(str::to_string),
+                    })
+                };
+                let source = match via_group {
+                    None => sources.entry(&policy.arn).or_insert_with(source).clone(),
+                    Some(_) => source(),
+                };
+                out.push(Named { source, document })
+            }
             None => unknown.push(policy.arn.clone()),
         }
     }
@@ -108,11 +123,11 @@ pub fn scp_levels<'o>(organization: &'o Organization, account: &AccountId) -> Ve
                 .iter()
                 .filter_map(|p| {
                     p.document.as_ref().map(|document| Named {
-                        source: PolicySource {
+                        source: Arc::new(PolicySource {
                             policy: p.name.clone(),
                             policy_arn: Some(p.id.clone()),
                             via_group: None,
-                        },
+                        }),
                         document,
                     })
                 })
@@ -130,23 +145,15 @@ pub fn principal_context(
     tags: &[Tag],
     organization: &Organization,
 ) -> RequestContext {
+    principal_over(Arc::new(account_context(account, organization)), kind, arn, name, tags)
+}
+
+/// The keys every principal of the account shares: its account, its organization, and
+/// that the principal tags are all known.
+fn account_context(account: &AccountId, organization: &Organization) -> RequestContext {
     let mut context = RequestContext::new();
-    context.set("aws:PrincipalArn", vec![arn.to_string()]);
     context.set("aws:PrincipalAccount", vec![account.to_string()]);
     context.set("aws:PrincipalIsAWSService", vec!["false".into()]);
-    match kind {
-        NodeKind::User => {
-            context.set("aws:PrincipalType", vec!["User".into()]);
-            context.set("aws:username", vec![name.to_string()]);
-        }
-        _ => {
-            context.set("aws:PrincipalType", vec!["AssumedRole".into()]);
-            context.set_absent("aws:username");
-        }
-    }
-    for tag in tags {
-        context.set(&format!("aws:PrincipalTag/{}", tag.key), vec![tag.value.clone()]);
-    }
     context.declare_complete("aws:PrincipalTag/");
     match (&organization.id, organization.is_member(account.as_str())) {
         (Some(org), true) => {
@@ -171,6 +178,32 @@ pub fn principal_context(
     context
 }
 
+/// A principal's own keys over its account's ([`account_context`]).
+fn principal_over(
+    account: Arc<RequestContext>,
+    kind: NodeKind,
+    arn: &str,
+    name: &str,
+    tags: &[Tag],
+) -> RequestContext {
+    let mut context = RequestContext::over(account);
+    context.set("aws:PrincipalArn", vec![arn.to_string()]);
+    match kind {
+        NodeKind::User => {
+            context.set("aws:PrincipalType", vec!["User".into()]);
+            context.set("aws:username", vec![name.to_string()]);
+        }
+        _ => {
+            context.set("aws:PrincipalType", vec!["AssumedRole".into()]);
+            context.set_absent("aws:username");
+        }
+    }
+    for tag in tags {
+        context.set(&format!("aws:PrincipalTag/{}", tag.key), vec![tag.value.clone()]);
+    }
+    context
+}
+
 /// Every user, role and group of one account, as graph nodes.
 pub fn nodes<'g>(
     graph: &'g IamGraph,
@@ -178,7 +211,9 @@ pub fn nodes<'g>(
     organization: &'g Organization,
     login_profiles: &dyn Fn(&str) -> Option<bool>,
 ) -> Vec<Node<'g>> {
-    let scps = scp_levels(organization, account);
+    let scps: Arc<[ScpLevel]> = scp_levels(organization, account).into();
+    let shared = Arc::new(account_context(account, organization));
+    let mut sources = Sources::new();
     let boundary = |arn: &'g Option<String>, unknown: &mut Vec<String>| -> Option<Named<'g>> {
         let arn = arn.as_ref()?;
         let Some(document) = managed_document(graph, arn) else {
@@ -188,7 +223,11 @@ pub fn nodes<'g>(
         };
         let name = arn.rsplit('/').next().unwrap_or(arn);
         Some(Named {
-            source: PolicySource { policy: name.to_string(), policy_arn: Some(arn.clone()), via_group: None },
+            source: Arc::new(PolicySource {
+                policy: name.to_string(),
+                policy_arn: Some(arn.clone()),
+                via_group: None,
+            }),
             document,
         })
     };
@@ -201,13 +240,14 @@ pub fn nodes<'g>(
             &group.attached_policies,
             Some(&group.name),
             &mut unknown,
+            &mut sources,
         );
         nodes.push(Node {
             kind: NodeKind::Group,
             arn: &group.arn,
             name: &group.name,
             policies: PolicySet { scp_levels: scps.clone(), identity, boundary: None },
-            context: principal_context(NodeKind::Group, &group.arn, &group.name, account, &[], organization),
+            context: Arc::new(principal_over(shared.clone(), NodeKind::Group, &group.arn, &group.name, &[])),
             tags: &[],
             trust: None,
             customer_policies: customer(graph, &group.attached_policies).collect(),
@@ -221,7 +261,8 @@ pub fn nodes<'g>(
     }
     for user in &graph.users {
         let mut unknown = Vec::new();
-        let mut all = identity(graph, &user.inline_policies, &user.attached_policies, None, &mut unknown);
+        let mut all =
+            identity(graph, &user.inline_policies, &user.attached_policies, None, &mut unknown, &mut sources);
         let mut customer_policies: Vec<&ManagedPolicy> = customer(graph, &user.attached_policies).collect();
         let mut groups = Vec::new();
         for name in &user.groups {
@@ -240,14 +281,13 @@ pub fn nodes<'g>(
             arn: &user.arn,
             name: &user.name,
             policies: PolicySet { scp_levels: scps.clone(), identity: all, boundary },
-            context: principal_context(
+            context: Arc::new(principal_over(
+                shared.clone(),
                 NodeKind::User,
                 &user.arn,
                 &user.name,
-                account,
                 &user.tags,
-                organization,
-            ),
+            )),
             tags: &user.tags,
             trust: None,
             customer_policies,
@@ -261,23 +301,23 @@ pub fn nodes<'g>(
     }
     for role in &graph.roles {
         let mut unknown = Vec::new();
-        let identity = identity(graph, &role.inline_policies, &role.attached_policies, None, &mut unknown);
+        let identity =
+            identity(graph, &role.inline_policies, &role.attached_policies, None, &mut unknown, &mut sources);
         let boundary = boundary(&role.permissions_boundary, &mut unknown);
         // Service-linked roles are not subject to SCPs.
-        let scp_levels = if role.is_service_linked() { Vec::new() } else { scps.clone() };
+        let scp_levels = if role.is_service_linked() { Arc::default() } else { scps.clone() };
         nodes.push(Node {
             kind: NodeKind::Role,
             arn: &role.arn,
             name: &role.name,
             policies: PolicySet { scp_levels, identity, boundary },
-            context: principal_context(
+            context: Arc::new(principal_over(
+                shared.clone(),
                 NodeKind::Role,
                 &role.arn,
                 &role.name,
-                account,
                 &role.tags,
-                organization,
-            ),
+            )),
             tags: &role.tags,
             trust: role.trust_policy.as_ref(),
             customer_policies: customer(graph, &role.attached_policies).collect(),
