@@ -744,6 +744,36 @@ fn layers_key(set: &PolicySet, context: &RequestContext, with_identity: bool) ->
 
 type CapsKey = (Vec<usize>, Vec<String>);
 
+/// `answer` for every node but the groups (None for them), asked once per `key`: nodes with
+/// the same key share the answer of the first; a node without one is asked on its own.
+fn per_key<T: Clone + Send + Sync>(
+    nodes: &[Node],
+    key: impl Fn(&PolicySet, &RequestContext) -> Option<CapsKey> + Sync,
+    answer: impl Fn(&Node) -> T + Sync,
+) -> Vec<Option<T>> {
+    let keys: Vec<Option<CapsKey>> = nodes
+        .par_iter()
+        .map(|node| (node.kind != NodeKind::Group).then(|| key(&node.policies, &node.context)).flatten())
+        .collect();
+    let mut first: HashMap<&CapsKey, usize> = HashMap::new();
+    for (i, key) in keys.iter().enumerate() {
+        if let Some(key) = key {
+            first.entry(key).or_insert(i);
+        }
+    }
+    let shared: HashMap<&CapsKey, T> =
+        first.into_par_iter().map(|(key, i)| (key, answer(&nodes[i]))).collect();
+    nodes
+        .par_iter()
+        .zip(&keys)
+        .map(|(node, key)| match key {
+            _ if node.kind == NodeKind::Group => None,
+            Some(key) => Some(shared[key].clone()),
+            None => Some(answer(node)),
+        })
+        .collect()
+}
+
 /// Concrete resources an action is asked on when any resource will do (the attacker names
 /// the new function, stack or instance): one per resource pattern of the statements that
 /// allow it, wildcards filled in, so that `arn:aws:lambda:*:111122223333:function:*` counts.
@@ -872,59 +902,18 @@ impl<'g> AccountGraph<'g> {
             documents.into_par_iter().map(|(key, document)| (key, DocumentActions::new(document))).collect();
         // Whether an admin policy would work depends on the caps alone: the same for every
         // principal under the same SCPs and boundary, unless a cap reads the principal.
-        let keys: Vec<Option<CapsKey>> = nodes
-            .par_iter()
-            .map(|node| {
-                (node.kind != NodeKind::Group).then(|| caps_key(&node.policies, &node.context)).flatten()
-            })
-            .collect();
-        let mut under: HashMap<&CapsKey, usize> = HashMap::new();
-        for (i, key) in keys.iter().enumerate() {
-            if let Some(key) = key {
-                under.entry(key).or_insert(i);
-            }
-        }
-        let capable_of = |node: &Node| {
+        let capable = per_key(&nodes, caps_key, |node| {
             holds_everything(&node.policies.with_identity(vec![admin_named()]), &node.context)
                 .map(|h| h.conditions)
-        };
-        let capable_under: HashMap<&CapsKey, Option<Vec<String>>> =
-            under.into_par_iter().map(|(key, i)| (key, capable_of(&nodes[i]))).collect();
-        // What a principal holds depends on its whole set the same way: worked out once per
-        // set and outcome of its conditions (principals often share their policies).
-        let set_keys: Vec<Option<CapsKey>> = nodes
-            .par_iter()
-            .map(|node| {
-                (node.kind != NodeKind::Group).then(|| set_key(&node.policies, &node.context)).flatten()
-            })
-            .collect();
-        let mut sets: HashMap<&CapsKey, usize> = HashMap::new();
-        for (i, key) in set_keys.iter().enumerate() {
-            if let Some(key) = key {
-                sets.entry(key).or_insert(i);
-            }
-        }
-        let holding_of = |node: &Node| holds_everything(&node.policies, &node.context);
-        let holding_by_set: HashMap<&CapsKey, Option<Holding>> =
-            sets.into_par_iter().map(|(key, i)| (key, holding_of(&nodes[i]))).collect();
+        });
+        // What a principal holds depends on its whole set the same way (principals often
+        // carry the same policies).
+        let holding = per_key(&nodes, set_key, |node| holds_everything(&node.policies, &node.context));
         let facts = nodes
             .par_iter()
-            .zip(&keys)
-            .zip(&set_keys)
-            .map(|((node, key), set_key)| {
-                let holding = match set_key {
-                    _ if node.kind == NodeKind::Group => None,
-                    Some(set_key) => holding_by_set[set_key].clone(),
-                    None => holding_of(node),
-                };
-                let capable = if node.kind == NodeKind::Group {
-                    None
-                } else {
-                    match key {
-                        Some(key) => capable_under[key].clone(),
-                        None => capable_of(node),
-                    }
-                };
+            .zip(holding)
+            .zip(capable)
+            .map(|((node, holding), capable)| {
                 let (actions, same_everywhere) = DocumentActions::of_set(&node.policies, &summaries);
                 let asks_boundary = node
                     .policies
@@ -933,8 +922,8 @@ impl<'g> AccountGraph<'g> {
                     .flat_map(|n| n.document.statements.iter())
                     .any(|s| s.conditions.iter().any(|c| c.key == "iam:permissionsboundary"));
                 NodeFacts {
-                    holding,
-                    capable,
+                    holding: holding.flatten(),
+                    capable: capable.flatten(),
                     actions,
                     contexts: OnceLock::new(),
                     asks_boundary,
