@@ -559,6 +559,14 @@ pub struct AccountGraph<'g> {
     pub(crate) exhaustive: bool,
 }
 
+/// The nodes a round of the search reached: what the next round's edges may lead to.
+struct Frontier {
+    /// By node.
+    reached: Vec<bool>,
+    /// The same nodes, in node order.
+    nodes: Vec<usize>,
+}
+
 /// Which of an account's nodes each statement of its policies names as a resource, by the
 /// statement's address, worked out the first time a principal's search asks (most
 /// statements never are) and shared by every principal the statement's policy is attached
@@ -1502,7 +1510,7 @@ impl<'g> AccountGraph<'g> {
         // round of each phase asks every edge; later rounds only edges into the nodes the
         // round before reached (the others were asked already and cannot have changed).
         for phase in [Phase::Certain, Phase::Potential] {
-            let mut frontier: Option<Vec<bool>> = None;
+            let mut frontier: Option<Frontier> = None;
             loop {
                 // Every unreached node's best edge into what is known: independent of each
                 // other, so asked in parallel.
@@ -1512,7 +1520,7 @@ impl<'g> AccountGraph<'g> {
                     .map(|x| {
                         let mut stats = SearchStats::default();
                         let mut cache = caches[x].lock().unwrap_or_else(PoisonError::into_inner);
-                        let best = this.best_edge(x, phase, frontier.as_deref(), &mut cache, &mut stats);
+                        let best = this.best_edge(x, phase, frontier.as_ref(), &mut cache, &mut stats);
                         (best.map(|e| vec![(x, e)]).unwrap_or_default(), stats)
                     })
                     .reduce(
@@ -1527,11 +1535,13 @@ impl<'g> AccountGraph<'g> {
                 if found.is_empty() {
                     break;
                 }
-                let mut next = vec![false; this.nodes.len()];
+                let mut next = Frontier { reached: vec![false; this.nodes.len()], nodes: Vec::new() };
                 for (x, escalation) in found {
-                    next[x] = true;
+                    next.reached[x] = true;
+                    next.nodes.push(x);
                     let _ = this.reached[x].set(escalation);
                 }
+                next.nodes.sort_unstable();
                 frontier = Some(next);
             }
         }
@@ -1544,7 +1554,7 @@ impl<'g> AccountGraph<'g> {
         &'a self,
         x: usize,
         phase: Phase,
-        frontier: Option<&[bool]>,
+        frontier: Option<&Frontier>,
         cache: &mut AnswerCache<'a>,
         stats: &mut SearchStats,
     ) -> Option<Escalation> {
@@ -1586,8 +1596,17 @@ impl<'g> AccountGraph<'g> {
                         && known == &Some(Decision::Denied)
                 });
             let targets = self.targets_of(x, p, assume_denied);
+            debug_assert!(targets.windows(2).all(|w| w[0] < w[1]), "targets in node order");
+            // A later round: only the nodes the round before reached, looked up among the
+            // targets when they are fewer.
+            let targets = match frontier {
+                Some(f) if f.nodes.len() < targets.len() => {
+                    Cow::Owned(f.nodes.iter().copied().filter(|t| targets.binary_search(t).is_ok()).collect())
+                }
+                _ => targets,
+            };
             for &t in targets.iter() {
-                if frontier.is_some_and(|frontier| !frontier[t]) || !self.may_gain(x, t, p) {
+                if frontier.is_some_and(|frontier| !frontier.reached[t]) || !self.may_gain(x, t, p) {
                     continue;
                 }
                 // What an edge to T would cost at least, in steps and conditions: skip T
