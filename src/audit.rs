@@ -248,16 +248,10 @@ pub fn audit_into<S: Sink>(
 
     // The first pass, a chunk of accounts at a time: their findings go to the sink; what the
     // late pass and the organization pass need is parked (the latter keeps a plan in memory).
-    const LATE: &str = "escalation state";
-    const EXPORT: &str = "organization-pass export";
-    let mut parking: Parking<LateState> = match sink.spill_dir() {
-        Some(dir) => Parking::in_dir(dir, "late-state.spill", LATE),
-        None => Parking::in_memory(LATE),
-    };
-    let mut export_parking: Parking<AccountExport> = match sink.spill_dir() {
-        Some(dir) => Parking::in_dir(dir, "exports.spill", EXPORT),
-        None => Parking::in_memory(EXPORT),
-    };
+    let mut parking: Parking<LateState> =
+        Parking::beside(sink.spill_dir(), "late-state.spill", "escalation state");
+    let mut export_parking: Parking<AccountExport> =
+        Parking::beside(sink.spill_dir(), "exports.spill", "organization-pass export");
     let mut per_account: Vec<AccountResult> = Vec::with_capacity(entries.len());
     for chunk in entries.chunks(chunk_size()) {
         let done: Vec<_> = chunk

@@ -86,6 +86,17 @@ def url(path):
     return "file://" + os.path.abspath(path)
 
 
+def load(driver, page):
+    """Opens `page` and waits until it is parsed (and its script, if any, has run): loading
+    the same file again, Chromium may hand back a page still being parsed, whose rows are not
+    all there yet (seen once on a loaded machine: 25 of 78 rows counted)."""
+    driver.get(url(page))
+    deadline = time.time() + 30
+    while driver.execute_script("return document.readyState") != "complete":
+        check(time.time() < deadline, f"{page}: not loaded after 30 s")
+        time.sleep(0.1)
+
+
 def visible_rows(driver, selector="tr[data-sev]"):
     return driver.execute_script(
         "return Array.from(document.querySelectorAll(arguments[0]))"
@@ -105,7 +116,7 @@ def check(condition, message):
 
 
 def interactive(driver, page, expect_account):
-    driver.get(url(page))
+    load(driver, page)
     check(not csp_errors(driver), f"{page}: the CSP refused something: {csp_errors(driver)}")
     check(driver.execute_script("return document.documentElement.classList.contains('js')"),
           f"{page}: the inline script did not run (its hash does not match the CSP?)")
@@ -182,21 +193,8 @@ def interactive(driver, page, expect_account):
     print(f"ok: {page}: a column sorts both ways")
 
 
-def loaded(driver, page):
-    """Loads `page` again and waits until it is parsed and its script has run: reloading the
-    same file, Chromium may hand back a page still being parsed, whose rows are not all there
-    yet (seen once on a loaded machine: 25 of 78 rows counted)."""
-    driver.get(url(page))
-    deadline = time.time() + 30
-    while not driver.execute_script(
-            "return document.readyState === 'complete'"
-            " && document.documentElement.classList.contains('js')"):
-        check(time.time() < deadline, f"{page}: not loaded after 30 s (readyState, script)")
-        time.sleep(0.1)
-
-
 def grouping(driver, page):
-    loaded(driver, page)
+    load(driver, page)
     families = len(driver.find_elements(By.CSS_SELECTOR, "section.family tr[data-sev]"))
     Select(driver.find_element(By.ID, "f-group")).select_by_value("account")
     view = driver.find_element(By.ID, "by-account-view")
@@ -216,7 +214,7 @@ def grouping(driver, page):
 def without_script(page):
     driver = browser(1440, 1000, script=False)
     try:
-        driver.get(url(page))
+        load(driver, page)
         check(not driver.execute_script("return document.documentElement.classList.contains('js')"),
               f"{page}: the script ran although scripts are off")
         check(not driver.find_element(By.ID, "filters").is_displayed(),
@@ -238,7 +236,7 @@ def narrow(page):
         # A window cannot be narrower than 500 px; the page is laid out as on a 420 px screen.
         driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
                                {"width": 420, "height": 900, "deviceScaleFactor": 1, "mobile": False})
-        driver.get(url(page))
+        load(driver, page)
         inner = driver.execute_script("return window.innerWidth")
         check(inner <= 420, f"{page}: the window is {inner} px wide, not 420")
         wide = driver.execute_script(
@@ -299,7 +297,7 @@ def printed(run_dir, max_pages):
     def print_once():
         driver = browser(1440, 1000)
         try:
-            driver.get(url(page))
+            load(driver, page)
             pdf = driver.execute_cdp_cmd("Page.printToPDF", {"preferCSSPageSize": True, "printBackground": True})
         finally:
             close(driver)

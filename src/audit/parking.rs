@@ -68,6 +68,15 @@ impl<T: Serialize + DeserializeOwned> Parking<T> {
         Parking { lot: None, what, kind: PhantomData }
     }
 
+    /// A parking file `name` in the spill folder `dir`, when the run has one ([`Self::in_dir`]);
+    /// else in memory.
+    pub fn beside(dir: Option<&Path>, name: &str, what: &'static str) -> Parking<T> {
+        match dir {
+            Some(dir) => Parking::in_dir(dir, name, what),
+            None => Parking::in_memory(what),
+        }
+    }
+
     /// A parking file `name` in `dir`; in memory (with a warning) when it cannot be made.
     pub fn in_dir(dir: &Path, name: &str, what: &'static str) -> Parking<T> {
         let path = dir.join(name);
