@@ -226,6 +226,29 @@ impl ReportOrder {
     }
 }
 
+/// Chunks of accounts between two [`give_back_free_memory`].
+const TRIM_EVERY_CHUNKS: usize = 4;
+
+/// Hands the heap's free pages back to the system (glibc keeps them otherwise). An account's
+/// audit allocates tens of MB for a moment, and what the run keeps between accounts (coverage
+/// rows, the organization pass's plans, counts) is scattered among those pages, so glibc could
+/// rarely return them: resident memory grew with accounts although the heap in use did not
+/// (10,000 accounts: 218 MB at the peak; 154 MB with this after every chunk, for 26 s more of
+/// the system's time; 167 MB after every fourth, for 8 s).
+fn give_back_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        extern "C" {
+            fn malloc_trim(pad: usize) -> std::ffi::c_int;
+        }
+        // SAFETY: malloc_trim takes no pointer and only returns free pages of glibc's own heap
+        // to the system; it is safe to call from any thread at any time.
+        unsafe {
+            malloc_trim(0);
+        }
+    }
+}
+
 /// Accounts audited at once: enough to keep both cores busy, few enough that only their
 /// findings are held before the sink takes them.
 fn chunk_size() -> usize {
@@ -253,7 +276,7 @@ pub fn audit_into<S: Sink>(
     let mut export_parking: Parking<AccountExport> =
         Parking::beside(sink.spill_dir(), "exports.spill", "organization-pass export");
     let mut per_account: Vec<AccountResult> = Vec::with_capacity(entries.len());
-    for chunk in entries.chunks(chunk_size()) {
+    for (n, chunk) in entries.chunks(chunk_size()).enumerate() {
         let done: Vec<_> = chunk
             .par_iter()
             .map(|entry| {
@@ -270,6 +293,9 @@ pub fn audit_into<S: Sink>(
             result.parked = Some(parking.park(late));
             result.planned = export.map(|(plan, encoded)| (plan, export_parking.park(encoded)));
             per_account.push(result);
+        }
+        if (n + 1) % TRIM_EVERY_CHUNKS == 0 {
+            give_back_free_memory();
         }
     }
     let parking_error = parking.close().err();
@@ -294,6 +320,7 @@ pub fn audit_into<S: Sink>(
     };
     let cross = cross_account_planned(&plans, &load, &snapshot.organization);
     drop((plans, tickets, export_parking));
+    give_back_free_memory();
     let mut stats = EscalationStats { cross_account_found: cross.total(), ..Default::default() };
     for (k, found) in cross.found.into_iter().enumerate() {
         let result = &mut per_account[owners[k]];
@@ -370,7 +397,7 @@ pub fn audit_into<S: Sink>(
         (findings, roster)
     };
     let chunk = chunk_size();
-    for results in per_account.chunks_mut(chunk) {
+    for (n, results) in per_account.chunks_mut(chunk).enumerate() {
         let done: Vec<S::Prepared> = results
             .par_iter_mut()
             .map(|result| {
@@ -380,6 +407,9 @@ pub fn audit_into<S: Sink>(
             .collect();
         for prepared in done {
             sink.append(prepared);
+        }
+        if (n + 1) % TRIM_EVERY_CHUNKS == 0 {
+            give_back_free_memory();
         }
     }
 

@@ -25,7 +25,7 @@ pub enum ActionSpec {
 }
 
 /// `Resource`, `NotResource`, or neither (trust policies).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ResourceSpec {
     Resource(Vec<String>),
     NotResource(Vec<String>),

@@ -20,6 +20,7 @@ use serde::Serialize;
 use serde_json::Value;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
 use std::sync::OnceLock;
 use tera::{Context, Tera};
 
@@ -55,11 +56,321 @@ const EVIDENCE_VALUE_MAX_CHARS: usize = 1500;
 /// Input problems and notes listed per account; a snapshot with thousands stays readable.
 const PROBLEMS_PER_ACCOUNT_MAX: usize = 50;
 
+/// The page as one string (tests, and whoever wants it whole); [`render_parts`] is what
+/// report.html is written from.
 pub fn render(report: &RunReport, config: &ReportConfig) -> Result<String, ReportError> {
+    let mut out = Vec::new();
+    render_parts(report, config)?.write_to(&mut out).expect("writing to memory cannot fail");
+    Ok(String::from_utf8(out).expect("the page is UTF-8"))
+}
+
+/// Renders the page through the template but for its per-account tables, whose rows
+/// [`Rendered::write_to`] writes at the template's markers: one row per account is too much for
+/// tera's context, which holds a map per row and cell (about 100 MB at 10,000 accounts).
+pub fn render_parts<'a>(
+    report: &'a RunReport,
+    config: &'a ReportConfig,
+) -> Result<Rendered<'a>, ReportError> {
     let tera = engine()?;
-    let page = Page::build(report, config);
+    let mut page = Page::build(report, config);
     let context = Context::from_serialize(&page).map_err(|e| render_error(&e))?;
-    tera.render(TEMPLATE_NAME, &context).map_err(|e| render_error(&e))
+    let html = tera.render(TEMPLATE_NAME, &context).map_err(|e| render_error(&e))?;
+    drop(context);
+    let tables = Tables {
+        by_account: std::mem::take(&mut page.by_account),
+        coverage: std::mem::take(&mut page.coverage),
+        admin_summary: std::mem::take(&mut page.admin_summary),
+        account_pages: page.account_pages,
+    };
+    // A table without rows is left out of the page, marker and all.
+    let mut rest = html.as_str();
+    let mut pieces = Vec::with_capacity(TABLES.len());
+    for (marker, table) in TABLES {
+        match rest.split_once(marker) {
+            Some((before, after)) => {
+                pieces.push((before.len(), marker, table));
+                rest = after;
+            }
+            None if tables.rows(table) == 0 => {}
+            None => {
+                return Err(ReportError::Render {
+                    what: "report.html",
+                    message: format!("the template has no {marker} marker for its rows"),
+                })
+            }
+        }
+    }
+    Ok(Rendered { html, pieces, tables })
+}
+
+/// The per-account tables' markers, in the order the template has them, and which table each
+/// stands for. A marker starts with `<`, which tera escapes in every value, so only the
+/// template can put one on the page.
+const TABLES: [(&str, Table); 3] = [
+    ("<!--@rows:accounts-->", Table::Accounts),
+    ("<!--@rows:coverage-->", Table::Coverage),
+    ("<!--@rows:admin-summary-->", Table::AdminSummary),
+];
+
+#[derive(Clone, Copy)]
+enum Table {
+    Accounts,
+    Coverage,
+    AdminSummary,
+}
+
+struct Tables<'a> {
+    by_account: Vec<AccountCounts<'a>>,
+    coverage: Vec<CoverageView<'a>>,
+    admin_summary: Vec<AdminSummary<'a>>,
+    account_pages: bool,
+}
+
+impl Tables<'_> {
+    fn rows(&self, table: Table) -> usize {
+        match table {
+            Table::Accounts => self.by_account.len(),
+            Table::Coverage => self.coverage.len(),
+            Table::AdminSummary => self.admin_summary.len(),
+        }
+    }
+}
+
+/// The page rendered but for its per-account tables' rows (see [`render_parts`]).
+pub struct Rendered<'a> {
+    html: String,
+    /// Each marker on the page, in turn: the length of the template's text before it (after
+    /// the marker before), the marker, and its table.
+    pieces: Vec<(usize, &'static str, Table)>,
+    tables: Tables<'a>,
+}
+
+impl Rendered<'_> {
+    /// Writes the page: the template's text with each table's rows where its marker was.
+    pub fn write_to(&self, out: &mut impl Write) -> std::io::Result<()> {
+        let mut rest = self.html.as_str();
+        let mut row = String::new();
+        for &(len, marker, table) in &self.pieces {
+            out.write_all(&rest.as_bytes()[..len])?;
+            rest = &rest[len + marker.len()..];
+            let t = &self.tables;
+            let mut write = |fill: &mut dyn FnMut(&mut String)| {
+                row.clear();
+                fill(&mut row);
+                out.write_all(row.as_bytes())
+            };
+            match table {
+                Table::Accounts => {
+                    for a in &t.by_account {
+                        write(&mut |row| account_row(row, a, t.account_pages))?;
+                    }
+                }
+                Table::Coverage => {
+                    for c in &t.coverage {
+                        write(&mut |row| coverage_row(row, c, t.account_pages))?;
+                    }
+                }
+                Table::AdminSummary => {
+                    for a in &t.admin_summary {
+                        write(&mut |row| admin_summary_row(row, a, t.account_pages))?;
+                    }
+                }
+            }
+        }
+        out.write_all(rest.as_bytes())
+    }
+}
+
+/// `s` unless `n` is 1, as tera's `pluralize`.
+fn plural(n: impl Into<u64>) -> &'static str {
+    if n.into() == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+/// An account's id and name cells; the id links to the account's page (at `anchor` on it) when
+/// the run writes the pages.
+fn push_account_cells(out: &mut String, id: &str, name: &str, page: Option<&str>) {
+    out.push_str("<td class=\"mono acct\">");
+    match page {
+        Some(anchor) => {
+            out.push_str("<a href=\"accounts/");
+            push_escaped(out, id);
+            out.push_str(".html");
+            out.push_str(anchor);
+            out.push_str("\">");
+            push_escaped(out, id);
+            out.push_str("</a>");
+        }
+        None => push_escaped(out, id),
+    }
+    out.push_str("</td><td>");
+    push_escaped(out, name);
+    out.push_str("</td>");
+}
+
+/// A row of "Open findings by account", as the template wrote it.
+fn account_row(out: &mut String, a: &AccountCounts, account_pages: bool) {
+    use std::fmt::Write as _;
+    out.push_str(if a.status == "failed" { "\n<tr class=\"failed\">" } else { "\n<tr>" });
+    push_account_cells(out, a.id, a.name, account_pages.then_some(""));
+    out.push_str("<td>");
+    if a.status == "audited" && a.without_input > 0 {
+        let n = a.without_input;
+        let _ = write!(
+            out,
+            "<span class=\"status st-partial\">audited, {n} check{} without input</span>",
+            plural(n as u64)
+        );
+    } else {
+        out.push_str("<span class=\"status st-");
+        push_escaped(out, &a.status.replace(' ', "-"));
+        out.push_str("\">");
+        push_escaped(out, a.status);
+        out.push_str("</span>");
+    }
+    out.push_str("</td>");
+    for c in &a.counts {
+        let zero = if c.count == 0 { " zero" } else { "" };
+        let _ = write!(out, "<td class=\"num{zero}\" data-l=\"{}\">{}</td>", c.severity, c.count);
+    }
+    let zero = if a.suppressed == 0 { " zero" } else { "" };
+    let _ = write!(
+        out,
+        "<td class=\"num\" data-l=\"open\"><b>{}</b></td><td class=\"num{zero}\" data-l=\"suppressed\">{}</td></tr>",
+        a.open, a.suppressed
+    );
+}
+
+/// Input problems (or notes) of a coverage row: each, or "none"; then how many more.
+fn push_problems(out: &mut String, problems: &[InputProblem], more: usize, field: &str) {
+    use std::fmt::Write as _;
+    if problems.is_empty() {
+        out.push_str("<span class=\"muted\">none</span>");
+    }
+    for p in problems {
+        out.push_str("<div class=\"problem\"><span class=\"mono\">");
+        push_escaped(out, &p.file);
+        out.push_str("</span>");
+        if let Some(position) = p.position.as_deref().filter(|p| !p.is_empty()) {
+            out.push_str(" at ");
+            push_escaped(out, position);
+        }
+        out.push_str(": ");
+        push_escaped(out, &p.problem);
+        out.push_str("</div>");
+    }
+    if more > 0 {
+        let _ =
+            write!(out, "<div class=\"sub\"><b>{more} more in findings.json (coverage[].{field})</b></div>");
+    }
+}
+
+/// A row of "Account coverage", as the template wrote it.
+fn coverage_row(out: &mut String, c: &CoverageView, account_pages: bool) {
+    use std::fmt::Write as _;
+    let _ = write!(out, "\n<tr class=\"{}\"><td>", c.status);
+    if account_pages {
+        out.push_str("<a class=\"mono acct\" href=\"accounts/");
+        push_escaped(out, c.account_id);
+        out.push_str(".html\">");
+        push_escaped(out, c.account_id);
+        out.push_str("</a>");
+    } else {
+        out.push_str("<span class=\"mono acct\">");
+        push_escaped(out, c.account_id);
+        out.push_str("</span>");
+    }
+    out.push_str("<br><span class=\"sub\">");
+    push_escaped(out, c.account_name);
+    out.push_str("</span></td><td>");
+    let missing = c.checks_without_input.len();
+    if c.status == "audited" && missing > 0 {
+        let _ = write!(
+            out,
+            "<span class=\"status st-partial\">audited, {missing} check{} without input</span>",
+            plural(missing as u64)
+        );
+    } else {
+        let _ = write!(out, "<span class=\"status st-{0}\">{0}</span>", c.status);
+    }
+    out.push_str("</td>\n<td>");
+    match c.error.filter(|e| !e.is_empty()) {
+        Some(error) => {
+            out.push_str("<span class=\"err\">");
+            push_escaped(out, error);
+            out.push_str("</span>");
+            if let Some(hint) = c.hint.filter(|h| !h.is_empty()) {
+                out.push_str("<div class=\"sub\">What to do");
+                if let Some(n) = c.attempts.filter(|n| *n > 0) {
+                    let _ = write!(out, " ({n} attempt{} made)", plural(n));
+                }
+                out.push_str(": ");
+                push_escaped(out, hint);
+                out.push_str("</div>");
+            }
+        }
+        None => out.push_str("<span class=\"muted\">none</span>"),
+    }
+    out.push_str("</td>\n<td>");
+    if c.checks_without_input.is_empty() {
+        out.push_str("<span class=\"muted\">none</span>");
+    }
+    for id in c.checks_without_input {
+        out.push_str("<span class=\"chip mono\">");
+        push_escaped(out, id);
+        out.push_str("</span>");
+    }
+    out.push_str("</td>\n<td>");
+    push_problems(out, c.problems, c.problems_more, "problems");
+    out.push_str("</td>\n<td>");
+    push_problems(out, c.notes, c.notes_more, "notes");
+    out.push_str("</td>\n<td>");
+    match c.inventory {
+        Some(i) => {
+            let _ = write!(
+                out,
+                "{} user{}<br>{} group{}<br>{} role{}<br>{} managed polic{}",
+                i.users,
+                plural(i.users as u64),
+                i.groups,
+                plural(i.groups as u64),
+                i.roles,
+                plural(i.roles as u64),
+                i.managed_policies,
+                if i.managed_policies == 1 { "y" } else { "ies" }
+            );
+        }
+        None => out.push_str("<span class=\"muted\">not read</span>"),
+    }
+    out.push_str("</td>\n<td class=\"num\" data-l=\"API calls\">");
+    match c.api_calls.filter(|n| *n > 0) {
+        Some(n) => {
+            let _ = write!(out, "{n}");
+        }
+        None => out.push_str("<span class=\"muted\">none</span>"),
+    }
+    out.push_str("</td></tr>");
+}
+
+/// A row of "Admins per account", as the template wrote it.
+fn admin_summary_row(out: &mut String, a: &AdminSummary, account_pages: bool) {
+    use std::fmt::Write as _;
+    out.push_str("\n<tr>");
+    push_account_cells(out, a.id, a.name, account_pages.then_some("#admins"));
+    for (n, label) in [
+        (a.people, "people"),
+        (a.users, "IAM users"),
+        (a.roles, "IAM roles"),
+        (a.conditional, "conditional"),
+        (a.unknown, "not known"),
+    ] {
+        let zero = if n == 0 { " zero" } else { "" };
+        let _ = write!(out, "<td class=\"num{zero}\" data-l=\"{label}\">{n}</td>");
+    }
+    out.push_str("</tr>");
 }
 
 /// The script's hash as the Content-Security-Policy names it: the only script the page may run.
@@ -135,9 +446,15 @@ struct Page<'a> {
     by_check: Vec<CheckCount<'a>>,
     check_chart: BarChart<'a>,
     severity_names: Vec<&'static str>,
+    /// Written by [`Rendered::write_to`] at the template's marker, as are `coverage` and
+    /// `admin_summary`: the template sees only how many rows each has.
+    #[serde(skip)]
     by_account: Vec<AccountCounts<'a>>,
+    by_account_count: usize,
     families: Vec<FamilySection<'a>>,
+    #[serde(skip)]
     coverage: Vec<CoverageView<'a>>,
+    coverage_count: usize,
     suppressed: Capped<SuppressedRow<'a>>,
     /// New open findings since the previous run, worst first: what the report leads with.
     new_findings: Capped<FindingRef<'a>>,
@@ -162,7 +479,9 @@ struct Page<'a> {
     /// Accounts (the worst first) × check families, coloured by the worst open severity.
     heat_map: HeatMap<'a>,
     /// Who can act as admin, counted per account (every account with an admin).
+    #[serde(skip)]
     admin_summary: Vec<AdminSummary<'a>>,
+    admin_summary_count: usize,
     /// Accounts whose admin rows the report does not list (on their pages, and in the CSV).
     roster_accounts_more: usize,
     /// Every account has its page in `accounts/`.
@@ -177,7 +496,6 @@ struct Page<'a> {
     accepted_risks: AcceptedRisks<'a>,
 }
 
-#[derive(Serialize)]
 struct AdminSummary<'a> {
     id: &'a str,
     name: &'a str,
@@ -384,7 +702,6 @@ struct CheckCount<'a> {
     new: usize,
 }
 
-#[derive(Serialize)]
 struct AccountCounts<'a> {
     id: &'a str,
     name: &'a str,
@@ -552,7 +869,6 @@ impl<T> Capped<T> {
     }
 }
 
-#[derive(Serialize)]
 struct CoverageView<'a> {
     account_id: &'a str,
     account_name: &'a str,
@@ -761,6 +1077,7 @@ impl<'a> Page<'a> {
         let new_open =
             report.findings.iter().filter(|f| f.status == Status::Open && f.change == Change::New).collect();
         let new_findings = Capped::new(new_open, report.counts.new, NEW_FINDINGS_SHOWN, finding_ref);
+        let admin_summary = admin_summary(&report.roster_tally);
 
         Page {
             title: &config.title,
@@ -779,8 +1096,10 @@ impl<'a> Page<'a> {
             by_check,
             check_chart,
             severity_names: Severity::ALL.iter().map(|s| s.as_str()).collect(),
+            by_account_count: by_account.len(),
             by_account,
             families,
+            coverage_count: report.coverage.len(),
             coverage: coverage_views(&report.coverage),
             suppressed,
             new_findings,
@@ -830,7 +1149,8 @@ impl<'a> Page<'a> {
             roster: roster_accounts(&report.roster, &report.roster_tally),
             roster_admins: report.roster_tally.values().map(|t| t.admin).sum(),
             heat_map,
-            admin_summary: admin_summary(&report.roster_tally),
+            admin_summary_count: admin_summary.len(),
+            admin_summary,
             // Accounts with an admin row; the cut below lists the first of them.
             roster_accounts_more: report.roster_tally.values().filter(|t| t.admin > 0).count(),
             account_pages: report.account_pages,
@@ -1875,6 +2195,129 @@ pub(crate) mod tests {
         assert!(html.contains("{&quot;Statement&quot;: [{&quot;Effect&quot;: &quot;Allow&quot;"), "{html}");
         assert!(html.contains(&format!("{img}, 2")));
         assert!(html.contains("https:&#x2F;&#x2F;evil.example&#x2F;x"));
+    }
+
+    #[test]
+    fn per_account_rows_read_as_the_template_wrote_them() {
+        // Every branch of a coverage row: a failed account with its error, hint and attempts,
+        // checks without input, problems beyond the cap, a note without a position, an
+        // inventory of one of each, and API calls; escaped where the value is untrusted.
+        let mut failed = coverage("444455556666", "sand<box", CoverageStatus::Failed, Some("Access/Denied"));
+        failed.problems =
+            vec![InputProblem::at("a.csv", "line 1", "bad & late"); PROBLEMS_PER_ACCOUNT_MAX + 1];
+        failed.notes = vec![InputProblem { position: None, ..InputProblem::note("b.json", "", "odd") }];
+        failed.inventory = Some(Inventory { users: 1, groups: 0, roles: 1, managed_policies: 1 });
+        failed.api_calls = Some([("iam:A".to_string(), 2), ("iam:B".to_string(), 3)].into());
+        let mut row = String::new();
+        coverage_row(&mut row, &coverage_view(&failed), true);
+        let problem =
+            "<div class=\"problem\"><span class=\"mono\">a.csv</span> at line 1: bad &amp; late</div>";
+        assert_eq!(
+            row,
+            [
+                "\n<tr class=\"failed\"><td><a class=\"mono acct\" href=\"accounts/444455556666.html\">444455556666</a>",
+                "<br><span class=\"sub\">sand&lt;box</span></td><td><span class=\"status st-failed\">failed</span></td>",
+                "\n<td><span class=\"err\">Access&#x2F;Denied</span><div class=\"sub\">What to do (3 attempts made): ",
+                "run again; raise [organization] max_attempts</div></td>",
+                "\n<td><span class=\"chip mono\">password-policy-weak</span></td>\n<td>",
+                &problem.repeat(PROBLEMS_PER_ACCOUNT_MAX),
+                "<div class=\"sub\"><b>1 more in findings.json (coverage[].problems)</b></div></td>",
+                "\n<td><div class=\"problem\"><span class=\"mono\">b.json</span>: odd</div></td>",
+                "\n<td>1 user<br>0 groups<br>1 role<br>1 managed policy</td>",
+                "\n<td class=\"num\" data-l=\"API calls\">5</td></tr>",
+            ]
+            .concat()
+        );
+        // An audited account without input for a check, nothing to report, nothing read.
+        let mut quiet = coverage("111122223333", "prod", CoverageStatus::Audited, None);
+        quiet.problems.clear();
+        quiet.inventory = None;
+        quiet.api_calls = Some([("iam:A".to_string(), 0)].into());
+        row.clear();
+        coverage_row(&mut row, &coverage_view(&quiet), false);
+        assert_eq!(
+            row,
+            [
+                "\n<tr class=\"audited\"><td><span class=\"mono acct\">111122223333</span><br><span class=\"sub\">prod</span></td>",
+                "<td><span class=\"status st-partial\">audited, 1 check without input</span></td>",
+                "\n<td><span class=\"muted\">none</span></td>\n<td><span class=\"chip mono\">password-policy-weak</span></td>",
+                "\n<td><span class=\"muted\">none</span></td>\n<td><span class=\"muted\">none</span></td>",
+                "\n<td><span class=\"muted\">not read</span></td>",
+                "\n<td class=\"num\" data-l=\"API calls\"><span class=\"muted\">none</span></td></tr>",
+            ]
+            .concat()
+        );
+
+        let mut counts = zero_counts();
+        counts[0].count = 2;
+        let account = AccountCounts {
+            id: "444455556666",
+            name: "a\"b",
+            status: "not in coverage",
+            without_input: 0,
+            counts,
+            open: 2,
+            suppressed: 0,
+        };
+        row.clear();
+        account_row(&mut row, &account, true);
+        assert_eq!(
+            row,
+            [
+                "\n<tr><td class=\"mono acct\"><a href=\"accounts/444455556666.html\">444455556666</a></td><td>a&quot;b</td>",
+                "<td><span class=\"status st-not-in-coverage\">not in coverage</span></td>",
+                "<td class=\"num\" data-l=\"critical\">2</td><td class=\"num zero\" data-l=\"high\">0</td>",
+                "<td class=\"num zero\" data-l=\"medium\">0</td><td class=\"num zero\" data-l=\"low\">0</td>",
+                "<td class=\"num zero\" data-l=\"info\">0</td>",
+                "<td class=\"num\" data-l=\"open\"><b>2</b></td><td class=\"num zero\" data-l=\"suppressed\">0</td></tr>",
+            ]
+            .concat()
+        );
+
+        let admins = AdminSummary {
+            id: "444455556666",
+            name: "x",
+            people: 1,
+            users: 0,
+            roles: 2,
+            conditional: 0,
+            unknown: 0,
+        };
+        row.clear();
+        admin_summary_row(&mut row, &admins, false);
+        assert_eq!(
+            row,
+            [
+                "\n<tr><td class=\"mono acct\">444455556666</td><td>x</td><td class=\"num\" data-l=\"people\">1</td>",
+                "<td class=\"num zero\" data-l=\"IAM users\">0</td><td class=\"num\" data-l=\"IAM roles\">2</td>",
+                "<td class=\"num zero\" data-l=\"conditional\">0</td><td class=\"num zero\" data-l=\"not known\">0</td></tr>",
+            ]
+            .concat()
+        );
+    }
+
+    #[test]
+    fn a_name_like_a_table_marker_is_text_and_every_account_keeps_its_rows() {
+        // The page is cut at the template's markers; a name that reads like one must not
+        // move the cut, only show as escaped text.
+        let coverage: Vec<CoverageRow> = TABLES
+            .iter()
+            .enumerate()
+            .map(|(i, (marker, _))| {
+                coverage(&format!("10000000000{i}"), marker, CoverageStatus::Audited, None)
+            })
+            .collect();
+        let html = render_with(&RunReport::new(run_info(), coverage, vec![], vec![], vec![]), 100);
+        for (marker, _) in TABLES {
+            assert!(!html.contains(marker), "{marker} left on the page");
+            let escaped = tera::escape_html(marker);
+            assert!(html.matches(&escaped).count() >= 2, "{escaped}: in the accounts and coverage tables");
+        }
+        let table = |id: &str| section(&html, id).matches("<tr class=\"audited\">").count();
+        assert_eq!(table("coverage"), TABLES.len(), "one coverage row per account");
+        let summary = section(&html, "summary");
+        let accounts = &summary[summary.find("id=\"summary-accounts\"").unwrap()..];
+        assert_eq!(accounts.matches("<tr><td class=\"mono acct\">").count(), TABLES.len());
     }
 
     #[test]

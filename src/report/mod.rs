@@ -502,27 +502,39 @@ pub enum ReportError {
 
 /// Writes every output file into `dir` (created if needed). Each file is streamed to a
 /// hidden partial name and renamed into place, so it appears whole or not at all.
+///
+/// The findings files and the roster are written at once, each on a thread of its own, beside
+/// the page: a streamed run copies them out of its spill files, which is the kernel's work
+/// and the disk's, and one file after the other left a core idle (13 GB at 10,000 accounts).
 pub fn write_all(report: &RunReport, config: &Config, dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
     std::fs::create_dir_all(dir).map_err(|source| ReportError::Write { path: dir.to_path_buf(), source })?;
-    let html = html::render(report, &config.report)?;
-    let mut written = Vec::new();
-    written.push(write_file(dir, "report.html", |out| out.write_all(html.as_bytes()).map_err(Into::into))?);
-    drop(html);
-    written.push(write_file(dir, "findings.json", |out| json::write(report, out))?);
-    written.push(write_file(dir, "findings.csv", |out| csv::write_findings(report, out))?);
-    written.push(write_file(dir, "coverage.csv", |out| csv::write_coverage(report, out))?);
-    written.push(write_file(dir, ROSTER, |out| csv::write_roster(report, out))?);
-    written.push(write_file(dir, trend::FILE, |out| trend::write(report, out))?);
-    if config.report.writes(crate::config::OutputFormat::Ocsf) {
-        if report.streamed.as_ref().is_some_and(|s| s.ocsf.is_none()) {
-            return Err(ReportError::Render {
-                what: ocsf::FILE,
-                message: "the run was streamed without its OCSF events (FindingStream::with_ocsf)".into(),
-            });
-        }
-        written.push(write_file(dir, ocsf::FILE, |out| ocsf::write(report, out))?);
+    let with_ocsf = config.report.writes(crate::config::OutputFormat::Ocsf);
+    if with_ocsf && report.streamed.as_ref().is_some_and(|s| s.ocsf.is_none()) {
+        return Err(ReportError::Render {
+            what: ocsf::FILE,
+            message: "the run was streamed without its OCSF events (FindingStream::with_ocsf)".into(),
+        });
     }
-    Ok(written)
+    std::thread::scope(|scope| {
+        let json = scope.spawn(|| write_file(dir, "findings.json", |out| json::write(report, out)));
+        let csv = scope.spawn(|| write_file(dir, "findings.csv", |out| csv::write_findings(report, out)));
+        let roster = scope.spawn(|| write_file(dir, ROSTER, |out| csv::write_roster(report, out)));
+        let ocsf =
+            with_ocsf.then(|| scope.spawn(|| write_file(dir, ocsf::FILE, |out| ocsf::write(report, out))));
+        let html = html::render_parts(report, &config.report)
+            .and_then(|html| write_file(dir, "report.html", |out| html.write_to(out).map_err(Into::into)));
+        let coverage = write_file(dir, "coverage.csv", |out| csv::write_coverage(report, out));
+        let trend = write_file(dir, trend::FILE, |out| trend::write(report, out));
+        let join = |thread: std::thread::ScopedJoinHandle<'_, Result<PathBuf, ReportError>>| {
+            thread.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        };
+        let (json, csv, roster, ocsf) = (join(json), join(csv), join(roster), ocsf.map(join));
+        let mut written = vec![html?, json?, csv?, coverage?, roster?, trend?];
+        if let Some(ocsf) = ocsf {
+            written.push(ocsf?);
+        }
+        Ok(written)
+    })
 }
 
 /// What a renderer's writer can fail with: the disk, or the encoder.

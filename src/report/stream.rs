@@ -25,7 +25,7 @@ use crate::findings::{self, Change, Finding, Status};
 use chrono::{DateTime, Utc};
 use std::collections::BTreeSet;
 use std::fs::File;
-use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 /// The fewest findings kept of each group: what the digest and the report's list of new
@@ -38,23 +38,55 @@ const PIECE: usize = 64 << 10;
 
 /// A file written in groups: each group's bytes come back in the order they went in, groups
 /// in their own order, whatever order they were written in.
+///
+/// A group's bytes gather in memory until they make a piece, which a thread of the spill's own
+/// writes to the file: the audit's main thread, which hands every account's findings over one
+/// at a time while the workers wait for the next chunk, only copies bytes once. (At 10,000
+/// accounts the spills take 13 GB; written from the main thread through a buffer they cost it
+/// about 35 s of copying.)
 struct Spill {
     path: PathBuf,
-    file: BufWriter<File>,
+    writer: Option<SpillWriter>,
     at: u64,
     pieces: Vec<Vec<(u64, u64)>>,
     pending: Vec<Vec<u8>>,
 }
 
+/// The thread that writes a spill's pieces, in the order they are sent.
+struct SpillWriter {
+    pieces: std::sync::mpsc::SyncSender<Vec<u8>>,
+    thread: std::thread::JoinHandle<std::io::Result<()>>,
+}
+
+/// Pieces on their way to the file at most, per spill: 1 MB with 64 KB pieces.
+const PIECES_IN_FLIGHT: usize = 16;
+
 impl Spill {
     fn create(path: PathBuf, groups: usize) -> std::io::Result<Spill> {
-        let file = BufWriter::with_capacity(1 << 20, File::create(&path)?);
-        Ok(Spill { path, file, at: 0, pieces: vec![Vec::new(); groups], pending: vec![Vec::new(); groups] })
+        let mut file = File::create(&path)?;
+        let (pieces, receive) = std::sync::mpsc::sync_channel::<Vec<u8>>(PIECES_IN_FLIGHT);
+        let thread = std::thread::Builder::new().name("spill writer".into()).spawn(move || {
+            for piece in receive {
+                file.write_all(&piece)?;
+            }
+            Ok(())
+        })?;
+        Ok(Spill {
+            path,
+            writer: Some(SpillWriter { pieces, thread }),
+            at: 0,
+            pieces: vec![Vec::new(); groups],
+            pending: vec![Vec::new(); groups],
+        })
     }
 
     fn push(&mut self, group: usize, bytes: &[u8]) -> std::io::Result<()> {
-        self.pending[group].extend_from_slice(bytes);
-        if self.pending[group].len() >= PIECE {
+        let pending = &mut self.pending[group];
+        if pending.capacity() == 0 {
+            pending.reserve(PIECE.max(bytes.len()));
+        }
+        pending.extend_from_slice(bytes);
+        if pending.len() >= PIECE {
             self.write_pending(group)?;
         }
         Ok(())
@@ -62,20 +94,52 @@ impl Spill {
 
     fn write_pending(&mut self, group: usize) -> std::io::Result<()> {
         let bytes = std::mem::take(&mut self.pending[group]);
-        if !bytes.is_empty() {
-            self.file.write_all(&bytes)?;
-            self.pieces[group].push((self.at, bytes.len() as u64));
-            self.at += bytes.len() as u64;
+        if bytes.is_empty() {
+            return Ok(());
         }
+        let len = bytes.len() as u64;
+        let sent = match &self.writer {
+            Some(writer) => writer.pieces.send(bytes).is_ok(),
+            None => false,
+        };
+        if !sent {
+            // The writer stopped: at an error, which says why.
+            return Err(self.stop_writer().err().unwrap_or_else(|| {
+                std::io::Error::other(format!("{}: its writer stopped", self.path.display()))
+            }));
+        }
+        self.pieces[group].push((self.at, len));
+        self.at += len;
         Ok(())
+    }
+
+    /// Waits until every piece sent is written; what the writer met, if anything.
+    fn stop_writer(&mut self) -> std::io::Result<()> {
+        let Some(SpillWriter { pieces, thread }) = self.writer.take() else {
+            return Ok(());
+        };
+        drop(pieces);
+        thread.join().unwrap_or_else(|_| {
+            Err(std::io::Error::other(format!("{}: its writer panicked", self.path.display())))
+        })
     }
 
     fn close(mut self) -> std::io::Result<SpillFile> {
         for group in 0..self.pending.len() {
             self.write_pending(group)?;
         }
-        self.file.flush()?;
-        Ok(SpillFile { path: self.path, pieces: self.pieces.into_iter().flatten().collect() })
+        self.stop_writer()?;
+        Ok(SpillFile {
+            path: std::mem::take(&mut self.path),
+            pieces: std::mem::take(&mut self.pieces).into_iter().flatten().collect(),
+        })
+    }
+}
+
+impl Drop for Spill {
+    fn drop(&mut self) {
+        // A spill given up (the run failed): its writer still ends, and the file is closed.
+        let _ = self.stop_writer();
     }
 }
 
@@ -113,9 +177,31 @@ impl SpillFile {
 /// One finding as findings.json's `findings` array holds it: `,` and a new line first (the
 /// first one's comma is left out when the array is written), indented as the array's element.
 fn json_piece(finding: &Finding, out: &mut Vec<u8>) {
-    let text = serde_json::to_string_pretty(finding).expect("a finding serialises");
     out.extend_from_slice(b",\n    ");
-    out.extend_from_slice(text.replace('\n', "\n    ").as_bytes());
+    let mut serializer = serde_json::Serializer::pretty(Indented(out));
+    serde::Serialize::serialize(finding, &mut serializer).expect("a finding serialises");
+}
+
+/// Pretty JSON two levels in: four spaces after every line break. serde_json escapes a line
+/// break inside a string, so every one it writes is its own layout.
+struct Indented<'a>(&'a mut Vec<u8>);
+
+impl Write for Indented<'_> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let mut lines = bytes.split(|b| *b == b'\n');
+        if let Some(first) = lines.next() {
+            self.0.extend_from_slice(first);
+        }
+        for line in lines {
+            self.0.extend_from_slice(b"\n    ");
+            self.0.extend_from_slice(line);
+        }
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// One account's findings and roster rows, judged and encoded (made on a worker thread).

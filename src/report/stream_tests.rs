@@ -349,3 +349,23 @@ fn spill_groups_come_back_in_group_order_and_the_first_bytes_can_be_skipped() {
     expected.extend_from_slice(&big);
     assert_eq!(out, expected);
 }
+
+#[test]
+fn a_spill_that_cannot_be_written_says_why_and_loses_nothing_silently() {
+    // /dev/full takes the file but refuses every byte, as a full disk does. The pieces are
+    // written by the spill's own thread; its failure must still reach whoever pushes or closes.
+    let mut spill = Spill::create(PathBuf::from("/dev/full"), 2).unwrap();
+    let piece = vec![b'x'; PIECE];
+    let mut failed = None;
+    for _ in 0..(4 * PIECES_IN_FLIGHT) {
+        if let Err(e) = spill.push(1, &piece) {
+            failed = Some(e);
+            break;
+        }
+    }
+    let error = match failed {
+        Some(e) => e,
+        None => spill.close().expect_err("nothing could be written"),
+    };
+    assert_eq!(error.kind(), std::io::ErrorKind::StorageFull, "{error}");
+}

@@ -333,7 +333,7 @@ struct CallerPlan {
     /// It reaches admin by its own account's search: `Some(potential)`.
     reached: Option<bool>,
     /// The accounts whose roles it may assume: None, any account.
-    targets: Option<Box<[String]>>,
+    targets: Option<Arc<[String]>>,
     own: OwnAnswer,
     /// Its place among its account's exported roles, when it is one of them.
     as_role: Option<u32>,
@@ -346,11 +346,33 @@ enum OwnAnswer {
     Everywhere { denied: bool },
     /// The resources its Allow statements name (with whether they hold a policy variable),
     /// in its identity policies and, when it has one, its boundary.
-    Resources { identity: Box<[(ResourceSpec, bool)]>, boundary: Option<Box<[(ResourceSpec, bool)]>> },
+    Resources { identity: Arc<[Allowed]>, boundary: Option<Arc<[Allowed]>> },
+}
+
+/// A resource an Allow statement names, and whether it holds a policy variable.
+type Allowed = (ResourceSpec, bool);
+
+/// One copy of each list a plan holds, shared by the callers and roles of its account that
+/// hold the same (most carry the same few policies): the pass holds every account's plan at
+/// once.
+#[derive(Default)]
+struct Shared {
+    allowed: HashMap<Vec<Allowed>, Arc<[Allowed]>>,
+    accounts: HashMap<Vec<String>, Arc<[String]>>,
+}
+
+impl Shared {
+    fn allowed(&mut self, list: Vec<Allowed>) -> Arc<[Allowed]> {
+        self.allowed.entry(list).or_insert_with_key(|list| list.as_slice().into()).clone()
+    }
+
+    fn accounts(&mut self, list: Vec<String>) -> Arc<[String]> {
+        self.accounts.entry(list).or_insert_with_key(|list| list.as_slice().into()).clone()
+    }
 }
 
 impl OwnAnswer {
-    fn of(caller: &ExportedCaller) -> OwnAnswer {
+    fn of(caller: &ExportedCaller, shared: &mut Shared) -> OwnAnswer {
         const ACTION: &str = "sts:assumerole";
         if let Some(everywhere) = &caller.everywhere {
             return OwnAnswer::Everywhere { denied: everywhere.is_denied() };
@@ -364,8 +386,8 @@ impl OwnAnswer {
                 .collect()
         };
         OwnAnswer::Resources {
-            identity: caller.identity.iter().flat_map(allows).collect(),
-            boundary: caller.boundary.as_ref().map(|b| allows(b).into()),
+            identity: shared.allowed(caller.identity.iter().flat_map(allows).collect()),
+            boundary: caller.boundary.as_ref().map(|b| shared.allowed(allows(b))),
         }
     }
 
@@ -390,7 +412,7 @@ impl OwnAnswer {
 #[derive(Debug, Clone)]
 struct RolePlan {
     /// The accounts its trust could admit: None, any account.
-    trusted: Option<Box<[String]>>,
+    trusted: Option<Arc<[String]>>,
     /// It reaches admin by its own account's search.
     reached: bool,
     /// Its trust answers every principal of one account alike.
@@ -401,6 +423,7 @@ impl ExportPlan {
     pub fn of(export: &AccountExport) -> ExportPlan {
         let roles_by_arn: HashMap<&str, u32> =
             export.roles.iter().enumerate().map(|(i, r)| (r.arn.as_str(), i as u32)).collect();
+        let mut shared = Shared::default();
         ExportPlan {
             account: export.account.clone(),
             callers: export
@@ -412,9 +435,9 @@ impl ExportPlan {
                         Some(_) => None,
                         None => caller
                             .target_accounts()
-                            .map(|list| list.into_iter().map(str::to_string).collect()),
+                            .map(|list| shared.accounts(list.into_iter().map(str::to_string).collect())),
                     },
-                    own: OwnAnswer::of(caller),
+                    own: OwnAnswer::of(caller, &mut shared),
                     as_role: roles_by_arn.get(caller.arn.as_str()).copied(),
                 })
                 .collect(),
@@ -422,7 +445,7 @@ impl ExportPlan {
                 .roles
                 .iter()
                 .map(|role| RolePlan {
-                    trusted: role.trusted_accounts().map(Into::into),
+                    trusted: role.trusted_accounts().map(|list| shared.accounts(list)),
                     reached: role.reached.is_some(),
                     per_account: role.trust_is_per_account(),
                 })
