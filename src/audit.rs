@@ -229,6 +229,14 @@ impl ReportOrder {
 /// Chunks of accounts between two [`give_back_free_memory`].
 const TRIM_EVERY_CHUNKS: usize = 4;
 
+/// After chunk `n` (from 0) of either pass: every [`TRIM_EVERY_CHUNKS`]th gives free memory
+/// back.
+fn chunk_done(n: usize) {
+    if (n + 1) % TRIM_EVERY_CHUNKS == 0 {
+        give_back_free_memory();
+    }
+}
+
 /// Hands the heap's free pages back to the system (glibc keeps them otherwise). An account's
 /// audit allocates tens of MB for a moment, and what the run keeps between accounts (coverage
 /// rows, the organization pass's plans, counts) is scattered among those pages, so glibc could
@@ -294,9 +302,7 @@ pub fn audit_into<S: Sink>(
             result.planned = export.map(|(plan, encoded)| (plan, export_parking.park(encoded)));
             per_account.push(result);
         }
-        if (n + 1) % TRIM_EVERY_CHUNKS == 0 {
-            give_back_free_memory();
-        }
+        chunk_done(n);
     }
     let parking_error = parking.close().err();
     let export_error = export_parking.close().err();
@@ -408,9 +414,7 @@ pub fn audit_into<S: Sink>(
         for prepared in done {
             sink.append(prepared);
         }
-        if (n + 1) % TRIM_EVERY_CHUNKS == 0 {
-            give_back_free_memory();
-        }
+        chunk_done(n);
     }
 
     let identity_center = crate::access::IdentityCenterSummary::of(snapshot.identity_center.as_ref());
