@@ -52,20 +52,27 @@ pub struct Command(String);
 impl Command {
     /// `aws <service> <operation>`, e.g. `Command::aws("iam delete-login-profile")`.
     pub fn aws(operation: &'static str) -> Command {
-        Command(format!("aws {operation}"))
+        let mut text = String::with_capacity(160);
+        text.push_str("aws ");
+        text.push_str(operation);
+        Command(text)
     }
 
     /// `--flag value`, the value shell-quoted. A value starting with `-` is written
     /// `--flag=value`, so that the CLI does not read it as an option.
     pub fn arg(mut self, flag: &'static str, value: &str) -> Command {
         let separator = if value.starts_with('-') { '=' } else { ' ' };
-        self.0.push_str(&format!(" {flag}{separator}{}", shell_quote(value)));
+        self.0.push(' ');
+        self.0.push_str(flag);
+        self.0.push(separator);
+        self.0.push_str(&shell_quote(value));
         self
     }
 
     /// `--flag value value …`, each value shell-quoted.
     pub fn args(mut self, flag: &'static str, values: &[&str]) -> Command {
-        self.0.push_str(&format!(" {flag}"));
+        self.0.push(' ');
+        self.0.push_str(flag);
         for value in values {
             self.0.push(' ');
             self.0.push_str(&shell_quote(value));

@@ -2,6 +2,7 @@
 //! neutralised against spreadsheet formula injection (IAM names and tags are untrusted).
 
 use super::{RunReport, WriteFailure};
+use std::borrow::Cow;
 use std::io::Write;
 
 /// A cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR first) gets a
@@ -83,31 +84,33 @@ impl RunCells {
 }
 
 /// One finding's cells, in [`FINDINGS_HEADER`]'s order.
-pub fn finding_cells(run: &RunCells, f: &crate::findings::Finding) -> [String; 23] {
+pub fn finding_cells<'a>(run: &'a RunCells, f: &'a crate::findings::Finding) -> [Cow<'a, str>; 23] {
+    let text = |s: &'a str| Cow::Borrowed(s);
+    let optional = |s: &'a Option<String>| Cow::Borrowed(s.as_deref().unwrap_or_default());
     [
-        run.run_id.clone(),
-        run.as_of.clone(),
-        f.fingerprint.clone(),
-        f.check.to_string(),
-        f.severity.to_string(),
-        variant(&f.status),
-        variant(&f.change),
-        f.account_id.to_string(),
-        f.account_name.clone(),
-        variant(&f.resource_type),
-        f.resource_arn.clone(),
-        f.resource_name.clone(),
-        f.title.clone(),
-        f.detail.clone(),
-        admin_path(f),
-        f.remediation.to_string(),
-        f.references.join("; "),
-        f.suppression.as_ref().map(|s| s.reason.clone()).unwrap_or_default(),
-        f.suppression.as_ref().map(|s| s.expires.clone()).unwrap_or_default(),
-        f.first_seen.clone(),
-        f.evidence.json().to_string(),
-        f.remediation_command.clone().unwrap_or_default(),
-        f.console_url.clone().unwrap_or_default(),
+        text(&run.run_id),
+        text(&run.as_of),
+        text(&f.fingerprint),
+        text(&f.check),
+        Cow::Borrowed(f.severity.as_str()),
+        Cow::Owned(variant(&f.status)),
+        Cow::Owned(variant(&f.change)),
+        text(f.account_id.as_str()),
+        text(&f.account_name),
+        Cow::Owned(variant(&f.resource_type)),
+        text(&f.resource_arn),
+        text(&f.resource_name),
+        text(&f.title),
+        text(&f.detail),
+        Cow::Owned(admin_path(f)),
+        text(&f.remediation),
+        Cow::Owned(f.references.join("; ")),
+        f.suppression.as_ref().map_or(Cow::Borrowed(""), |s| text(&s.reason)),
+        f.suppression.as_ref().map_or(Cow::Borrowed(""), |s| text(&s.expires)),
+        text(&f.first_seen),
+        text(f.evidence.json()),
+        optional(&f.remediation_command),
+        optional(&f.console_url),
     ]
 }
 
@@ -193,6 +196,32 @@ pub fn rows_into<Row: IntoIterator<Item = Cell>, Cell: AsRef<str>>(
     let _ = write_neutralised(&mut writer, rows).and_then(|()| writer.flush().map_err(Into::into));
 }
 
+/// Rows appended one at a time to bytes in memory, through one CSV writer, with the length
+/// after each row known (a streamed account's findings, each group's bytes apart).
+pub struct RowWriter(csv::Writer<Vec<u8>>);
+
+impl RowWriter {
+    /// Room for `bytes` before the first growth.
+    pub fn with_capacity(bytes: usize) -> RowWriter {
+        RowWriter(csv::WriterBuilder::new().has_headers(false).from_writer(Vec::with_capacity(bytes)))
+    }
+
+    pub fn row<Cell: AsRef<str>>(&mut self, cells: impl IntoIterator<Item = Cell>) {
+        // Writing to memory cannot fail; the flush leaves the row in the bytes.
+        let _ = write_neutralised(&mut self.0, std::iter::once(cells));
+        let _ = self.0.flush();
+    }
+
+    /// The bytes written so far.
+    pub fn written(&self) -> usize {
+        self.0.get_ref().len()
+    }
+
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.0.into_inner().map_err(|e| e.to_string()).expect("rows in memory are flushed as written")
+    }
+}
+
 /// A header line alone.
 pub fn header_line(header: &[&str]) -> Vec<u8> {
     let mut out = Vec::new();
@@ -274,6 +303,32 @@ mod tests {
     use crate::findings::Severity;
     use crate::report::html::tests::{coverage, evidence, finding, run_info};
     use serde_json::json;
+
+    #[test]
+    fn rows_written_one_at_a_time_are_the_rows_written_at_once_and_each_end_is_known() {
+        let rows = [
+            vec!["plain", "=SUM(A1)", "line\nbreak, and \"quotes\""],
+            vec!["", "-1", "@admin"],
+            vec!["last", "+", "x"],
+        ];
+        let mut at_once = Vec::new();
+        rows_into(&mut at_once, rows.iter().map(|r| r.iter()));
+        let mut writer = RowWriter::with_capacity(0);
+        let mut ends = Vec::new();
+        for row in &rows {
+            writer.row(row.iter());
+            ends.push(writer.written());
+        }
+        let bytes = writer.into_bytes();
+        assert_eq!(bytes, at_once);
+        // Each end is where a record ends: the next row starts there.
+        let mut one = Vec::new();
+        rows_into(&mut one, rows[..1].iter().map(|r| r.iter()));
+        assert_eq!(ends[0], one.len());
+        assert_eq!(ends[2], bytes.len());
+        assert!(ends[0] < ends[1] && ends[1] < ends[2]);
+        assert_eq!(&bytes[ends[0]..ends[1]], b",'-1,'@admin\n");
+    }
 
     fn admin(value: serde_json::Value) -> crate::findings::Finding {
         let mut f = finding("admin-access", Severity::High, "deployer");

@@ -369,3 +369,20 @@ fn a_spill_that_cannot_be_written_says_why_and_loses_nothing_silently() {
     };
     assert_eq!(error.kind(), std::io::ErrorKind::StorageFull, "{error}");
 }
+
+#[test]
+fn a_nested_value_is_laid_out_as_the_pretty_printer_lays_it_out_two_levels_in() {
+    let value = serde_json::json!({
+        "empty_array": [],
+        "empty_object": {},
+        "nested": {"list": [1, {"a": [], "b": {"c": "line\nbreak"}}], "after": null},
+        "text": "tab\tand \"quotes\"",
+        "deep": [[[[[[[[[[[[[[[[[[["bottom"]]]]]]]]]]]]]]]]]]],
+    });
+    let mut ours = Vec::new();
+    let mut serializer = serde_json::Serializer::with_formatter(&mut ours, Nested::at_depth(2));
+    serde::Serialize::serialize(&value, &mut serializer).unwrap();
+    // serde_json's own pretty text, every line after the first moved two levels in.
+    let pretty = serde_json::to_string_pretty(&value).unwrap().replace('\n', "\n    ");
+    assert_eq!(String::from_utf8(ours).unwrap(), pretty);
+}

@@ -478,12 +478,20 @@ impl TrustIndex {
     }
 
     fn service(&self, service: &str) -> &[usize] {
-        self.by_service.get(&service.to_ascii_lowercase()).map_or(&self.open, Vec::as_slice)
+        let lower = if service.bytes().any(|b| b.is_ascii_uppercase()) {
+            Cow::Owned(service.to_ascii_lowercase())
+        } else {
+            Cow::Borrowed(service)
+        };
+        self.by_service.get(lower.as_ref()).map_or(&self.open, Vec::as_slice)
     }
 }
 
 /// Per need of a path, X's decision when it is the same toward every target.
-type Fixed = Vec<Option<Decision>>;
+type Fixed = NeedAnswers;
+
+/// One answer (or none yet) per need of a path.
+type NeedAnswers = smallvec::SmallVec<[Option<Decision>; 4]>;
 
 /// Every path the graph tries: the catalogue's, then ours.
 pub fn paths() -> &'static [&'static CataloguePath] {
@@ -791,16 +799,22 @@ fn existential_resources(set: &PolicySet, action: &str, context: &RequestContext
         if statement.effect != Effect::Allow || !statement.matches_action(action) {
             continue;
         }
-        let patterns: Vec<String> = match (&statement.resource, statement.resource_with_variables()) {
-            (_, Some((written, false))) => written.iter().filter_map(|p| substitute(p, context)).collect(),
-            (ResourceSpec::Resource(patterns), None) => patterns.clone(),
-            _ => vec![ANY_RESOURCE.to_string()],
+        let patterns: Vec<Cow<str>> = match (&statement.resource, statement.resource_with_variables()) {
+            (_, Some((written, false))) => {
+                written.iter().filter_map(|p| substitute(p, context)).map(Cow::Owned).collect()
+            }
+            (ResourceSpec::Resource(patterns), None) => {
+                patterns.iter().map(|p| Cow::Borrowed(p.as_str())).collect()
+            }
+            _ => vec![Cow::Borrowed(ANY_RESOURCE)],
         };
         for pattern in patterns {
             let probe = if pattern == "*" {
                 ANY_RESOURCE.to_string()
-            } else {
+            } else if pattern.contains(['*', '?']) {
                 pattern.replace('*', "zzprobe").replace('?', "z")
+            } else {
+                pattern.into_owned()
             };
             if !out.contains(&probe) {
                 out.push(probe);
@@ -1135,7 +1149,7 @@ impl<'g> AccountGraph<'g> {
         let index = action_index();
         let facts = &self.facts[x];
         let node = &self.nodes[x];
-        let mut fixed = Vec::with_capacity(path.needs.len());
+        let mut fixed = NeedAnswers::with_capacity(path.needs.len());
         for (need, &a) in path.needs.iter().zip(&index.per_path[p]) {
             let action = index.actions[a].as_str();
             // Asked toward X itself: the same for every path that asks it so.
@@ -1194,7 +1208,7 @@ impl<'g> AccountGraph<'g> {
         let target = &self.nodes[t];
         // The per-target answers first, shared with other targets where they can be (most
         // edges end here), else a cheap filter (see `refused`); the engine decides the rest.
-        let mut shared: Vec<Option<Decision>> = vec![None; path.needs.len()];
+        let mut shared: NeedAnswers = smallvec::smallvec![None; path.needs.len()];
         for (n, (((need, &a), known), shared)) in
             path.needs.iter().zip(&index.per_path[p]).zip(fixed).zip(&mut shared).enumerate()
         {
@@ -1386,18 +1400,21 @@ impl<'g> AccountGraph<'g> {
             if statement.effect != Effect::Allow || !statement.matches_action(action) {
                 continue;
             }
-            let patterns: Vec<String> = match (&statement.resource, statement.resource_with_variables()) {
-                (_, Some((written, false))) => {
-                    written.iter().map(|w| substitute(w, context)).collect::<Option<Vec<_>>>()?
+            let patterns: Vec<Cow<str>> = match (&statement.resource, statement.resource_with_variables()) {
+                (_, Some((written, false))) => written
+                    .iter()
+                    .map(|w| substitute(w, context).map(Cow::Owned))
+                    .collect::<Option<Vec<_>>>()?,
+                (ResourceSpec::Resource(patterns), None) => {
+                    patterns.iter().map(|p| Cow::Borrowed(p.as_str())).collect()
                 }
-                (ResourceSpec::Resource(patterns), None) => patterns.clone(),
                 _ => return None,
             };
             for pattern in patterns {
                 if pattern.contains(['*', '?']) {
                     return None;
                 }
-                if let Some(&t) = self.by_arn.get(pattern.as_str()) {
+                if let Some(&t) = self.by_arn.get(pattern.as_ref()) {
                     out.push(t);
                 }
             }
@@ -1573,7 +1590,7 @@ impl<'g> AccountGraph<'g> {
             }
             stats.candidates += 1;
             let fixed = if self.is_exhaustive() {
-                Some(vec![None; path.needs.len()])
+                Some(smallvec::smallvec![None; path.needs.len()])
             } else {
                 self.prepare(x, p, cache)
             };
@@ -1630,27 +1647,30 @@ impl<'g> AccountGraph<'g> {
                     continue;
                 }
                 let Some((conditions, effect)) = self.gained(x, t, path) else { continue };
-                let tail = if flags.grants {
-                    Escalation {
-                        steps: Vec::new(),
-                        admin_node: self.nodes[t].arn.to_string(),
-                        conditions: Vec::new(),
-                        potential: false,
-                    }
-                } else {
-                    self.reached[t].get().cloned().unwrap_or_else(|| Escalation {
-                        steps: vec![],
-                        admin_node: self.nodes[t].arn.into(),
-                        conditions: vec![],
-                        potential: false,
-                    })
-                };
+                // What the rest of the way holds: T's own way to admin, or none when T
+                // gains admin by this step itself (or holds it).
+                let tail = if flags.grants { None } else { self.reached[t].get() };
                 let mut step_conditions = decision.conditions().to_vec();
                 for c in conditions {
                     if !step_conditions.contains(&c) {
                         step_conditions.push(c);
                     }
                 }
+                let mut all_conditions = step_conditions.clone();
+                for c in tail.iter().flat_map(|tail| &tail.conditions) {
+                    if !all_conditions.contains(c) {
+                        all_conditions.push(c.clone());
+                    }
+                }
+                let steps = 1 + tail.map_or(0, |tail| tail.steps.len());
+                let better = match &best {
+                    None => true,
+                    Some(b) => (steps, all_conditions.len()) < (b.steps.len(), b.conditions.len()),
+                };
+                if !better {
+                    continue;
+                }
+                // Written out only now, when it is the best so far.
                 let step = Step {
                     principal: self.nodes[x].arn.to_string(),
                     path_id: path.id,
@@ -1658,40 +1678,27 @@ impl<'g> AccountGraph<'g> {
                     actions: path.needs.iter().map(|n| n.action).collect(),
                     target: self.nodes[t].arn.to_string(),
                     effect,
-                    conditions: step_conditions.clone(),
+                    conditions: step_conditions,
                     potential: flags.potential,
                 };
-                let mut all_conditions = step_conditions;
-                for c in &tail.conditions {
-                    if !all_conditions.contains(c) {
-                        all_conditions.push(c.clone());
-                    }
-                }
-                let mut steps = vec![step];
-                steps.extend(tail.steps.iter().cloned());
+                let mut path_steps = Vec::with_capacity(steps);
+                path_steps.push(step);
+                path_steps.extend(tail.iter().flat_map(|tail| tail.steps.iter().cloned()));
                 let candidate = Escalation {
-                    potential: flags.potential || tail.potential,
-                    admin_node: tail.admin_node.clone(),
+                    potential: flags.potential || tail.is_some_and(|tail| tail.potential),
+                    admin_node: tail
+                        .map_or_else(|| self.nodes[t].arn.to_string(), |tail| tail.admin_node.clone()),
                     conditions: all_conditions,
-                    steps,
+                    steps: path_steps,
                 };
-                let better = match &best {
-                    None => true,
-                    Some(b) => {
-                        (candidate.steps.len(), candidate.conditions.len())
-                            < (b.steps.len(), b.conditions.len())
-                    }
-                };
-                if better {
-                    // One unconditional step is as short as a path gets: stop looking.
-                    let done = candidate.steps.len() == 1 && candidate.conditions.is_empty();
-                    best = Some(candidate);
-                    if done {
-                        return best;
-                    }
-                    if !self.is_exhaustive() && beaten(&best) {
-                        break;
-                    }
+                // One unconditional step is as short as a path gets: stop looking.
+                let done = candidate.steps.len() == 1 && candidate.conditions.is_empty();
+                best = Some(candidate);
+                if done {
+                    return best;
+                }
+                if !self.is_exhaustive() && beaten(&best) {
+                    break;
                 }
             }
         }
