@@ -191,8 +191,8 @@ pub fn rows_into<Row: IntoIterator<Item = Cell>, Cell: AsRef<str>>(
     out: &mut Vec<u8>,
     rows: impl Iterator<Item = Row>,
 ) {
-    let mut writer = csv::WriterBuilder::new().has_headers(false).from_writer(out);
-    // Writing to memory cannot fail.
+    let mut writer = csv::WriterBuilder::new().has_headers(false).flexible(true).from_writer(out);
+    // Writing to memory cannot fail, and a flexible writer refuses no row for its length.
     let _ = write_neutralised(&mut writer, rows).and_then(|()| writer.flush().map_err(Into::into));
 }
 
@@ -201,13 +201,20 @@ pub fn rows_into<Row: IntoIterator<Item = Cell>, Cell: AsRef<str>>(
 pub struct RowWriter(csv::Writer<Vec<u8>>);
 
 impl RowWriter {
-    /// Room for `bytes` before the first growth.
+    /// Room for `bytes` before the first growth. Rows may differ in length (`flexible`), so
+    /// that no row can be refused: each is written whole, as one writer a row wrote it.
     pub fn with_capacity(bytes: usize) -> RowWriter {
-        RowWriter(csv::WriterBuilder::new().has_headers(false).from_writer(Vec::with_capacity(bytes)))
+        RowWriter(
+            csv::WriterBuilder::new()
+                .has_headers(false)
+                .flexible(true)
+                .from_writer(Vec::with_capacity(bytes)),
+        )
     }
 
     pub fn row<Cell: AsRef<str>>(&mut self, cells: impl IntoIterator<Item = Cell>) {
-        // Writing to memory cannot fail; the flush leaves the row in the bytes.
+        // Writing to memory cannot fail, and a flexible writer takes rows of any length; the
+        // flush leaves the row in the bytes.
         let _ = write_neutralised(&mut self.0, std::iter::once(cells));
         let _ = self.0.flush();
     }
@@ -310,6 +317,7 @@ mod tests {
             vec!["plain", "=SUM(A1)", "line\nbreak, and \"quotes\""],
             vec!["", "-1", "@admin"],
             vec!["last", "+", "x"],
+            vec!["a row", "of another length"],
         ];
         let mut at_once = Vec::new();
         rows_into(&mut at_once, rows.iter().map(|r| r.iter()));
@@ -325,8 +333,9 @@ mod tests {
         let mut one = Vec::new();
         rows_into(&mut one, rows[..1].iter().map(|r| r.iter()));
         assert_eq!(ends[0], one.len());
-        assert_eq!(ends[2], bytes.len());
-        assert!(ends[0] < ends[1] && ends[1] < ends[2]);
+        assert_eq!(ends[3], bytes.len());
+        assert!(ends[0] < ends[1] && ends[1] < ends[2] && ends[2] < ends[3]);
+        assert!(bytes.ends_with(b"a row,of another length\n"));
         assert_eq!(&bytes[ends[0]..ends[1]], b",'-1,'@admin\n");
     }
 
