@@ -191,9 +191,16 @@ pub fn rows_into<Row: IntoIterator<Item = Cell>, Cell: AsRef<str>>(
     out: &mut Vec<u8>,
     rows: impl Iterator<Item = Row>,
 ) {
-    let mut writer = csv::WriterBuilder::new().has_headers(false).flexible(true).from_writer(out);
-    // Writing to memory cannot fail, and a flexible writer refuses no row for its length.
+    let mut writer = in_memory(out);
+    // Writing to memory cannot fail, and the writer refuses no row for its length.
     let _ = write_neutralised(&mut writer, rows).and_then(|()| writer.flush().map_err(Into::into));
+}
+
+/// A writer of rows into memory, no header. Its rows may differ in length (`flexible`): the
+/// callers ignore its errors (memory cannot fail), so no row may be refused for its length
+/// and vanish.
+fn in_memory<W: Write>(out: W) -> csv::Writer<W> {
+    csv::WriterBuilder::new().has_headers(false).flexible(true).from_writer(out)
 }
 
 /// Rows appended one at a time to bytes in memory, through one CSV writer, with the length
@@ -201,20 +208,14 @@ pub fn rows_into<Row: IntoIterator<Item = Cell>, Cell: AsRef<str>>(
 pub struct RowWriter(csv::Writer<Vec<u8>>);
 
 impl RowWriter {
-    /// Room for `bytes` before the first growth. Rows may differ in length (`flexible`), so
-    /// that no row can be refused: each is written whole, as one writer a row wrote it.
+    /// Room for `bytes` before the first growth.
     pub fn with_capacity(bytes: usize) -> RowWriter {
-        RowWriter(
-            csv::WriterBuilder::new()
-                .has_headers(false)
-                .flexible(true)
-                .from_writer(Vec::with_capacity(bytes)),
-        )
+        RowWriter(in_memory(Vec::with_capacity(bytes)))
     }
 
     pub fn row<Cell: AsRef<str>>(&mut self, cells: impl IntoIterator<Item = Cell>) {
-        // Writing to memory cannot fail, and a flexible writer takes rows of any length; the
-        // flush leaves the row in the bytes.
+        // Writing to memory cannot fail, and the writer takes rows of any length; the flush
+        // leaves the row in the bytes.
         let _ = write_neutralised(&mut self.0, std::iter::once(cells));
         let _ = self.0.flush();
     }

@@ -211,26 +211,32 @@ fn push_account_cells(out: &mut String, id: &str, name: &str, page: Option<&str>
     out.push_str("</td>");
 }
 
+/// An account's status chip: "audited, N checks without input" when an audited account
+/// missed input for some, else the status itself (its class with dashes for spaces).
+fn push_status(out: &mut String, status: &str, without_input: usize) {
+    use std::fmt::Write as _;
+    if status == "audited" && without_input > 0 {
+        let _ = write!(
+            out,
+            "<span class=\"status st-partial\">audited, {without_input} check{} without input</span>",
+            plural(without_input as u64)
+        );
+    } else {
+        out.push_str("<span class=\"status st-");
+        push_escaped(out, &status.replace(' ', "-"));
+        out.push_str("\">");
+        push_escaped(out, status);
+        out.push_str("</span>");
+    }
+}
+
 /// A row of "Open findings by account", as the template wrote it.
 fn account_row(out: &mut String, a: &AccountCounts, account_pages: bool) {
     use std::fmt::Write as _;
     out.push_str(if a.status == "failed" { "\n<tr class=\"failed\">" } else { "\n<tr>" });
     push_account_cells(out, a.id, a.name, account_pages.then_some(""));
     out.push_str("<td>");
-    if a.status == "audited" && a.without_input > 0 {
-        let n = a.without_input;
-        let _ = write!(
-            out,
-            "<span class=\"status st-partial\">audited, {n} check{} without input</span>",
-            plural(n as u64)
-        );
-    } else {
-        out.push_str("<span class=\"status st-");
-        push_escaped(out, &a.status.replace(' ', "-"));
-        out.push_str("\">");
-        push_escaped(out, a.status);
-        out.push_str("</span>");
-    }
+    push_status(out, a.status, a.without_input);
     out.push_str("</td>");
     for c in &a.counts {
         let zero = if c.count == 0 { " zero" } else { "" };
@@ -286,16 +292,7 @@ fn coverage_row(out: &mut String, c: &CoverageView, account_pages: bool) {
     out.push_str("<br><span class=\"sub\">");
     push_escaped(out, c.account_name);
     out.push_str("</span></td><td>");
-    let missing = c.checks_without_input.len();
-    if c.status == "audited" && missing > 0 {
-        let _ = write!(
-            out,
-            "<span class=\"status st-partial\">audited, {missing} check{} without input</span>",
-            plural(missing as u64)
-        );
-    } else {
-        let _ = write!(out, "<span class=\"status st-{0}\">{0}</span>", c.status);
-    }
+    push_status(out, c.status, c.checks_without_input.len());
     out.push_str("</td>\n<td>");
     match c.error.filter(|e| !e.is_empty()) {
         Some(error) => {

@@ -199,15 +199,8 @@ impl Nested {
     }
 
     fn new_line<W: ?Sized + Write>(&self, out: &mut W) -> std::io::Result<()> {
-        const SPACES: &[u8] = b"                                ";
         out.write_all(b"\n")?;
-        let mut left = self.depth * 2;
-        while left > 0 {
-            let now = left.min(SPACES.len());
-            out.write_all(&SPACES[..now])?;
-            left -= now;
-        }
-        Ok(())
+        (0..self.depth).try_for_each(|_| out.write_all(b"  "))
     }
 
     fn open<W: ?Sized + Write>(&mut self, out: &mut W, bracket: &[u8]) -> std::io::Result<()> {

@@ -357,17 +357,22 @@ type Allowed = (ResourceSpec, bool);
 /// once.
 #[derive(Default)]
 struct Shared {
-    allowed: HashMap<Vec<Allowed>, Arc<[Allowed]>>,
-    accounts: HashMap<Vec<String>, Arc<[String]>>,
+    allowed: Lists<Allowed>,
+    accounts: Lists<String>,
 }
 
-impl Shared {
-    fn allowed(&mut self, list: Vec<Allowed>) -> Arc<[Allowed]> {
-        self.allowed.entry(list).or_insert_with_key(|list| list.as_slice().into()).clone()
-    }
+/// One shared copy of each distinct list.
+struct Lists<T>(HashMap<Vec<T>, Arc<[T]>>);
 
-    fn accounts(&mut self, list: Vec<String>) -> Arc<[String]> {
-        self.accounts.entry(list).or_insert_with_key(|list| list.as_slice().into()).clone()
+impl<T> Default for Lists<T> {
+    fn default() -> Self {
+        Lists(HashMap::new())
+    }
+}
+
+impl<T: Eq + std::hash::Hash + Clone> Lists<T> {
+    fn one(&mut self, list: Vec<T>) -> Arc<[T]> {
+        self.0.entry(list).or_insert_with_key(|list| list.as_slice().into()).clone()
     }
 }
 
@@ -386,8 +391,8 @@ impl OwnAnswer {
                 .collect()
         };
         OwnAnswer::Resources {
-            identity: shared.allowed(caller.identity.iter().flat_map(allows).collect()),
-            boundary: caller.boundary.as_ref().map(|b| shared.allowed(allows(b))),
+            identity: shared.allowed.one(caller.identity.iter().flat_map(allows).collect()),
+            boundary: caller.boundary.as_ref().map(|b| shared.allowed.one(allows(b))),
         }
     }
 
@@ -435,7 +440,7 @@ impl ExportPlan {
                         Some(_) => None,
                         None => caller
                             .target_accounts()
-                            .map(|list| shared.accounts(list.into_iter().map(str::to_string).collect())),
+                            .map(|list| shared.accounts.one(list.into_iter().map(str::to_string).collect())),
                     },
                     own: OwnAnswer::of(caller, &mut shared),
                     as_role: roles_by_arn.get(caller.arn.as_str()).copied(),
@@ -445,7 +450,7 @@ impl ExportPlan {
                 .roles
                 .iter()
                 .map(|role| RolePlan {
-                    trusted: role.trusted_accounts().map(|list| shared.accounts(list)),
+                    trusted: role.trusted_accounts().map(|list| shared.accounts.one(list)),
                     reached: role.reached.is_some(),
                     per_account: role.trust_is_per_account(),
                 })
