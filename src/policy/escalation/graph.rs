@@ -487,6 +487,29 @@ impl TrustIndex {
     }
 }
 
+/// The answers of the roles' trust to the services that run code (a `ServiceRole` path),
+/// for callers of the account whose principals the graph holds: by service, one slot per
+/// role [`TrustIndex::service`] lists for it, filled when first asked.
+struct ServiceTrust {
+    account: String,
+    slots: HashMap<&'static str, Box<[OnceLock<Decision>]>>,
+}
+
+impl ServiceTrust {
+    fn new(nodes: &[Node], trust: &TrustIndex) -> ServiceTrust {
+        let account = nodes.first().and_then(|n| arn_account(n.arn)).unwrap_or_default().to_string();
+        let mut slots = HashMap::new();
+        for path in paths() {
+            if let Target::ServiceRole(service) = path.target {
+                slots
+                    .entry(service)
+                    .or_insert_with(|| (0..trust.service(service).len()).map(|_| OnceLock::new()).collect());
+            }
+        }
+        ServiceTrust { account, slots }
+    }
+}
+
 /// Per need of a path, X's decision when it is the same toward every target.
 type Fixed = NeedAnswers;
 
@@ -510,6 +533,14 @@ const COGNITO: &str = "cognito-identity.amazonaws.com";
 struct ActionIndex {
     actions: Vec<String>,
     per_path: Vec<Vec<usize>>,
+    /// The index of `sts:assumerole`, if a path needs it.
+    assume: Option<usize>,
+}
+
+impl ActionIndex {
+    fn is_assume(&self, a: usize) -> bool {
+        self.assume == Some(a)
+    }
 }
 
 fn action_index() -> &'static ActionIndex {
@@ -534,7 +565,8 @@ fn action_index() -> &'static ActionIndex {
                     .collect()
             })
             .collect();
-        ActionIndex { actions, per_path }
+        let assume = actions.iter().position(|a| a == "sts:assumerole");
+        ActionIndex { actions, per_path, assume }
     })
 }
 
@@ -555,10 +587,13 @@ pub struct AccountGraph<'g> {
     roles: Vec<usize>,
     groups: Vec<usize>,
     by_arn: HashMap<&'g str, usize>,
+    /// What every node's ARN starts with (`arn:aws:iam::111122223333:`, or less).
+    arn_prefix: String,
     /// Which nodes each statement of the account's documents names as a resource (see
     /// [`NamedNodes`]).
     named_nodes: NamedNodes,
     trust: TrustIndex,
+    service_trust: ServiceTrust,
     /// Customer managed policies with a non-default version that holds admin.
     admin_versions: HashSet<&'g str>,
     /// Tests: ask every edge toward every target, without the indexes and the per-path
@@ -600,23 +635,68 @@ impl NamedNodes {
     }
 
     /// Does `statement` name node `t` as a resource? `kept`: its entry ([`Self::of`]).
-    fn names(kept: &Bits, statement: &Statement, t: usize, nodes: &[Node]) -> bool {
-        let bits = kept.get_or_init(|| {
-            let mut bits = vec![0u64; nodes.len().div_ceil(64)];
-            for (i, node) in nodes.iter().enumerate() {
-                if statement.matches_resource(node.arn) {
-                    bits[i / 64] |= 1 << (i % 64);
-                }
-            }
-            bits.into_boxed_slice()
-        });
+    fn names(kept: &Bits, statement: &Statement, t: usize, graph: &AccountGraph) -> bool {
+        let bits = kept.get_or_init(|| named_bits(statement, graph));
         bits[t / 64] & (1 << (t % 64)) != 0
     }
+}
+
+/// The nodes of `graph` that `statement`'s resources name, one bit each. A literal ARN is
+/// looked up; a pattern whose text before its first wildcard no node's ARN can start with
+/// (another service's, another account's) names none; only the rest are matched node by node.
+pub(super) fn named_bits(statement: &Statement, graph: &AccountGraph) -> Box<[u64]> {
+    let nodes = &graph.nodes;
+    let mut bits = vec![0u64; nodes.len().div_ceil(64)];
+    let (patterns, negated) = match &statement.resource {
+        ResourceSpec::Resource(patterns) => (patterns, false),
+        ResourceSpec::NotResource(patterns) => (patterns, true),
+        ResourceSpec::Absent => return bits.into_boxed_slice(),
+    };
+    let mut set = |i: usize| bits[i / 64] |= 1 << (i % 64);
+    for pattern in patterns {
+        let literal = pattern.split(['*', '?']).next().unwrap_or_default();
+        if literal.len() == pattern.len() {
+            if let Some(&i) = graph.by_arn.get(pattern.as_str()) {
+                set(i);
+            }
+        } else if literal.starts_with(graph.arn_prefix.as_str()) || graph.arn_prefix.starts_with(literal) {
+            for (i, node) in nodes.iter().enumerate() {
+                if crate::policy::pattern::wildcard_match(pattern, node.arn) {
+                    set(i);
+                }
+            }
+        }
+    }
+    if negated {
+        for word in bits.iter_mut() {
+            *word = !*word;
+        }
+        if nodes.len() % 64 != 0 {
+            if let Some(last) = bits.last_mut() {
+                *last &= (1u64 << (nodes.len() % 64)) - 1;
+            }
+        }
+    }
+    bits.into_boxed_slice()
 }
 
 /// The nodes a statement names, one bit per node of the account (bit i: node i), worked
 /// out when first asked.
 type Bits = OnceLock<Box<[u64]>>;
+
+/// The longest start every one of `arns` shares.
+fn common_prefix<'s>(mut arns: impl Iterator<Item = &'s str>) -> &'s str {
+    let Some(first) = arns.next() else { return "" };
+    arns.fold(first, |prefix, arn| {
+        let shared = prefix.bytes().zip(arn.bytes()).take_while(|(a, b)| a == b).count();
+        // A byte boundary is a char boundary here only if it is one in `prefix`.
+        let mut end = shared;
+        while !prefix.is_char_boundary(end) {
+            end -= 1;
+        }
+        &prefix[..end]
+    })
+}
 
 fn statement_key(statement: &Statement) -> usize {
     std::ptr::from_ref(statement) as usize
@@ -863,8 +943,8 @@ impl<'a> TargetAnswers<'a> {
     }
 
     /// The engine's answer on node `t` of `nodes`.
-    fn decide(&mut self, t: usize, nodes: &[Node]) -> Decision {
-        let request = Request { action: self.action, resource: nodes[t].arn, context: &self.context };
+    fn decide(&mut self, t: usize, graph: &AccountGraph) -> Decision {
+        let request = Request { action: self.action, resource: graph.nodes[t].arn, context: &self.context };
         // More statements than a key holds: asked every time.
         if self.naming.len() > 128 {
             return self.set.decide(&request);
@@ -874,7 +954,7 @@ impl<'a> TargetAnswers<'a> {
             .iter()
             .enumerate()
             .filter(|(_, (s, kept))| match kept {
-                Some(kept) => NamedNodes::names(kept, s, t, nodes),
+                Some(kept) => NamedNodes::names(kept, s, t, graph),
                 None => resource_matches(s, &request),
             })
             .fold(0u128, |key, (i, _)| key | 1 << i);
@@ -960,7 +1040,9 @@ impl<'g> AccountGraph<'g> {
         let (users, roles, groups) =
             (of_kind(NodeKind::User), of_kind(NodeKind::Role), of_kind(NodeKind::Group));
         let by_arn = nodes.iter().enumerate().map(|(i, n)| (n.arn, i)).collect();
+        let arn_prefix = common_prefix(nodes.iter().map(|n| n.arn)).to_string();
         let trust = TrustIndex::new(&nodes);
+        let service_trust = ServiceTrust::new(&nodes, &trust);
         let mut judged = HashSet::new();
         let mut admin_versions = HashSet::new();
         for policy in nodes.iter().flat_map(|n| n.customer_policies.iter()) {
@@ -977,8 +1059,10 @@ impl<'g> AccountGraph<'g> {
             roles,
             groups,
             by_arn,
+            arn_prefix,
             named_nodes,
             trust,
+            service_trust,
             admin_versions,
             #[cfg(test)]
             exhaustive: false,
@@ -1123,7 +1207,7 @@ impl<'g> AccountGraph<'g> {
             };
             TargetAnswers::new(&self.nodes[x].policies, action, context, &self.named_nodes)
         });
-        Some(answers.decide(t, &self.nodes))
+        Some(answers.decide(t, self))
     }
 
     /// Every need of `path` for X toward T, and the trust where the target must be assumed.
@@ -1248,24 +1332,7 @@ impl<'g> AccountGraph<'g> {
             }
             // After rewriting the trust, it names X.
             Target::Role => trust_names_x = true,
-            Target::ServiceRole(service) => {
-                let Some(trust) = target.trust else { return Decision::Denied };
-                let mut service_context = RequestContext::new();
-                service_context.set(
-                    "aws:SourceAccount",
-                    vec![arn_account(self.nodes[x].arn).unwrap_or_default().to_string()],
-                );
-                // Cognito identity pools hand out web-identity tokens: the trust names the
-                // service as a Federated principal, with AssumeRoleWithWebIdentity.
-                let (caller, action) = if service == COGNITO {
-                    (Caller::Federated(service), "sts:assumerolewithwebidentity")
-                } else {
-                    service_context.set("aws:PrincipalIsAWSService", vec!["true".into()]);
-                    (Caller::Service(service), "sts:assumerole")
-                };
-                decision = trust_answer(trust, target.arn, action, caller, &service_context, &mut Vec::new())
-                    .decision;
-            }
+            Target::ServiceRole(service) => decision = self.service_trust(x, t, service),
             _ => {}
         }
         if decision.is_denied() {
@@ -1285,7 +1352,7 @@ impl<'g> AccountGraph<'g> {
         for (n, (((need, &a), known), shared)) in
             path.needs.iter().zip(&index.per_path[p]).zip(fixed).zip(shared).enumerate()
         {
-            let assume = need.on == On::Target && index.actions[a] == "sts:assumerole";
+            let assume = need.on == On::Target && index.is_assume(a);
             let answer = match known {
                 Some(_) if assume && trust_names_x => {
                     self.need_allowed(x, t, path, need, &index.actions[a], trust_names_x)
@@ -1321,6 +1388,39 @@ impl<'g> AccountGraph<'g> {
         decision
     }
 
+    /// Does T's trust let `service` assume it on X's behalf (`aws:SourceAccount` is X's
+    /// account)? The same for every principal of the account: worked out once per service
+    /// and role (see [`ServiceTrust`]).
+    fn service_trust(&self, x: usize, t: usize, service: &'static str) -> Decision {
+        let account = arn_account(self.nodes[x].arn).unwrap_or_default();
+        let slot = (account == self.service_trust.account)
+            .then(|| self.service_trust.slots.get(service))
+            .flatten()
+            .and_then(|slots| {
+                let roles = self.trust.service(service);
+                roles.binary_search(&t).ok().map(|i| &slots[i])
+            });
+        let answer = || {
+            let target = &self.nodes[t];
+            let Some(trust) = target.trust else { return Decision::Denied };
+            let mut service_context = RequestContext::new();
+            service_context.set("aws:SourceAccount", vec![account.to_string()]);
+            // Cognito identity pools hand out web-identity tokens: the trust names the
+            // service as a Federated principal, with AssumeRoleWithWebIdentity.
+            let (caller, action) = if service == COGNITO {
+                (Caller::Federated(service), "sts:assumerolewithwebidentity")
+            } else {
+                service_context.set("aws:PrincipalIsAWSService", vec!["true".into()]);
+                (Caller::Service(service), "sts:assumerole")
+            };
+            trust_answer(trust, target.arn, action, caller, &service_context, &mut Vec::new()).decision
+        };
+        match slot {
+            Some(slot) => slot.get_or_init(answer).clone(),
+            None => answer(),
+        }
+    }
+
     /// A cheap filter: X's identity policies name every action of the path at all.
     /// `sts:AssumeRole` is exempt: a same-account trust naming X needs no identity permission.
     fn is_candidate(&self, x: usize, path_index: usize) -> bool {
@@ -1328,9 +1428,7 @@ impl<'g> AccountGraph<'g> {
         let index = action_index();
         node.kind != NodeKind::Group
             && !node.service_linked
-            && index.per_path[path_index]
-                .iter()
-                .all(|&a| self.facts[x].actions[a] || index.actions[a] == "sts:assumerole")
+            && index.per_path[path_index].iter().all(|&a| self.facts[x].actions[a] || index.is_assume(a))
     }
 
     /// The nodes path `p` may lead X to, in node order. `named_only`: only roles whose trust
@@ -1360,27 +1458,26 @@ impl<'g> AccountGraph<'g> {
         // An on-target action X may do only on named ARNs (`user/${aws:username}`, a list
         // of roles): only those targets.
         let named = if exhaustive { None } else { self.named_targets(x, p) };
-        let targets = match named {
+        match named {
             Some(named) => {
                 Cow::Owned(targets.iter().copied().filter(|t| named.binary_search(t).is_ok()).collect())
             }
             None => targets,
-        };
-        // Service-linked roles and Identity Center's reserved roles cannot be changed in IAM
-        // (IAM answers UnmodifiableEntity): no path that writes them or their trust applies.
-        // They are still assumed where their trust allows.
-        let self_path = matches!(path.target, Target::SelfUser | Target::SelfRole | Target::SelfPrincipal);
-        let writes_target = !matches!(path.target, Target::AssumableRole | Target::ServiceRole(_));
-        let keep = |t: usize| {
-            (self_path || t != x)
-                && (!writes_target
-                    || (!self.nodes[t].service_linked && self.nodes[t].sso_permission_set.is_none()))
-        };
-        if targets.iter().all(|&t| keep(t)) {
-            targets
-        } else {
-            Cow::Owned(targets.iter().copied().filter(|&t| keep(t)).collect())
         }
+    }
+
+    /// May path `p` lead X to T at all? Service-linked roles and Identity Center's reserved
+    /// roles cannot be changed in IAM (IAM answers UnmodifiableEntity): no path that writes
+    /// them or their trust applies. They are still assumed where their trust allows. Only
+    /// the self paths lead X to itself. (Kept out of [`Self::targets_of`], which then need
+    /// not copy its lists.)
+    fn keeps(&self, x: usize, p: usize, t: usize) -> bool {
+        let target = paths()[p].target;
+        let self_path = matches!(target, Target::SelfUser | Target::SelfRole | Target::SelfPrincipal);
+        let writes_target = !matches!(target, Target::AssumableRole | Target::ServiceRole(_));
+        (self_path || t != x)
+            && (!writes_target
+                || (!self.nodes[t].service_linked && self.nodes[t].sso_permission_set.is_none()))
     }
 
     /// When every Allow of X's for the first per-target action of path `p` names literal
@@ -1390,8 +1487,7 @@ impl<'g> AccountGraph<'g> {
         let path = paths()[p];
         let index = action_index();
         let (_, &a) = path.needs.iter().zip(&index.per_path[p]).find(|(need, &a)| {
-            matches!(need.on, On::Target | On::PassTarget | On::PassTargetTo(_))
-                && index.actions[a] != "sts:assumerole"
+            matches!(need.on, On::Target | On::PassTarget | On::PassTargetTo(_)) && !index.is_assume(a)
         })?;
         let action = index.actions[a].as_str();
         let context = &self.nodes[x].context;
@@ -1608,9 +1704,7 @@ impl<'g> AccountGraph<'g> {
             let index = action_index();
             let assume_denied =
                 path.needs.iter().zip(&index.per_path[p]).zip(&fixed).any(|((need, &a), known)| {
-                    need.on == On::Target
-                        && index.actions[a] == "sts:assumerole"
-                        && known == &Some(Decision::Denied)
+                    need.on == On::Target && index.is_assume(a) && known == &Some(Decision::Denied)
                 });
             let targets = self.targets_of(x, p, assume_denied);
             debug_assert!(targets.windows(2).all(|w| w[0] < w[1]), "targets in node order");
@@ -1623,7 +1717,10 @@ impl<'g> AccountGraph<'g> {
                 _ => targets,
             };
             for &t in targets.iter() {
-                if frontier.is_some_and(|frontier| !frontier.reached[t]) || !self.may_gain(x, t, p) {
+                if frontier.is_some_and(|frontier| !frontier.reached[t])
+                    || !self.keeps(x, p, t)
+                    || !self.may_gain(x, t, p)
+                {
                     continue;
                 }
                 // What an edge to T would cost at least, in steps and conditions: skip T

@@ -538,3 +538,43 @@ fn principals_sharing_a_policy_are_judged_each_in_its_own_context() {
     }
     assert!(matches!(standing(&verdicts, "untagged"), Standing::NotAdmin), "{verdicts:?}");
 }
+
+#[test]
+fn the_nodes_a_statement_names_are_the_nodes_its_resources_match() {
+    use crate::policy::document::PolicyDocument;
+    let users: Vec<String> = ["alice", "admin1", "admin2"].iter().map(|n| user(n, "", "")).collect();
+    let roles = vec![role("deploy", &service_trust("lambda.amazonaws.com"), "")];
+    let fixture = graph(&users, &roles, "");
+    let account = AccountId::parse(A).unwrap();
+    let none = |_: &str| None;
+    let organization = Organization::default();
+    let search = AccountGraph::new(principal::nodes(&fixture, &account, &organization, &none));
+    let statement = |resource: &str| {
+        let json =
+            format!(r#"{{"Statement":[{{"Effect":"Allow","Action":"iam:CreateAccessKey",{resource}}}]}}"#);
+        PolicyDocument::literal(&json)
+    };
+    // (resource block, how many of the account's nodes it names)
+    let cases = [
+        (format!(r#""Resource":"arn:aws:iam::{A}:user/admin1""#), 1),
+        (format!(r#""Resource":["arn:aws:iam::{A}:user/admin1","arn:aws:iam::{A}:role/deploy"]"#), 2),
+        (r#""Resource":"arn:aws:s3:::bucket/*""#.to_string(), 0),
+        (r#""Resource":"arn:aws:iam::999999999999:user/*""#.to_string(), 0),
+        (format!(r#""Resource":"arn:aws:iam::{A}:user/admin?""#), 2),
+        (r#""Resource":"arn:aws:iam::*:user/a*""#.to_string(), 3),
+        (format!(r#""NotResource":"arn:aws:iam::{A}:user/admin*""#), 2),
+        (r#""NotResource":"arn:aws:s3:::*""#.to_string(), 4),
+        (r#""Resource":"*""#.to_string(), 4),
+    ];
+    for (resource, named) in cases {
+        let document = statement(&resource);
+        let statement = &document.statements[0];
+        let bits = super::graph::named_bits(statement, &search);
+        let bit = |i: usize| bits[i / 64] & (1 << (i % 64)) != 0;
+        for (i, node) in search.nodes.iter().enumerate() {
+            assert_eq!(bit(i), statement.matches_resource(node.arn), "{resource} on {}", node.arn);
+        }
+        let count: u32 = bits.iter().map(|w| w.count_ones()).sum();
+        assert_eq!(count as usize, named, "{resource}: only the account's nodes, no bit past them");
+    }
+}
