@@ -58,6 +58,11 @@ impl ActionPattern {
         wildcard_match(&self.lower, action)
     }
 
+    /// The action itself (lower case) when the pattern has no wildcard.
+    pub fn literal(&self) -> Option<&str> {
+        (!self.lower.contains(['*', '?'])).then_some(self.lower.as_str())
+    }
+
     /// `"*"` or `"*:*"`: every action of every service, present and future.
     pub fn is_everything(&self) -> bool {
         self.lower.bytes().all(|b| b == b'*' || b == b':') && self.lower.contains('*')

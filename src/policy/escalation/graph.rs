@@ -365,7 +365,7 @@ struct NodeFacts {
     /// Conditions under which an admin policy written onto it would work; None: it would not.
     capable: Option<Vec<String>>,
     /// Bit i: its identity policies name catalogue action i at all.
-    actions: Vec<bool>,
+    actions: ActionBits,
     /// The contexts its escalation requests are asked in (see [`Contexts`]), made the first
     /// time it is asked anything: most principals never are.
     contexts: OnceLock<Contexts>,
@@ -375,7 +375,7 @@ struct NodeFacts {
     /// Bit i: every statement of every layer that names catalogue action i names it on `*`
     /// (no other pattern, no NotResource, no variable), so the engine's answer for it is the
     /// same on every resource and is asked once per path rather than once per target.
-    same_everywhere: Vec<bool>,
+    same_everywhere: ActionBits,
 }
 
 /// Who a role's trust could let in at all, by the principals it names: the cheap side of
@@ -535,11 +535,40 @@ struct ActionIndex {
     per_path: Vec<Vec<usize>>,
     /// The index of `sts:assumerole`, if a path needs it.
     assume: Option<usize>,
+    by_name: HashMap<String, usize>,
+    /// Per path, the actions X's identity policies must name for X to be a candidate: all
+    /// of its actions but `sts:AssumeRole` (see [`AccountGraph::is_candidate`]).
+    candidate_needs: Vec<ActionBits>,
+}
+
+/// One bit per action of the [`ActionIndex`] (bit i: action i).
+type ActionBits = u128;
+
+fn has(bits: ActionBits, a: usize) -> bool {
+    bits & (1 << a) != 0
 }
 
 impl ActionIndex {
     fn is_assume(&self, a: usize) -> bool {
         self.assume == Some(a)
+    }
+
+    /// Every action of the index.
+    fn all(&self) -> ActionBits {
+        ActionBits::MAX >> (ActionBits::BITS as usize - self.actions.len())
+    }
+
+    /// The actions `pattern` matches: a literal one is looked up, a wildcard matched against each.
+    fn matching(&self, pattern: &crate::policy::pattern::ActionPattern) -> ActionBits {
+        match pattern.literal() {
+            Some(action) => self.by_name.get(action).map_or(0, |&i| 1 << i),
+            None => self
+                .actions
+                .iter()
+                .enumerate()
+                .filter(|(_, action)| pattern.matches(action))
+                .fold(0, |bits, (i, _)| bits | 1 << i),
+        }
     }
 }
 
@@ -547,7 +576,7 @@ fn action_index() -> &'static ActionIndex {
     static INDEX: OnceLock<ActionIndex> = OnceLock::new();
     INDEX.get_or_init(|| {
         let mut actions: Vec<String> = Vec::new();
-        let per_path = paths()
+        let per_path: Vec<Vec<usize>> = paths()
             .iter()
             .map(|p| {
                 p.needs
@@ -565,8 +594,19 @@ fn action_index() -> &'static ActionIndex {
                     .collect()
             })
             .collect();
+        assert!(
+            (1..=ActionBits::BITS as usize).contains(&actions.len()),
+            "the catalogue needs {} distinct actions; ActionBits holds {}",
+            actions.len(),
+            ActionBits::BITS
+        );
         let assume = actions.iter().position(|a| a == "sts:assumerole");
-        ActionIndex { actions, per_path, assume }
+        let by_name = actions.iter().enumerate().map(|(i, a)| (a.clone(), i)).collect();
+        let candidate_needs = per_path
+            .iter()
+            .map(|needs| needs.iter().filter(|&&a| Some(a) != assume).fold(0, |bits, &a| bits | 1 << a))
+            .collect();
+        ActionIndex { actions, per_path, assume, by_name, candidate_needs }
     })
 }
 
@@ -733,24 +773,29 @@ fn refused(set: &PolicySet, action: &str, resource: &str) -> bool {
 /// One policy document against the catalogue's actions.
 struct DocumentActions {
     /// Bit i: an Allow statement names action i at all.
-    allows: Vec<bool>,
+    allows: ActionBits,
     /// Bit i: a statement names action i on something other than `*` (a pattern, a
     /// NotResource, a policy variable).
-    narrow: Vec<bool>,
+    narrow: ActionBits,
 }
 
 impl DocumentActions {
     fn new(document: &PolicyDocument) -> DocumentActions {
-        let actions = &action_index().actions;
-        let mut allows = vec![false; actions.len()];
-        let mut narrow = vec![false; actions.len()];
+        use crate::policy::document::ActionSpec;
+        let index = action_index();
+        let (mut allows, mut narrow) = (0, 0);
         for statement in &document.statements {
-            let everywhere = statement.names_every_resource();
-            for (i, action) in actions.iter().enumerate() {
-                if statement.matches_action(action) {
-                    allows[i] |= statement.effect == Effect::Allow;
-                    narrow[i] |= !everywhere;
+            let named = match &statement.action {
+                ActionSpec::Action(patterns) => patterns.iter().fold(0, |bits, p| bits | index.matching(p)),
+                ActionSpec::NotAction(patterns) => {
+                    !patterns.iter().fold(0, |bits, p| bits | index.matching(p)) & index.all()
                 }
+            };
+            if statement.effect == Effect::Allow {
+                allows |= named;
+            }
+            if !statement.names_every_resource() {
+                narrow |= named;
             }
         }
         DocumentActions { allows, narrow }
@@ -758,23 +803,17 @@ impl DocumentActions {
 
     /// For a principal's policies: which actions its identity policies allow at all, and
     /// which every layer names on `*` only.
-    fn of_set(set: &PolicySet, summaries: &HashMap<usize, DocumentActions>) -> (Vec<bool>, Vec<bool>) {
-        let count = action_index().actions.len();
-        let mut allows = vec![false; count];
-        let mut narrow = vec![false; count];
+    fn of_set(set: &PolicySet, summaries: &HashMap<usize, DocumentActions>) -> (ActionBits, ActionBits) {
+        let (mut allows, mut narrow) = (0, 0);
         let layers = set.scp_levels.iter().flat_map(|l| l.policies.iter()).chain(&set.boundary);
         for (named, identity) in layers.map(|n| (n, false)).chain(set.identity.iter().map(|n| (n, true))) {
             let summary = &summaries[&document_key(named.document)];
-            for (n, s) in narrow.iter_mut().zip(&summary.narrow) {
-                *n |= s;
-            }
+            narrow |= summary.narrow;
             if identity {
-                for (a, s) in allows.iter_mut().zip(&summary.allows) {
-                    *a |= s;
-                }
+                allows |= summary.allows;
             }
         }
-        (allows, narrow.into_iter().map(|n| !n).collect())
+        (allows, !narrow & action_index().all())
     }
 }
 
@@ -1255,7 +1294,7 @@ impl<'g> AccountGraph<'g> {
             let decision = match need.on {
                 // The resource is the attacker's to name: the same for every target.
                 On::Any => Some(own(OwnAsk::Any)),
-                _ if !facts.same_everywhere[a] => None,
+                _ if !has(facts.same_everywhere, a) => None,
                 // A same-account trust naming X needs no identity permission: a denial
                 // here leaves the roles whose trust names X.
                 On::Target if action == "sts:assumerole" => {
@@ -1428,7 +1467,7 @@ impl<'g> AccountGraph<'g> {
         let index = action_index();
         node.kind != NodeKind::Group
             && !node.service_linked
-            && index.per_path[path_index].iter().all(|&a| self.facts[x].actions[a] || index.is_assume(a))
+            && index.candidate_needs[path_index] & !self.facts[x].actions == 0
     }
 
     /// The nodes path `p` may lead X to, in node order. `named_only`: only roles whose trust
@@ -1878,25 +1917,28 @@ impl<'g> AccountGraph<'g> {
         if let Some(holding) = holds_everything(set, &node.context) {
             return Some(holding.power);
         }
-        holds_everything(&set.with_identity(vec![admin_named()]), &node.context)?;
         let context = &self.contexts(i).iam;
+        let index = action_index();
         let methods: Vec<String> = paths()
             .iter()
-            .filter(|p| {
+            .zip(&index.per_path)
+            .filter(|(p, actions)| {
                 let own = match p.target {
                     Target::SelfUser => node.kind == NodeKind::User,
                     Target::SelfRole => node.kind == NodeKind::Role,
                     Target::SelfPrincipal => true,
                     _ => false,
                 };
-                own && p.requirement == Requirement::None && writes_permissions(p)
+                // `set` has the node's own identity policies: what they name at all is known.
+                own && p.requirement == Requirement::None
+                    && writes_permissions(p)
+                    && actions.iter().all(|&a| has(self.facts[i].actions, a))
             })
-            .filter(|p| {
-                p.needs.iter().all(|need| {
-                    let action = need.action.to_ascii_lowercase();
-                    let ask = |resource: &str| {
-                        !set.decide(&Request { action: &action, resource, context }).is_denied()
-                    };
+            .filter(|(p, actions)| {
+                p.needs.iter().zip(actions.iter()).all(|(need, &a)| {
+                    let action = index.actions[a].as_str();
+                    let ask =
+                        |resource: &str| !set.decide(&Request { action, resource, context }).is_denied();
                     match need.on {
                         On::Target => ask(node.arn),
                         On::TargetPolicy => node.customer_policies.iter().any(|policy| ask(&policy.arn)),
@@ -1904,10 +1946,15 @@ impl<'g> AccountGraph<'g> {
                     }
                 })
             })
-            .map(|p| {
+            .map(|(p, _)| {
                 format!("{} ({})", p.needs.iter().map(|n| n.action).collect::<Vec<_>>().join(" + "), p.id)
             })
             .collect();
+        if methods.is_empty() {
+            return None;
+        }
+        // An admin policy it writes must work under `set`'s caps.
+        holds_everything(&set.with_identity(vec![admin_named()]), &node.context)?;
         (!methods.is_empty()).then_some(AdminPower::CanGrantItself { methods })
     }
 }
@@ -1929,4 +1976,44 @@ fn has_admin_version(policy: &crate::snapshot::authorization::ManagedPolicy) -> 
             holds_everything(&set, &RequestContext::new()).is_some()
         })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What a document names is what its statements match, action by action: the lookup of
+    /// literal actions and the bit sets give the same as asking every statement every action.
+    #[test]
+    fn a_documents_actions_are_what_its_statements_match_one_by_one() {
+        let document = PolicyDocument::literal(
+            r#"{"Statement":[
+                {"Effect":"Allow","Action":["IAM:PassRole","lambda:createfunction"],"Resource":"*"},
+                {"Effect":"Allow","Action":"iam:Put*","Resource":"arn:aws:iam::111122223333:role/*"},
+                {"Effect":"Allow","NotAction":["iam:*","sts:*"],"Resource":"*"},
+                {"Effect":"Deny","Action":"sts:AssumeRole","Resource":"arn:aws:iam::111122223333:role/x"},
+                {"Effect":"Allow","Action":"foo:Bar","NotResource":"arn:aws:s3:::b"},
+                {"Effect":"Allow","Action":"ec2:RunInstance?","Resource":"*"}
+            ]}"#,
+        );
+        let index = action_index();
+        let summary = DocumentActions::new(&document);
+        let mut allowed = 0;
+        for (i, action) in index.actions.iter().enumerate() {
+            let naming = || document.statements.iter().filter(|s| s.matches_action(action));
+            let allows = naming().any(|s| s.effect == Effect::Allow);
+            let narrow = naming().any(|s| !s.names_every_resource());
+            assert_eq!(has(summary.allows, i), allows, "allows {action}");
+            assert_eq!(has(summary.narrow, i), narrow, "narrow {action}");
+            allowed += usize::from(allows);
+        }
+        // Not vacuous: most actions come through the NotAction, some only by name or pattern.
+        assert!(allowed > 10 && allowed < index.actions.len(), "{allowed}");
+        assert!(has(summary.narrow, index.by_name["iam:putrolepolicy"]));
+        assert!(has(summary.narrow, index.by_name["sts:assumerole"]));
+        assert!(!has(summary.allows, index.by_name["sts:assumerole"]));
+        assert!(has(summary.allows, index.by_name["iam:passrole"]));
+        assert_eq!(summary.allows & !index.all(), 0, "no bit past the index");
+        assert_eq!(summary.narrow & !index.all(), 0, "no bit past the index");
+    }
 }
