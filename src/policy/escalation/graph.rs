@@ -535,6 +535,7 @@ struct ActionIndex {
     per_path: Vec<Vec<usize>>,
     /// The index of `sts:assumerole`, if a path needs it.
     assume: Option<usize>,
+    /// Each action's index, by its (lower-case) name.
     by_name: HashMap<String, usize>,
     /// Per path, the actions X's identity policies must name for X to be a candidate: all
     /// of its actions but `sts:AssumeRole` (see [`AccountGraph::is_candidate`]).
