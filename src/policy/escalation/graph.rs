@@ -1956,7 +1956,7 @@ impl<'g> AccountGraph<'g> {
         }
         // An admin policy it writes must work under `set`'s caps.
         holds_everything(&set.with_identity(vec![admin_named()]), &node.context)?;
-        (!methods.is_empty()).then_some(AdminPower::CanGrantItself { methods })
+        Some(AdminPower::CanGrantItself { methods })
     }
 }
 
