@@ -1,8 +1,8 @@
 /// mimalloc rather than glibc's malloc: glibc's free lists fragmented as what the run keeps
 /// of each account landed among each account's transient allocations, and malloc took a
 /// quarter to a third of the CPU at 1,000 to 10,000 accounts. With mimalloc 10,000 accounts
-/// take 131 s instead of 201 s, at 190 MiB resident at 1,000 accounts and 245 MiB at 10,000
-/// (glibc: 100 and 165 MiB); bench/README.md, "mimalloc".
+/// take 130 s instead of 201 s, at about 185 MiB resident at 1,000 accounts and 245 MiB at
+/// 10,000 (glibc: 100 and 165 MiB); bench/README.md, "mimalloc".
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

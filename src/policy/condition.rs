@@ -103,12 +103,7 @@ impl RequestContext {
     /// The key's values, borrowed. Keys are case-insensitive, tag names after the slash
     /// included; a key already in lower case (as `Condition::key` is) is not copied.
     pub fn lookup(&self, key: &str) -> KeyRef<'_> {
-        let key: Cow<str> = if key.bytes().any(|b| b.is_ascii_uppercase()) {
-            Cow::Owned(key.to_ascii_lowercase())
-        } else {
-            Cow::Borrowed(key)
-        };
-        self.lookup_lower(&key)
+        self.lookup_lower(&super::pattern::lower_case(key))
     }
 
     fn lookup_lower(&self, key: &str) -> KeyRef<'_> {

@@ -27,6 +27,16 @@ pub fn wildcard_match(pattern: &str, text: &str) -> bool {
     p[pi..].iter().all(|&b| b == b'*')
 }
 
+/// `text` in ASCII lower case, copied only when it has an upper-case letter (names IAM
+/// compares case-insensitively are mostly written in lower case already).
+pub fn lower_case(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.bytes().any(|b| b.is_ascii_uppercase()) {
+        std::borrow::Cow::Owned(text.to_ascii_lowercase())
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
 /// An action pattern such as `iam:Put*`, kept lower-cased for matching.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ActionPattern {
@@ -106,6 +116,14 @@ mod tests {
         assert!(pattern.matches("iam:putuserpolicy"));
         assert!(!pattern.matches("iam:putrolepolicy"));
         assert_eq!(pattern.service(), Some("iam"));
+    }
+
+    #[test]
+    fn lower_case_copies_only_what_has_upper_case() {
+        assert!(matches!(lower_case("aws:principaltag/team"), std::borrow::Cow::Borrowed(_)));
+        let lowered = lower_case("aws:PrincipalTag/Team");
+        assert!(matches!(lowered, std::borrow::Cow::Owned(_)));
+        assert_eq!(lowered, "aws:principaltag/team");
     }
 
     #[test]

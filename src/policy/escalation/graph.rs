@@ -478,11 +478,7 @@ impl TrustIndex {
     }
 
     fn service(&self, service: &str) -> &[usize] {
-        let lower = if service.bytes().any(|b| b.is_ascii_uppercase()) {
-            Cow::Owned(service.to_ascii_lowercase())
-        } else {
-            Cow::Borrowed(service)
-        };
+        let lower = crate::policy::pattern::lower_case(service);
         self.by_service.get(lower.as_ref()).map_or(&self.open, Vec::as_slice)
     }
 }
