@@ -402,6 +402,13 @@ pub fn run(args: &RunArgs, log_format: LogFormat) -> Result<i32, String> {
             format!("cannot write in {}: {e} (choose a writable folder with --out)", spill_dir.display())
         })?;
     }
+    // A filed run keeps its findings index, which the next run compares with.
+    if pending.is_some() {
+        let path = out_dir.join(crate::findings::diff::INDEX);
+        stream = stream.with_index(&path).map_err(|e| {
+            format!("cannot write in {}: {e} (check that the [archive] dir is writable)", spill_dir.display())
+        })?;
+    }
     if config.report.account_pages {
         let pages = report::pages::AccountPages::new(
             &out_dir,
@@ -645,6 +652,19 @@ fn previous_run(
 ) -> Option<(String, crate::findings::diff::PreviousRun, crate::findings::diff::PreviousIndex)> {
     let loaded = archive.map(Archive::previous_run).transpose().and_then(|found| {
         let Some(Some((name, run))) = found else { return Ok(None) };
+        // The run's findings index when it kept one (a line a finding); else its findings.json.
+        if let Some(path) = &run.index_file {
+            let read = crate::deliver::archive::open_maybe_gzip(path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))
+                .and_then(|file| diff::PreviousIndex::read_index(file, path));
+            match read {
+                Ok(index) => return Ok(Some((name, run, index))),
+                Err(message) => tracing::warn!(
+                    event = "findings-index-unreadable",
+                    "{message}; comparing with the previous run's findings.json instead"
+                ),
+            }
+        }
         let file = crate::deliver::archive::open_maybe_gzip(&run.findings_file)
             .map_err(|e| format!("cannot read {}: {e}", run.findings_file.display()))?;
         let index = diff::PreviousIndex::read(file, &run.findings_file)?;

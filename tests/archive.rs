@@ -103,8 +103,20 @@ fn two_runs_into_one_archive_show_what_is_new_and_what_was_fixed() {
     users.push(("dave".into(), carol.1.replace("user/carol", "user/dave")));
     snapshot.write(&credential_report_path(ACCOUNT_A), credential_report(&users));
 
+    // The run keeps its findings index, which the next run compares with (a line a finding
+    // between a header and an end line), filed compressed and covered by SHA256SUMS.
+    let index = String::from_utf8(read_run_file(first, "findings-index.tsv")).unwrap();
+    let lines: Vec<&str> = index.lines().collect();
+    let total = before["findings"].as_array().unwrap().len();
+    assert_eq!(lines.len(), total + 2, "{index}");
+    assert_eq!(lines[0], "iam-auditor/findings-index/v1");
+    assert_eq!(lines[total + 1], format!("end\t{total}"));
+    let sums = std::fs::read_to_string(first.join("SHA256SUMS")).unwrap();
+    assert!(sums.contains("  findings-index.tsv.gz\n"), "{sums}");
+
     let (code, output) = archived_run(snapshot.path(), &config);
     assert_eq!(code, 0, "{output}");
+    assert!(!output.contains("findings-index"), "the index was read as it is: {output}");
     let both = runs(&archive);
     assert_eq!(both.len(), 2, "the first run is kept, never overwritten: {output}");
     let second = &both[1];
@@ -219,6 +231,42 @@ fn two_runs_into_one_archive_show_what_is_new_and_what_was_fixed() {
 
 /// The first run's as-of instant.
 const WEEK_BEFORE: &str = "2024-05-25T00:00:00Z";
+
+#[test]
+fn a_damaged_findings_index_is_set_aside_and_findings_json_compared_with() {
+    let snapshot = SnapshotDir::two_accounts();
+    let scratch = tempfile::tempdir().expect("temporary folder");
+    let archive = scratch.path().join("archive");
+    let config = scratch.path().join("iam-auditor.toml");
+    std::fs::write(&config, format!("[archive]\ndir = \"{}\"\n", archive.display())).expect("write config");
+    let (code, output) = run_archived_as_of(snapshot.path(), &config, &[], WEEK_BEFORE);
+    assert_eq!(code, 0, "{output}");
+    let first = runs(&archive).remove(0);
+    // Cut short: the header and one finding's line, no end line.
+    let index = String::from_utf8(read_run_file(&first, "findings-index.tsv")).unwrap();
+    let cut: String = index.lines().take(2).map(|l| format!("{l}\n")).collect();
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut encoder, cut.as_bytes()).unwrap();
+    std::fs::write(first.join("findings-index.tsv.gz"), encoder.finish().unwrap()).unwrap();
+
+    let (code, output) = archived_run(snapshot.path(), &config);
+    assert_eq!(code, 0, "{output}");
+    assert!(
+        output.contains("findings-index.tsv.gz is not a findings index of this tool: line 3: the file ends before its end line")
+            && output.contains("comparing with the previous run's findings.json instead"),
+        "{output}"
+    );
+    // The same snapshot: every finding persists, first seen a week before.
+    let after = findings_json(&runs(&archive)[1]);
+    let findings = after["findings"].as_array().unwrap();
+    assert!(findings.len() > 3, "{}", findings.len());
+    assert!(
+        findings.iter().all(|f| f["change"] == "persisting" && f["first_seen"] == WEEK_BEFORE),
+        "{after}"
+    );
+    assert_eq!(after["summary"]["new"], 0);
+    assert_eq!(after["summary"]["resolved"], 0);
+}
 
 /// report.html's Trend section.
 fn trend_section(html: &str) -> &str {

@@ -80,6 +80,7 @@ fn runs_are_filed_in_s3_with_object_lock_and_the_previous_run_is_read_back() {
     std::thread::sleep(Duration::from_millis(1100)); // a new run id
     let (code, output) = archived_run(&moto, snapshot.path(), &config);
     assert_eq!(code, 0, "{output}");
+    assert!(!output.contains("findings-index"), "the first run's findings index was read as it is: {output}");
     let objects: Vec<Value> =
         serde_json::from_slice(&moto.tool("s3_tool.py", &["inspect", "evidence", "iam-audit/"])).unwrap();
     let mut runs: Vec<String> =
@@ -153,7 +154,15 @@ fn sse_kms_is_requested_for_every_object() {
     assert_eq!(code, 0, "{output}");
     let objects: Vec<Value> =
         serde_json::from_slice(&moto.tool("s3_tool.py", &["inspect", "evidence-kms", ""])).unwrap();
-    assert_eq!(objects.len(), 11, "the eight run files, the two account pages and SHA256SUMS: {objects:?}");
+    assert_eq!(
+        objects.len(),
+        12,
+        "the eight run files, the findings index, the two account pages and SHA256SUMS: {objects:?}"
+    );
+    assert!(
+        objects.iter().any(|o| o["key"].as_str().unwrap().ends_with("/findings-index.tsv.gz")),
+        "{objects:?}"
+    );
     assert!(
         objects.iter().any(|o| o["key"].as_str().unwrap().ends_with("/accounts/222222222222.html")),
         "{objects:?}"

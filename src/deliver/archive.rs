@@ -31,8 +31,13 @@ pub const CHECKSUMS: &str = "SHA256SUMS";
 /// The files an archive stores gzip-compressed (`name.gz`) unless `[archive] compress = "none"`:
 /// the ones that grow with the organization. report.html and the digests stay as they are, to
 /// open straight from the archive.
-pub const COMPRESSED: [&str; 4] =
-    ["findings.json", "findings.csv", "access-roster.csv", "findings.ocsf.json"];
+pub const COMPRESSED: [&str; 5] = [
+    "findings.json",
+    "findings.csv",
+    "access-roster.csv",
+    "findings.ocsf.json",
+    crate::findings::diff::INDEX,
+];
 
 /// The name a run's file has in the archive.
 pub fn archived_name(name: &str, compress: bool) -> String {

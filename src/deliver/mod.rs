@@ -53,7 +53,11 @@ impl Archive {
                 else {
                     return Err(format!("cannot read {}/findings.json: the file is missing", dir.display()));
                 };
-                let mut previous = PreviousRun { findings_file, roster: None, downloaded: false };
+                let index_file = archive::open_run_file(&dir, crate::findings::diff::INDEX)
+                    .ok()
+                    .flatten()
+                    .map(|(path, _)| path);
+                let mut previous = PreviousRun { findings_file, index_file, roster: None, downloaded: false };
                 let roster = archive::open_run_file(&dir, crate::report::ROSTER)
                     .map_err(|e| format!("cannot read {}/{}: {e}", dir.display(), crate::report::ROSTER))?;
                 if let Some((path, reader)) = roster {

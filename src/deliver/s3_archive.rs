@@ -129,9 +129,15 @@ impl S3Archive {
             };
             let findings = stored("findings.json")?.unwrap_or_else(|| "findings.json".into());
             let findings_file = staging.join(format!("previous-{folder}-{findings}"));
-            let previous = PreviousRun { findings_file, roster: None, downloaded: true };
+            let mut previous =
+                PreviousRun { findings_file, index_file: None, roster: None, downloaded: true };
             self.download(&format!("{base}{findings}"), &previous.findings_file)?;
-            let mut previous = previous;
+            // Its findings index, when it kept one; without it findings.json is indexed.
+            if let Some(index) = stored(crate::findings::diff::INDEX)? {
+                let path = staging.join(format!("previous-{folder}-{index}"));
+                self.download(&format!("{base}{index}"), &path)?;
+                previous.index_file = Some(path);
+            }
             // The roster streams from S3 straight into its indexed local copy.
             if let Some((uri, reader)) = self.open(&folder, ROSTER)? {
                 let read = PreviousRoster::index(reader, crate::deliver::previous_roster_copy());

@@ -174,6 +174,36 @@ impl SpillFile {
     }
 }
 
+/// findings-index.tsv as the run writes it: a spill of one group, which holds the file's lines
+/// in order and is moved into place when the run's findings are all in.
+struct IndexOut {
+    spill: Spill,
+    path: PathBuf,
+    count: u64,
+    /// Every finding's line could be written (see [`diff::index_line`]).
+    usable: bool,
+}
+
+impl IndexOut {
+    /// Ends the file and moves it into place; a run with a finding the index cannot carry keeps
+    /// none (the next run then reads its findings.json), with a warning.
+    fn file(mut self) -> std::io::Result<()> {
+        if !self.usable {
+            tracing::warn!(
+                event = "no-findings-index",
+                "a finding's check or first_seen holds a tab or a line break, which {} cannot carry: \
+                 the run keeps no index, and the next run compares with its findings.json instead",
+                diff::INDEX
+            );
+            let closed = self.spill.close()?;
+            return std::fs::remove_file(&closed.path);
+        }
+        self.spill.push(0, &diff::index_trailer(self.count))?;
+        let closed = self.spill.close()?;
+        std::fs::rename(&closed.path, &self.path)
+    }
+}
+
 /// One finding as findings.json's `findings` array holds it: `,` and a new line first (the
 /// first one's comma is left out when the array is written), indented as the array's element.
 fn json_piece(finding: &Finding, out: &mut Vec<u8>) {
@@ -272,6 +302,9 @@ pub struct Prepared {
     csv: Vec<u8>,
     /// findings.ocsf.json's lines (empty when the run writes no OCSF).
     ocsf: Vec<u8>,
+    /// findings-index.tsv's lines (empty when the run keeps no index), or None when a
+    /// finding's fields cannot be written there.
+    index: Option<Vec<u8>>,
     /// Per run of one group: the group and where its bytes end in `json`, `csv` and `ocsf`.
     runs: Vec<(usize, [usize; 3])>,
     /// Previous findings seen again (their ordinals in the previous run).
@@ -337,6 +370,8 @@ pub struct FindingStream<'a> {
     roster: Spill,
     /// findings.ocsf.json's lines and what they share, when the run writes it.
     ocsf: Option<(super::ocsf::Context, Spill)>,
+    /// findings-index.tsv, when the run keeps it (a filed run).
+    index: Option<IndexOut>,
     counts: Counts,
     sample: Vec<Finding>,
     sample_cap: usize,
@@ -382,6 +417,7 @@ impl<'a> FindingStream<'a> {
             csv: Spill::create(dir.join("findings.csv.spill"), groups)?,
             roster: Spill::create(dir.join("access-roster.csv.spill"), 1)?,
             ocsf: None,
+            index: None,
             counts: Counts::default(),
             sample: Vec::new(),
             sample_cap: caps.0,
@@ -410,6 +446,15 @@ impl<'a> FindingStream<'a> {
         Ok(self)
     }
 
+    /// Also writes findings-index.tsv ([`diff::INDEX`]) at `path`, what the next run compares
+    /// with: each finding's line as its account is handed over, then the carried-over ones'.
+    pub fn with_index(mut self, path: &Path) -> std::io::Result<FindingStream<'a>> {
+        let mut spill = Spill::create(self.dir.join("findings-index.tsv.spill"), 1)?;
+        spill.push(0, diff::index_header())?;
+        self.index = Some(IndexOut { spill, path: path.to_path_buf(), count: 0, usable: true });
+        Ok(self)
+    }
+
     fn keep(&mut self, group: usize, finding: Finding) {
         let new_open = finding.change == Change::New && finding.status == Status::Open;
         let first = self.kept[group] < self.sample_cap;
@@ -425,7 +470,8 @@ impl<'a> FindingStream<'a> {
         }
     }
 
-    fn append_io(&mut self, prepared: Prepared) -> std::io::Result<()> {
+    /// Writes an account's encoded pieces (`findings` of them) to the spill files.
+    fn append_io(&mut self, prepared: Prepared, findings: usize) -> std::io::Result<()> {
         let mut at = [0; 3];
         for &(group, end) in &prepared.runs {
             self.json.push(group, &prepared.json[at[0]..end[0]])?;
@@ -436,6 +482,15 @@ impl<'a> FindingStream<'a> {
             at = end;
         }
         self.roster.push(0, &prepared.roster_csv)?;
+        if let Some(index) = &mut self.index {
+            match &prepared.index {
+                Some(lines) if index.usable => {
+                    index.spill.push(0, lines)?;
+                    index.count += findings as u64;
+                }
+                _ => index.usable = false,
+            }
+        }
         Ok(())
     }
 
@@ -455,6 +510,7 @@ impl<'a> FindingStream<'a> {
             csv,
             roster,
             ocsf,
+            index: mut index_out,
             counts,
             mut sample,
             roster_kept,
@@ -520,6 +576,16 @@ impl<'a> FindingStream<'a> {
                         if let Err(e) = spill.push(0, &piece) {
                             write_error.get_or_insert(e);
                         }
+                        // Carried over, it is compared with again next run.
+                        let index = index_out.as_mut().filter(|i| i.usable && as_what == GoneAs::CarriedOver);
+                        if let Some(index) = index {
+                            piece.clear();
+                            index.usable = diff::index_line(&finding, &mut piece);
+                            index.count += 1;
+                            if let Err(e) = index.spill.push(0, &piece) {
+                                write_error.get_or_insert(e);
+                            }
+                        }
                         if let Some((context, ocsf)) = &mut ocsf_gone {
                             piece.clear();
                             super::ocsf::line_into(context, &finding, standing, &mut piece);
@@ -539,6 +605,9 @@ impl<'a> FindingStream<'a> {
                 return Err(io(e));
             }
             resolved_error = read.err();
+        }
+        if let Some(index) = index_out {
+            index.file().map_err(io)?;
         }
         let resolved_json = resolved_spill.close().map_err(io)?;
         let carried_json = carried_spill.close().map_err(io)?;
@@ -597,12 +666,18 @@ impl Sink for FindingStream<'_> {
         let mut json = Vec::with_capacity(grouped.len() * 2048);
         let mut csv = super::csv::RowWriter::with_capacity(grouped.len() * 1536);
         let mut ocsf = Vec::with_capacity(if self.ocsf.is_some() { grouped.len() * 2048 } else { 0 });
+        let mut index = self.index.as_ref().map(|_| Vec::with_capacity(grouped.len() * 96));
         let mut runs = Vec::<(usize, [usize; 3])>::new();
         for (group, finding) in &grouped {
             json_piece(finding, &mut json);
             csv.row(super::csv::finding_cells(&self.run, finding));
             if let Some((context, _)) = &self.ocsf {
                 super::ocsf::line_into(context, finding, super::ocsf::Standing::Current, &mut ocsf);
+            }
+            if let Some(lines) = &mut index {
+                if !diff::index_line(finding, lines) {
+                    index = None;
+                }
             }
             let end = [json.len(), csv.written(), ocsf.len()];
             match runs.last_mut() {
@@ -649,6 +724,7 @@ impl Sink for FindingStream<'_> {
             json,
             csv: csv.into_bytes(),
             ocsf,
+            index,
             runs,
             matched,
             roster_csv,
@@ -673,7 +749,7 @@ impl Sink for FindingStream<'_> {
                 self.error = Some(std::io::Error::other(message));
                 return;
             }
-            if let Err(e) = self.append_io(prepared) {
+            if let Err(e) = self.append_io(prepared, findings.len()) {
                 self.error = Some(e);
                 return;
             }

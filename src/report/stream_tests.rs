@@ -126,6 +126,8 @@ fn both_ways(max_rows: usize, caps: (usize, usize)) -> (tempfile::TempDir, tempf
     )
     .unwrap()
     .with_ocsf(crate::report::ocsf::Context::new("20261201T000000Z", as_of, None, "test"))
+    .unwrap()
+    .with_index(&scratch.path().join(diff::INDEX))
     .unwrap();
     let summary = crate::audit::audit_into(&snapshot, &config, as_of, &mut stream);
     let output = stream.finish(&summary.coverage, Some(&previous_file)).unwrap();
@@ -143,6 +145,17 @@ fn both_ways(max_rows: usize, caps: (usize, usize)) -> (tempfile::TempDir, tempf
     assert_eq!(covered(&streamed), vec![(1, 1), (2, 1)]);
     assert_eq!(covered(&whole), covered(&streamed));
     crate::report::write_all(&streamed, &config, streamed_dir.path()).unwrap();
+    // The findings index the run keeps gives the next comparison what its findings.json gives,
+    // carried-over findings included.
+    let written = std::fs::read(streamed_dir.path().join("findings.json")).unwrap();
+    let from_json = PreviousIndex::read(written.as_slice(), Path::new("findings.json")).unwrap();
+    let index_text = std::fs::read(scratch.path().join(diff::INDEX)).unwrap();
+    let from_index = PreviousIndex::read_index(index_text.as_slice(), Path::new(diff::INDEX)).unwrap();
+    assert!(from_json.len() > 3, "{}", from_json.len());
+    assert_eq!(from_index.described(), from_json.described());
+    let ghosts =
+        from_index.described().iter().filter(|e| e.1 == 555566667777 && e.4 == "admin-access").count();
+    assert_eq!(ghosts, 3, "the carried-over ghosts are indexed");
     let digests = [&whole, &streamed]
         .map(|r| digest::render(r, "IAM audit", &notes(), crate::config::DEFAULT_SUBJECT).unwrap().text);
     drop(streamed.without_spill());
