@@ -374,6 +374,9 @@ pub fn run(args: &RunArgs, log_format: LogFormat) -> Result<i32, String> {
         None => (None, None, None),
     };
     let spill_dir = out_dir.join(".spill");
+    // Filed runs store their large files gzip-compressed unless configured otherwise: the
+    // stream then writes them so, compressing as the audit goes.
+    let compress = pending.is_some() && config.archive.compress == crate::config::ArchiveCompression::Gzip;
     let mut stream = report::stream::FindingStream::new(
         &spill_dir,
         &config,
@@ -387,6 +390,7 @@ pub fn run(args: &RunArgs, log_format: LogFormat) -> Result<i32, String> {
         },
         sample,
         whole,
+        compress,
     )
     .map_err(|e| {
         format!("cannot write in {}: {e} (choose a writable folder with --out)", spill_dir.display())
@@ -483,8 +487,6 @@ pub fn run(args: &RunArgs, log_format: LogFormat) -> Result<i32, String> {
         (Some(pending), Some(archive)) => archive.location_of(pending, &run_id),
         _ => out_dir.clone(),
     };
-    // Filed runs store their large files gzip-compressed unless configured otherwise.
-    let compress = pending.is_some() && config.archive.compress == crate::config::ArchiveCompression::Gzip;
     let mut mail_failure = None;
     let outgoing =
         match mail::compose(&report, &config.report.title, &mail_config, &out_dir, &archived_at, compress)

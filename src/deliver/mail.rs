@@ -62,13 +62,31 @@ pub fn compose(
     for (name, content_type) in
         [("report.html", "text/html; charset=utf-8"), ("findings.csv", "text/csv; charset=utf-8")]
     {
-        let path = run_dir.join(name);
+        let plain = run_dir.join(name);
+        let gzip = run_dir.join(format!("{name}.gz"));
+        let path = if !plain.exists() && gzip.is_file() { gzip } else { plain };
         let io = |source| MailError::Write { path: path.clone(), source };
+        let cap = mail.max_attachment_bytes;
         // An attachment over the cap is left out unread: on a large organization findings.csv
-        // runs to hundreds of MB.
-        let size = std::fs::metadata(&path).map_err(io)?.len();
-        let bytes =
-            if size <= mail.max_attachment_bytes { std::fs::read(&path).map_err(io)? } else { Vec::new() };
+        // runs to hundreds of MB. A run filed compressed wrote it gzip-compressed: it is read
+        // up to the cap, and one byte more says it is over (its whole size is not known).
+        let (size, bytes) = if path.extension().is_some_and(|e| e == "gz") {
+            let mut bytes = Vec::new();
+            let file = std::fs::File::open(&path).map_err(io)?;
+            std::io::Read::read_to_end(
+                &mut std::io::Read::take(flate2::read::MultiGzDecoder::new(file), cap.saturating_add(1)),
+                &mut bytes,
+            )
+            .map_err(io)?;
+            match bytes.len() as u64 > cap {
+                true => (None, Vec::new()),
+                false => (Some(bytes.len() as u64), bytes),
+            }
+        } else {
+            let size = std::fs::metadata(&path).map_err(io)?.len();
+            let bytes = if size <= cap { std::fs::read(&path).map_err(io)? } else { Vec::new() };
+            (Some(size), bytes)
+        };
         attachments.push(FileAttachment { name: name.to_string(), content_type, size, bytes });
     }
     let notes =
@@ -97,7 +115,7 @@ pub fn compose(
         let attachment = FileAttachment {
             name,
             content_type: "text/csv; charset=utf-8",
-            size: csv.len() as u64,
+            size: Some(csv.len() as u64),
             bytes: csv,
         };
         let owners: Vec<&str> = owners.iter().map(|o| o.get_ref().as_str()).collect();
@@ -126,7 +144,8 @@ fn account_report(report: &RunReport, account: &str) -> RunReport {
 struct FileAttachment {
     name: String,
     content_type: &'static str,
-    size: u64,
+    /// None: over the cap, by how much not known (a compressed file read up to the cap).
+    size: Option<u64>,
     /// Empty when `size` is over the cap (the file was not read).
     bytes: Vec<u8>,
 }
@@ -141,14 +160,17 @@ fn message(
     (archived_at, compressed): (&Path, bool),
 ) -> Result<Message, MailError> {
     let (kept, left_out): (Vec<_>, Vec<_>) =
-        attachments.into_iter().partition(|a| a.size <= mail.max_attachment_bytes);
+        attachments.into_iter().partition(|a| a.size.is_some_and(|size| size <= mail.max_attachment_bytes));
     for a in &kept {
         notes.attachments.push(AttachmentNote { name: a.name.clone(), attached: true, note: None });
     }
     for a in &left_out {
+        let size = match a.size {
+            Some(size) => format!("{size} bytes"),
+            None => "the file".into(),
+        };
         let note = format!(
-            "{} bytes is over mail.max_attachment_bytes ({}); the archived copy is {}",
-            a.size,
+            "{size} is over mail.max_attachment_bytes ({}); the archived copy is {}",
             mail.max_attachment_bytes,
             archived_at.join(crate::deliver::archive::archived_name(&a.name, compressed)).display()
         );
@@ -425,6 +447,40 @@ mod tests {
         assert!(text.contains("filename=\"report.html\""), "20 bytes is under the cap");
         assert!(!text.contains("filename=\"findings.csv\""), "35 bytes is over it");
         assert!(text.contains("findings.csv.gz"), "the note names the archived copy as stored: {text}");
+    }
+
+    #[test]
+    fn a_csv_written_compressed_is_attached_plain_up_to_the_cap() {
+        // A run filed compressed wrote findings.csv.gz (several members, as the stream writes it).
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("report.html"), "<html>report</html>\n").unwrap();
+        let mut members = crate::report::stream::gzip_member(b"fingerprint,check\n").unwrap();
+        members.extend(crate::report::stream::gzip_member(b"fp,admin-access\n").unwrap());
+        std::fs::write(dir.path().join("findings.csv.gz"), members).unwrap();
+        for (cap, attached) in [(34, true), (33, false)] {
+            let mail = mail_config(&format!("max_attachment_bytes = {cap}\n"));
+            let outgoing =
+                compose(&report(), "IAM audit", &mail, dir.path(), Path::new("/archive/run"), true).unwrap();
+            let text = formatted(&outgoing[0]);
+            assert_eq!(text.contains("filename=\"findings.csv\""), attached, "cap {cap}: {text}");
+            if attached {
+                let bytes = outgoing[0].message.formatted();
+                let parsed = mail_parser::MessageParser::default().parse(&bytes).unwrap();
+                let csv = parsed
+                    .attachments()
+                    .find(|a| mail_parser::MimeHeaders::attachment_name(*a) == Some("findings.csv"))
+                    .unwrap();
+                assert_eq!(csv.contents(), b"fingerprint,check\nfp,admin-access\n", "the CSV itself");
+            } else {
+                let bytes = outgoing[0].message.formatted();
+                let parsed = mail_parser::MessageParser::default().parse(&bytes).unwrap();
+                let body = parsed.body_text(0).unwrap().to_string();
+                assert!(
+                    body.contains("the file is over mail.max_attachment_bytes (33); the archived copy is /archive/run/findings.csv.gz"),
+                    "{body}"
+                );
+            }
+        }
     }
 
     #[test]

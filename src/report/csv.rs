@@ -237,7 +237,10 @@ pub fn header_line(header: &[&str]) -> Vec<u8> {
     out
 }
 
-pub fn write_findings(report: &RunReport, out: &mut impl Write) -> Result<(), WriteFailure> {
+pub fn write_findings(
+    report: &RunReport,
+    out: &mut impl super::stream::SpillTarget,
+) -> Result<(), WriteFailure> {
     if let Some(streamed) = &report.streamed {
         out.write_all(&header_line(&FINDINGS_HEADER))?;
         return streamed.csv.copy_to(out, 0).map_err(WriteFailure::Io);
@@ -287,7 +290,10 @@ pub fn write_coverage(report: &RunReport, out: &mut impl Write) -> Result<(), Wr
 
 /// `access-roster.csv`: who has access to each account, people first, and whether it is
 /// admin-equivalent (columns in DESIGN.md).
-pub fn write_roster(report: &RunReport, out: &mut impl Write) -> Result<(), WriteFailure> {
+pub fn write_roster(
+    report: &RunReport,
+    out: &mut impl super::stream::SpillTarget,
+) -> Result<(), WriteFailure> {
     if let Some(streamed) = &report.streamed {
         out.write_all(&header_line(&crate::access::roster::COLUMNS))?;
         return streamed.roster.copy_to(out, 0).map_err(WriteFailure::Io);

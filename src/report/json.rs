@@ -7,7 +7,6 @@
 use super::{RunReport, WriteFailure};
 use crate::findings::Finding;
 use serde::Serialize;
-use std::io::Write;
 
 fn encode_failure(e: serde_json::Error) -> WriteFailure {
     match e.io_error_kind() {
@@ -33,7 +32,7 @@ struct Shell<'a> {
     admin_changes: &'a [crate::access::roster::AdminChange],
 }
 
-pub fn write(report: &RunReport, out: &mut impl Write) -> Result<(), WriteFailure> {
+pub fn write(report: &RunReport, out: &mut impl super::stream::SpillTarget) -> Result<(), WriteFailure> {
     let Some(streamed) = &report.streamed else {
         serde_json::to_writer_pretty(&mut *out, report).map_err(encode_failure)?;
         out.write_all(b"\n")?;

@@ -515,16 +515,21 @@ pub fn write_all(report: &RunReport, config: &Config, dir: &Path) -> Result<Vec<
             message: "the run was streamed without its OCSF events (FindingStream::with_ocsf)".into(),
         });
     }
+    // A run streamed compressed (filed with `[archive] compress = "gzip"`) writes its large
+    // files as `name.gz`, their spilled members copied as they are.
+    let gzip = report.streamed.as_ref().is_some_and(|s| s.json.is_gzip());
     std::thread::scope(|scope| {
-        let json = scope.spawn(|| write_file(dir, "findings.json", |out| json::write(report, out)));
-        let csv = scope.spawn(|| write_file(dir, "findings.csv", |out| csv::write_findings(report, out)));
-        let roster = scope.spawn(|| write_file(dir, ROSTER, |out| csv::write_roster(report, out)));
-        let ocsf =
-            with_ocsf.then(|| scope.spawn(|| write_file(dir, ocsf::FILE, |out| ocsf::write(report, out))));
-        let html = html::render_parts(report, &config.report)
-            .and_then(|html| write_file(dir, "report.html", |out| html.write_to(out).map_err(Into::into)));
-        let coverage = write_file(dir, "coverage.csv", |out| csv::write_coverage(report, out));
-        let trend = write_file(dir, trend::FILE, |out| trend::write(report, out));
+        let json = scope.spawn(|| write_file(dir, "findings.json", gzip, |out| json::write(report, out)));
+        let csv =
+            scope.spawn(|| write_file(dir, "findings.csv", gzip, |out| csv::write_findings(report, out)));
+        let roster = scope.spawn(|| write_file(dir, ROSTER, gzip, |out| csv::write_roster(report, out)));
+        let ocsf = with_ocsf
+            .then(|| scope.spawn(|| write_file(dir, ocsf::FILE, gzip, |out| ocsf::write(report, out))));
+        let html = html::render_parts(report, &config.report).and_then(|html| {
+            write_file(dir, "report.html", false, |out| html.write_to(out).map_err(Into::into))
+        });
+        let coverage = write_file(dir, "coverage.csv", false, |out| csv::write_coverage(report, out));
+        let trend = write_file(dir, trend::FILE, false, |out| trend::write(report, out));
         let join = |thread: std::thread::ScopedJoinHandle<'_, Result<PathBuf, ReportError>>| {
             thread.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
         };
@@ -550,28 +555,77 @@ impl From<std::io::Error> for WriteFailure {
     }
 }
 
+/// An output file: as written, or a gzip file (`name.gz`).
+pub enum OutFile {
+    Plain(std::io::BufWriter<std::fs::File>),
+    Gzip(stream::GzipFile<std::io::BufWriter<std::fs::File>>),
+}
+
+impl OutFile {
+    /// Everything written is on its way to the file.
+    fn finish(self) -> std::io::Result<()> {
+        match self {
+            OutFile::Plain(mut out) => out.flush(),
+            OutFile::Gzip(out) => out.finish().map(drop),
+        }
+    }
+}
+
+impl Write for OutFile {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        match self {
+            OutFile::Plain(out) => out.write(bytes),
+            OutFile::Gzip(out) => out.write(bytes),
+        }
+    }
+
+    fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        match self {
+            OutFile::Plain(out) => out.write_all(bytes),
+            OutFile::Gzip(out) => out.write_all(bytes),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            OutFile::Plain(out) => out.flush(),
+            OutFile::Gzip(out) => out.flush(),
+        }
+    }
+}
+
+impl stream::SpillTarget for OutFile {
+    fn append_members(&mut self, members: &[u8]) -> std::io::Result<bool> {
+        match self {
+            OutFile::Plain(_) => Ok(false),
+            OutFile::Gzip(out) => out.append_members(members),
+        }
+    }
+}
+
+/// Writes `name` (`name.gz`, gzip-compressed, when `gzip`) in `dir`.
 fn write_file(
     dir: &Path,
     name: &'static str,
-    render: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> Result<(), WriteFailure>,
+    gzip: bool,
+    render: impl FnOnce(&mut OutFile) -> Result<(), WriteFailure>,
 ) -> Result<PathBuf, ReportError> {
-    let path = dir.join(name);
-    let partial = dir.join(format!(".{name}.partial"));
+    let stored = if gzip { format!("{name}.gz") } else { name.to_string() };
+    let path = dir.join(&stored);
+    let partial = dir.join(format!(".{stored}.partial"));
     let io = |source: std::io::Error| ReportError::Write { path: path.clone(), source };
     let file = std::fs::File::create(&partial).map_err(io)?;
-    let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
-    let rendered = render(&mut out).and_then(|()| out.flush().map_err(WriteFailure::Io));
-    match rendered {
-        Ok(()) => {}
-        Err(failure) => {
-            let _ = std::fs::remove_file(&partial);
-            return Err(match failure {
-                WriteFailure::Io(source) => io(source),
-                WriteFailure::Encode(message) => ReportError::Render { what: name, message },
-            });
-        }
+    let buffered = std::io::BufWriter::with_capacity(1 << 20, file);
+    let mut out =
+        if gzip { OutFile::Gzip(stream::GzipFile::new(buffered)) } else { OutFile::Plain(buffered) };
+    let rendered = render(&mut out).and_then(|()| out.finish().map_err(WriteFailure::Io));
+    if let Err(failure) = rendered {
+        let _ = std::fs::remove_file(&partial);
+        return Err(match failure {
+            WriteFailure::Io(source) => io(source),
+            WriteFailure::Encode(message) => ReportError::Render { what: name, message },
+        });
     }
-    drop(out);
     std::fs::rename(&partial, &path).map_err(io)?;
     Ok(path)
 }

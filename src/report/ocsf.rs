@@ -261,7 +261,10 @@ pub fn line_into(context: &Context, finding: &Finding, standing: Standing, out: 
 
 /// The whole file of a report held in memory: findings in the report's order, then the
 /// resolved, then the carried-over ones (the order a streamed run writes them in).
-pub fn write(report: &super::RunReport, out: &mut impl std::io::Write) -> Result<(), super::WriteFailure> {
+pub fn write(
+    report: &super::RunReport,
+    out: &mut impl super::stream::SpillTarget,
+) -> Result<(), super::WriteFailure> {
     if let Some(streamed) = &report.streamed {
         if let Some(spill) = &streamed.ocsf {
             spill.copy_to(out, 0)?;

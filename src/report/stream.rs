@@ -36,6 +36,15 @@ const _: () = assert!(SAMPLE_MIN >= super::digest::ROWS_MAX && SAMPLE_MIN >= sup
 /// Bytes a group gathers in memory before they are written to its spill file.
 const PIECE: usize = 64 << 10;
 
+/// The same for a spill whose pieces are stored gzip-compressed: each piece is compressed on
+/// its own, so larger pieces compress better (findings.json at level 2: 0.084 of its size in
+/// 64 KB pieces, 0.074 in 256 KB, 0.070 whole).
+const GZIP_PIECE: usize = 192 << 10;
+
+/// The gzip level of a compressed spill's pieces: about 430 MB/s a core on findings.json
+/// (level 3: 350 MB/s for a file 7% smaller).
+const GZIP_LEVEL: u32 = 2;
+
 /// A file written in groups: each group's bytes come back in the order they went in, groups
 /// in their own order, whatever order they were written in.
 ///
@@ -44,49 +53,77 @@ const PIECE: usize = 64 << 10;
 /// at a time while the workers wait for the next chunk, only copies bytes once. (At 10,000
 /// accounts the spills take 13 GB; written from the main thread through a buffer they cost it
 /// about 35 s of copying.)
+///
+/// A run filed compressed (`[archive] compress = "gzip"`) stores each piece as a gzip member
+/// of its own, compressed by that thread while the audit goes on: the output file is then
+/// those members copied as they are (a file of several members is one gzip file, RFC 1952),
+/// and the spill holds a tenth of the bytes.
 struct Spill {
     path: PathBuf,
     writer: Option<SpillWriter>,
-    at: u64,
-    pieces: Vec<Vec<(u64, u64)>>,
     pending: Vec<Vec<u8>>,
+    piece: usize,
+    gzip: bool,
 }
 
-/// The thread that writes a spill's pieces, in the order they are sent.
+/// Where one piece of a spill is: its group, where it starts in the file, its length there
+/// and its length as written (before compression).
+type Placed = (usize, u64, u64, u64);
+
+/// The thread that writes a spill's pieces, in the order they are sent, and says where each
+/// went.
 struct SpillWriter {
-    pieces: std::sync::mpsc::SyncSender<Vec<u8>>,
-    thread: std::thread::JoinHandle<std::io::Result<()>>,
+    pieces: std::sync::mpsc::SyncSender<(usize, Vec<u8>)>,
+    thread: std::thread::JoinHandle<std::io::Result<Vec<Placed>>>,
 }
 
 /// Pieces on their way to the file at most, per spill: 1 MB with 64 KB pieces.
 const PIECES_IN_FLIGHT: usize = 16;
 
+/// `bytes` as one gzip member.
+pub fn gzip_member(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
+    let mut encoder = flate2::write::GzEncoder::new(
+        Vec::with_capacity(bytes.len() / 8 + 64),
+        flate2::Compression::new(GZIP_LEVEL),
+    );
+    encoder.write_all(bytes)?;
+    encoder.finish()
+}
+
 impl Spill {
-    fn create(path: PathBuf, groups: usize) -> std::io::Result<Spill> {
+    /// A spill of `groups` groups at `path`; `gzip`: its pieces are stored compressed.
+    fn create(path: PathBuf, groups: usize, gzip: bool) -> std::io::Result<Spill> {
         let mut file = File::create(&path)?;
-        let (pieces, receive) = std::sync::mpsc::sync_channel::<Vec<u8>>(PIECES_IN_FLIGHT);
+        let (pieces, receive) = std::sync::mpsc::sync_channel::<(usize, Vec<u8>)>(PIECES_IN_FLIGHT);
         let thread = std::thread::Builder::new().name("spill writer".into()).spawn(move || {
-            for piece in receive {
-                file.write_all(&piece)?;
+            let mut placed = Vec::new();
+            let mut at = 0;
+            for (group, piece) in receive {
+                let stored = if gzip { gzip_member(&piece)? } else { piece };
+                file.write_all(&stored)?;
+                let len = stored.len() as u64;
+                placed.push((group, at, len, if gzip { piece_len(&stored) } else { len }));
+                at += len;
             }
-            Ok(())
+            Ok(placed)
         })?;
         Ok(Spill {
             path,
             writer: Some(SpillWriter { pieces, thread }),
-            at: 0,
-            pieces: vec![Vec::new(); groups],
             pending: vec![Vec::new(); groups],
+            piece: if gzip { GZIP_PIECE } else { PIECE },
+            gzip,
         })
     }
 
     fn push(&mut self, group: usize, bytes: &[u8]) -> std::io::Result<()> {
+        let piece = self.piece;
         let pending = &mut self.pending[group];
         if pending.capacity() == 0 {
-            pending.reserve(PIECE.max(bytes.len()));
+            pending.reserve(piece.max(bytes.len()));
         }
         pending.extend_from_slice(bytes);
-        if pending.len() >= PIECE {
+        if pending.len() >= piece {
             self.write_pending(group)?;
         }
         Ok(())
@@ -97,9 +134,8 @@ impl Spill {
         if bytes.is_empty() {
             return Ok(());
         }
-        let len = bytes.len() as u64;
         let sent = match &self.writer {
-            Some(writer) => writer.pieces.send(bytes).is_ok(),
+            Some(writer) => writer.pieces.send((group, bytes)).is_ok(),
             None => false,
         };
         if !sent {
@@ -108,15 +144,13 @@ impl Spill {
                 std::io::Error::other(format!("{}: its writer stopped", self.path.display()))
             }));
         }
-        self.pieces[group].push((self.at, len));
-        self.at += len;
         Ok(())
     }
 
-    /// Waits until every piece sent is written; what the writer met, if anything.
-    fn stop_writer(&mut self) -> std::io::Result<()> {
+    /// Waits until every piece sent is written; where they went, or what the writer met.
+    fn stop_writer(&mut self) -> std::io::Result<Vec<Placed>> {
         let Some(SpillWriter { pieces, thread }) = self.writer.take() else {
-            return Ok(());
+            return Ok(Vec::new());
         };
         drop(pieces);
         thread.join().unwrap_or_else(|_| {
@@ -128,12 +162,22 @@ impl Spill {
         for group in 0..self.pending.len() {
             self.write_pending(group)?;
         }
-        self.stop_writer()?;
+        let mut placed = self.stop_writer()?;
+        // A group's pieces stay in the order they were sent.
+        placed.sort_by_key(|&(group, ..)| group);
         Ok(SpillFile {
             path: std::mem::take(&mut self.path),
-            pieces: std::mem::take(&mut self.pieces).into_iter().flatten().collect(),
+            pieces: placed.into_iter().map(|(_, at, len, plain)| (at, len, plain)).collect(),
+            gzip: self.gzip,
         })
     }
+}
+
+/// The length before compression of a gzip member written by [`gzip_member`]: its last four
+/// bytes (ISIZE; a piece is far under 4 GiB).
+fn piece_len(member: &[u8]) -> u64 {
+    let tail: [u8; 4] = member[member.len() - 4..].try_into().expect("a gzip member ends in 8 bytes");
+    u64::from(u32::from_le_bytes(tail))
 }
 
 impl Drop for Spill {
@@ -143,11 +187,88 @@ impl Drop for Spill {
     }
 }
 
+/// What a streamed run's output files are written to: bytes, and a compressed spill's gzip
+/// members as they are stored, when the output is itself a gzip file.
+pub trait SpillTarget: Write {
+    /// Appends whole gzip members; false (nothing written) when this output is not a gzip
+    /// file, and the caller writes their contents instead.
+    fn append_members(&mut self, _members: &[u8]) -> std::io::Result<bool> {
+        Ok(false)
+    }
+}
+
+impl SpillTarget for Vec<u8> {}
+impl<W: Write> SpillTarget for std::io::BufWriter<W> {}
+
+/// A gzip file written as members: the bytes written are gathered and compressed a member at a
+/// time (1 MB of them at most), and a compressed spill's members are appended as they are.
+pub struct GzipFile<W: Write> {
+    out: W,
+    plain: Vec<u8>,
+    members: u64,
+}
+
+/// Bytes a [`GzipFile`] gathers before it compresses them into a member.
+const GZIP_GATHER: usize = 1 << 20;
+
+impl<W: Write> GzipFile<W> {
+    pub fn new(out: W) -> GzipFile<W> {
+        GzipFile { out, plain: Vec::new(), members: 0 }
+    }
+
+    fn member(&mut self) -> std::io::Result<()> {
+        if !self.plain.is_empty() {
+            self.out.write_all(&gzip_member(&self.plain)?)?;
+            self.plain.clear();
+            self.members += 1;
+        }
+        Ok(())
+    }
+
+    /// Compresses what is gathered (a file with nothing in it is one empty member: a gzip
+    /// file has at least one) and returns the output, flushed.
+    pub fn finish(mut self) -> std::io::Result<W> {
+        self.member()?;
+        if self.members == 0 {
+            self.out.write_all(&gzip_member(&[])?)?;
+        }
+        self.out.flush()?;
+        Ok(self.out)
+    }
+}
+
+impl<W: Write> Write for GzipFile<W> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.plain.extend_from_slice(bytes);
+        if self.plain.len() >= GZIP_GATHER {
+            self.member()?;
+        }
+        Ok(bytes.len())
+    }
+
+    /// Writes out what is compressed so far; what is gathered waits for [`GzipFile::finish`].
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
+}
+
+impl<W: Write> SpillTarget for GzipFile<W> {
+    fn append_members(&mut self, members: &[u8]) -> std::io::Result<bool> {
+        self.member()?;
+        self.out.write_all(members)?;
+        self.members += 1;
+        Ok(true)
+    }
+}
+
 /// A closed spill file, read back in the order of its groups.
 #[derive(Debug)]
 pub struct SpillFile {
     path: PathBuf,
-    pieces: Vec<(u64, u64)>,
+    /// Where each piece is in the file, its length there, and its length as written.
+    pieces: Vec<(u64, u64, u64)>,
+    /// The pieces are gzip members.
+    gzip: bool,
 }
 
 impl SpillFile {
@@ -155,22 +276,52 @@ impl SpillFile {
         self.pieces.is_empty()
     }
 
-    /// Copies the file's bytes in group order to `out`, leaving out the first `skip` bytes.
-    pub fn copy_to(&self, out: &mut impl Write, mut skip: u64) -> std::io::Result<()> {
+    /// The pieces are stored gzip-compressed: the output they make is a gzip file.
+    pub fn is_gzip(&self) -> bool {
+        self.gzip
+    }
+
+    /// Copies the file's bytes in group order to `out`, leaving out the first `skip` bytes (of
+    /// the bytes as written). A compressed spill's members go to a gzip output as they are,
+    /// but the piece a skip cuts into, which is written again; to any other output, their
+    /// contents.
+    pub fn copy_to(&self, out: &mut impl SpillTarget, mut skip: u64) -> std::io::Result<()> {
         let mut file = File::open(&self.path)?;
-        for &(at, len) in &self.pieces {
-            let cut = skip.min(len);
+        let mut stored = Vec::new();
+        for &(at, len, plain) in &self.pieces {
+            let cut = skip.min(plain);
             skip -= cut;
-            file.seek(SeekFrom::Start(at + cut))?;
-            let copied = std::io::copy(&mut (&mut file).take(len - cut), out)?;
-            if copied != len - cut {
-                return Err(std::io::Error::new(
-                    std::io::ErrorKind::UnexpectedEof,
-                    format!("{} is shorter than what was written to it", self.path.display()),
-                ));
+            if !self.gzip {
+                file.seek(SeekFrom::Start(at + cut))?;
+                let copied = std::io::copy(&mut (&mut file).take(len - cut), out)?;
+                if copied != len - cut {
+                    return Err(self.short());
+                }
+                continue;
             }
+            file.seek(SeekFrom::Start(at))?;
+            stored.clear();
+            if (&mut file).take(len).read_to_end(&mut stored)? as u64 != len {
+                return Err(self.short());
+            }
+            if cut == 0 && out.append_members(&stored)? {
+                continue;
+            }
+            let mut contents = Vec::with_capacity(plain as usize);
+            flate2::read::GzDecoder::new(stored.as_slice()).read_to_end(&mut contents)?;
+            if contents.len() as u64 != plain {
+                return Err(self.short());
+            }
+            out.write_all(&contents[cut as usize..])?;
         }
         Ok(())
+    }
+
+    fn short(&self) -> std::io::Error {
+        std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            format!("{} is shorter than what was written to it", self.path.display()),
+        )
     }
 }
 
@@ -372,6 +523,8 @@ pub struct FindingStream<'a> {
     ocsf: Option<(super::ocsf::Context, Spill)>,
     /// findings-index.tsv, when the run keeps it (a filed run).
     index: Option<IndexOut>,
+    /// The large files are written gzip-compressed.
+    gzip: bool,
     counts: Counts,
     sample: Vec<Finding>,
     sample_cap: usize,
@@ -389,7 +542,8 @@ pub struct FindingStream<'a> {
 impl<'a> FindingStream<'a> {
     /// A stream spilling into `dir` (created; removed with the run's [`Streamed`]) for run
     /// `run_id`. It keeps the first `caps.0` findings of each group, the first `caps.1` new
-    /// ones, and every finding of the `whole` accounts.
+    /// ones, and every finding of the `whole` accounts. `gzip`: the large files are written
+    /// gzip-compressed (a run filed compressed), their spills compressed piece by piece.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         dir: &Path,
@@ -400,6 +554,7 @@ impl<'a> FindingStream<'a> {
         baseline: RosterBaseline<'a>,
         caps: (usize, usize),
         whole: BTreeSet<String>,
+        gzip: bool,
     ) -> std::io::Result<FindingStream<'a>> {
         std::fs::create_dir_all(dir)?;
         let groups = ReportOrder::GROUPS;
@@ -413,9 +568,10 @@ impl<'a> FindingStream<'a> {
             baseline,
             roster_as_of: as_of_text.into(),
             dir: dir.to_path_buf(),
-            json: Spill::create(dir.join("findings.json.spill"), groups)?,
-            csv: Spill::create(dir.join("findings.csv.spill"), groups)?,
-            roster: Spill::create(dir.join("access-roster.csv.spill"), 1)?,
+            json: Spill::create(dir.join("findings.json.spill"), groups, gzip)?,
+            csv: Spill::create(dir.join("findings.csv.spill"), groups, gzip)?,
+            roster: Spill::create(dir.join("access-roster.csv.spill"), 1, gzip)?,
+            gzip,
             ocsf: None,
             index: None,
             counts: Counts::default(),
@@ -441,7 +597,7 @@ impl<'a> FindingStream<'a> {
 
     /// Also encodes findings.ocsf.json (see [`super::ocsf`]).
     pub fn with_ocsf(mut self, context: super::ocsf::Context) -> std::io::Result<FindingStream<'a>> {
-        let spill = Spill::create(self.dir.join("findings.ocsf.json.spill"), ReportOrder::GROUPS)?;
+        let spill = Spill::create(self.dir.join("findings.ocsf.json.spill"), ReportOrder::GROUPS, self.gzip)?;
         self.ocsf = Some((context, spill));
         Ok(self)
     }
@@ -449,9 +605,14 @@ impl<'a> FindingStream<'a> {
     /// Also writes findings-index.tsv ([`diff::INDEX`]) at `path`, what the next run compares
     /// with: each finding's line as its account is handed over, then the carried-over ones'.
     pub fn with_index(mut self, path: &Path) -> std::io::Result<FindingStream<'a>> {
-        let mut spill = Spill::create(self.dir.join("findings-index.tsv.spill"), 1)?;
+        let mut spill = Spill::create(self.dir.join("findings-index.tsv.spill"), 1, self.gzip)?;
         spill.push(0, diff::index_header())?;
-        self.index = Some(IndexOut { spill, path: path.to_path_buf(), count: 0, usable: true });
+        // Compressed, it is already the file the archive stores.
+        let path = match self.gzip {
+            true => path.with_file_name(format!("{}.gz", diff::INDEX)),
+            false => path.to_path_buf(),
+        };
+        self.index = Some(IndexOut { spill, path, count: 0, usable: true });
         Ok(self)
     }
 
@@ -511,6 +672,7 @@ impl<'a> FindingStream<'a> {
             roster,
             ocsf,
             index: mut index_out,
+            gzip,
             counts,
             mut sample,
             roster_kept,
@@ -527,13 +689,13 @@ impl<'a> FindingStream<'a> {
         }
         let (json, csv, roster) =
             (json.close().map_err(io)?, csv.close().map_err(io)?, roster.close().map_err(io)?);
-        let mut resolved_spill = Spill::create(dir.join("resolved.json.spill"), 1).map_err(io)?;
-        let mut carried_spill = Spill::create(dir.join("carried-over.json.spill"), 1).map_err(io)?;
+        let mut resolved_spill = Spill::create(dir.join("resolved.json.spill"), 1, gzip).map_err(io)?;
+        let mut carried_spill = Spill::create(dir.join("carried-over.json.spill"), 1, gzip).map_err(io)?;
         // Resolved findings' events (group 0), then carried-over ones' (group 1).
         let (ocsf, mut ocsf_gone) = match ocsf {
             Some((context, spill)) => (
                 Some(spill.close().map_err(io)?),
-                Some((context, Spill::create(dir.join("gone.ocsf.json.spill"), 2).map_err(io)?)),
+                Some((context, Spill::create(dir.join("gone.ocsf.json.spill"), 2, gzip).map_err(io)?)),
             ),
             None => (None, None),
         };

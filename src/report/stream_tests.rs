@@ -52,7 +52,21 @@ fn judged_accounts(coverage: &[CoverageRow]) -> HashSet<String> {
 
 /// The demo run both ways, with HTML tables capped at `max_rows`; returns the two output
 /// folders' files and the two digests.
-fn both_ways(max_rows: usize, caps: (usize, usize)) -> (tempfile::TempDir, tempfile::TempDir, [String; 2]) {
+/// A run's file as written, `name` or `name.gz` (decompressed).
+fn read_output(dir: &Path, name: &str) -> Vec<u8> {
+    let (_, mut reader) =
+        archive::open_run_file(dir, name).unwrap().unwrap_or_else(|| panic!("{name} is written"));
+    let mut bytes = Vec::new();
+    reader.read_to_end(&mut bytes).unwrap();
+    bytes
+}
+
+/// The demo run whole and streamed; `gzip`: streamed as a run filed compressed is.
+fn both_ways(
+    max_rows: usize,
+    caps: (usize, usize),
+    gzip: bool,
+) -> (tempfile::TempDir, tempfile::TempDir, [String; 2]) {
     let (mut config, _) = Config::load(&demo().join("demo-org.toml")).unwrap();
     config.report.html_max_rows_per_check = max_rows;
     let snapshot = Snapshot::open(&demo().join("demo-org")).unwrap();
@@ -123,6 +137,7 @@ fn both_ways(max_rows: usize, caps: (usize, usize)) -> (tempfile::TempDir, tempf
         },
         caps,
         BTreeSet::new(),
+        gzip,
     )
     .unwrap()
     .with_ocsf(crate::report::ocsf::Context::new("20261201T000000Z", as_of, None, "test"))
@@ -147,9 +162,10 @@ fn both_ways(max_rows: usize, caps: (usize, usize)) -> (tempfile::TempDir, tempf
     crate::report::write_all(&streamed, &config, streamed_dir.path()).unwrap();
     // The findings index the run keeps gives the next comparison what its findings.json gives,
     // carried-over findings included.
-    let written = std::fs::read(streamed_dir.path().join("findings.json")).unwrap();
+    let written = read_output(streamed_dir.path(), "findings.json");
     let from_json = PreviousIndex::read(written.as_slice(), Path::new("findings.json")).unwrap();
-    let index_text = std::fs::read(scratch.path().join(diff::INDEX)).unwrap();
+    let index_text = read_output(scratch.path(), diff::INDEX);
+    assert_eq!(scratch.path().join(format!("{}.gz", diff::INDEX)).is_file(), gzip);
     let from_index = PreviousIndex::read_index(index_text.as_slice(), Path::new(diff::INDEX)).unwrap();
     assert!(from_json.len() > 3, "{}", from_json.len());
     assert_eq!(from_index.described(), from_json.described());
@@ -179,7 +195,7 @@ fn same_files(whole: &Path, streamed: &Path) {
     ] {
         let (a, b) = (
             std::fs::read_to_string(whole.join(name)).unwrap(),
-            std::fs::read_to_string(streamed.join(name)).unwrap(),
+            String::from_utf8(read_output(streamed, name)).unwrap(),
         );
         if a != b {
             let line = a.lines().zip(b.lines()).position(|(x, y)| x != y).unwrap_or(0);
@@ -191,10 +207,11 @@ fn same_files(whole: &Path, streamed: &Path) {
             );
         }
     }
+    // A streamed run filed compressed writes the large files as `name.gz`.
     let names = |dir: &Path| {
         let mut n: Vec<String> = std::fs::read_dir(dir)
             .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into())
+            .map(|e| e.unwrap().file_name().to_string_lossy().trim_end_matches(".gz").to_string())
             .collect();
         n.sort();
         n
@@ -204,10 +221,10 @@ fn same_files(whole: &Path, streamed: &Path) {
 
 #[test]
 fn a_streamed_run_writes_what_the_whole_run_would_with_tables_capped() {
-    let (whole, streamed, digests) = both_ways(2, (2, SAMPLE_MIN));
+    let (whole, streamed, digests) = both_ways(2, (2, SAMPLE_MIN), true);
     same_files(whole.path(), streamed.path());
     let json: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(streamed.path().join("findings.json")).unwrap()).unwrap();
+        serde_json::from_slice(&read_output(streamed.path(), "findings.json")).unwrap();
     assert!(
         json["findings"].as_array().unwrap().len() > 50,
         "every finding is in findings.json, not the sample"
@@ -236,7 +253,7 @@ fn a_streamed_run_writes_what_the_whole_run_would_with_tables_capped() {
 
 #[test]
 fn a_streamed_run_writes_what_the_whole_run_would() {
-    let (whole, streamed, digests) = both_ways(2000, (2000, SAMPLE_MIN));
+    let (whole, streamed, digests) = both_ways(2000, (2000, SAMPLE_MIN), false);
     same_files(whole.path(), streamed.path());
     assert_eq!(digests[0], digests[1]);
 }
@@ -300,6 +317,7 @@ fn the_sample_holds_the_first_of_each_group_and_the_first_new_ones_whatever_the_
         RosterBaseline { previous: None, identity_center: false },
         (cap, new_cap),
         BTreeSet::from(["000000000033".to_string()]),
+        false,
     )
     .unwrap();
     for account in 1..=40u64 {
@@ -347,27 +365,54 @@ fn the_sample_holds_the_first_of_each_group_and_the_first_new_ones_whatever_the_
 
 #[test]
 fn spill_groups_come_back_in_group_order_and_the_first_bytes_can_be_skipped() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut spill = Spill::create(dir.path().join("s"), 3).unwrap();
-    let big = vec![b'x'; PIECE + 10];
-    spill.push(2, b",c1").unwrap();
-    spill.push(0, b",a1").unwrap();
-    spill.push(2, &big).unwrap();
-    spill.push(0, b",a2").unwrap();
-    spill.push(1, b"").unwrap();
-    let file = spill.close().unwrap();
-    let mut out = Vec::new();
-    file.copy_to(&mut out, 1).unwrap();
-    let mut expected = b"a1,a2,c1".to_vec();
-    expected.extend_from_slice(&big);
-    assert_eq!(out, expected);
+    for gzip in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut spill = Spill::create(dir.path().join("s"), 3, gzip).unwrap();
+        // Over a piece of either kind, and not the same byte throughout.
+        let big: Vec<u8> = (0..GZIP_PIECE + 10).map(|i| b'a' + (i % 7) as u8).collect();
+        spill.push(2, b",c1").unwrap();
+        spill.push(0, b",a1").unwrap();
+        spill.push(2, &big).unwrap();
+        spill.push(0, b",a2").unwrap();
+        spill.push(1, b"").unwrap();
+        let file = spill.close().unwrap();
+        assert_eq!(file.is_gzip(), gzip);
+        let stored = std::fs::metadata(dir.path().join("s")).unwrap().len() as usize;
+        assert_eq!(stored < big.len() / 4, gzip, "{stored} bytes stored");
+        let mut expected = b"a1,a2,c1".to_vec();
+        expected.extend_from_slice(&big);
+        // To a plain output, and to a gzip file (members copied as they are but the one the
+        // skip cuts into, which is written again).
+        let mut out = Vec::new();
+        file.copy_to(&mut out, 1).unwrap();
+        assert_eq!(out, expected, "gzip {gzip}");
+        let mut gzip_file = GzipFile::new(Vec::new());
+        gzip_file.write_all(b"[").unwrap();
+        file.copy_to(&mut gzip_file, 1).unwrap();
+        gzip_file.write_all(b"]").unwrap();
+        let written = gzip_file.finish().unwrap();
+        let mut read = Vec::new();
+        flate2::read::MultiGzDecoder::new(written.as_slice()).read_to_end(&mut read).unwrap();
+        assert_eq!(read, [&b"["[..], &expected, b"]"].concat(), "gzip {gzip}");
+        // "[a1,a2" gathered and compressed, the piece of group 2 as stored, "]"; or all gathered.
+        let members = written.windows(3).filter(|w| w == &[0x1f, 0x8b, 8]).count();
+        assert_eq!(members, if gzip { 3 } else { 1 });
+    }
+}
+
+#[test]
+fn a_gzip_file_with_nothing_written_is_one_empty_member() {
+    let written = GzipFile::new(Vec::new()).finish().unwrap();
+    let mut read = Vec::new();
+    flate2::read::MultiGzDecoder::new(written.as_slice()).read_to_end(&mut read).unwrap();
+    assert!(read.is_empty() && !written.is_empty());
 }
 
 #[test]
 fn a_spill_that_cannot_be_written_says_why_and_loses_nothing_silently() {
     // /dev/full takes the file but refuses every byte, as a full disk does. The pieces are
     // written by the spill's own thread; its failure must still reach whoever pushes or closes.
-    let mut spill = Spill::create(PathBuf::from("/dev/full"), 2).unwrap();
+    let mut spill = Spill::create(PathBuf::from("/dev/full"), 2, false).unwrap();
     let piece = vec![b'x'; PIECE];
     let mut failed = None;
     for _ in 0..(4 * PIECES_IN_FLIGHT) {
