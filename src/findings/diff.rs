@@ -60,29 +60,39 @@ pub fn key(fingerprint: &str) -> u128 {
     }
 }
 
-/// What the index keeps of one previous finding (16 bytes).
+/// What the index keeps of one previous finding, its key included (32 bytes).
 #[derive(Debug, Clone, Copy)]
 struct Entry {
-    /// Position in the previous run's findings, for the seen marks.
-    ordinal: u32,
-    first_seen: u32,
+    key: u128,
     /// The 12-digit account id as a number (u64::MAX for one that is not).
     account: u64,
+    first_seen: u32,
     check: u16,
     suppressed: bool,
+    /// Seen again in this run.
+    seen: bool,
 }
 
-/// The previous run's findings, by key.
+/// The bits of a key that choose its bucket in [`PreviousIndex::starts`].
+const BUCKET_BITS: u32 = 16;
+
+/// The previous run's findings, sorted by key. Keys are uniform (SHA-256), so a bucket of the
+/// first [`BUCKET_BITS`] bits holds a few entries, searched by bisection: 32 bytes a finding
+/// with nothing around them, where a hash table of them took about 100 at its load and half as
+/// much again while it grew (at 10,000 accounts, 4.2M findings: 134 MB against 411 MB, and
+/// the diffed run's peak 773 → 387 MiB).
 #[derive(Default)]
 pub struct PreviousIndex {
-    entries: HashMap<u128, Entry>,
+    entries: Vec<Entry>,
+    /// Where each bucket starts in `entries`, and where the last ends (empty while reading).
+    starts: Vec<u32>,
     first_seen: Vec<Box<str>>,
     checks: Vec<Box<str>>,
-    seen: Vec<bool>,
 }
 
 /// A previous finding as this run needs it when comparing.
 pub struct Earlier<'a> {
+    /// Its place in the index, for [`PreviousIndex::seen`].
     pub ordinal: u32,
     pub first_seen: &'a str,
     pub suppressed: bool,
@@ -148,8 +158,6 @@ struct Indexer {
 impl Indexer {
     fn add(&mut self, key: u128, account_id: &str, suppressed: bool, first_seen: &str, check: &str) {
         let index = &mut self.index;
-        let ordinal = index.seen.len() as u32;
-        index.seen.push(false);
         let seen_at = match self.first_seen.get(first_seen) {
             Some(&at) => at,
             None => {
@@ -172,8 +180,41 @@ impl Indexer {
             12 => account_id.parse().unwrap_or(u64::MAX),
             _ => u64::MAX,
         };
-        index.entries.insert(key, Entry { ordinal, first_seen: seen_at, account, check, suppressed });
+        let entry = Entry { key, account, first_seen: seen_at, check, suppressed, seen: false };
+        index.entries.push(entry);
     }
+
+    /// The index, sorted and bucketed. A key found twice keeps its last finding, as a table
+    /// written in the file's order would.
+    fn finish(self) -> PreviousIndex {
+        let mut index = self.index;
+        let entries = &mut index.entries;
+        // Stable: of equal keys the file's last comes last.
+        entries.sort_by_key(|e| e.key);
+        entries.dedup_by(|later, earlier| {
+            let same = later.key == earlier.key;
+            if same {
+                *earlier = *later;
+            }
+            same
+        });
+        entries.shrink_to_fit();
+        let mut starts = Vec::with_capacity((1 << BUCKET_BITS) + 1);
+        let mut at = 0;
+        for bucket in 0..1usize << BUCKET_BITS {
+            while at < entries.len() && bucket_of(entries[at].key) < bucket {
+                at += 1;
+            }
+            starts.push(at as u32);
+        }
+        starts.push(entries.len() as u32);
+        index.starts = starts;
+        index
+    }
+}
+
+fn bucket_of(key: u128) -> usize {
+    (key >> (128 - BUCKET_BITS)) as usize
 }
 
 impl PreviousIndex {
@@ -186,7 +227,7 @@ impl PreviousIndex {
             indexer.add(key, &light.account_id, suppressed, &light.first_seen, &light.check);
         })
         .map_err(|e| format!("{} is not a findings.json of this tool: {e}", name.display()))?;
-        Ok(indexer.index)
+        Ok(indexer.finish())
     }
 
     /// Reads a findings-index.tsv ([`INDEX`]) a line at a time. A file that is not one, or
@@ -232,7 +273,7 @@ impl PreviousIndex {
                     if read_line(&mut line, number + 1)? != 0 {
                         return Err(fail(number + 1, "more follows the end line".into()));
                     }
-                    return Ok(indexer.index);
+                    return Ok(indexer.finish());
                 }
                 [hex, account, status, first_seen, check] => {
                     let key = match (hex.len(), u128::from_str_radix(hex, 16)) {
@@ -253,7 +294,7 @@ impl PreviousIndex {
     }
 
     pub fn len(&self) -> usize {
-        self.seen.len()
+        self.entries.len()
     }
 
     /// Every entry as (key, account, suppressed, first_seen, check), by key: two indexes of one
@@ -263,9 +304,9 @@ impl PreviousIndex {
         let mut all: Vec<_> = self
             .entries
             .iter()
-            .map(|(key, e)| {
+            .map(|e| {
                 let first_seen = &*self.first_seen[e.first_seen as usize];
-                (*key, e.account, e.suppressed, first_seen, &*self.checks[e.check as usize])
+                (e.key, e.account, e.suppressed, first_seen, &*self.checks[e.check as usize])
             })
             .collect();
         all.sort();
@@ -273,14 +314,27 @@ impl PreviousIndex {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.seen.is_empty()
+        self.entries.is_empty()
+    }
+
+    /// Where `key`'s entry is in `entries`.
+    fn position(&self, key: u128) -> Option<usize> {
+        let bucket = bucket_of(key);
+        let (Some(&start), Some(&end)) = (self.starts.get(bucket), self.starts.get(bucket + 1)) else {
+            return None;
+        };
+        let (start, end) = (start as usize, end as usize);
+        self.entries[start..end].binary_search_by_key(&key, |e| e.key).ok().map(|at| start + at)
     }
 
     pub fn get(&self, fingerprint: &str) -> Option<Earlier<'_>> {
-        self.entries.get(&key(fingerprint)).map(|e| Earlier {
-            ordinal: e.ordinal,
-            first_seen: &self.first_seen[e.first_seen as usize],
-            suppressed: e.suppressed,
+        self.position(key(fingerprint)).map(|at| {
+            let e = &self.entries[at];
+            Earlier {
+                ordinal: at as u32,
+                first_seen: &self.first_seen[e.first_seen as usize],
+                suppressed: e.suppressed,
+            }
         })
     }
 
@@ -299,8 +353,8 @@ impl PreviousIndex {
     }
 
     pub fn seen(&mut self, ordinal: u32) {
-        if let Some(mark) = self.seen.get_mut(ordinal as usize) {
-            *mark = true;
+        if let Some(entry) = self.entries.get_mut(ordinal as usize) {
+            entry.seen = true;
         }
     }
 
@@ -313,12 +367,12 @@ impl PreviousIndex {
             .filter_map(|row| Some((row.account_id.parse::<u64>().ok()?, row)))
             .collect();
         let mut gone = Gone::default();
-        for (key, e) in self.entries.iter().filter(|(_, e)| !self.seen[e.ordinal as usize]) {
+        for e in self.entries.iter().filter(|e| !e.seen) {
             let check = &*self.checks[e.check as usize];
             let judged = audited
                 .get(&e.account)
                 .is_some_and(|row| !row.checks_without_input.iter().any(|c| c == check));
-            if judged { &mut gone.resolved } else { &mut gone.carried_over }.insert(*key);
+            if judged { &mut gone.resolved } else { &mut gone.carried_over }.insert(e.key);
         }
         gone
     }
@@ -723,6 +777,47 @@ mod tests {
             );
         }
         assert!(PreviousIndex::read_index(good.as_bytes(), Path::new("i")).is_ok());
+    }
+
+    #[test]
+    fn every_key_of_a_large_index_is_found_and_no_other_and_a_repeated_key_keeps_its_last_line() {
+        // Keys spread over every bucket, the first and last buckets' edges, several keys in one
+        // bucket, and one key twice (its second line wins, as in a table filled in file order).
+        let spread = |i: u128| i.wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835) ^ (i << 64);
+        let mut keys: Vec<u128> = (1..20_000u128).map(spread).collect();
+        keys.extend([0, 1, u128::MAX, u128::MAX - 1, 5 << 112, (5 << 112) + 1, (6 << 112) - 1]);
+        let mut text = index_header().to_vec();
+        let line =
+            |key: u128, first_seen: &str| format!("{key:032x}\t{A}\topen\t{first_seen}\tadmin-access\n");
+        for &key in &keys {
+            text.extend(line(key, "t1").bytes());
+        }
+        text.extend(line(keys[7], "t2").bytes());
+        text.extend(index_trailer(keys.len() as u64 + 1));
+        let index = PreviousIndex::read_index(text.as_slice(), Path::new("i.tsv")).unwrap();
+        assert_eq!(index.len(), keys.len());
+        let fingerprint = |key: u128| format!("{key:032x}{:032x}", 0);
+        let mut ordinals = std::collections::BTreeSet::new();
+        for &key in &keys {
+            let earlier = index.get(&fingerprint(key)).unwrap_or_else(|| panic!("{key:032x} not found"));
+            assert_eq!(earlier.first_seen, if key == keys[7] { "t2" } else { "t1" });
+            assert!(ordinals.insert(earlier.ordinal), "each key its own place");
+        }
+        let present: HashSet<u128> = keys.iter().copied().collect();
+        let absent = (20_000..40_000u128).map(spread).chain([2, u128::MAX - 2, (5 << 112) + 2, 6 << 112]);
+        for key in absent.filter(|k| !present.contains(k)) {
+            assert!(index.get(&fingerprint(key)).is_none(), "{key:032x} found but never written");
+        }
+        // Seen marks land on the entries found: all but one seen leaves that one gone.
+        let mut index = index;
+        for &key in keys.iter().filter(|&&k| k != u128::MAX) {
+            let ordinal = index.get(&fingerprint(key)).unwrap().ordinal;
+            index.seen(ordinal);
+        }
+        let gone = index.gone(&[]);
+        assert!(gone.resolved.is_empty());
+        assert_eq!(gone.carried_over, HashSet::from([u128::MAX]));
+        assert!(PreviousIndex::default().get(&fingerprint(1)).is_none(), "an empty index finds nothing");
     }
 
     #[test]

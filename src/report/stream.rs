@@ -77,7 +77,8 @@ struct SpillWriter {
     thread: std::thread::JoinHandle<std::io::Result<Vec<Placed>>>,
 }
 
-/// Pieces on their way to the file at most, per spill: 1 MB with 64 KB pieces.
+/// Pieces on their way to the file at most, per spill: 1 MB with 64 KB pieces (3 MB with the
+/// 192 KB pieces of a compressed spill).
 const PIECES_IN_FLIGHT: usize = 16;
 
 /// `bytes` as one gzip member.
@@ -99,10 +100,11 @@ impl Spill {
             let mut placed = Vec::new();
             let mut at = 0;
             for (group, piece) in receive {
+                let written = piece.len() as u64;
                 let stored = if gzip { gzip_member(&piece)? } else { piece };
                 file.write_all(&stored)?;
                 let len = stored.len() as u64;
-                placed.push((group, at, len, if gzip { piece_len(&stored) } else { len }));
+                placed.push((group, at, len, written));
                 at += len;
             }
             Ok(placed)
@@ -171,13 +173,6 @@ impl Spill {
             gzip: self.gzip,
         })
     }
-}
-
-/// The length before compression of a gzip member written by [`gzip_member`]: its last four
-/// bytes (ISIZE; a piece is far under 4 GiB).
-fn piece_len(member: &[u8]) -> u64 {
-    let tail: [u8; 4] = member[member.len() - 4..].try_into().expect("a gzip member ends in 8 bytes");
-    u64::from(u32::from_le_bytes(tail))
 }
 
 impl Drop for Spill {
@@ -453,12 +448,12 @@ pub struct Prepared {
     csv: Vec<u8>,
     /// findings.ocsf.json's lines (empty when the run writes no OCSF).
     ocsf: Vec<u8>,
-    /// findings-index.tsv's lines (empty when the run keeps no index), or None when a
-    /// finding's fields cannot be written there.
+    /// findings-index.tsv's lines; None when the run keeps no index, or when a finding's
+    /// fields cannot be written there (the run then keeps none).
     index: Option<Vec<u8>>,
     /// Per run of one group: the group and where its bytes end in `json`, `csv` and `ocsf`.
     runs: Vec<(usize, [usize; 3])>,
-    /// Previous findings seen again (their ordinals in the previous run).
+    /// Previous findings seen again (their places in the previous run's index).
     matched: Vec<u32>,
     roster_csv: Vec<u8>,
     /// The account's admin rows, as many as the report lists of one account.
