@@ -152,30 +152,25 @@ struct Light {
 struct Indexer {
     index: PreviousIndex,
     first_seen: HashMap<Box<str>, u32>,
-    checks: HashMap<Box<str>, u16>,
+    checks: HashMap<Box<str>, u32>,
+}
+
+/// `text`'s number in `list`, where it is added the first time.
+fn number_of(numbers: &mut HashMap<Box<str>, u32>, list: &mut Vec<Box<str>>, text: &str) -> u32 {
+    if let Some(&at) = numbers.get(text) {
+        return at;
+    }
+    let at = list.len() as u32;
+    list.push(text.into());
+    numbers.insert(text.into(), at);
+    at
 }
 
 impl Indexer {
     fn add(&mut self, key: u128, account_id: &str, suppressed: bool, first_seen: &str, check: &str) {
         let index = &mut self.index;
-        let seen_at = match self.first_seen.get(first_seen) {
-            Some(&at) => at,
-            None => {
-                let at = index.first_seen.len() as u32;
-                index.first_seen.push(first_seen.into());
-                self.first_seen.insert(first_seen.into(), at);
-                at
-            }
-        };
-        let check = match self.checks.get(check) {
-            Some(&at) => at,
-            None => {
-                let at = index.checks.len() as u16;
-                index.checks.push(check.into());
-                self.checks.insert(check.into(), at);
-                at
-            }
-        };
+        let seen_at = number_of(&mut self.first_seen, &mut index.first_seen, first_seen);
+        let check = number_of(&mut self.checks, &mut index.checks, check) as u16;
         let account = match account_id.len() {
             12 => account_id.parse().unwrap_or(u64::MAX),
             _ => u64::MAX,
