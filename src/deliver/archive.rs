@@ -48,16 +48,19 @@ pub fn archived_name(name: &str, compress: bool) -> String {
     }
 }
 
+/// Where a run's file is in `dir`: `name` as written, else `name.gz`; None when neither is.
+pub fn run_file(dir: &Path, name: &str) -> Option<PathBuf> {
+    [name.to_string(), format!("{name}.gz")]
+        .into_iter()
+        .map(|candidate| dir.join(candidate))
+        .find(|p| p.is_file())
+}
+
 /// Opens a run's file, `name` or `name.gz`, for reading (decompressed).
 pub fn open_run_file(dir: &Path, name: &str) -> std::io::Result<Option<(PathBuf, Box<dyn std::io::Read>)>> {
-    for candidate in [name.to_string(), format!("{name}.gz")] {
-        let path = dir.join(&candidate);
-        if path.is_file() {
-            let reader = open_maybe_gzip(&path)?;
-            return Ok(Some((path, reader)));
-        }
-    }
-    Ok(None)
+    let Some(path) = run_file(dir, name) else { return Ok(None) };
+    let reader = open_maybe_gzip(&path)?;
+    Ok(Some((path, reader)))
 }
 
 /// A file for reading, decompressed when its name ends in `.gz`.

@@ -62,9 +62,7 @@ pub fn compose(
     for (name, content_type) in
         [("report.html", "text/html; charset=utf-8"), ("findings.csv", "text/csv; charset=utf-8")]
     {
-        let plain = run_dir.join(name);
-        let gzip = run_dir.join(format!("{name}.gz"));
-        let path = if !plain.exists() && gzip.is_file() { gzip } else { plain };
+        let path = crate::deliver::archive::run_file(run_dir, name).unwrap_or_else(|| run_dir.join(name));
         let io = |source| MailError::Write { path: path.clone(), source };
         let cap = mail.max_attachment_bytes;
         // An attachment over the cap is left out unread: on a large organization findings.csv
@@ -72,12 +70,9 @@ pub fn compose(
         // up to the cap, and one byte more says it is over (its whole size is not known).
         let (size, bytes) = if path.extension().is_some_and(|e| e == "gz") {
             let mut bytes = Vec::new();
-            let file = std::fs::File::open(&path).map_err(io)?;
-            std::io::Read::read_to_end(
-                &mut std::io::Read::take(flate2::read::MultiGzDecoder::new(file), cap.saturating_add(1)),
-                &mut bytes,
-            )
-            .map_err(io)?;
+            let file = crate::deliver::archive::open_maybe_gzip(&path).map_err(io)?;
+            std::io::Read::read_to_end(&mut std::io::Read::take(file, cap.saturating_add(1)), &mut bytes)
+                .map_err(io)?;
             match bytes.len() as u64 > cap {
                 true => (None, Vec::new()),
                 false => (Some(bytes.len() as u64), bytes),

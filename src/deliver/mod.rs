@@ -53,10 +53,7 @@ impl Archive {
                 else {
                     return Err(format!("cannot read {}/findings.json: the file is missing", dir.display()));
                 };
-                let index_file = archive::open_run_file(&dir, crate::findings::diff::INDEX)
-                    .ok()
-                    .flatten()
-                    .map(|(path, _)| path);
+                let index_file = archive::run_file(&dir, crate::findings::diff::INDEX);
                 let mut previous = PreviousRun { findings_file, index_file, roster: None, downloaded: false };
                 let roster = archive::open_run_file(&dir, crate::report::ROSTER)
                     .map_err(|e| format!("cannot read {}/{}: {e}", dir.display(), crate::report::ROSTER))?;
