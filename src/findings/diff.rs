@@ -9,9 +9,10 @@
 //! compares with it too.
 //!
 //! The previous run is read as a stream, never held whole: first into a compact index (a
-//! 128-bit key per fingerprint, with its `first_seen`, status, account and check), then, once
-//! this run is done and only if some of its findings are gone, its findings.json again to copy
-//! out the resolved findings. A filed run keeps that index as a file of its own
+//! 128-bit key per fingerprint, with its `first_seen`, status, account and check) kept on disk
+//! grouped by account, whose entries are read back an account at a time as this run compares
+//! that account's findings; then, once this run is done and only if some of its findings are
+//! gone, its findings.json again to copy out the resolved findings. A filed run keeps that index as a file of its own
 //! ([`INDEX`]), a line a finding, which the next run reads instead of findings.json: at 10,000
 //! accounts 0.4 GB of lines against 7 GB of JSON. A run without one (filed before it existed,
 //! or whose file cannot be read) is indexed from its findings.json.
@@ -60,42 +61,164 @@ pub fn key(fingerprint: &str) -> u128 {
     }
 }
 
-/// What the index keeps of one previous finding, its key included (32 bytes).
-#[derive(Debug, Clone, Copy)]
+/// What the index keeps of one previous finding (32 bytes in its working file).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Entry {
     key: u128,
     /// The 12-digit account id as a number (u64::MAX for one that is not).
     account: u64,
+    /// Its `first_seen`'s place in [`PreviousIndex::first_seen`].
     first_seen: u32,
-    check: u16,
+    /// Its check's place in [`PreviousIndex::checks`].
+    check: u32,
     suppressed: bool,
-    /// Seen again in this run.
-    seen: bool,
 }
 
-/// The bits of a key that choose its bucket in [`PreviousIndex::starts`].
-const BUCKET_BITS: u32 = 16;
+/// The bytes an [`Entry`] takes in a working file.
+const ENTRY_BYTES: usize = 32;
 
-/// The previous run's findings, sorted by key. Keys are uniform (SHA-256), so a bucket of the
-/// first [`BUCKET_BITS`] bits holds a few entries, searched by bisection: 32 bytes a finding
-/// with nothing around them, where a hash table of them took about 100 at its load and half as
-/// much again while it grew (at 10,000 accounts, 4.2M findings: 134 MB against 411 MB, and
-/// the diffed run's peak 773 → 387 MiB).
+/// The bit of an entry's stored check number that says it was suppressed.
+const SUPPRESSED: u32 = 1 << 31;
+
+impl Entry {
+    fn to_bytes(self) -> [u8; ENTRY_BYTES] {
+        let mut out = [0; ENTRY_BYTES];
+        out[..16].copy_from_slice(&self.key.to_le_bytes());
+        out[16..24].copy_from_slice(&self.account.to_le_bytes());
+        out[24..28].copy_from_slice(&self.first_seen.to_le_bytes());
+        let check = self.check | if self.suppressed { SUPPRESSED } else { 0 };
+        out[28..].copy_from_slice(&check.to_le_bytes());
+        out
+    }
+
+    fn from_bytes(bytes: &[u8]) -> Entry {
+        let check = u32::from_le_bytes(bytes[28..32].try_into().expect("4 bytes"));
+        Entry {
+            key: u128::from_le_bytes(bytes[..16].try_into().expect("16 bytes")),
+            account: u64::from_le_bytes(bytes[16..24].try_into().expect("8 bytes")),
+            first_seen: u32::from_le_bytes(bytes[24..28].try_into().expect("4 bytes")),
+            check: check & !SUPPRESSED,
+            suppressed: check & SUPPRESSED != 0,
+        }
+    }
+}
+
+/// An account id as the index numbers it: its 12 digits, else u64::MAX.
+fn account_number(account_id: &str) -> u64 {
+    match account_id.len() {
+        12 => account_id.parse().unwrap_or(u64::MAX),
+        _ => u64::MAX,
+    }
+}
+
+/// A working file in the system's temporary folder (TMPDIR), unlinked as soon as it is open:
+/// the open file stays usable, and nothing is left behind, even by a killed run.
+struct Scratch(std::fs::File);
+
+impl Scratch {
+    fn create(what: &str) -> Result<Scratch, String> {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir();
+        let path = dir.join(format!("iam-auditor-{what}-{}-{n}", std::process::id()));
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .map_err(|e| scratch_error(&dir, e))?;
+        let _ = std::fs::remove_file(&path);
+        Ok(Scratch(file))
+    }
+
+    /// `count` entries from entry `from` on, in pieces of at most 1 MiB.
+    fn each_entry(&self, from: u64, count: u64, mut each: impl FnMut(u64, Entry)) -> std::io::Result<()> {
+        const PIECE: u64 = (1 << 20) / ENTRY_BYTES as u64;
+        let mut bytes = Vec::new();
+        let mut at = from;
+        while at < from + count {
+            let n = PIECE.min(from + count - at);
+            bytes.resize(n as usize * ENTRY_BYTES, 0);
+            std::os::unix::fs::FileExt::read_exact_at(&self.0, &mut bytes, at * ENTRY_BYTES as u64)?;
+            for (i, entry) in bytes.chunks_exact(ENTRY_BYTES).enumerate() {
+                each(at + i as u64, Entry::from_bytes(entry));
+            }
+            at += n;
+        }
+        Ok(())
+    }
+}
+
+fn scratch_error(dir: &Path, e: std::io::Error) -> String {
+    format!(
+        "cannot write the previous run's index in {}: {e}; set TMPDIR to a writable folder with room \
+         (32 bytes a previous finding)",
+        dir.display()
+    )
+}
+
+/// The previous run's findings, grouped by account in a working file ([`Scratch`]): this run
+/// reads one account's entries while it compares that account's findings, so what it holds
+/// does not grow with the organization (at 10,000 accounts, 4.2M findings: 134 MB on disk, a
+/// bit a finding in memory). A previous finding is compared with this run's findings of its
+/// own account only (a fingerprint names its account, so no other could match it).
 #[derive(Default)]
 pub struct PreviousIndex {
-    entries: Vec<Entry>,
-    /// Where each bucket starts in `entries`, and where the last ends (empty while reading).
-    starts: Vec<u32>,
+    /// The entries, by account (None while there are none).
+    file: Option<Scratch>,
+    /// Each account's number and where its entries start, in order of the numbers.
+    accounts: Vec<(u64, u64)>,
+    /// Entries in all.
+    total: u64,
+    /// A bit an entry: seen again in this run.
+    seen: Vec<u64>,
     first_seen: Vec<Box<str>>,
     checks: Vec<Box<str>>,
 }
 
 /// A previous finding as this run needs it when comparing.
+#[derive(Debug)]
 pub struct Earlier<'a> {
-    /// Its place in the index, for [`PreviousIndex::seen`].
-    pub ordinal: u32,
     pub first_seen: &'a str,
     pub suppressed: bool,
+}
+
+/// One account's previous findings, by key (of a key written twice, the last counts).
+pub struct AccountEntries<'a> {
+    index: &'a PreviousIndex,
+    /// By key, then place in the file.
+    entries: Vec<(Entry, u64)>,
+}
+
+impl AccountEntries<'_> {
+    /// The entries of `key`: usually one; more when a file repeated it.
+    fn of(&self, key: u128) -> &[(Entry, u64)] {
+        let start = self.entries.partition_point(|(e, _)| e.key < key);
+        let end = start + self.entries[start..].partition_point(|(e, _)| e.key == key);
+        &self.entries[start..end]
+    }
+
+    pub fn get(&self, fingerprint: &str) -> Option<Earlier<'_>> {
+        self.of(key(fingerprint)).last().map(|(e, _)| Earlier {
+            first_seen: &self.index.first_seen[e.first_seen as usize],
+            suppressed: e.suppressed,
+        })
+    }
+
+    /// Marks `finding` new or persisting, carrying `first_seen` over; adds the places of the
+    /// previous finding's entries to `matched` (to be passed to [`PreviousIndex::seen`]).
+    pub fn mark(&self, finding: &mut Finding, matched: &mut Vec<u64>) {
+        let entries = self.of(key(&finding.fingerprint));
+        let Some((earlier, _)) = entries.last() else {
+            finding.change = Change::New;
+            return;
+        };
+        finding.first_seen = self.index.first_seen[earlier.first_seen as usize].to_string();
+        // An accepted risk whose suppression lapsed is news to the reader, however old.
+        let lapsed = earlier.suppressed && finding.status == Status::Open;
+        finding.change = if lapsed { Change::New } else { Change::Persisting };
+        matched.extend(entries.iter().map(|(_, at)| *at));
+    }
 }
 
 /// The findings index a filed run keeps beside findings.json (DESIGN.md "Archive layout").
@@ -147,12 +270,18 @@ struct Light {
     first_seen: String,
 }
 
-/// Builds a [`PreviousIndex`], giving each distinct `first_seen` and check one number.
-#[derive(Default)]
+/// Builds a [`PreviousIndex`]: entries are written in the file's order to a working file,
+/// then copied account by account into the index's own; each distinct `first_seen` and check
+/// gets one number.
 struct Indexer {
-    index: PreviousIndex,
+    staging: std::io::BufWriter<std::fs::File>,
+    /// Entries of each account.
+    counts: HashMap<u64, u64>,
+    total: u64,
     first_seen: HashMap<Box<str>, u32>,
+    first_seen_list: Vec<Box<str>>,
     checks: HashMap<Box<str>, u32>,
+    checks_list: Vec<Box<str>>,
 }
 
 /// `text`'s number in `list`, where it is added the first time.
@@ -167,62 +296,121 @@ fn number_of(numbers: &mut HashMap<Box<str>, u32>, list: &mut Vec<Box<str>>, tex
 }
 
 impl Indexer {
-    fn add(&mut self, key: u128, account_id: &str, suppressed: bool, first_seen: &str, check: &str) {
-        let index = &mut self.index;
-        let seen_at = number_of(&mut self.first_seen, &mut index.first_seen, first_seen);
-        let check = number_of(&mut self.checks, &mut index.checks, check) as u16;
-        let account = match account_id.len() {
-            12 => account_id.parse().unwrap_or(u64::MAX),
-            _ => u64::MAX,
-        };
-        let entry = Entry { key, account, first_seen: seen_at, check, suppressed, seen: false };
-        index.entries.push(entry);
+    fn new() -> Result<Indexer, String> {
+        let staging = Scratch::create("previous-staging")?;
+        Ok(Indexer {
+            staging: std::io::BufWriter::with_capacity(1 << 20, staging.0),
+            counts: HashMap::new(),
+            total: 0,
+            first_seen: HashMap::new(),
+            first_seen_list: Vec::new(),
+            checks: HashMap::new(),
+            checks_list: Vec::new(),
+        })
     }
 
-    /// The index, sorted and bucketed. A key found twice keeps its last finding, as a table
-    /// written in the file's order would.
-    fn finish(self) -> PreviousIndex {
-        let mut index = self.index;
-        let entries = &mut index.entries;
-        // Stable: of equal keys the file's last comes last.
-        entries.sort_by_key(|e| e.key);
-        entries.dedup_by(|later, earlier| {
-            let same = later.key == earlier.key;
-            if same {
-                *earlier = *later;
-            }
-            same
-        });
-        entries.shrink_to_fit();
-        let mut starts = Vec::with_capacity((1 << BUCKET_BITS) + 1);
-        let mut at = 0;
-        for bucket in 0..1usize << BUCKET_BITS {
-            while at < entries.len() && bucket_of(entries[at].key) < bucket {
-                at += 1;
-            }
-            starts.push(at as u32);
+    fn add(
+        &mut self,
+        key: u128,
+        account_id: &str,
+        suppressed: bool,
+        first_seen: &str,
+        check: &str,
+    ) -> Result<(), String> {
+        use std::io::Write;
+        let first_seen = number_of(&mut self.first_seen, &mut self.first_seen_list, first_seen);
+        let check = number_of(&mut self.checks, &mut self.checks_list, check);
+        if check >= SUPPRESSED {
+            return Err("it names more than 2^31 distinct checks".into());
         }
-        starts.push(entries.len() as u32);
-        index.starts = starts;
-        index
+        let account = account_number(account_id);
+        let entry = Entry { key, account, first_seen, check, suppressed };
+        self.staging.write_all(&entry.to_bytes()).map_err(|e| scratch_error(&std::env::temp_dir(), e))?;
+        *self.counts.entry(account).or_default() += 1;
+        self.total += 1;
+        Ok(())
     }
-}
 
-fn bucket_of(key: u128) -> usize {
-    (key >> (128 - BUCKET_BITS)) as usize
+    /// The index: the staged entries copied into a file of their own, each account's together
+    /// (in the order they came), a run of one account's consecutive entries at a time.
+    fn finish(self) -> Result<PreviousIndex, String> {
+        let io = |e: std::io::Error| scratch_error(&std::env::temp_dir(), e);
+        let mut index = PreviousIndex {
+            first_seen: self.first_seen_list,
+            checks: self.checks_list,
+            total: self.total,
+            seen: vec![0; self.total.div_ceil(64) as usize],
+            ..PreviousIndex::default()
+        };
+        let staging = self.staging.into_inner().map_err(|e| io(e.into_error()))?;
+        if self.total == 0 {
+            return Ok(index);
+        }
+        let mut numbers: Vec<u64> = self.counts.keys().copied().collect();
+        numbers.sort_unstable();
+        let mut next: HashMap<u64, u64> = HashMap::with_capacity(numbers.len());
+        let mut at = 0;
+        for number in numbers {
+            index.accounts.push((number, at));
+            next.insert(number, at);
+            at += self.counts[&number];
+        }
+        let file = Scratch::create("previous-index")?;
+        let staged = Scratch(staging);
+        let mut run: Vec<u8> = Vec::with_capacity(1 << 20);
+        let mut run_at = 0u64;
+        let mut run_account = None;
+        let mut error = None;
+        let mut flush = |run: &mut Vec<u8>, at: u64| {
+            if let Err(e) = std::os::unix::fs::FileExt::write_all_at(&file.0, run, at * ENTRY_BYTES as u64) {
+                error.get_or_insert(e);
+            }
+            run.clear();
+        };
+        staged
+            .each_entry(0, self.total, |_, entry| {
+                if run_account != Some(entry.account) || run.len() == run.capacity() {
+                    if !run.is_empty() {
+                        flush(&mut run, run_at);
+                    }
+                    run_account = Some(entry.account);
+                    run_at = next[&entry.account];
+                }
+                run.extend_from_slice(&entry.to_bytes());
+                *next.get_mut(&entry.account).expect("every account was counted") += 1;
+            })
+            .map_err(io)?;
+        if !run.is_empty() {
+            flush(&mut run, run_at);
+        }
+        if let Some(e) = error {
+            return Err(io(e));
+        }
+        index.file = Some(file);
+        Ok(index)
+    }
 }
 
 impl PreviousIndex {
     /// Reads a findings.json of this tool, one finding at a time.
     pub fn read(reader: impl Read, name: &Path) -> Result<PreviousIndex, String> {
-        let mut indexer = Indexer::default();
+        let mut indexer = Indexer::new()?;
+        let mut error = None;
         each_finding(reader, |light: Light| {
+            if error.is_some() {
+                return;
+            }
             let suppressed = light.status == Status::Suppressed;
             let key = key(&light.fingerprint);
-            indexer.add(key, &light.account_id, suppressed, &light.first_seen, &light.check);
+            if let Err(e) = indexer.add(key, &light.account_id, suppressed, &light.first_seen, &light.check) {
+                error = Some(e);
+            }
         })
         .map_err(|e| format!("{} is not a findings.json of this tool: {e}", name.display()))?;
-        Ok(indexer.finish())
+        if let Some(e) = error {
+            return Err(format!("{}: {e}", name.display()));
+        }
+        indexer.finish()
     }
 
     /// Reads a findings-index.tsv ([`INDEX`]) a line at a time. A file that is not one, or
@@ -249,7 +437,7 @@ impl PreviousIndex {
                 ),
             ));
         }
-        let mut indexer = Indexer::default();
+        let mut indexer = Indexer::new()?;
         let mut count = 0u64;
         loop {
             let number = count + 2;
@@ -268,7 +456,7 @@ impl PreviousIndex {
                     if read_line(&mut line, number + 1)? != 0 {
                         return Err(fail(number + 1, "more follows the end line".into()));
                     }
-                    return Ok(indexer.finish());
+                    return indexer.finish();
                 }
                 [hex, account, status, first_seen, check] => {
                     let key = match (hex.len(), u128::from_str_radix(hex, 16)) {
@@ -280,7 +468,7 @@ impl PreviousIndex {
                         "suppressed" => true,
                         _ => return Err(fail(number, format!("`{status}` is not open or suppressed"))),
                     };
-                    indexer.add(key, account, suppressed, first_seen, check);
+                    indexer.add(key, account, suppressed, first_seen, check).map_err(|e| fail(number, e))?;
                     count += 1;
                 }
                 _ => return Err(fail(number, format!("{} fields, not 5", fields.len()))),
@@ -288,88 +476,108 @@ impl PreviousIndex {
         }
     }
 
-    pub fn len(&self) -> usize {
-        self.entries.len()
+    /// Entries in all (a key written twice counts twice).
+    pub fn len(&self) -> u64 {
+        self.total
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.total == 0
     }
 
     /// Every entry as (key, account, suppressed, first_seen, check), by key: two indexes of one
     /// run compare equal.
     #[cfg(test)]
     pub(crate) fn described(&self) -> Vec<(u128, u64, bool, &str, &str)> {
-        let mut all: Vec<_> = self
-            .entries
-            .iter()
-            .map(|e| {
+        let mut all = Vec::new();
+        if let Some(file) = &self.file {
+            file.each_entry(0, self.total, |_, e| {
                 let first_seen = &*self.first_seen[e.first_seen as usize];
-                (e.key, e.account, e.suppressed, first_seen, &*self.checks[e.check as usize])
+                all.push((e.key, e.account, e.suppressed, first_seen, &*self.checks[e.check as usize]));
             })
-            .collect();
+            .unwrap();
+        }
         all.sort();
         all
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+    /// Where the entries of account `number` are: (first, count).
+    fn range_of(&self, number: u64) -> Option<(u64, u64)> {
+        let at = self.accounts.binary_search_by_key(&number, |&(n, _)| n).ok()?;
+        let start = self.accounts[at].1;
+        let end = self.accounts.get(at + 1).map_or(self.total, |&(_, start)| start);
+        Some((start, end - start))
     }
 
-    /// Where `key`'s entry is in `entries`.
-    fn position(&self, key: u128) -> Option<usize> {
-        let bucket = bucket_of(key);
-        let (Some(&start), Some(&end)) = (self.starts.get(bucket), self.starts.get(bucket + 1)) else {
-            return None;
-        };
-        let (start, end) = (start as usize, end as usize);
-        self.entries[start..end].binary_search_by_key(&key, |e| e.key).ok().map(|at| start + at)
-    }
-
-    pub fn get(&self, fingerprint: &str) -> Option<Earlier<'_>> {
-        self.position(key(fingerprint)).map(|at| {
-            let e = &self.entries[at];
-            Earlier {
-                ordinal: at as u32,
-                first_seen: &self.first_seen[e.first_seen as usize],
-                suppressed: e.suppressed,
-            }
-        })
-    }
-
-    /// Marks `finding` new or persisting, carrying `first_seen` over; returns the previous
-    /// finding's ordinal when there was one (to be passed to [`PreviousIndex::seen`]).
-    pub fn mark(&self, finding: &mut Finding) -> Option<u32> {
-        let Some(earlier) = self.get(&finding.fingerprint) else {
-            finding.change = Change::New;
-            return None;
-        };
-        finding.first_seen = earlier.first_seen.to_string();
-        // An accepted risk whose suppression lapsed is news to the reader, however old.
-        let lapsed = earlier.suppressed && finding.status == Status::Open;
-        finding.change = if lapsed { Change::New } else { Change::Persisting };
-        Some(earlier.ordinal)
-    }
-
-    pub fn seen(&mut self, ordinal: u32) {
-        if let Some(entry) = self.entries.get_mut(ordinal as usize) {
-            entry.seen = true;
+    /// The previous findings of `account_id`, read from the index's file.
+    pub fn account(&self, account_id: &str) -> Result<AccountEntries<'_>, String> {
+        let mut entries = Vec::new();
+        let number = account_number(account_id);
+        if let (Some(file), Some((from, count)), false) =
+            (&self.file, self.range_of(number), number == u64::MAX)
+        {
+            entries.reserve(count as usize);
+            file.each_entry(from, count, |at, entry| entries.push((entry, at)))
+                .map_err(|e| format!("cannot read the previous run's index of account {account_id}: {e}"))?;
+            // Stable: of equal keys, the file's last comes last.
+            entries.sort_by_key(|(e, _)| e.key);
         }
+        Ok(AccountEntries { index: self, entries })
+    }
+
+    /// Marks each of `findings` new or persisting (see [`AccountEntries::mark`]), reading each
+    /// account's entries once; returns the places of the previous findings seen again.
+    pub fn mark_all(&self, findings: &mut [Finding]) -> Result<Vec<u64>, String> {
+        let mut order: Vec<usize> = (0..findings.len()).collect();
+        order.sort_by(|&a, &b| findings[a].account_id.as_str().cmp(findings[b].account_id.as_str()));
+        let mut matched = Vec::new();
+        let mut loaded: Option<(u64, AccountEntries)> = None;
+        for i in order {
+            let account = findings[i].account_id.as_str();
+            let number = account_number(account);
+            let entries = match loaded.take() {
+                Some((n, entries)) if n == number => entries,
+                _ => self.account(account)?,
+            };
+            entries.mark(&mut findings[i], &mut matched);
+            loaded = Some((number, entries));
+        }
+        Ok(matched)
+    }
+
+    /// Marks the entry at `at` (from [`AccountEntries::mark`]) seen again.
+    pub fn seen(&mut self, at: u64) {
+        if let Some(word) = self.seen.get_mut((at / 64) as usize) {
+            *word |= 1 << (at % 64);
+        }
+    }
+
+    fn was_seen(&self, at: u64) -> bool {
+        self.seen.get((at / 64) as usize).is_some_and(|word| word & (1 << (at % 64)) != 0)
     }
 
     /// The previous findings not seen in this run: resolved where this run judged their
     /// account and check, else carried over.
-    pub fn gone(&self, coverage: &[CoverageRow]) -> Gone {
+    pub fn gone(&self, coverage: &[CoverageRow]) -> Result<Gone, String> {
         let audited: HashMap<u64, &CoverageRow> = coverage
             .iter()
             .filter(|row| row.status == CoverageStatus::Audited)
             .filter_map(|row| Some((row.account_id.parse::<u64>().ok()?, row)))
             .collect();
         let mut gone = Gone::default();
-        for e in self.entries.iter().filter(|e| !e.seen) {
+        let Some(file) = &self.file else { return Ok(gone) };
+        file.each_entry(0, self.total, |at, e| {
+            if self.was_seen(at) {
+                return;
+            }
             let check = &*self.checks[e.check as usize];
             let judged = audited
                 .get(&e.account)
                 .is_some_and(|row| !row.checks_without_input.iter().any(|c| c == check));
             if judged { &mut gone.resolved } else { &mut gone.carried_over }.insert(e.key);
-        }
-        gone
+        })
+        .map_err(|e| format!("cannot read the previous run's index back: {e}"))?;
+        Ok(gone)
     }
 }
 
@@ -513,12 +721,10 @@ pub fn compare(
 ) -> Result<Compared, String> {
     let name = Path::new("findings.json");
     let mut index = PreviousIndex::read(previous_json, name)?;
-    for finding in current.iter_mut() {
-        if let Some(ordinal) = index.mark(finding) {
-            index.seen(ordinal);
-        }
+    for at in index.mark_all(current)? {
+        index.seen(at);
     }
-    let gone = index.gone(coverage);
+    let gone = index.gone(coverage)?;
     let mut compared = Compared { resolved: Vec::new(), carried_over: Vec::new() };
     read_gone(previous_json, name, &gone, |f, as_what| match as_what {
         GoneAs::Resolved => compared.resolved.push(f),
@@ -718,8 +924,8 @@ mod tests {
                 finding("kept", "console-without-mfa", A, "2026-03-01T00:00:00Z"),
                 finding("accepted", "admin-access", B, "2026-03-01T00:00:00Z"),
             ];
-            let marks: Vec<_> = current.iter_mut().map(|f| index.mark(f)).collect();
-            assert!(marks.iter().all(Option::is_some));
+            let matched = index.mark_all(&mut current).unwrap();
+            assert_eq!(matched.len(), 2);
             assert_eq!(current[0].first_seen, "2026-01-01T00:00:00Z");
             assert_eq!(current[0].change, Change::Persisting);
             assert_eq!(current[1].change, Change::New, "its acceptance lapsed");
@@ -775,44 +981,79 @@ mod tests {
     }
 
     #[test]
-    fn every_key_of_a_large_index_is_found_and_no_other_and_a_repeated_key_keeps_its_last_line() {
-        // Keys spread over every bucket, the first and last buckets' edges, several keys in one
-        // bucket, and one key twice (its second line wins, as in a table filled in file order).
+    fn each_accounts_entries_are_found_among_interleaved_accounts_and_a_repeated_key_keeps_its_last_line() {
+        // 20,000 keys whose accounts take turns in the file (another tool's file may mix them),
+        // the edges of the key space, and one key written twice (its second line counts).
         let spread = |i: u128| i.wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835) ^ (i << 64);
-        let mut keys: Vec<u128> = (1..20_000u128).map(spread).collect();
-        keys.extend([0, 1, u128::MAX, u128::MAX - 1, 5 << 112, (5 << 112) + 1, (6 << 112) - 1]);
+        let accounts = [A, B, C];
+        let mut keys: Vec<(u128, &str)> =
+            (1..20_000u128).map(|i| (spread(i), accounts[i as usize % 3])).collect();
+        keys.extend([(0, A), (1, B), (u128::MAX, C), (u128::MAX - 1, A)]);
+        let twice = keys[6];
+        assert_eq!(twice.1, B);
         let mut text = index_header().to_vec();
-        let line =
-            |key: u128, first_seen: &str| format!("{key:032x}\t{A}\topen\t{first_seen}\tadmin-access\n");
+        let line = |(key, account): (u128, &str), first_seen: &str| {
+            format!("{key:032x}\t{account}\topen\t{first_seen}\tadmin-access\n")
+        };
         for &key in &keys {
             text.extend(line(key, "t1").bytes());
         }
-        text.extend(line(keys[7], "t2").bytes());
+        text.extend(line(twice, "t2").bytes());
         text.extend(index_trailer(keys.len() as u64 + 1));
-        let index = PreviousIndex::read_index(text.as_slice(), Path::new("i.tsv")).unwrap();
-        assert_eq!(index.len(), keys.len());
+        let mut index = PreviousIndex::read_index(text.as_slice(), Path::new("i.tsv")).unwrap();
+        assert_eq!(index.len(), keys.len() as u64 + 1);
         let fingerprint = |key: u128| format!("{key:032x}{:032x}", 0);
-        let mut ordinals = std::collections::BTreeSet::new();
-        for &key in &keys {
-            let earlier = index.get(&fingerprint(key)).unwrap_or_else(|| panic!("{key:032x} not found"));
-            assert_eq!(earlier.first_seen, if key == keys[7] { "t2" } else { "t1" });
-            assert!(ordinals.insert(earlier.ordinal), "each key its own place");
+        {
+            let by_account: Vec<AccountEntries> =
+                accounts.iter().map(|a| index.account(a).unwrap()).collect();
+            for &(key, account) in &keys {
+                for (entries, other) in by_account.iter().zip(accounts) {
+                    let found = entries.get(&fingerprint(key));
+                    match found {
+                        Some(earlier) if other == account => {
+                            assert_eq!(earlier.first_seen, if key == twice.0 { "t2" } else { "t1" })
+                        }
+                        None if other != account => {}
+                        _ => panic!("{key:032x} of {account} looked up in {other}: {found:?}"),
+                    }
+                }
+            }
+            let present: HashSet<u128> = keys.iter().map(|k| k.0).collect();
+            let absent = (20_000..40_000u128).map(spread).chain([2, u128::MAX - 2]);
+            for key in absent.filter(|k| !present.contains(k)) {
+                assert!(
+                    by_account.iter().all(|e| e.get(&fingerprint(key)).is_none()),
+                    "{key:032x} found but never written"
+                );
+            }
+            let elsewhere = index.account("444444444444").unwrap();
+            assert!(elsewhere.get(&fingerprint(keys[0].0)).is_none(), "an account of no line has nothing");
         }
-        let present: HashSet<u128> = keys.iter().copied().collect();
-        let absent = (20_000..40_000u128).map(spread).chain([2, u128::MAX - 2, (5 << 112) + 2, 6 << 112]);
-        for key in absent.filter(|k| !present.contains(k)) {
-            assert!(index.get(&fingerprint(key)).is_none(), "{key:032x} found but never written");
+        // This run sees every finding of A and B again but one of B's; C is not in it.
+        let dropped = keys.iter().find(|k| k.1 == B && *k != &twice).unwrap().0;
+        let mut current: Vec<Finding> = keys
+            .iter()
+            .filter(|&&(key, account)| account != C && key != dropped)
+            .map(|&(key, account)| Finding {
+                fingerprint: fingerprint(key),
+                ..finding("x", "admin-access", account, "now")
+            })
+            .collect();
+        let matched = index.mark_all(&mut current).unwrap();
+        assert!(current.iter().all(|f| f.change == Change::Persisting && f.first_seen != "now"));
+        assert_eq!(matched.len(), current.len() + 1, "the key written twice has two places");
+        for at in matched {
+            index.seen(at);
         }
-        // Seen marks land on the entries found: all but one seen leaves that one gone.
-        let mut index = index;
-        for &key in keys.iter().filter(|&&k| k != u128::MAX) {
-            let ordinal = index.get(&fingerprint(key)).unwrap().ordinal;
-            index.seen(ordinal);
-        }
-        let gone = index.gone(&[]);
-        assert!(gone.resolved.is_empty());
-        assert_eq!(gone.carried_over, HashSet::from([u128::MAX]));
-        assert!(PreviousIndex::default().get(&fingerprint(1)).is_none(), "an empty index finds nothing");
+        let gone = index
+            .gone(&[row(A, CoverageStatus::Audited, &[]), row(B, CoverageStatus::Audited, &[])])
+            .unwrap();
+        assert_eq!(gone.resolved, HashSet::from([dropped]), "the written-twice key is seen, both its lines");
+        let of_c: HashSet<u128> = keys.iter().filter(|k| k.1 == C).map(|k| k.0).collect();
+        assert_eq!(gone.carried_over, of_c);
+        let empty = PreviousIndex::default();
+        assert!(empty.account(A).unwrap().get(&fingerprint(1)).is_none(), "an empty index finds nothing");
+        assert!(empty.gone(&[]).unwrap().carried_over.is_empty());
     }
 
     #[test]

@@ -454,7 +454,7 @@ pub struct Prepared {
     /// Per run of one group: the group and where its bytes end in `json`, `csv` and `ocsf`.
     runs: Vec<(usize, [usize; 3])>,
     /// Previous findings seen again (their places in the previous run's index).
-    matched: Vec<u32>,
+    matched: Vec<u64>,
     roster_csv: Vec<u8>,
     /// The account's admin rows, as many as the report lists of one account.
     roster_kept: Vec<RosterRow>,
@@ -701,6 +701,10 @@ impl<'a> FindingStream<'a> {
         if let (Some(index), Some(path)) = (previous, previous_file) {
             let gone = index.gone(coverage);
             drop(index);
+            let gone = gone.unwrap_or_else(|e| {
+                resolved_error = Some(e);
+                diff::Gone::default()
+            });
             let mut kept = [vec![0usize; ReportOrder::GROUPS], vec![0usize; ReportOrder::GROUPS]];
             let mut piece = Vec::new();
             let mut write_error = None;
@@ -761,7 +765,7 @@ impl<'a> FindingStream<'a> {
             if let Some(e) = write_error {
                 return Err(io(e));
             }
-            resolved_error = read.err();
+            resolved_error = resolved_error.or(read.err());
         }
         if let Some(index) = index_out {
             index.file().map_err(io)?;
@@ -810,10 +814,13 @@ impl Sink for FindingStream<'_> {
     ) -> Prepared {
         let account_id = account.account_id.as_str();
         findings::policy::apply(self.config, self.as_of, &mut findings);
-        let mut matched = Vec::new();
-        if let Some(previous) = &self.previous {
-            matched.extend(findings.iter_mut().filter_map(|f| previous.mark(f)));
-        }
+        let (matched, previous_error) = match &self.previous {
+            Some(previous) => match previous.mark_all(&mut findings) {
+                Ok(matched) => (matched, None),
+                Err(e) => (Vec::new(), Some(e)),
+            },
+            None => (Vec::new(), None),
+        };
         let mut grouped: Vec<(usize, Finding)> =
             findings.into_iter().map(|f| (self.order.group(&f), f)).collect();
         grouped.sort_by(|(ga, a), (gb, b)| ga.cmp(gb).then_with(|| ReportOrder::within_group(a, b)));
@@ -873,7 +880,7 @@ impl Sink for FindingStream<'_> {
             .take(super::html::ROSTER_ROWS_PER_ACCOUNT)
             .collect();
         let (admin_changes, error) = match compared {
-            Ok(changes) => (changes, page_error),
+            Ok(changes) => (changes, previous_error.or(page_error)),
             Err(e) => (Vec::new(), Some(e)),
         };
         Prepared {
@@ -899,7 +906,8 @@ impl Sink for FindingStream<'_> {
             let matched = std::mem::take(&mut prepared.matched);
             let (account, tally) = std::mem::take(&mut prepared.roster_tally);
             if tally.rows > 0 {
-                self.roster_tally.insert(account, tally);
+                // A copy made here: the worker's string would hold its page of transient work.
+                self.roster_tally.insert(account.as_str().to_owned(), tally);
             }
             self.admin_changes.append(&mut prepared.admin_changes);
             if let Some(message) = prepared.error.take() {
@@ -915,8 +923,8 @@ impl Sink for FindingStream<'_> {
                 self.keep(group, finding);
             }
             if let Some(previous) = &mut self.previous {
-                for ordinal in matched {
-                    previous.seen(ordinal);
+                for at in matched {
+                    previous.seen(at);
                 }
             }
             // The report lists the admin rows of its first accounts only (ROSTER_ROWS_MAX
