@@ -298,10 +298,11 @@ pub fn audit_into<S: Sink>(
                 (result, parking.encode(late), export, prepared)
             })
             .collect();
-        for (mut result, late, export, prepared) in done {
+        for (result, late, export, prepared) in done {
             sink.append(prepared);
+            let mut result = result.settled();
             result.parked = Some(parking.park(late));
-            result.planned = export.map(|(plan, encoded)| (plan, export_parking.park(encoded)));
+            result.planned = export.map(|(plan, encoded)| (plan.settled(), export_parking.park(encoded)));
             per_account.push(result);
         }
         chunk_done(n);
@@ -508,6 +509,25 @@ struct AccountResult {
     stats: crate::policy::escalation::graph::SearchStats,
     /// The rest of what its late pass needs, parked (None for a skipped account).
     parked: Option<Parked<LateState>>,
+}
+
+impl AccountResult {
+    /// What the audit keeps of an account's first pass until its late pass, copied on the
+    /// calling thread (see [`ExportPlan::settled`]; its findings were handed over already).
+    fn settled(self) -> AccountResult {
+        AccountResult {
+            account_id: self.account_id.clone(),
+            row: self.row.clone(),
+            findings: Vec::new(),
+            failure: self.failure.clone(),
+            planned: None,
+            cross: Vec::new(),
+            reserved_roles: self.reserved_roles.clone(),
+            reserved_verdicts: self.reserved_verdicts.clone(),
+            stats: self.stats,
+            parked: None,
+        }
+    }
 }
 
 /// One account's first pass, with what its late pass needs and its export to the

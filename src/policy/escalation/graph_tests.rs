@@ -369,7 +369,8 @@ fn across(
     let held = by_arn(cross_account(exports.clone(), &org));
     let dir = tempfile::tempdir().unwrap();
     let mut parking: Parking<AccountExport> = Parking::in_dir(dir.path(), "exports.spill", "export");
-    let plans: Vec<ExportPlan> = exports.iter().map(ExportPlan::of).collect();
+    // As an audit holds them: copied on the thread that keeps them.
+    let plans: Vec<ExportPlan> = exports.iter().map(|e| ExportPlan::of(e).settled()).collect();
     let tickets: Vec<_> = exports
         .into_iter()
         .map(|e| {
@@ -394,6 +395,34 @@ fn by_arn(cross: CrossAccount) -> std::collections::BTreeMap<String, super::grap
 
 fn assume_on(resource: &str) -> String {
     format!(r#"{{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"{resource}"}}"#)
+}
+
+#[test]
+fn a_settled_plan_is_the_same_plan_in_fresh_lists_still_shared_where_they_were() {
+    const B: &str = "444455556666";
+    let on_b = assume_on(&format!("arn:aws:iam::{B}:role/*"));
+    let to_b = format!(
+        r#"{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{B}:root"}},"Action":"sts:AssumeRole"}}"#
+    );
+    let exports = exports(&[(
+        A,
+        vec![user("u1", &on_b, ""), user("u2", &on_b, ""), user("u3", &assume_on("*"), "")],
+        vec![role("r1", &to_b, ""), role("r2", &to_b, "")],
+    )]);
+    let plan = ExportPlan::of(&exports[0]);
+    let settled = plan.settled();
+    assert_eq!(format!("{settled:?}"), format!("{plan:?}"));
+    let (before, after) = (plan.list_addresses(), settled.list_addresses());
+    assert!(before.len() >= 6, "u1's and u2's targets and resources, r1's and r2's trust: {before:?}");
+    assert_eq!(before.len(), after.len());
+    assert!(after.iter().all(|a| !before.contains(a)), "every list copied: {before:?} {after:?}");
+    for i in 0..before.len() {
+        for j in 0..before.len() {
+            assert_eq!(before[i] == before[j], after[i] == after[j], "lists {i} and {j}: shared alike");
+        }
+    }
+    let shared = (0..before.len()).any(|i| (0..i).any(|j| before[i] == before[j]));
+    assert!(shared, "some list is shared, so the test means something: {before:?}");
 }
 
 #[test]

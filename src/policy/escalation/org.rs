@@ -459,6 +459,69 @@ impl ExportPlan {
     }
 }
 
+/// Fresh copies of the lists a plan shares, made once each: a list shared by several callers
+/// or roles stays shared.
+#[derive(Default)]
+struct Copies {
+    allowed: HashMap<*const Allowed, Arc<[Allowed]>>,
+    accounts: HashMap<*const String, Arc<[String]>>,
+}
+
+fn copy_of<T: Clone>(list: &Arc<[T]>, copies: &mut HashMap<*const T, Arc<[T]>>) -> Arc<[T]> {
+    copies.entry(list.as_ptr()).or_insert_with(|| list.iter().cloned().collect()).clone()
+}
+
+impl ExportPlan {
+    /// The same plan in allocations made by the calling thread. The audit keeps every
+    /// account's plan until the organization pass, and a plan made on a worker thread sits
+    /// among that thread's pages of the account's transient work, holding them resident (at
+    /// 10,000 accounts, tens of MB); copied on the thread that keeps them, plans share pages
+    /// with each other.
+    pub fn settled(&self) -> ExportPlan {
+        let mut copies = Copies::default();
+        let accounts = |list: &Option<Arc<[String]>>, copies: &mut Copies| {
+            list.as_ref().map(|list| copy_of(list, &mut copies.accounts))
+        };
+        let callers = self
+            .callers
+            .iter()
+            .map(|caller| CallerPlan {
+                reached: caller.reached,
+                targets: accounts(&caller.targets, &mut copies),
+                own: match &caller.own {
+                    OwnAnswer::Everywhere { denied } => OwnAnswer::Everywhere { denied: *denied },
+                    OwnAnswer::Resources { identity, boundary } => OwnAnswer::Resources {
+                        identity: copy_of(identity, &mut copies.allowed),
+                        boundary: boundary.as_ref().map(|b| copy_of(b, &mut copies.allowed)),
+                    },
+                },
+                as_role: caller.as_role,
+            })
+            .collect();
+        let roles = self
+            .roles
+            .iter()
+            .map(|role| RolePlan { trusted: accounts(&role.trusted, &mut copies), ..role.clone() })
+            .collect();
+        ExportPlan { account: self.account.clone(), callers, roles }
+    }
+
+    /// Where each list the plan holds is, callers' then roles', for tests of [`Self::settled`].
+    #[cfg(test)]
+    pub(crate) fn list_addresses(&self) -> Vec<usize> {
+        let mut out = Vec::new();
+        for caller in &self.callers {
+            out.extend(caller.targets.as_ref().map(|l| l.as_ptr() as usize));
+            if let OwnAnswer::Resources { identity, boundary } = &caller.own {
+                out.push(identity.as_ptr() as usize);
+                out.extend(boundary.as_ref().map(|l| l.as_ptr() as usize));
+            }
+        }
+        out.extend(self.roles.iter().filter_map(|r| r.trusted.as_ref().map(|l| l.as_ptr() as usize)));
+        out
+    }
+}
+
 /// What the organization-wide pass found.
 #[derive(Debug, Default)]
 pub struct CrossAccount {
