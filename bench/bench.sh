@@ -174,6 +174,7 @@ EOF
 }
 
 STREAM_ROWS=()
+declare -A STREAM_RSS=()
 if [[ $WHICH == stream || $WHICH == all ]]; then
     org=$(generate gen_org-a1000-u200-r200-g20-p100-s7 \
         --accounts 1000 --users 200 --roles 200 --groups 20 --policies 100 --seed 7 --compact)
@@ -195,6 +196,7 @@ if [[ $WHICH == stream || $WHICH == all ]]; then
             bytes=$(du -sb "$run_dir" | cut -f1)
             line=$(tail -n 1 "$WORK/stream-$times-$run.time.out")
             echo "== stream x$times run $run: ${wall} s, $((rss / 1024)) MiB; archived $(mib "$bytes") MiB; $line"
+            STREAM_RSS[$times.$run]=$rss
             STREAM_ROWS+=("$(printf '%-10s %4s %8s %9s %12s  %s' "x$times" "$run" "$wall" "$((rss / 1024))" \
                 "$(mib "$bytes")" "$(grep -o '[0-9]* new, [0-9]* resolved' <<<"$line")")")
         done
@@ -211,4 +213,12 @@ if ((${#STREAM_ROWS[@]})); then
     echo
     printf '%-10s %4s %8s %9s %12s  %s\n' accounts run "wall s" "RSS MiB" "archived MiB" "compared with run 1"
     printf '%s\n' "${STREAM_ROWS[@]}"
+    # Issue 12: peak RSS flat in accounts, the largest view within 1.3x of the 1,000 accounts.
+    largest=$(tr ' ' '\n' <<<"${TIMES:-1 3}" | sort -n | tail -n 1)
+    if [[ -n ${STREAM_RSS[1.1]:-} && $largest != 1 ]]; then
+        for run in 1 2; do
+            awk -v a="${STREAM_RSS[$largest.$run]}" -v b="${STREAM_RSS[1.$run]}" -v t="$largest" -v r="$run" \
+                'BEGIN { printf "peak RSS x%s / x1, run %s: %.2f (target <= 1.3)\n", t, r, a / b }'
+        done
+    fi
 fi
