@@ -512,20 +512,21 @@ struct AccountResult {
 }
 
 impl AccountResult {
-    /// What the audit keeps of an account's first pass until its late pass, copied on the
-    /// calling thread (see [`ExportPlan::settled`]; its findings were handed over already).
+    /// What the audit keeps of an account's first pass until its late pass, what it holds on
+    /// the heap copied on the calling thread (see [`ExportPlan::settled`]); the rest is moved
+    /// (its findings were handed over already, and nothing is parked or found for it yet).
     fn settled(self) -> AccountResult {
         AccountResult {
             account_id: self.account_id.clone(),
             row: self.row.clone(),
-            findings: Vec::new(),
+            findings: self.findings,
             failure: self.failure.clone(),
-            planned: None,
-            cross: Vec::new(),
+            planned: self.planned.map(|(plan, parked)| (plan.settled(), parked)),
+            cross: self.cross,
             reserved_roles: self.reserved_roles.clone(),
             reserved_verdicts: self.reserved_verdicts.clone(),
             stats: self.stats,
-            parked: None,
+            parked: self.parked,
         }
     }
 }

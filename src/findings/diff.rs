@@ -357,7 +357,9 @@ impl Indexer {
         }
         let file = Scratch::create("previous-index")?;
         let staged = Scratch(staging);
-        let mut run: Vec<u8> = Vec::with_capacity(1 << 20);
+        // A run of consecutive entries of one account, written with one call (at most 1 MiB).
+        const RUN_BYTES: usize = 1 << 20;
+        let mut run: Vec<u8> = Vec::with_capacity(RUN_BYTES);
         let mut run_at = 0u64;
         let mut run_account = None;
         let mut error = None;
@@ -369,7 +371,7 @@ impl Indexer {
         };
         staged
             .each_entry(0, self.total, |_, entry| {
-                if run_account != Some(entry.account) || run.len() == run.capacity() {
+                if run_account != Some(entry.account) || run.len() >= RUN_BYTES {
                     if !run.is_empty() {
                         flush(&mut run, run_at);
                     }
