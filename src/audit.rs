@@ -19,10 +19,10 @@ use crate::policy::escalation::principal::NodeKind;
 use crate::snapshot::{AccountEntry, AccountSnapshot, InputProblem, PlannedStatus, Snapshot};
 use chrono::{DateTime, Utc};
 use parking::{LateState, Parked, Parking};
-use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
+use std::sync::{Mutex, PoisonError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -108,6 +108,8 @@ impl AuditOutcome {
 /// it made, in account-id order: every account's first pass, then every account's late pass
 /// (the checks of [`AFTER_ORGANIZATION_PASS`] and the roster). A check belongs to one pass, so
 /// each check's findings arrive in account-id order. Nothing needs to hold the whole run.
+/// `append` is called on the thread that called [`audit_into`] only, while worker threads
+/// prepare the accounts after the one it takes.
 pub trait Sink: Sync {
     type Prepared: Send;
     /// One pass of one account: `account` is its coverage row as far as the audit knows it
@@ -119,7 +121,7 @@ pub trait Sink: Sync {
         findings: Vec<Finding>,
         roster: Vec<RosterRow>,
     ) -> Self::Prepared;
-    fn append(&mut self, prepared: Self::Prepared);
+    fn append(&self, prepared: Self::Prepared);
     /// A folder where the audit may park each account's state between its passes, so that
     /// memory does not grow with the organization (None: held in memory).
     fn spill_dir(&self) -> Option<&Path> {
@@ -154,7 +156,7 @@ impl AuditSummary {
 /// The audit held whole in memory: every finding (policy applied, in the report's order) and
 /// every roster row. For tests and small runs; `iam-auditor run` streams with [`audit_into`].
 pub fn audit(snapshot: &Snapshot, config: &Config, as_of: DateTime<Utc>) -> AuditOutcome {
-    struct Collect(Vec<Finding>, Vec<RosterRow>);
+    struct Collect(Mutex<(Vec<Finding>, Vec<RosterRow>)>);
     impl Sink for Collect {
         type Prepared = (Vec<Finding>, Vec<RosterRow>);
         fn prepare(
@@ -166,14 +168,15 @@ pub fn audit(snapshot: &Snapshot, config: &Config, as_of: DateTime<Utc>) -> Audi
         ) -> Self::Prepared {
             (findings, roster)
         }
-        fn append(&mut self, (findings, roster): Self::Prepared) {
-            self.0.extend(findings);
-            self.1.extend(roster);
+        fn append(&self, (findings, roster): Self::Prepared) {
+            let mut all = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+            all.0.extend(findings);
+            all.1.extend(roster);
         }
     }
-    let mut sink = Collect(Vec::new(), Vec::new());
-    let summary = audit_into(snapshot, config, as_of, &mut sink);
-    let Collect(mut all, roster) = sink;
+    let sink = Collect(Mutex::new((Vec::new(), Vec::new())));
+    let summary = audit_into(snapshot, config, as_of, &sink);
+    let (mut all, roster) = sink.0.into_inner().unwrap_or_else(PoisonError::into_inner);
     findings::policy::apply(config, as_of, &mut all);
     let order = report_order();
     all.sort_by(|a, b| order.compare(a, b));
@@ -226,13 +229,13 @@ impl ReportOrder {
     }
 }
 
-/// Chunks of accounts between two [`give_back_free_memory`].
-const TRIM_EVERY_CHUNKS: usize = 4;
+/// Accounts handed over between two [`give_back_free_memory`].
+const TRIM_EVERY_ACCOUNTS: usize = 128;
 
-/// After chunk `n` (from 0) of either pass: every [`TRIM_EVERY_CHUNKS`]th gives free memory
-/// back.
-fn chunk_done(n: usize) {
-    if (n + 1) % TRIM_EVERY_CHUNKS == 0 {
+/// After the `n`th account (from 1) of either pass is handed over: every
+/// [`TRIM_EVERY_ACCOUNTS`]th gives free memory back.
+fn account_done(n: usize) {
+    if n % TRIM_EVERY_ACCOUNTS == 0 {
         give_back_free_memory();
     }
 }
@@ -241,8 +244,9 @@ fn chunk_done(n: usize) {
 /// audit allocates tens of MB for a moment, and what the run keeps between accounts (coverage
 /// rows, the organization pass's plans, counts) is scattered among those pages, so glibc could
 /// rarely return them: resident memory grew with accounts although the heap in use did not
-/// (10,000 accounts: 218 MB at the peak; 154 MB with this after every chunk, for 26 s more of
-/// the system's time; 167 MB after every fourth, for 8 s). The iam-auditor binary allocates
+/// (10,000 accounts: 218 MB at the peak; 154 MB with this after every chunk of 32 accounts,
+/// for 26 s more of the system's time; 167 MB after every fourth, for 8 s; hence every 128
+/// accounts handed over). The iam-auditor binary allocates
 /// with mimalloc (src/main.rs), which returns free pages by itself; glibc's heap then holds
 /// little and this costs next to nothing. It still serves the library's other users (tests).
 fn give_back_free_memory() {
@@ -259,10 +263,62 @@ fn give_back_free_memory() {
     }
 }
 
-/// Accounts audited at once: enough to keep both cores busy, few enough that only their
-/// findings are held before the sink takes them.
-fn chunk_size() -> usize {
-    rayon::current_num_threads().max(1) * 16
+/// Accounts in flight at once, audited or waiting for an earlier one to be handed over: enough
+/// to keep every core busy while one account takes longer than the others, few enough that
+/// only their findings are held before the sink takes them. (Chunks of 16 accounts a thread,
+/// each handed over when its slowest was done, held 30-50 MB more at the peak.)
+fn window() -> usize {
+    rayon::current_num_threads().max(1) * 4
+}
+
+/// Runs `work` on each of `items` on the thread pool and hands the results to `take` on the
+/// calling thread, in the items' order, as soon as each and those before it are done. At most
+/// `window` items are in flight (their results held until their turn), so a slow item holds
+/// back neither the threads (they go on with the next items) nor memory (they stop at the
+/// window). A panic in `work` is raised again on the calling thread, in its item's turn.
+fn in_order<T: Send, R: Send>(
+    items: impl IntoIterator<Item = T>,
+    window: usize,
+    work: impl Fn(T) -> R + Sync,
+    mut take: impl FnMut(R),
+) {
+    let mut items = items.into_iter();
+    if rayon::current_thread_index().is_some() {
+        // On a thread of the pool, waiting for the pool could hold the very thread it needs.
+        items.for_each(|item| take(work(item)));
+        return;
+    }
+    let window = window.max(1);
+    let (send, answers) = std::sync::mpsc::channel::<(usize, std::thread::Result<R>)>();
+    let work = &work;
+    rayon::in_place_scope(|scope| {
+        let mut waiting: BTreeMap<usize, std::thread::Result<R>> = BTreeMap::new();
+        let (mut started, mut taken) = (0, 0);
+        loop {
+            while started < taken + window {
+                let Some(item) = items.next() else { break };
+                let (i, send) = (started, send.clone());
+                scope.spawn(move |_| {
+                    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(item)));
+                    // The receiver outlives the scope, so the send cannot fail.
+                    let _ = send.send((i, result));
+                });
+                started += 1;
+            }
+            if taken == started {
+                break;
+            }
+            let (i, result) = answers.recv().expect("every item started answers");
+            waiting.insert(i, result);
+            while let Some(result) = waiting.remove(&taken) {
+                match result {
+                    Ok(result) => take(result),
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
+                taken += 1;
+            }
+        }
+    });
 }
 
 /// Audits every account, handing findings and roster rows to `sink` as accounts finish (see
@@ -271,7 +327,7 @@ pub fn audit_into<S: Sink>(
     snapshot: &Snapshot,
     config: &Config,
     as_of: DateTime<Utc>,
-    sink: &mut S,
+    sink: &S,
 ) -> AuditSummary {
     let mut known_accounts: BTreeSet<String> = snapshot.accounts.iter().map(|a| a.id.to_string()).collect();
     known_accounts.extend(snapshot.organization.accounts.iter().map(|a| a.id.to_string()));
@@ -279,34 +335,30 @@ pub fn audit_into<S: Sink>(
     let mut entries: Vec<&AccountEntry> = snapshot.accounts.iter().collect();
     entries.sort_by(|a, b| a.id.as_str().cmp(b.id.as_str()));
 
-    // The first pass, a chunk of accounts at a time: their findings go to the sink; what the
+    // The first pass, a window of accounts at a time: their findings go to the sink; what the
     // late pass and the organization pass need is parked (the latter keeps a plan in memory).
     let mut parking: Parking<LateState> =
         Parking::beside(sink.spill_dir(), "late-state.spill", "escalation state");
     let mut export_parking: Parking<AccountExport> =
         Parking::beside(sink.spill_dir(), "exports.spill", "organization-pass export");
     let mut per_account: Vec<AccountResult> = Vec::with_capacity(entries.len());
-    for (n, chunk) in entries.chunks(chunk_size()).enumerate() {
-        let done: Vec<_> = chunk
-            .par_iter()
-            .map(|entry| {
-                let (mut result, late, export) =
-                    audit_account(snapshot, entry, config, as_of, &known_accounts, directory.as_ref());
-                let findings = std::mem::take(&mut result.findings);
-                let prepared = sink.prepare(&result.row, Pass::First, findings, Vec::new());
-                let export = export.map(|e| (ExportPlan::of(&e), export_parking.encode(e)));
-                (result, parking.encode(late), export, prepared)
-            })
-            .collect();
-        for (result, late, export, prepared) in done {
-            sink.append(prepared);
-            let mut result = result.settled();
-            result.parked = Some(parking.park(late));
-            result.planned = export.map(|(plan, encoded)| (plan.settled(), export_parking.park(encoded)));
-            per_account.push(result);
-        }
-        chunk_done(n);
-    }
+    let (late_encoder, export_encoder) = (parking.encoder(), export_parking.encoder());
+    let first_pass = |entry: &AccountEntry| {
+        let (mut result, late, export) =
+            audit_account(snapshot, entry, config, as_of, &known_accounts, directory.as_ref());
+        let findings = std::mem::take(&mut result.findings);
+        let prepared = sink.prepare(&result.row, Pass::First, findings, Vec::new());
+        let export = export.map(|e| (ExportPlan::of(&e), export_encoder.encode(e)));
+        (result, late_encoder.encode(late), export, prepared)
+    };
+    in_order(entries.iter().copied(), window(), first_pass, |(result, late, export, prepared)| {
+        sink.append(prepared);
+        let mut result = result.settled();
+        result.parked = Some(parking.park(late));
+        result.planned = export.map(|(plan, encoded)| (plan.settled(), export_parking.park(encoded)));
+        per_account.push(result);
+        account_done(per_account.len());
+    });
     let parking_error = parking.close().err();
     let export_error = export_parking.close().err();
 
@@ -405,20 +457,16 @@ pub fn audit_into<S: Sink>(
             .collect();
         (findings, roster)
     };
-    let chunk = chunk_size();
-    for (n, results) in per_account.chunks_mut(chunk).enumerate() {
-        let done: Vec<S::Prepared> = results
-            .par_iter_mut()
-            .map(|result| {
-                let (findings, rows) = late(result);
-                sink.prepare(&result.row, Pass::Late, findings, rows)
-            })
-            .collect();
-        for prepared in done {
-            sink.append(prepared);
-        }
-        chunk_done(n);
-    }
+    let late_pass = |result: &mut AccountResult| {
+        let (findings, rows) = late(result);
+        sink.prepare(&result.row, Pass::Late, findings, rows)
+    };
+    let mut handed_over = 0;
+    in_order(per_account.iter_mut(), window(), late_pass, |prepared| {
+        sink.append(prepared);
+        handed_over += 1;
+        account_done(handed_over);
+    });
 
     let identity_center = crate::access::IdentityCenterSummary::of(snapshot.identity_center.as_ref());
     let mut coverage = Vec::with_capacity(per_account.len());
@@ -687,7 +735,66 @@ fn iam_principals(graph: &crate::snapshot::authorization::IamGraph) -> Vec<IamPr
 
 #[cfg(test)]
 mod tests {
-    use super::CoverageStatus;
+    use super::{in_order, CoverageStatus};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    /// Items done out of order (the first is slow) are taken in order, and no item starts more
+    /// than the window ahead of the oldest not taken.
+    #[test]
+    fn in_order_takes_results_in_order_and_stays_within_its_window() {
+        let in_flight = AtomicUsize::new(0);
+        let most = AtomicUsize::new(0);
+        let mut taken = Vec::new();
+        let work = |i: usize| {
+            let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+            most.fetch_max(now, Ordering::SeqCst);
+            // Every tenth item is slow: without the window, the others would all start meanwhile.
+            std::thread::sleep(Duration::from_millis(if i % 10 == 0 { 30 } else { 1 }));
+            i * 2
+        };
+        // The test's thread is not one of the pool's.
+        in_order(0..60, 5, work, |r| {
+            in_flight.fetch_sub(1, Ordering::SeqCst);
+            taken.push(r);
+        });
+        assert_eq!(taken, (0..60).map(|i| i * 2).collect::<Vec<_>>());
+        let most = most.load(Ordering::SeqCst);
+        assert!(most <= 5, "{most} items were in flight with a window of 5");
+    }
+
+    /// A panic in one item's work reaches the caller in that item's turn: the items before it
+    /// were taken, none after it.
+    #[test]
+    fn in_order_raises_a_panic_in_its_items_turn() {
+        let mut taken = Vec::new();
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            in_order(
+                0..40,
+                4,
+                |i: usize| {
+                    if i == 7 {
+                        panic!("item seven");
+                    }
+                    i
+                },
+                |r| taken.push(r),
+            )
+        }));
+        let panic = outcome.expect_err("the panic reaches the caller");
+        assert_eq!(panic.downcast_ref::<&str>(), Some(&"item seven"));
+        assert_eq!(taken, (0..7).collect::<Vec<_>>());
+    }
+
+    /// Called on a thread of the pool (a pool of one thread, which waiting for the pool would
+    /// hold), it works through the items itself, in order.
+    #[test]
+    fn in_order_on_a_thread_of_the_pool_works_through_the_items_itself() {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+        let mut taken = Vec::new();
+        pool.install(|| in_order(0..20, 4, |i: usize| i + 1, |r| taken.push(r)));
+        assert_eq!(taken, (1..=20).collect::<Vec<_>>());
+    }
 
     #[test]
     fn status_names_match_findings_json() {

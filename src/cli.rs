@@ -427,7 +427,7 @@ pub fn run(args: &RunArgs, log_format: LogFormat) -> Result<i32, String> {
         })?;
         stream = stream.with_pages(pages);
     }
-    let outcome = audit_into(&snapshot, &config, as_of, &mut stream);
+    let outcome = audit_into(&snapshot, &config, as_of, &stream);
     for problem in &outcome.snapshot_problems {
         tracing::warn!(event = "snapshot-problem", "{problem}");
     }

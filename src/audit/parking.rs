@@ -56,6 +56,34 @@ struct Lot {
     failed: bool,
 }
 
+/// Encodes states for a [`Parking`] (see [`Parking::encoder`]).
+pub struct Encoder<T> {
+    to_file: bool,
+    kind: PhantomData<fn() -> T>,
+}
+
+impl<T> Clone for Encoder<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for Encoder<T> {}
+
+impl<T: Serialize> Encoder<T> {
+    /// Encodes `state` for the file (on the caller's thread), or keeps it as it is.
+    pub fn encode(&self, state: T) -> Encoded<T> {
+        if !self.to_file {
+            return Encoded::Held(Box::new(state));
+        }
+        match serde_json::to_vec(&state) {
+            Ok(bytes) => Encoded::Bytes(bytes),
+            // Plain data: encoding does not fail; if it did, the state is still kept.
+            Err(_) => Encoded::Held(Box::new(state)),
+        }
+    }
+}
+
 /// The parking file, or none (states held in memory). `what` names the state in messages.
 pub struct Parking<T> {
     lot: Option<Lot>,
@@ -96,16 +124,10 @@ impl<T: Serialize + DeserializeOwned> Parking<T> {
         }
     }
 
-    /// Encodes `state` for the file (on the caller's thread), or keeps it as it is.
-    pub fn encode(&self, state: T) -> Encoded<T> {
-        if self.lot.is_none() {
-            return Encoded::Held(Box::new(state));
-        }
-        match serde_json::to_vec(&state) {
-            Ok(bytes) => Encoded::Bytes(bytes),
-            // Plain data: encoding does not fail; if it did, the state is still kept.
-            Err(_) => Encoded::Held(Box::new(state)),
-        }
+    /// What encodes states for this parking, to be used on worker threads while the calling
+    /// thread parks the states encoded before.
+    pub fn encoder(&self) -> Encoder<T> {
+        Encoder { to_file: self.lot.is_some(), kind: PhantomData }
     }
 
     pub fn park(&mut self, encoded: Encoded<T>) -> Parked<T> {
@@ -264,7 +286,7 @@ mod tests {
         let mut parking = Parking::in_dir(dir.path(), "late-state.spill", "escalation state");
         let mut tickets = Vec::new();
         for name in ["a", "b", "c"] {
-            let encoded = parking.encode(state(name));
+            let encoded = parking.encoder().encode(state(name));
             tickets.push(parking.park(encoded));
         }
         assert!(tickets.iter().all(|t| matches!(t, Parked::Written { .. })), "parked in the file");
@@ -280,7 +302,7 @@ mod tests {
     #[test]
     fn without_a_file_the_state_is_held() {
         let mut parking = Parking::<LateState>::in_memory("escalation state");
-        let encoded = parking.encode(state("a"));
+        let encoded = parking.encoder().encode(state("a"));
         let ticket = parking.park(encoded);
         assert!(matches!(ticket, Parked::Held(_)));
         parking.close().unwrap();
@@ -294,7 +316,7 @@ mod tests {
             "late-state.spill",
             "escalation state",
         );
-        let encoded = parking.encode(state("a"));
+        let encoded = parking.encoder().encode(state("a"));
         let ticket = parking.park(encoded);
         parking.close().unwrap();
         same(&parking.take(ticket).unwrap(), &state("a"));

@@ -24,6 +24,7 @@ use serde::{Deserialize, Deserializer};
 use std::collections::{HashMap, HashSet};
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The previous run: its findings.json (on local disk; an S3 archive's copy is downloaded
 /// first) and its access roster.
@@ -170,8 +171,9 @@ pub struct PreviousIndex {
     accounts: Vec<(u64, u64)>,
     /// Entries in all.
     total: u64,
-    /// A bit an entry: seen again in this run.
-    seen: Vec<u64>,
+    /// A bit an entry: seen again in this run (set on the thread that hands accounts over while
+    /// workers compare later accounts, hence atomic).
+    seen: Vec<AtomicU64>,
     first_seen: Vec<Box<str>>,
     checks: Vec<Box<str>>,
 }
@@ -339,7 +341,7 @@ impl Indexer {
             first_seen: self.first_seen_list,
             checks: self.checks_list,
             total: self.total,
-            seen: vec![0; self.total.div_ceil(64) as usize],
+            seen: (0..self.total.div_ceil(64)).map(|_| AtomicU64::new(0)).collect(),
             ..PreviousIndex::default()
         };
         let staging = self.staging.into_inner().map_err(|e| io(e.into_error()))?;
@@ -548,14 +550,16 @@ impl PreviousIndex {
     }
 
     /// Marks the entry at `at` (from [`AccountEntries::mark`]) seen again.
-    pub fn seen(&mut self, at: u64) {
-        if let Some(word) = self.seen.get_mut((at / 64) as usize) {
-            *word |= 1 << (at % 64);
+    pub fn seen(&self, at: u64) {
+        if let Some(word) = self.seen.get((at / 64) as usize) {
+            word.fetch_or(1 << (at % 64), Ordering::Relaxed);
         }
     }
 
     fn was_seen(&self, at: u64) -> bool {
-        self.seen.get((at / 64) as usize).is_some_and(|word| word & (1 << (at % 64)) != 0)
+        self.seen
+            .get((at / 64) as usize)
+            .is_some_and(|word| word.load(Ordering::Relaxed) & (1 << (at % 64)) != 0)
     }
 
     /// The previous findings not seen in this run: resolved where this run judged their
@@ -722,7 +726,7 @@ pub fn compare(
     previous_json: &[u8],
 ) -> Result<Compared, String> {
     let name = Path::new("findings.json");
-    let mut index = PreviousIndex::read(previous_json, name)?;
+    let index = PreviousIndex::read(previous_json, name)?;
     for at in index.mark_all(current)? {
         index.seen(at);
     }
@@ -1002,7 +1006,7 @@ mod tests {
         }
         text.extend(line(twice, "t2").bytes());
         text.extend(index_trailer(keys.len() as u64 + 1));
-        let mut index = PreviousIndex::read_index(text.as_slice(), Path::new("i.tsv")).unwrap();
+        let index = PreviousIndex::read_index(text.as_slice(), Path::new("i.tsv")).unwrap();
         assert_eq!(index.len(), keys.len() as u64 + 1);
         let fingerprint = |key: u128| format!("{key:032x}{:032x}", 0);
         {

@@ -27,6 +27,7 @@ use std::collections::BTreeSet;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
 
 /// The fewest findings kept of each group: what the digest and the report's list of new
 /// findings show at most.
@@ -50,7 +51,7 @@ const GZIP_LEVEL: u32 = 2;
 ///
 /// A group's bytes gather in memory until they make a piece, which a thread of the spill's own
 /// writes to the file: the audit's main thread, which hands every account's findings over one
-/// at a time while the workers wait for the next chunk, only copies bytes once. (At 10,000
+/// at a time while the workers audit the next accounts, only copies bytes once. (At 10,000
 /// accounts the spills take 13 GB; written from the main thread through a buffer they cost it
 /// about 35 s of copying.)
 ///
@@ -511,15 +512,27 @@ pub struct FindingStream<'a> {
     baseline: RosterBaseline<'a>,
     roster_as_of: Shared,
     dir: PathBuf,
+    /// What findings.ocsf.json's lines share, when the run writes it.
+    ocsf: Option<super::ocsf::Context>,
+    /// The run keeps findings-index.tsv (a filed run).
+    indexing: bool,
+    /// The large files are written gzip-compressed.
+    gzip: bool,
+    pages: Option<super::pages::AccountPages>,
+    /// What the accounts handed over made: taken by [`Sink::append`] on the audit's calling
+    /// thread, while the workers prepare later accounts with the rest.
+    out: Mutex<Out>,
+}
+
+/// The spill files and what the stream keeps, as accounts are handed over.
+struct Out {
     json: Spill,
     csv: Spill,
     roster: Spill,
-    /// findings.ocsf.json's lines and what they share, when the run writes it.
-    ocsf: Option<(super::ocsf::Context, Spill)>,
-    /// findings-index.tsv, when the run keeps it (a filed run).
+    /// findings.ocsf.json's lines, when the run writes it.
+    ocsf: Option<Spill>,
+    /// findings-index.tsv, when the run keeps it.
     index: Option<IndexOut>,
-    /// The large files are written gzip-compressed.
-    gzip: bool,
     counts: Counts,
     sample: Vec<Finding>,
     sample_cap: usize,
@@ -530,7 +543,6 @@ pub struct FindingStream<'a> {
     roster_kept: Vec<RosterRow>,
     roster_tally: std::collections::BTreeMap<String, AccountTally>,
     admin_changes: Vec<AdminChange>,
-    pages: Option<super::pages::AccountPages>,
     error: Option<std::io::Error>,
 }
 
@@ -563,24 +575,28 @@ impl<'a> FindingStream<'a> {
             baseline,
             roster_as_of: as_of_text.into(),
             dir: dir.to_path_buf(),
-            json: Spill::create(dir.join("findings.json.spill"), groups, gzip)?,
-            csv: Spill::create(dir.join("findings.csv.spill"), groups, gzip)?,
-            roster: Spill::create(dir.join("access-roster.csv.spill"), 1, gzip)?,
             gzip,
             ocsf: None,
-            index: None,
-            counts: Counts::default(),
-            sample: Vec::new(),
-            sample_cap: caps.0,
-            new_cap: caps.1,
-            kept: vec![0; groups],
-            kept_new: vec![0; groups],
-            whole,
-            roster_kept: Vec::new(),
-            roster_tally: Default::default(),
-            admin_changes: Vec::new(),
+            indexing: false,
             pages: None,
-            error: None,
+            out: Mutex::new(Out {
+                json: Spill::create(dir.join("findings.json.spill"), groups, gzip)?,
+                csv: Spill::create(dir.join("findings.csv.spill"), groups, gzip)?,
+                roster: Spill::create(dir.join("access-roster.csv.spill"), 1, gzip)?,
+                ocsf: None,
+                index: None,
+                counts: Counts::default(),
+                sample: Vec::new(),
+                sample_cap: caps.0,
+                new_cap: caps.1,
+                kept: vec![0; groups],
+                kept_new: vec![0; groups],
+                whole,
+                roster_kept: Vec::new(),
+                roster_tally: Default::default(),
+                admin_changes: Vec::new(),
+                error: None,
+            }),
         })
     }
 
@@ -593,7 +609,8 @@ impl<'a> FindingStream<'a> {
     /// Also encodes findings.ocsf.json (see [`super::ocsf`]).
     pub fn with_ocsf(mut self, context: super::ocsf::Context) -> std::io::Result<FindingStream<'a>> {
         let spill = Spill::create(self.dir.join("findings.ocsf.json.spill"), ReportOrder::GROUPS, self.gzip)?;
-        self.ocsf = Some((context, spill));
+        self.ocsf = Some(context);
+        self.out_mut().ocsf = Some(spill);
         Ok(self)
     }
 
@@ -607,47 +624,13 @@ impl<'a> FindingStream<'a> {
             true => path.with_file_name(format!("{}.gz", diff::INDEX)),
             false => path.to_path_buf(),
         };
-        self.index = Some(IndexOut { spill, path, count: 0, usable: true });
+        self.indexing = true;
+        self.out_mut().index = Some(IndexOut { spill, path, count: 0, usable: true });
         Ok(self)
     }
 
-    fn keep(&mut self, group: usize, finding: Finding) {
-        let new_open = finding.change == Change::New && finding.status == Status::Open;
-        let first = self.kept[group] < self.sample_cap;
-        let first_new = new_open && self.kept_new[group] < self.new_cap;
-        if first {
-            self.kept[group] += 1;
-        }
-        if first_new {
-            self.kept_new[group] += 1;
-        }
-        if first || first_new || self.whole.contains(finding.account_id.as_str()) {
-            self.sample.push(finding);
-        }
-    }
-
-    /// Writes an account's encoded pieces (`findings` of them) to the spill files.
-    fn append_io(&mut self, prepared: Prepared, findings: usize) -> std::io::Result<()> {
-        let mut at = [0; 3];
-        for &(group, end) in &prepared.runs {
-            self.json.push(group, &prepared.json[at[0]..end[0]])?;
-            self.csv.push(group, &prepared.csv[at[1]..end[1]])?;
-            if let Some((_, ocsf)) = &mut self.ocsf {
-                ocsf.push(group, &prepared.ocsf[at[2]..end[2]])?;
-            }
-            at = end;
-        }
-        self.roster.push(0, &prepared.roster_csv)?;
-        if let Some(index) = &mut self.index {
-            match &prepared.index {
-                Some(lines) if index.usable => {
-                    index.spill.push(0, lines)?;
-                    index.count += findings as u64;
-                }
-                _ => index.usable = false,
-            }
-        }
-        Ok(())
+    fn out_mut(&mut self) -> &mut Out {
+        self.out.get_mut().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Closes the spill files, reads the resolved and carried-over findings out of the previous run's
@@ -657,17 +640,13 @@ impl<'a> FindingStream<'a> {
         coverage: &[CoverageRow],
         previous_file: Option<&Path>,
     ) -> Result<StreamOutput, String> {
-        let FindingStream {
-            as_of,
-            order,
-            previous,
-            dir,
+        let FindingStream { as_of, order, previous, dir, ocsf: ocsf_context, gzip, pages, out, .. } = self;
+        let Out {
             json,
             csv,
             roster,
             ocsf,
             index: mut index_out,
-            gzip,
             counts,
             mut sample,
             roster_kept,
@@ -675,9 +654,8 @@ impl<'a> FindingStream<'a> {
             mut admin_changes,
             sample_cap,
             error,
-            pages,
             ..
-        } = self;
+        } = out.into_inner().unwrap_or_else(PoisonError::into_inner);
         let io = |e: std::io::Error| format!("cannot write the run's spill files in {}: {e}", dir.display());
         if let Some(e) = error {
             return Err(io(e));
@@ -687,7 +665,7 @@ impl<'a> FindingStream<'a> {
         let mut resolved_spill = Spill::create(dir.join("resolved.json.spill"), 1, gzip).map_err(io)?;
         let mut carried_spill = Spill::create(dir.join("carried-over.json.spill"), 1, gzip).map_err(io)?;
         // Resolved findings' events (group 0), then carried-over ones' (group 1).
-        let (ocsf, mut ocsf_gone) = match ocsf {
+        let (ocsf, mut ocsf_gone) = match ocsf_context.zip(ocsf) {
             Some((context, spill)) => (
                 Some(spill.close().map_err(io)?),
                 Some((context, Spill::create(dir.join("gone.ocsf.json.spill"), 2, gzip).map_err(io)?)),
@@ -798,6 +776,47 @@ impl<'a> FindingStream<'a> {
     }
 }
 
+impl Out {
+    fn keep(&mut self, group: usize, finding: Finding) {
+        let new_open = finding.change == Change::New && finding.status == Status::Open;
+        let first = self.kept[group] < self.sample_cap;
+        let first_new = new_open && self.kept_new[group] < self.new_cap;
+        if first {
+            self.kept[group] += 1;
+        }
+        if first_new {
+            self.kept_new[group] += 1;
+        }
+        if first || first_new || self.whole.contains(finding.account_id.as_str()) {
+            self.sample.push(finding);
+        }
+    }
+
+    /// Writes an account's encoded pieces (`findings` of them) to the spill files.
+    fn append_io(&mut self, prepared: Prepared, findings: usize) -> std::io::Result<()> {
+        let mut at = [0; 3];
+        for &(group, end) in &prepared.runs {
+            self.json.push(group, &prepared.json[at[0]..end[0]])?;
+            self.csv.push(group, &prepared.csv[at[1]..end[1]])?;
+            if let Some(ocsf) = &mut self.ocsf {
+                ocsf.push(group, &prepared.ocsf[at[2]..end[2]])?;
+            }
+            at = end;
+        }
+        self.roster.push(0, &prepared.roster_csv)?;
+        if let Some(index) = &mut self.index {
+            match &prepared.index {
+                Some(lines) if index.usable => {
+                    index.spill.push(0, lines)?;
+                    index.count += findings as u64;
+                }
+                _ => index.usable = false,
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Sink for FindingStream<'_> {
     type Prepared = Prepared;
 
@@ -830,12 +849,12 @@ impl Sink for FindingStream<'_> {
         let mut json = Vec::with_capacity(grouped.len() * 2048);
         let mut csv = super::csv::RowWriter::with_capacity(grouped.len() * 1536);
         let mut ocsf = Vec::with_capacity(if self.ocsf.is_some() { grouped.len() * 2048 } else { 0 });
-        let mut index = self.index.as_ref().map(|_| Vec::with_capacity(grouped.len() * 96));
+        let mut index = self.indexing.then(|| Vec::with_capacity(grouped.len() * 96));
         let mut runs = Vec::<(usize, [usize; 3])>::new();
         for (group, finding) in &grouped {
             json_piece(finding, &mut json);
             csv.row(super::csv::finding_cells(&self.run, finding));
-            if let Some((context, _)) = &self.ocsf {
+            if let Some(context) = &self.ocsf {
                 super::ocsf::line_into(context, finding, super::ocsf::Standing::Current, &mut ocsf);
             }
             if let Some(lines) = &mut index {
@@ -899,38 +918,40 @@ impl Sink for FindingStream<'_> {
         }
     }
 
-    fn append(&mut self, mut prepared: Prepared) {
-        if self.error.is_none() {
+    fn append(&self, mut prepared: Prepared) {
+        let mut out = self.out.lock().unwrap_or_else(PoisonError::into_inner);
+        let out = &mut *out;
+        if out.error.is_none() {
             let findings = std::mem::take(&mut prepared.findings);
             let roster_kept = std::mem::take(&mut prepared.roster_kept);
             let matched = std::mem::take(&mut prepared.matched);
             let (account, tally) = std::mem::take(&mut prepared.roster_tally);
             if tally.rows > 0 {
                 // A copy made here: the worker's string would hold its page of transient work.
-                self.roster_tally.insert(account.as_str().to_owned(), tally);
+                out.roster_tally.insert(account.as_str().to_owned(), tally);
             }
-            self.admin_changes.append(&mut prepared.admin_changes);
+            out.admin_changes.append(&mut prepared.admin_changes);
             if let Some(message) = prepared.error.take() {
-                self.error = Some(std::io::Error::other(message));
+                out.error = Some(std::io::Error::other(message));
                 return;
             }
-            if let Err(e) = self.append_io(prepared, findings.len()) {
-                self.error = Some(e);
+            if let Err(e) = out.append_io(prepared, findings.len()) {
+                out.error = Some(e);
                 return;
             }
             for (group, finding) in findings {
-                self.counts.add(&finding);
-                self.keep(group, finding);
+                out.counts.add(&finding);
+                out.keep(group, finding);
             }
-            if let Some(previous) = &mut self.previous {
+            if let Some(previous) = &self.previous {
                 for at in matched {
                     previous.seen(at);
                 }
             }
             // The report lists the admin rows of its first accounts only (ROSTER_ROWS_MAX
             // rows in all, the account that passes it included).
-            if self.roster_kept.len() <= super::html::ROSTER_ROWS_MAX {
-                self.roster_kept.extend(roster_kept);
+            if out.roster_kept.len() <= super::html::ROSTER_ROWS_MAX {
+                out.roster_kept.extend(roster_kept);
             }
         }
     }

@@ -124,7 +124,7 @@ fn both_ways(
     .unwrap();
     let streamed_dir = tempfile::tempdir().unwrap();
     let index = PreviousIndex::read(previous_json.as_slice(), Path::new("findings.json")).unwrap();
-    let mut stream = FindingStream::new(
+    let stream = FindingStream::new(
         &streamed_dir.path().join(".spill"),
         &config,
         "20261201T000000Z",
@@ -144,7 +144,7 @@ fn both_ways(
     .unwrap()
     .with_index(&scratch.path().join(diff::INDEX))
     .unwrap();
-    let summary = crate::audit::audit_into(&snapshot, &config, as_of, &mut stream);
+    let summary = crate::audit::audit_into(&snapshot, &config, as_of, &stream);
     let output = stream.finish(&summary.coverage, Some(&previous_file)).unwrap();
     assert_eq!(output.carried_over_total, 3, "the ghosts of the account not audited");
     assert!(output.resolved_error.is_none());
@@ -308,7 +308,7 @@ fn the_sample_holds_the_first_of_each_group_and_the_first_new_ones_whatever_the_
     let index = PreviousIndex::read(previous_json.as_slice(), Path::new("findings.json")).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let (cap, new_cap) = (4, 3);
-    let mut stream = FindingStream::new(
+    let stream = FindingStream::new(
         dir.path(),
         &config,
         "run",

@@ -374,7 +374,7 @@ fn across(
     let tickets: Vec<_> = exports
         .into_iter()
         .map(|e| {
-            let encoded = parking.encode(e);
+            let encoded = parking.encoder().encode(e);
             parking.park(encoded)
         })
         .collect();
