@@ -320,23 +320,54 @@ impl ExportedRole {
 /// itself may wait on disk: which lists each caller joins, whether its own policies plainly
 /// refuse a role, and which roles to follow. The callers' and roles' policies are read back
 /// only for a caller that gets past these tests, and for a role being followed.
+///
+/// The pass holds every account's plan at once, so a plan is compact: its callers and roles
+/// name the lists they hold by their place in the plan's own tables, which hold each distinct
+/// list once (most callers of an account carry the same few policies). A caller takes 24
+/// bytes, a role 8 (with a list of their own each, 64 and 24: 14 MB more at 10,000 accounts).
 #[derive(Debug, Clone)]
 pub struct ExportPlan {
     pub account: AccountId,
     callers: Vec<CallerPlan>,
     roles: Vec<RolePlan>,
+    /// The resource lists its callers' Allow statements name.
+    allowed: Vec<Box<[Allowed]>>,
+    /// The account lists its callers target and its roles' trusts admit.
+    accounts: Vec<Box<[String]>>,
+}
+
+/// A list's place in one of its plan's tables, or none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ListAt(u32);
+
+impl ListAt {
+    const NONE: ListAt = ListAt(u32::MAX);
+
+    fn of(place: Option<u32>) -> ListAt {
+        place.map_or(ListAt::NONE, ListAt)
+    }
+
+    fn place(self) -> Option<usize> {
+        (self != ListAt::NONE).then_some(self.0 as usize)
+    }
 }
 
 /// A caller as the plan holds it.
 #[derive(Debug, Clone)]
 struct CallerPlan {
+    /// The accounts whose roles it may assume: none, any account.
+    targets: ListAt,
+    own: OwnAnswer,
+    /// Its place among its account's exported roles, when it is one of them (else u32::MAX).
+    as_role: u32,
     /// It reaches admin by its own account's search: `Some(potential)`.
     reached: Option<bool>,
-    /// The accounts whose roles it may assume: None, any account.
-    targets: Option<Arc<[String]>>,
-    own: OwnAnswer,
-    /// Its place among its account's exported roles, when it is one of them.
-    as_role: Option<u32>,
+}
+
+impl CallerPlan {
+    fn as_role(&self) -> Option<u32> {
+        (self.as_role != u32::MAX).then_some(self.as_role)
+    }
 }
 
 /// What a caller's own policies say of `sts:AssumeRole`, as far as the plan needs it.
@@ -345,35 +376,40 @@ enum OwnAnswer {
     /// The same answer on every role: denied or not.
     Everywhere { denied: bool },
     /// The resources its Allow statements name (with whether they hold a policy variable),
-    /// in its identity policies and, when it has one, its boundary.
-    Resources { identity: Arc<[Allowed]>, boundary: Option<Arc<[Allowed]>> },
+    /// in its identity policies and, when it has one, its boundary (lists of the plan).
+    Resources { identity: u32, boundary: ListAt },
 }
 
 /// A resource an Allow statement names, and whether it holds a policy variable.
 type Allowed = (ResourceSpec, bool);
 
-/// One copy of each list a plan holds, shared by the callers and roles of its account that
-/// hold the same (most carry the same few policies): the pass holds every account's plan at
-/// once.
-#[derive(Default)]
-struct Shared {
-    allowed: Lists<Allowed>,
-    accounts: Lists<String>,
+/// Each distinct list once, numbered in the order first seen, while a plan is made.
+struct Lists<T> {
+    places: HashMap<Vec<T>, u32>,
+    table: Vec<Box<[T]>>,
 }
-
-/// One shared copy of each distinct list.
-struct Lists<T>(HashMap<Vec<T>, Arc<[T]>>);
 
 impl<T> Default for Lists<T> {
     fn default() -> Self {
-        Lists(HashMap::new())
+        Lists { places: HashMap::new(), table: Vec::new() }
     }
 }
 
 impl<T: Eq + std::hash::Hash + Clone> Lists<T> {
-    fn one(&mut self, list: Vec<T>) -> Arc<[T]> {
-        self.0.entry(list).or_insert_with_key(|list| list.as_slice().into()).clone()
+    fn one(&mut self, list: Vec<T>) -> u32 {
+        let next = self.table.len() as u32;
+        *self.places.entry(list).or_insert_with_key(|list| {
+            self.table.push(list.as_slice().into());
+            next
+        })
     }
+}
+
+/// The lists a plan is being made with.
+#[derive(Default)]
+struct Shared {
+    allowed: Lists<Allowed>,
+    accounts: Lists<String>,
 }
 
 impl OwnAnswer {
@@ -392,23 +428,7 @@ impl OwnAnswer {
         };
         OwnAnswer::Resources {
             identity: shared.allowed.one(caller.identity.iter().flat_map(allows).collect()),
-            boundary: caller.boundary.as_ref().map(|b| shared.allowed.one(allows(b))),
-        }
-    }
-
-    /// Its own policies plainly refuse `sts:AssumeRole` on this role, without asking the
-    /// engine: the same answer everywhere is a denial, or no identity (or boundary) Allow
-    /// names the role at all. Never refuses what the engine would allow (a policy variable
-    /// reads as "may name it").
-    fn refuses(&self, role_arn: &str) -> bool {
-        match self {
-            OwnAnswer::Everywhere { denied } => *denied,
-            OwnAnswer::Resources { identity, boundary } => {
-                let names = |list: &[(ResourceSpec, bool)]| {
-                    list.iter().any(|(spec, written)| *written || spec.matches(role_arn))
-                };
-                !names(identity) || boundary.as_deref().is_some_and(|b| !names(b))
-            }
+            boundary: ListAt::of(caller.boundary.as_ref().map(|b| shared.allowed.one(allows(b)))),
         }
     }
 }
@@ -416,8 +436,8 @@ impl OwnAnswer {
 /// A role as the plan holds it.
 #[derive(Debug, Clone)]
 struct RolePlan {
-    /// The accounts its trust could admit: None, any account.
-    trusted: Option<Arc<[String]>>,
+    /// The accounts its trust could admit: none, any account.
+    trusted: ListAt,
     /// It reaches admin by its own account's search.
     reached: bool,
     /// Its trust answers every principal of one account alike.
@@ -429,95 +449,90 @@ impl ExportPlan {
         let roles_by_arn: HashMap<&str, u32> =
             export.roles.iter().enumerate().map(|(i, r)| (r.arn.as_str(), i as u32)).collect();
         let mut shared = Shared::default();
-        ExportPlan {
-            account: export.account.clone(),
-            callers: export
-                .callers
-                .iter()
-                .map(|caller| CallerPlan {
-                    reached: caller.reached,
-                    targets: match &caller.everywhere {
-                        Some(_) => None,
-                        None => caller
-                            .target_accounts()
-                            .map(|list| shared.accounts.one(list.into_iter().map(str::to_string).collect())),
-                    },
-                    own: OwnAnswer::of(caller, &mut shared),
-                    as_role: roles_by_arn.get(caller.arn.as_str()).copied(),
-                })
-                .collect(),
-            roles: export
-                .roles
-                .iter()
-                .map(|role| RolePlan {
-                    trusted: role.trusted_accounts().map(|list| shared.accounts.one(list)),
-                    reached: role.reached.is_some(),
-                    per_account: role.trust_is_per_account(),
-                })
-                .collect(),
-        }
-    }
-}
-
-/// Fresh copies of the lists a plan shares, made once each: a list shared by several callers
-/// or roles stays shared.
-#[derive(Default)]
-struct Copies {
-    allowed: HashMap<*const Allowed, Arc<[Allowed]>>,
-    accounts: HashMap<*const String, Arc<[String]>>,
-}
-
-fn copy_of<T: Clone>(list: &Arc<[T]>, copies: &mut HashMap<*const T, Arc<[T]>>) -> Arc<[T]> {
-    copies.entry(list.as_ptr()).or_insert_with(|| list.iter().cloned().collect()).clone()
-}
-
-impl ExportPlan {
-    /// The same plan in allocations made by the calling thread. The audit keeps every
-    /// account's plan until the organization pass, and a plan made on a worker thread sits
-    /// among that thread's pages of the account's transient work, holding them resident (at
-    /// 10,000 accounts, tens of MB); copied on the thread that keeps them, plans share pages
-    /// with each other.
-    pub fn settled(&self) -> ExportPlan {
-        let mut copies = Copies::default();
-        let accounts = |list: &Option<Arc<[String]>>, copies: &mut Copies| {
-            list.as_ref().map(|list| copy_of(list, &mut copies.accounts))
-        };
-        let callers = self
+        let callers = export
             .callers
             .iter()
             .map(|caller| CallerPlan {
                 reached: caller.reached,
-                targets: accounts(&caller.targets, &mut copies),
-                own: match &caller.own {
-                    OwnAnswer::Everywhere { denied } => OwnAnswer::Everywhere { denied: *denied },
-                    OwnAnswer::Resources { identity, boundary } => OwnAnswer::Resources {
-                        identity: copy_of(identity, &mut copies.allowed),
-                        boundary: boundary.as_ref().map(|b| copy_of(b, &mut copies.allowed)),
-                    },
+                targets: match &caller.everywhere {
+                    Some(_) => ListAt::NONE,
+                    None => ListAt::of(
+                        caller
+                            .target_accounts()
+                            .map(|list| shared.accounts.one(list.into_iter().map(str::to_string).collect())),
+                    ),
                 },
-                as_role: caller.as_role,
+                own: OwnAnswer::of(caller, &mut shared),
+                as_role: roles_by_arn.get(caller.arn.as_str()).copied().unwrap_or(u32::MAX),
             })
             .collect();
-        let roles = self
+        let roles = export
             .roles
             .iter()
-            .map(|role| RolePlan { trusted: accounts(&role.trusted, &mut copies), ..role.clone() })
+            .map(|role| RolePlan {
+                trusted: ListAt::of(role.trusted_accounts().map(|list| shared.accounts.one(list))),
+                reached: role.reached.is_some(),
+                per_account: role.trust_is_per_account(),
+            })
             .collect();
-        ExportPlan { account: self.account.clone(), callers, roles }
+        ExportPlan {
+            account: export.account.clone(),
+            callers,
+            roles,
+            allowed: shared.allowed.table,
+            accounts: shared.accounts.table,
+        }
     }
 
-    /// Where each list the plan holds is, callers' then roles', for tests of [`Self::settled`].
+    /// The same plan in allocations made by the calling thread. The audit keeps every
+    /// account's plan until the organization pass, and a plan made on a worker thread sits
+    /// among that thread's pages of the account's transient work, holding them resident (at
+    /// 10,000 accounts, tens of MB); copied on the thread that keeps them, plans share pages
+    /// with each other. Each list of its tables is copied once, so lists stay shared.
+    pub fn settled(&self) -> ExportPlan {
+        self.clone()
+    }
+
+    /// The accounts `caller` may assume roles of: None, any account.
+    fn targets(&self, caller: &CallerPlan) -> Option<&[String]> {
+        caller.targets.place().map(|at| &*self.accounts[at])
+    }
+
+    /// The accounts `role`'s trust could admit: None, any account.
+    fn trusted(&self, role: &RolePlan) -> Option<&[String]> {
+        role.trusted.place().map(|at| &*self.accounts[at])
+    }
+
+    /// `caller`'s own policies plainly refuse `sts:AssumeRole` on `role_arn`, without asking
+    /// the engine: the same answer everywhere is a denial, or no identity (or boundary) Allow
+    /// names the role at all. Never refuses what the engine would allow (a policy variable
+    /// reads as "may name it").
+    fn refuses(&self, caller: &CallerPlan, role_arn: &str) -> bool {
+        match caller.own {
+            OwnAnswer::Everywhere { denied } => denied,
+            OwnAnswer::Resources { identity, boundary } => {
+                let names = |list: &[(ResourceSpec, bool)]| {
+                    list.iter().any(|(spec, written)| *written || spec.matches(role_arn))
+                };
+                !names(&self.allowed[identity as usize])
+                    || boundary.place().is_some_and(|b| !names(&self.allowed[b]))
+            }
+        }
+    }
+
+    /// Where each list the plan's callers and roles name is, callers' then roles', for tests
+    /// of [`Self::settled`].
     #[cfg(test)]
     pub(crate) fn list_addresses(&self) -> Vec<usize> {
         let mut out = Vec::new();
         for caller in &self.callers {
-            out.extend(caller.targets.as_ref().map(|l| l.as_ptr() as usize));
-            if let OwnAnswer::Resources { identity, boundary } = &caller.own {
-                out.push(identity.as_ptr() as usize);
-                out.extend(boundary.as_ref().map(|l| l.as_ptr() as usize));
+            out.extend(self.targets(caller).map(|l| l.as_ptr() as usize));
+            if let OwnAnswer::Resources { identity, boundary } = caller.own {
+                out.push(self.allowed[identity as usize].as_ptr() as usize);
+                out.extend(boundary.place().map(|b| self.allowed[b].as_ptr() as usize));
             }
         }
-        out.extend(self.roles.iter().filter_map(|r| r.trusted.as_ref().map(|l| l.as_ptr() as usize)));
+        out.extend(self.roles.iter().filter_map(|r| self.trusted(r).map(|l| l.as_ptr() as usize)));
         out
     }
 }
@@ -635,14 +650,14 @@ impl<'a> Pass<'a> {
             return Tried::Passed;
         }
         let same_account = account == role_account;
-        let plan = &self.plans[account].callers[place];
+        let (plan, caller_plan) = (&self.plans[account], &self.plans[account].callers[place]);
         // Its own policies refuse sts:AssumeRole on the role: only a trust in its own account
         // that names it could still let it in.
-        let refused = plan.own.refuses(&role.arn);
+        let refused = plan.refuses(caller_plan, &role.arn);
         if refused && !same_account {
             return Tried::Passed;
         }
-        let as_role = plan.as_role;
+        let as_role = caller_plan.as_role();
         let Some(export) = self.export(account) else { return Tried::Passed };
         let caller = &export.callers[place];
         self.counts.tries += 1;
@@ -776,11 +791,11 @@ pub fn cross_account_planned(
     let mut anywhere: Vec<Vec<u32>> = vec![Vec::new(); plans.len()];
     let mut targeted: HashMap<&str, Vec<u32>> = HashMap::new();
     for (index, &(account, place)) in callers.iter().enumerate() {
-        let plan = &plans[account as usize].callers[place as usize];
-        if matches!(plan.own, OwnAnswer::Everywhere { denied: true }) {
+        let (plan, caller) = (&plans[account as usize], &plans[account as usize].callers[place as usize]);
+        if matches!(caller.own, OwnAnswer::Everywhere { denied: true }) {
             continue;
         }
-        match &plan.targets {
+        match plan.targets(caller) {
             Some(list) => {
                 list.iter().for_each(|a| targeted.entry(a.as_str()).or_default().push(index as u32))
             }
@@ -823,9 +838,8 @@ pub fn cross_account_planned(
             let role = &export.roles[place as usize];
             let Some(tail) = tail.or_else(|| role.reached.clone()) else { continue };
             let role_plan = &plans[role_account].roles[place as usize];
-            let trusted: Option<Vec<usize>> = role_plan
-                .trusted
-                .as_ref()
+            let trusted: Option<Vec<usize>> = plans[role_account]
+                .trusted(role_plan)
                 .map(|list| list.iter().filter_map(|a| account_index.get(a.as_str()).copied()).collect());
             let admits = |account: usize| trusted.as_ref().is_none_or(|list| list.contains(&account));
             let others = |account: usize| account != role_account && admits(account);
