@@ -1032,19 +1032,17 @@ impl<'a> Page<'a> {
         let heat_map = heat_map(report, &by_account);
         let max_rows = config.html_max_rows_per_check;
         let as_of = DateTime::parse_from_rfc3339(&run.as_of).ok().map(|t| t.with_timezone(&Utc));
-        let mut chips: BTreeMap<&str, Vec<AccountChip>> = BTreeMap::new();
+        let mut chips: BTreeMap<&str, Chips> = BTreeMap::new();
         for (id, account) in &counts.by_account {
             for (check, tally) in &account.checks {
-                chips.entry(check).or_default().push(AccountChip {
+                chips.entry(check).or_default().add(AccountChip {
                     id,
                     name: &account.name,
                     count: tally.open,
                 });
             }
         }
-        for list in chips.values_mut() {
-            list.sort_by(|a, b| b.count.cmp(&a.count).then(a.id.cmp(b.id)));
-        }
+        chips.values_mut().for_each(Chips::finish);
         let shape = Shape { max_rows, account_pages: report.account_pages, as_of, chips };
         let families = family_sections(&by_check_id, &without_input, &disabled, &shape);
         let catalog = CATALOG
@@ -1412,7 +1410,34 @@ struct Shape<'a> {
     max_rows: usize,
     account_pages: bool,
     as_of: Option<DateTime<Utc>>,
-    chips: BTreeMap<&'a str, Vec<AccountChip<'a>>>,
+    chips: BTreeMap<&'a str, Chips<'a>>,
+}
+
+/// The accounts with open findings of one check: how many, and the [`CHIPS_MAX`] with the
+/// most (then by id), which is all the page names. Only those are kept, so the page's memory
+/// does not grow with the organization (a chip per account and check was 8 MB at 10,000
+/// accounts).
+#[derive(Default)]
+struct Chips<'a> {
+    accounts: usize,
+    /// At most twice [`CHIPS_MAX`] while accounts are added; the first [`CHIPS_MAX`], in order,
+    /// once finished.
+    top: Vec<AccountChip<'a>>,
+}
+
+impl<'a> Chips<'a> {
+    fn add(&mut self, chip: AccountChip<'a>) {
+        self.accounts += 1;
+        self.top.push(chip);
+        if self.top.len() >= 2 * CHIPS_MAX {
+            self.finish();
+        }
+    }
+
+    fn finish(&mut self) {
+        self.top.sort_by(|a, b| b.count.cmp(&a.count).then(a.id.cmp(b.id)));
+        self.top.truncate(CHIPS_MAX);
+    }
 }
 
 fn family_sections<'a>(
@@ -1508,7 +1533,7 @@ fn check_section<'a>(
         .take(max_rows)
         .collect();
     oldest_first(id, &mut picked);
-    let chips = shape.chips.get(id).map(Vec::as_slice).unwrap_or_default();
+    let (chips, accounts) = shape.chips.get(id).map_or((&[][..], 0), |c| (c.top.as_slice(), c.accounts));
     let shown_chips = if spread { chips.len().min(CHIPS_MAX) } else { 0 };
     CheckSection {
         id,
@@ -1541,7 +1566,7 @@ fn check_section<'a>(
             .iter()
             .map(|c| AccountChip { id: c.id, name: c.name, count: c.count })
             .collect(),
-        accounts_more: if spread { chips.len() - shown_chips } else { 0 },
+        accounts_more: if spread { accounts - shown_chips } else { 0 },
     }
 }
 
@@ -2795,6 +2820,42 @@ pub(crate) mod tests {
             !section(&html, "check-stale-access-key").contains("at most 5 per account"),
             "all fit: no spread"
         );
+    }
+
+    /// Under a check whose table is capped, the page names the accounts with the most open
+    /// findings of it (CHIPS_MAX of them, most first, then by id) and counts the others, among
+    /// many more accounts than it names.
+    #[test]
+    fn a_capped_check_names_its_accounts_with_the_most_findings_and_counts_the_rest() {
+        let accounts = 3 * CHIPS_MAX + 7;
+        let id = |a: usize| format!("{:012}", 100_000 + a);
+        let mut findings = Vec::new();
+        let mut coverage_rows = Vec::new();
+        for a in 0..accounts {
+            coverage_rows.push(coverage(&id(a), &format!("acct-{a}"), CoverageStatus::Audited, None));
+            // 1 to 4 findings; the account numbers that give 4 are spread over the run.
+            for n in 0..(a * 7 % 4 + 1) {
+                let mut f = finding("stale-access-key", Severity::Medium, &format!("u{a}-{n}"));
+                f.account_id = AccountId::parse(&id(a)).unwrap();
+                f.account_name = format!("acct-{a}");
+                f.fingerprint = format!("fp-{a}-{n}");
+                findings.push(f);
+            }
+        }
+        let mut expected: Vec<(usize, String)> = (0..accounts).map(|a| (a * 7 % 4 + 1, id(a))).collect();
+        expected.sort_by(|x, y| y.0.cmp(&x.0).then(x.1.cmp(&y.1)));
+        let report = RunReport::new(run_info(), coverage_rows, findings, Vec::new(), Vec::new());
+        let html = render_with(&report, 10);
+        let stale = section(&html, "check-stale-access-key");
+        let chips: Vec<&str> = stale
+            .split("<span class=\"chip mono\" title=\"")
+            .skip(1)
+            .map(|chip| chip.split_once('>').unwrap().1.split_once("</span>").unwrap().0)
+            .collect();
+        let named: Vec<String> = expected[..CHIPS_MAX].iter().map(|(n, id)| format!("{id}: {n}")).collect();
+        assert_eq!(chips, named);
+        let more = accounts - CHIPS_MAX;
+        assert!(stale.contains(&format!("and {more} more accounts (see")), "{stale}");
     }
 
     #[test]
