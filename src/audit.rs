@@ -192,18 +192,16 @@ pub fn audit(snapshot: &Snapshot, config: &Config, as_of: DateTime<Utc>) -> Audi
 
 /// The report's order of findings: open before suppressed, worst first, then by the check's
 /// place in the catalog, account, resource and fingerprint.
-pub struct ReportOrder {
-    catalog: HashMap<&'static str, usize>,
-}
+pub struct ReportOrder;
 
 pub fn report_order() -> ReportOrder {
-    ReportOrder { catalog: CATALOG.iter().enumerate().map(|(i, c)| (c.id, i)).collect() }
+    ReportOrder
 }
 
 impl ReportOrder {
     /// The check's place: 0 for a check the catalog does not know, else 1 + its index.
     pub fn check_rank(&self, check: &str) -> usize {
-        self.catalog.get(check).map_or(0, |i| i + 1)
+        crate::checks::place_of(check).map_or(0, |i| i + 1)
     }
 
     /// Findings that share (suppressed, severity, check) form one group of the order; groups

@@ -172,6 +172,12 @@ pub fn by_id(id: &str) -> Option<&'static Check> {
     CATALOG.iter().copied().find(|c| c.id == id)
 }
 
+/// A check's place in [`CATALOG`] (the report's order of checks), from a table made once.
+pub fn place_of(id: &str) -> Option<usize> {
+    static PLACES: std::sync::OnceLock<HashMap<&'static str, usize>> = std::sync::OnceLock::new();
+    PLACES.get_or_init(|| CATALOG.iter().enumerate().map(|(i, c)| (c.id, i)).collect()).get(id).copied()
+}
+
 /// The check ids a config names (disabled, severity overrides, suppressions) must be in the
 /// catalog; `text` is the TOML `config` was parsed from. The error names the first unknown
 /// id with its key and line, for the caller to prefix with the config's source.

@@ -118,8 +118,8 @@ struct Scratch(std::fs::File);
 
 impl Scratch {
     fn create(what: &str) -> Result<Scratch, String> {
-        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
         let dir = std::env::temp_dir();
         let path = dir.join(format!("iam-auditor-{what}-{}-{n}", std::process::id()));
         let file = std::fs::OpenOptions::new()
@@ -568,7 +568,8 @@ impl PreviousIndex {
         let audited: HashMap<u64, &CoverageRow> = coverage
             .iter()
             .filter(|row| row.status == CoverageStatus::Audited)
-            .filter_map(|row| Some((row.account_id.parse::<u64>().ok()?, row)))
+            .map(|row| (account_number(&row.account_id), row))
+            .filter(|(number, _)| *number != u64::MAX)
             .collect();
         let mut gone = Gone::default();
         let Some(file) = &self.file else { return Ok(gone) };

@@ -1034,7 +1034,7 @@ impl<'a> Page<'a> {
         let as_of = DateTime::parse_from_rfc3339(&run.as_of).ok().map(|t| t.with_timezone(&Utc));
         let mut chips: BTreeMap<&str, Chips> = BTreeMap::new();
         for (id, account) in &counts.by_account {
-            for (check, tally) in &account.checks {
+            for (check, tally) in account.checks.iter() {
                 chips.entry(check).or_default().add(AccountChip {
                     id,
                     name: &account.name,
@@ -1224,7 +1224,7 @@ fn heat_map<'a>(report: &'a RunReport, by_account: &[AccountCounts<'a>]) -> Heat
                 .enumerate()
                 .map(|(column, (family, label))| {
                     let (mut open, mut worst) = (0, None::<Severity>);
-                    for (check, tally) in tallies.iter().flat_map(|t| &t.checks) {
+                    for (check, tally) in tallies.iter().flat_map(|t| t.checks.iter()) {
                         if family_of(check) == Some(*family) {
                             open += tally.open;
                             worst = worst.max(Some(tally.worst));

@@ -179,8 +179,7 @@ pub struct CheckTallies {
 
 impl CheckTallies {
     pub fn add(&mut self, check: &crate::findings::CheckText, severity: Severity) {
-        let place = catalog_place(check);
-        match place {
+        match crate::checks::place_of(check).map(|place| place as u16) {
             Some(place) => match self.catalog.binary_search_by_key(&place, |(p, _, _)| *p) {
                 Ok(i) => {
                     let (_, open, worst) = &mut self.catalog[i];
@@ -206,24 +205,6 @@ impl CheckTallies {
         });
         catalog.chain(self.others.iter().map(|(check, tally)| (check.as_ref(), *tally)))
     }
-}
-
-impl<'a> IntoIterator for &'a CheckTallies {
-    type Item = (&'a str, CheckTally);
-    type IntoIter = Box<dyn Iterator<Item = (&'a str, CheckTally)> + 'a>;
-
-    fn into_iter(self) -> Self::IntoIter {
-        Box::new(self.iter())
-    }
-}
-
-/// A check's place in the catalog.
-fn catalog_place(check: &str) -> Option<u16> {
-    static PLACES: std::sync::OnceLock<std::collections::HashMap<&'static str, u16>> =
-        std::sync::OnceLock::new();
-    let places = PLACES
-        .get_or_init(|| crate::checks::CATALOG.iter().enumerate().map(|(i, c)| (c.id, i as u16)).collect());
-    places.get(check).copied()
 }
 
 /// One check's open findings in one account: how many, and the worst severity among them.
@@ -294,7 +275,7 @@ impl Counts {
     pub fn accounts_by_check(&self) -> BTreeMap<&str, usize> {
         let mut out: BTreeMap<&str, usize> = BTreeMap::new();
         for account in self.by_account.values() {
-            for (check, _) in &account.checks {
+            for (check, _) in account.checks.iter() {
                 *out.entry(check).or_default() += 1;
             }
         }

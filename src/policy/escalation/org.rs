@@ -384,24 +384,25 @@ enum OwnAnswer {
 type Allowed = (ResourceSpec, bool);
 
 /// Each distinct list once, numbered in the order first seen, while a plan is made.
-struct Lists<T> {
-    places: HashMap<Vec<T>, u32>,
-    table: Vec<Box<[T]>>,
-}
+struct Lists<T>(HashMap<Vec<T>, u32>);
 
 impl<T> Default for Lists<T> {
     fn default() -> Self {
-        Lists { places: HashMap::new(), table: Vec::new() }
+        Lists(HashMap::new())
     }
 }
 
-impl<T: Eq + std::hash::Hash + Clone> Lists<T> {
+impl<T: Eq + std::hash::Hash> Lists<T> {
     fn one(&mut self, list: Vec<T>) -> u32 {
-        let next = self.table.len() as u32;
-        *self.places.entry(list).or_insert_with_key(|list| {
-            self.table.push(list.as_slice().into());
-            next
-        })
+        let next = self.0.len() as u32;
+        *self.0.entry(list).or_insert(next)
+    }
+
+    /// The lists in the order of their numbers, each moved rather than copied.
+    fn into_table(self) -> Vec<Box<[T]>> {
+        let mut numbered: Vec<(u32, Vec<T>)> = self.0.into_iter().map(|(list, at)| (at, list)).collect();
+        numbered.sort_unstable_by_key(|(at, _)| *at);
+        numbered.into_iter().map(|(_, list)| list.into_boxed_slice()).collect()
     }
 }
 
@@ -479,8 +480,8 @@ impl ExportPlan {
             account: export.account.clone(),
             callers,
             roles,
-            allowed: shared.allowed.table,
-            accounts: shared.accounts.table,
+            allowed: shared.allowed.into_table(),
+            accounts: shared.accounts.into_table(),
         }
     }
 
